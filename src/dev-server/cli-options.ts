@@ -1,0 +1,63 @@
+import { parseArgs } from 'node:util';
+
+export interface CliOptions {
+  help: boolean;
+  port: number;
+  host: string;
+  seed: number;
+  tokensPerSecond: number;
+  sections: number;
+  heartbeatMs: number;
+}
+
+export const usage = `Usage: ai-stream-chat-server [options]
+
+Serves the demo page and the built widget, and streams answers over WebSocket on /ws.
+
+Options:
+  --port <n>          Port to listen on (env PORT; default 8787; 0 picks a free port)
+  --host <addr>       Interface to listen on (default 127.0.0.1; 0.0.0.0 for all)
+  --seed <n>          Seed of the mock answers (default 1)
+  --rate <n>          Mock tokens per second, or "max" (default 50)
+  --sections <n>      Sections per mock answer (default 1)
+  --heartbeat-ms <n>  WebSocket heartbeat interval (default 15000)
+  -h, --help          Show this help
+`;
+
+function integer(flag: string, raw: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (!/^-?\d+$/.test(raw.trim()) || value < min || value > max) {
+    throw new Error(`${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** Parses argv and env into validated options; throws an Error whose message says what is wrong. */
+export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      help: { type: 'boolean', short: 'h', default: false },
+      port: { type: 'string' },
+      host: { type: 'string', default: '127.0.0.1' },
+      seed: { type: 'string', default: '1' },
+      rate: { type: 'string', default: '50' },
+      sections: { type: 'string', default: '1' },
+      'heartbeat-ms': { type: 'string', default: '15000' },
+    },
+  });
+  const rate = values.rate === 'max' ? Number.POSITIVE_INFINITY : Number(values.rate);
+  if (!(rate > 0))
+    throw new Error(`--rate must be a positive number or "max", got ${JSON.stringify(values.rate)}`);
+  return {
+    help: values.help,
+    port: integer('--port', values.port ?? env.PORT ?? '8787', 0, 65535),
+    host: values.host,
+    seed: integer('--seed', values.seed, -(2 ** 31), 2 ** 31 - 1),
+    tokensPerSecond: rate,
+    sections: integer('--sections', values.sections, 1, 1000),
+    heartbeatMs: integer('--heartbeat-ms', values['heartbeat-ms'], 100, 3_600_000),
+  };
+}

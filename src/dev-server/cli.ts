@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+import { parseCliOptions, usage } from './cli-options.js';
+import { startDevServer } from './dev-server.js';
+import { createMockSource } from './sources/mock.js';
+
+async function main(): Promise<void> {
+  let options: ReturnType<typeof parseCliOptions>;
+  try {
+    options = parseCliOptions(process.argv.slice(2), process.env);
+  } catch (error) {
+    process.stderr.write(
+      `ai-stream-chat-server: ${error instanceof Error ? error.message : String(error)}\n\n${usage}`,
+    );
+    process.exit(2);
+  }
+  if (options.help) {
+    process.stdout.write(usage);
+    return;
+  }
+  const server = await startDevServer({
+    port: options.port,
+    host: options.host,
+    heartbeatMs: options.heartbeatMs,
+    source: createMockSource({
+      seed: options.seed,
+      tokensPerSecond: options.tokensPerSecond,
+      sections: options.sections,
+    }),
+  });
+  // Tests and scripts read this line to find the port.
+  process.stdout.write(
+    `ai-stream-chat dev server listening on ${server.url}/ (WebSocket ${server.url.replace(/^http/, 'ws')}${server.chat.path})\n`,
+  );
+  const shutdown = (): void => {
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`ai-stream-chat-server: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

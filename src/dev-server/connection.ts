@@ -1,0 +1,130 @@
+import type { WebSocket } from 'ws';
+import {
+  type ClientFrame,
+  CloseCode,
+  ErrorCode,
+  type ErrorFrame,
+  type HelloFrame,
+  type Limits,
+  PROTOCOL_VERSION,
+  parseClientFrame,
+  type SendFrame,
+  type ServerFrame,
+} from '../protocol/index.js';
+import type { Conversation } from './conversation.js';
+import { newId } from './ids.js';
+
+export interface ConnectionContext {
+  limits: Limits;
+  heartbeatMs: number;
+  /** Returns the conversation `id` names, or a new one when it is absent or unknown. */
+  openConversation(id: string | undefined): Conversation;
+}
+
+/**
+ * Speaks the protocol with one client socket: waits for `hello`, welcomes the
+ * client into its conversation, then relays the conversation's frames and
+ * the client's sends and cancels. Invalid frames get an `error` frame; they
+ * never throw.
+ */
+export class Connection {
+  private conversation: Conversation | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private readonly sessionId = newId('s');
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly context: ConnectionContext,
+  ) {
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) {
+        this.sendError(ErrorCode.BinaryFrame, 'Binary frames are not part of the protocol; send JSON text.');
+        return;
+      }
+      this.receive(data.toString());
+    });
+    socket.on('close', () => this.unsubscribe?.());
+  }
+
+  private receive(raw: string): void {
+    const parsed = parseClientFrame(raw);
+    if (!parsed.ok) {
+      this.sendError(parsed.code, parsed.message);
+      return;
+    }
+    this.handle(parsed.frame);
+  }
+
+  private handle(frame: ClientFrame): void {
+    if (frame.type === 'ping') {
+      this.send({ type: 'pong' });
+      return;
+    }
+    if (frame.type === 'hello') {
+      this.hello(frame);
+      return;
+    }
+    const conversation = this.conversation;
+    if (!conversation) {
+      this.sendError(ErrorCode.BadState, `Send hello before ${frame.type}.`);
+      return;
+    }
+    if (frame.type === 'send') this.submit(conversation, frame);
+    else if (!conversation.hasMessage(frame.messageId)) {
+      this.sendError(ErrorCode.UnknownMessage, 'No such message in this conversation.', {
+        messageId: frame.messageId,
+      });
+    } else conversation.cancel(frame.messageId);
+  }
+
+  private hello(frame: HelloFrame): void {
+    if (this.conversation) {
+      this.sendError(ErrorCode.BadState, 'hello was already received on this connection.');
+      return;
+    }
+    if (frame.v !== PROTOCOL_VERSION) {
+      this.socket.close(CloseCode.ProtocolVersionUnsupported, `protocol version ${PROTOCOL_VERSION} only`);
+      return;
+    }
+    const conversation = this.context.openConversation(frame.conversationId);
+    this.conversation = conversation;
+    // Subscribing in the same tick as reading the history means no frame falls between them.
+    this.unsubscribe = conversation.subscribe((f) => this.send(f));
+    this.send({
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      sessionId: this.sessionId,
+      conversationId: conversation.id,
+      heartbeatMs: this.context.heartbeatMs,
+      limits: this.context.limits,
+      history: conversation.history(),
+      active: conversation.activeMessageIds(),
+    });
+  }
+
+  private submit(conversation: Conversation, frame: SendFrame): void {
+    if (frame.text.length > this.context.limits.maxTextLength) {
+      this.sendError(
+        ErrorCode.TextTooLong,
+        `Message is ${frame.text.length} characters; the limit is ${this.context.limits.maxTextLength}.`,
+        { clientMsgId: frame.clientMsgId },
+      );
+      return;
+    }
+    if (frame.text.trim() === '') {
+      this.sendError(ErrorCode.BadFrame, 'Message text is empty.', { clientMsgId: frame.clientMsgId });
+      return;
+    }
+    const { message } = conversation.submit(frame.clientMsgId, frame.text, frame.params ?? {});
+    this.send({ type: 'ack', clientMsgId: frame.clientMsgId, messageId: message.id });
+  }
+
+  private sendError(code: ErrorCode, message: string, extra: Partial<ErrorFrame> = {}): void {
+    this.send({ type: 'error', code, message, retryable: false, ...extra });
+  }
+
+  private send(frame: ServerFrame): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    this.socket.send(JSON.stringify(frame));
+  }
+}

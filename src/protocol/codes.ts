@@ -1,0 +1,45 @@
+/**
+ * Error codes carried by `error` frames and WebSocket close codes.
+ * PROTOCOL.md documents what a client must do on each one.
+ */
+export const ErrorCode = {
+  /** The frame was not valid JSON. */
+  BadJson: 'bad_json',
+  /** The frame's `type` is not one this side knows. */
+  UnknownType: 'unknown_type',
+  /** A known frame whose fields have the wrong shape. */
+  BadFrame: 'bad_frame',
+  /** A frame other than `hello` arrived before `welcome`, or `hello` twice. */
+  BadState: 'bad_state',
+  /** Binary frames are not part of the protocol. */
+  BinaryFrame: 'binary_frame',
+  /** Message text longer than the server's `limits.maxTextLength`. */
+  TextTooLong: 'text_too_long',
+  /** The `params` of a `send` are outside what the server allows. */
+  BadParams: 'bad_params',
+  /** The referenced message does not exist (or no longer exists). */
+  UnknownMessage: 'unknown_message',
+  /** The model source failed while producing an answer. */
+  SourceFailed: 'source_failed',
+  /** Something unexpected went wrong on the server. */
+  Internal: 'internal',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const CloseCode = {
+  Normal: 1000,
+  GoingAway: 1001,
+  /** Frame larger than the server accepts (RFC 6455). */
+  TooBig: 1009,
+  /** 4000–4499: the client should reconnect (after backoff). */
+  Reconnect: 4000,
+  /** 4500+: the client must stop and show the reason. */
+  ProtocolVersionUnsupported: 4505,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** Whether a close code tells the client to reconnect rather than give up. */
+export function shouldReconnectAfterClose(code: number): boolean {
+  if (code >= 4500 && code <= 4999) return false;
+  return true;
+}

@@ -1,0 +1,162 @@
+/**
+ * The wire protocol's frames, defined once: the TypeScript types are inferred
+ * from these schemas, and both the widget and the server validate every
+ * inbound frame with them. Objects are loose so that fields a newer peer adds
+ * are ignored, as PROTOCOL.md requires.
+ */
+import * as v from 'valibot';
+
+export const PROTOCOL_VERSION = 1;
+
+const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
+const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
+const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
+
+export const MessageParamsSchema = v.looseObject({
+  temperature: v.optional(v.number()),
+  maxTokens: v.optional(v.pipe(v.number(), v.integer())),
+  model: v.optional(v.string()),
+  system: v.optional(v.string()),
+});
+export type MessageParams = v.InferOutput<typeof MessageParamsSchema>;
+
+export const FinishReasonSchema = v.picklist(['stop', 'length', 'cancelled', 'error', 'interrupted']);
+export type FinishReason = v.InferOutput<typeof FinishReasonSchema>;
+
+export const UsageSchema = v.looseObject({
+  promptTokens: Count,
+  completionTokens: Count,
+});
+export type Usage = v.InferOutput<typeof UsageSchema>;
+
+// ---- client → server ------------------------------------------------------
+
+export const HelloFrameSchema = v.looseObject({
+  type: v.literal('hello'),
+  v: v.pipe(v.number(), v.integer()),
+  token: v.optional(v.string()),
+  conversationId: v.optional(Id),
+  resume: v.optional(v.array(v.looseObject({ messageId: Id, lastSeq: Seq }))),
+});
+
+export const SendFrameSchema = v.looseObject({
+  type: v.literal('send'),
+  clientMsgId: Id,
+  text: v.string(),
+  params: v.optional(MessageParamsSchema),
+});
+
+export const CancelFrameSchema = v.looseObject({
+  type: v.literal('cancel'),
+  messageId: Id,
+});
+
+export const PingFrameSchema = v.looseObject({ type: v.literal('ping') });
+
+export const ClientFrameSchema = v.variant('type', [
+  HelloFrameSchema,
+  SendFrameSchema,
+  CancelFrameSchema,
+  PingFrameSchema,
+]);
+export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;
+export type HelloFrame = v.InferOutput<typeof HelloFrameSchema>;
+export type SendFrame = v.InferOutput<typeof SendFrameSchema>;
+export type CancelFrame = v.InferOutput<typeof CancelFrameSchema>;
+
+// ---- server → client ------------------------------------------------------
+
+export const HistoryMessageSchema = v.looseObject({
+  id: Id,
+  role: v.picklist(['user', 'assistant']),
+  text: v.string(),
+  /** For assistant messages: the seq the text runs up to. */
+  seq: v.optional(Seq),
+  /** For assistant messages: absent while the answer is still streaming. */
+  finishReason: v.optional(FinishReasonSchema),
+  replyTo: v.optional(Id),
+  clientMsgId: v.optional(Id),
+});
+export type HistoryMessage = v.InferOutput<typeof HistoryMessageSchema>;
+
+export const LimitsSchema = v.looseObject({
+  maxTextLength: Count,
+  maxFrameBytes: Count,
+});
+export type Limits = v.InferOutput<typeof LimitsSchema>;
+
+export const WelcomeFrameSchema = v.looseObject({
+  type: v.literal('welcome'),
+  v: v.pipe(v.number(), v.integer()),
+  sessionId: Id,
+  conversationId: Id,
+  heartbeatMs: Count,
+  limits: LimitsSchema,
+  history: v.array(HistoryMessageSchema),
+  active: v.array(Id),
+});
+
+export const AckFrameSchema = v.looseObject({
+  type: v.literal('ack'),
+  clientMsgId: Id,
+  messageId: Id,
+});
+
+export const StartFrameSchema = v.looseObject({
+  type: v.literal('start'),
+  messageId: Id,
+  replyTo: Id,
+});
+
+export const DeltaFrameSchema = v.looseObject({
+  type: v.literal('delta'),
+  messageId: Id,
+  seq: v.pipe(Seq, v.minValue(1)),
+  text: v.string(),
+});
+
+export const SnapshotFrameSchema = v.looseObject({
+  type: v.literal('snapshot'),
+  messageId: Id,
+  seq: Seq,
+  text: v.string(),
+});
+
+export const DoneFrameSchema = v.looseObject({
+  type: v.literal('done'),
+  messageId: Id,
+  seq: Seq,
+  finishReason: FinishReasonSchema,
+  usage: v.nullable(UsageSchema),
+});
+
+export const ErrorFrameSchema = v.looseObject({
+  type: v.literal('error'),
+  code: v.string(),
+  message: v.string(),
+  retryable: v.boolean(),
+  retryAfterMs: v.optional(Count),
+  messageId: v.optional(Id),
+  clientMsgId: v.optional(Id),
+});
+
+export const PongFrameSchema = v.looseObject({ type: v.literal('pong') });
+
+export const ServerFrameSchema = v.variant('type', [
+  WelcomeFrameSchema,
+  AckFrameSchema,
+  StartFrameSchema,
+  DeltaFrameSchema,
+  SnapshotFrameSchema,
+  DoneFrameSchema,
+  ErrorFrameSchema,
+  PongFrameSchema,
+]);
+export type ServerFrame = v.InferOutput<typeof ServerFrameSchema>;
+export type WelcomeFrame = v.InferOutput<typeof WelcomeFrameSchema>;
+export type AckFrame = v.InferOutput<typeof AckFrameSchema>;
+export type StartFrame = v.InferOutput<typeof StartFrameSchema>;
+export type DeltaFrame = v.InferOutput<typeof DeltaFrameSchema>;
+export type SnapshotFrame = v.InferOutput<typeof SnapshotFrameSchema>;
+export type DoneFrame = v.InferOutput<typeof DoneFrameSchema>;
+export type ErrorFrame = v.InferOutput<typeof ErrorFrameSchema>;

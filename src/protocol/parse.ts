@@ -1,0 +1,53 @@
+import * as v from 'valibot';
+import { ErrorCode } from './codes.js';
+import { type ClientFrame, ClientFrameSchema, type ServerFrame, ServerFrameSchema } from './frames.js';
+
+export type ParseResult<T> = { ok: true; frame: T } | { ok: false; code: ErrorCode; message: string };
+
+function parseWith<T>(
+  schema: v.GenericSchema<unknown, T>,
+  knownTypes: ReadonlySet<string>,
+  raw: string,
+): ParseResult<T> {
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return { ok: false, code: ErrorCode.BadJson, message: 'Frame is not valid JSON.' };
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    return { ok: false, code: ErrorCode.BadFrame, message: 'Frame must be a JSON object.' };
+  }
+  const type = (data as { type?: unknown }).type;
+  if (typeof type !== 'string' || !knownTypes.has(type)) {
+    return {
+      ok: false,
+      code: ErrorCode.UnknownType,
+      message: `Unknown frame type ${JSON.stringify(type)}.`,
+    };
+  }
+  const result = v.safeParse(schema, data);
+  if (!result.success) {
+    const issue = result.issues[0];
+    const path = issue.path?.map((p) => String(p.key)).join('.') ?? '';
+    return {
+      ok: false,
+      code: ErrorCode.BadFrame,
+      message: `Invalid ${type} frame${path ? ` at ${path}` : ''}: ${issue.message}`,
+    };
+  }
+  return { ok: true, frame: result.output };
+}
+
+const clientTypes = new Set(ClientFrameSchema.options.map((o) => o.entries.type.literal));
+const serverTypes = new Set(ServerFrameSchema.options.map((o) => o.entries.type.literal));
+
+/** Validates a text frame sent by a client. Never throws. */
+export function parseClientFrame(raw: string): ParseResult<ClientFrame> {
+  return parseWith(ClientFrameSchema, clientTypes, raw);
+}
+
+/** Validates a text frame sent by a server. Never throws. */
+export function parseServerFrame(raw: string): ParseResult<ServerFrame> {
+  return parseWith(ServerFrameSchema, serverTypes, raw);
+}

@@ -1,0 +1,244 @@
+import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { ref } from 'lit/directives/ref.js';
+import { repeat } from 'lit/directives/repeat.js';
+import type { ServerFrame } from '../protocol/index.js';
+import { type ChatMessage, ChatState } from './chat-state.js';
+import { ConnectionController, type ConnectionStatus } from './controllers/connection-controller.js';
+import { nextFrame } from './frame-loop.js';
+import { newClientMessageId } from './ids.js';
+import { MarkdownStream } from './markdown/markdown-stream.js';
+import { chatStyles } from './styles.js';
+
+/** The WebSocket URL used when the `url` attribute is absent: same origin, path `/ws`. */
+export function defaultSocketUrl(base: string = location.href): string {
+  const url = new URL('/ws', base);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.href;
+}
+
+/**
+ * A streaming AI chat.
+ *
+ * @element ai-stream-chat
+ * @csspart panel - The outer frame.
+ * @csspart header - The heading bar.
+ * @csspart log - The scrolling message list.
+ * @csspart message - Every message; also `user` or `assistant`.
+ * @csspart status - The connection status line, shown only when not connected.
+ * @csspart composer - The form with the text box and Send button.
+ * @csspart input - The text box.
+ * @csspart send-button - The Send button.
+ */
+export class AiStreamChat extends LitElement {
+  static override styles = chatStyles;
+
+  static override properties = {
+    url: { type: String, reflect: true },
+    heading: { type: String, reflect: true },
+    placeholder: { type: String, reflect: true },
+    connectionStatus: { state: true },
+    statusDetail: { state: true },
+  };
+
+  /** WebSocket URL of the chat server. Empty: same origin, path `/ws`. */
+  declare url: string;
+  /** Title shown above the messages. Empty: no header. */
+  declare heading: string;
+  /** Placeholder of the text box. */
+  declare placeholder: string;
+  declare protected connectionStatus: ConnectionStatus;
+  declare protected statusDetail: string;
+
+  private readonly state = new ChatState();
+  private readonly streams = new Map<string, MarkdownStream>();
+  private readonly markdownRefs = new Map<string, (el: Element | undefined) => void>();
+  private readonly connection = new ConnectionController(this, {
+    url: () => this.url || defaultSocketUrl(),
+    conversationId: () => this.state.conversationId,
+    onFrame: (frame) => this.onFrame(frame),
+    onStatus: (status, detail) => {
+      this.connectionStatus = status;
+      this.statusDetail = detail;
+    },
+    onProtocolError: (message) => console.warn(`<ai-stream-chat>: ignored an invalid frame: ${message}`),
+  });
+
+  constructor() {
+    super();
+    this.url = '';
+    this.heading = '';
+    this.placeholder = 'Ask anything…';
+    this.connectionStatus = 'idle';
+    this.statusDetail = '';
+  }
+
+  /** The messages as the widget holds them (read-only view, for host pages and tests). */
+  get messages(): readonly Readonly<ChatMessage>[] {
+    return this.state.messages;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.connection.open();
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('url') && changed.get('url') !== undefined && this.isConnected) this.connection.open();
+  }
+
+  /** Lit updates run in the shared animation-frame loop, like markdown rendering. */
+  protected override async scheduleUpdate(): Promise<void> {
+    await nextFrame();
+    super.scheduleUpdate();
+  }
+
+  /** Sends `text` as a user message; it waits in the outbox while offline. */
+  send(text: string): void {
+    if (text.trim() === '') return;
+    this.state.addUserMessage(text, newClientMessageId());
+    this.flushOutbox();
+    this.requestUpdate();
+  }
+
+  private flushOutbox(): void {
+    for (const message of this.state.pending()) {
+      const sent = this.connection.send({
+        type: 'send',
+        clientMsgId: message.clientMsgId as string,
+        text: message.text,
+      });
+      if (!sent) return;
+      message.status = 'sent';
+    }
+  }
+
+  private onFrame(frame: ServerFrame): void {
+    if (frame.type === 'welcome') {
+      this.state.applyWelcome(frame);
+      this.flushOutbox();
+      this.refreshStreams();
+      this.requestUpdate();
+      return;
+    }
+    const change = this.state.apply(frame);
+    switch (change.kind) {
+      case 'text':
+        this.streams.get(change.message.key)?.update(change.message.text, false);
+        break;
+      case 'structure':
+        this.refreshStreams();
+        this.requestUpdate();
+        break;
+      case 'gap':
+        // A frame went missing: reconnect, and the welcome brings the server's text.
+        this.connection.reconnect();
+        break;
+      default:
+        break;
+    }
+  }
+
+  private refreshStreams(): void {
+    for (const message of this.state.messages) {
+      this.streams.get(message.key)?.update(message.text, message.status !== 'streaming');
+    }
+  }
+
+  /** A stable ref callback per message, which hands its element to a MarkdownStream. */
+  private markdownRef(key: string): (el: Element | undefined) => void {
+    let callback = this.markdownRefs.get(key);
+    if (!callback) {
+      callback = (el) => {
+        this.streams.get(key)?.dispose();
+        this.streams.delete(key);
+        if (!(el instanceof HTMLElement)) return;
+        const stream = new MarkdownStream(el);
+        this.streams.set(key, stream);
+        const message = this.state.messages.find((m) => m.key === key);
+        if (message) stream.update(message.text, message.status !== 'streaming');
+      };
+      this.markdownRefs.set(key, callback);
+    }
+    return callback;
+  }
+
+  private onKeyDown(event: KeyboardEvent): void {
+    // Enter sends; Shift+Enter is a new line; Enter that ends an IME composition does neither.
+    if (event.key !== 'Enter' || event.shiftKey || event.isComposing || event.keyCode === 229) return;
+    event.preventDefault();
+    (event.target as HTMLTextAreaElement).form?.requestSubmit();
+  }
+
+  private onSubmit(event: SubmitEvent): void {
+    event.preventDefault();
+    const input = this.renderRoot.querySelector('textarea');
+    if (!input) return;
+    const text = input.value;
+    if (text.trim() === '') return;
+    input.value = '';
+    this.send(text);
+  }
+
+  private renderMessage(message: ChatMessage): TemplateResult {
+    if (message.role === 'user') {
+      return html`<div class="message user ${message.status}" part="message user">
+        ${message.text}
+        ${message.status === 'pending' ? html`<div class="note">Waiting to send…</div>` : nothing}
+        ${message.status === 'failed' ? html`<div class="note">Not sent: ${message.error}</div>` : nothing}
+      </div>`;
+    }
+    const interrupted = message.finishReason === 'interrupted' || message.finishReason === 'error';
+    return html`<div
+      class="message assistant"
+      part="message assistant"
+      aria-busy=${message.status === 'streaming' ? 'true' : 'false'}
+    >
+      <div class="markdown" ${ref(this.markdownRef(message.key))}></div>
+      ${message.finishReason === 'cancelled' ? html`<div class="note">Stopped.</div>` : nothing}
+      ${interrupted ? html`<div class="note">This answer was interrupted.</div>` : nothing}
+    </div>`;
+  }
+
+  private statusText(): string {
+    switch (this.connectionStatus) {
+      case 'connecting':
+        return 'Connecting…';
+      case 'reconnecting':
+        return 'Connection lost. Reconnecting…';
+      case 'stopped':
+        return `Disconnected: ${this.statusDetail}`;
+      default:
+        return '';
+    }
+  }
+
+  protected override render(): TemplateResult {
+    return html`<section class="panel" part="panel">
+      ${this.heading ? html`<header part="header">${this.heading}</header>` : nothing}
+      <div class="log" part="log" role="log" aria-label="Messages">
+        ${repeat(
+          this.state.messages,
+          (m) => m.key,
+          (m) => this.renderMessage(m),
+        )}
+      </div>
+      <div class="status" part="status" role="status">${this.statusText()}</div>
+      <form part="composer" @submit=${this.onSubmit}>
+        <textarea
+          part="input"
+          rows="1"
+          aria-label="Message"
+          placeholder=${this.placeholder}
+          @keydown=${this.onKeyDown}
+        ></textarea>
+        <button part="send-button" type="submit">Send</button>
+      </form>
+    </section>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ai-stream-chat': AiStreamChat;
+  }
+}

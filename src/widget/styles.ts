@@ -1,0 +1,146 @@
+import { css } from 'lit';
+
+export const chatStyles = css`
+  :host {
+    all: initial;
+    display: block;
+    box-sizing: border-box;
+    color: var(--ai-chat-color, #1f2328);
+    background: var(--ai-chat-background, #ffffff);
+    font-family: var(--ai-chat-font-family, ui-sans-serif, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
+    font-size: var(--ai-chat-font-size, 15px);
+    line-height: 1.5;
+    border: 1px solid var(--ai-chat-border-color, #d0d7de);
+    border-radius: var(--ai-chat-radius, 12px);
+    overflow: hidden;
+    overflow-wrap: anywhere;
+    height: var(--ai-chat-height, 32rem);
+  }
+  :host([hidden]) {
+    display: none;
+  }
+  *,
+  *::before,
+  *::after {
+    box-sizing: border-box;
+  }
+  .panel {
+    display: flex;
+    flex-direction: column;
+    height: 100%;
+  }
+  header {
+    padding: 0.6rem 1rem;
+    border-bottom: 1px solid var(--ai-chat-border-color, #d0d7de);
+    font-weight: 600;
+  }
+  .log {
+    flex: 1;
+    overflow-y: auto;
+    padding: 1rem;
+    display: flex;
+    flex-direction: column;
+    gap: 0.75rem;
+  }
+  .message {
+    max-width: 100%;
+  }
+  .message.user {
+    align-self: flex-end;
+    max-width: 85%;
+    background: var(--ai-chat-user-background, #0969da);
+    color: var(--ai-chat-user-color, #ffffff);
+    padding: 0.5rem 0.8rem;
+    border-radius: var(--ai-chat-radius, 12px);
+    white-space: pre-wrap;
+  }
+  .message.user.pending {
+    opacity: 0.7;
+  }
+  .message.user.failed {
+    background: var(--ai-chat-error-background, #cf222e);
+  }
+  .note {
+    font-size: 0.85em;
+    opacity: 0.8;
+  }
+  .markdown > :first-child {
+    margin-top: 0;
+  }
+  .markdown > :last-child {
+    margin-bottom: 0;
+  }
+  .markdown pre {
+    background: var(--ai-chat-code-background, #f6f8fa);
+    padding: 0.75rem;
+    border-radius: 8px;
+    overflow-x: auto;
+    white-space: pre;
+    overflow-wrap: normal;
+  }
+  .markdown code {
+    font-family: var(--ai-chat-code-font-family, ui-monospace, SFMono-Regular, Menlo, Consolas, monospace);
+    font-size: 0.9em;
+  }
+  .markdown table {
+    border-collapse: collapse;
+    display: block;
+    overflow-x: auto;
+  }
+  .markdown th,
+  .markdown td {
+    border: 1px solid var(--ai-chat-border-color, #d0d7de);
+    padding: 0.25rem 0.6rem;
+  }
+  .markdown a {
+    color: var(--ai-chat-link-color, #0969da);
+  }
+  .markdown blockquote {
+    margin: 0.5rem 0;
+    padding-left: 0.8rem;
+    border-left: 3px solid var(--ai-chat-border-color, #d0d7de);
+  }
+  .status {
+    padding: 0.25rem 1rem;
+    font-size: 0.85em;
+    color: var(--ai-chat-muted-color, #59636e);
+  }
+  .status:empty {
+    display: none;
+  }
+  form {
+    display: flex;
+    gap: 0.5rem;
+    padding: 0.6rem;
+    border-top: 1px solid var(--ai-chat-border-color, #d0d7de);
+  }
+  textarea {
+    flex: 1;
+    resize: none;
+    font: inherit;
+    color: inherit;
+    background: transparent;
+    border: 1px solid var(--ai-chat-border-color, #d0d7de);
+    border-radius: 8px;
+    padding: 0.45rem 0.6rem;
+    min-height: 2.4rem;
+    max-height: 10rem;
+  }
+  button {
+    font: inherit;
+    cursor: pointer;
+    border: none;
+    border-radius: 8px;
+    padding: 0 1rem;
+    background: var(--ai-chat-accent, #0969da);
+    color: var(--ai-chat-accent-color, #ffffff);
+  }
+  button:disabled {
+    opacity: 0.5;
+    cursor: default;
+  }
+  :focus-visible {
+    outline: 2px solid var(--ai-chat-focus-color, #0969da);
+    outline-offset: 2px;
+  }
+`;

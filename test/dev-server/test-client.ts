@@ -1,0 +1,86 @@
+import { once } from 'node:events';
+import WebSocket from 'ws';
+import { type ClientFrame, parseServerFrame, type ServerFrame } from '../../src/protocol/index.js';
+
+/** A protocol peer for tests: records every frame and validates each against the protocol. */
+export class TestClient {
+  readonly frames: ServerFrame[] = [];
+  readonly socket: WebSocket;
+  closeCode: number | undefined;
+  private waiters: (() => void)[] = [];
+
+  constructor(url: string) {
+    this.socket = new WebSocket(url);
+    this.socket.on('message', (data) => {
+      const parsed = parseServerFrame(data.toString());
+      if (!parsed.ok) throw new Error(`server sent an invalid frame: ${parsed.message}: ${data.toString()}`);
+      this.frames.push(parsed.frame);
+      this.notify();
+    });
+    this.socket.on('close', (code) => {
+      this.closeCode = code;
+      this.notify();
+    });
+  }
+
+  static async connect(url: string): Promise<TestClient> {
+    const client = new TestClient(url);
+    await once(client.socket, 'open');
+    return client;
+  }
+
+  private notify(): void {
+    for (const waiter of this.waiters.splice(0)) waiter();
+  }
+
+  send(frame: ClientFrame | Record<string, unknown>): void {
+    this.socket.send(JSON.stringify(frame));
+  }
+
+  sendRaw(data: string | Buffer, binary = false): void {
+    this.socket.send(data, { binary });
+  }
+
+  /** Resolves with the first recorded frame (from `from` on) that matches; rejects after `timeoutMs`. */
+  async waitFor<T extends ServerFrame>(
+    predicate: (frame: ServerFrame) => frame is T,
+    { from = 0, timeoutMs = 10_000 } = {},
+  ): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.frames.slice(from).find(predicate);
+      if (found) return found;
+      if (this.closeCode !== undefined) throw new Error(`socket closed (${this.closeCode}) while waiting`);
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new Error(`timed out; frames so far: ${JSON.stringify(this.frames).slice(0, 500)}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  async waitForClose(timeoutMs = 10_000): Promise<number> {
+    if (this.closeCode !== undefined) return this.closeCode;
+    const timer = setTimeout(() => this.socket.terminate(), timeoutMs);
+    const [code] = (await once(this.socket, 'close')) as [number];
+    clearTimeout(timer);
+    return code;
+  }
+
+  close(): void {
+    this.socket.terminate();
+  }
+}
+
+export const isType =
+  <K extends ServerFrame['type']>(
+    type: K,
+    extra: (f: Extract<ServerFrame, { type: K }>) => boolean = () => true,
+  ) =>
+  (frame: ServerFrame): frame is Extract<ServerFrame, { type: K }> =>
+    frame.type === type && extra(frame as Extract<ServerFrame, { type: K }>);

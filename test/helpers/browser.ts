@@ -1,0 +1,52 @@
+/** Helpers for browser tests (web-test-runner, real Chromium). */
+import { executeServerCommand } from '@web/test-runner-commands';
+import type { AiStreamChat } from '../../src/widget/ai-stream-chat.js';
+
+export interface RunningDevServer {
+  pid: number;
+  httpUrl: string;
+  wsUrl: string;
+}
+
+/** Starts the real dev server binary on a free port (see web-test-runner.config.mjs). */
+export function startDevServer(args: string[] = []): Promise<RunningDevServer> {
+  return executeServerCommand<RunningDevServer, { args: string[] }>('start-dev-server', { args });
+}
+
+export async function stopDevServer(server: RunningDevServer | undefined): Promise<void> {
+  if (server) await executeServerCommand('stop-dev-server', { pid: server.pid });
+}
+
+export async function waitFor<T>(
+  check: () => T | undefined | null | false,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export function shadow(el: AiStreamChat): ShadowRoot {
+  if (!el.shadowRoot) throw new Error('no shadow root');
+  return el.shadowRoot;
+}
+
+/** Waits until the last assistant message has finished, and returns it. */
+export function answerDone(el: AiStreamChat, count = 1): Promise<AiStreamChat['messages'][number]> {
+  return waitFor(() => {
+    const answers = el.messages.filter((m) => m.role === 'assistant');
+    const last = answers[count - 1];
+    return answers.length >= count && last?.status === 'done' ? last : undefined;
+  }, `answer ${count} to finish`);
+}
+
+/** Waits for the element's next render (Lit updates run in animation frames). */
+export async function settled(el: AiStreamChat): Promise<void> {
+  await el.updateComplete;
+  await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+}

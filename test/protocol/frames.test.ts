@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  ErrorCode,
+  parseClientFrame,
+  parseServerFrame,
+  shouldReconnectAfterClose,
+} from '../../src/protocol/index.js';
+
+describe('parseClientFrame', () => {
+  it('accepts each client frame type', () => {
+    for (const frame of [
+      { type: 'hello', v: 1 },
+      { type: 'hello', v: 1, conversationId: 'c_1', resume: [{ messageId: 'm_1', lastSeq: 3 }] },
+      { type: 'send', clientMsgId: 'u_1', text: 'hi', params: { temperature: 0.5, maxTokens: 100 } },
+      { type: 'cancel', messageId: 'm_1' },
+      { type: 'ping' },
+    ]) {
+      const result = parseClientFrame(JSON.stringify(frame));
+      assert.equal(result.ok, true, JSON.stringify(result));
+    }
+  });
+
+  it('ignores unknown fields, as the versioning rule requires', () => {
+    const result = parseClientFrame(JSON.stringify({ type: 'ping', future: { x: 1 } }));
+    assert.deepEqual(result, { ok: true, frame: { type: 'ping', future: { x: 1 } } });
+  });
+
+  it('reports malformed JSON, non-objects, unknown types and wrong field types with distinct codes', () => {
+    assert.deepEqual(
+      [
+        parseClientFrame('{nope'),
+        parseClientFrame('[1,2]'),
+        parseClientFrame('null'),
+        parseClientFrame(JSON.stringify({ type: 'launch' })),
+        parseClientFrame(JSON.stringify({ text: 'no type' })),
+        parseClientFrame(JSON.stringify({ type: 'send', clientMsgId: 'u', text: 42 })),
+        parseClientFrame(JSON.stringify({ type: 'send', clientMsgId: '', text: 'x' })),
+        parseClientFrame(JSON.stringify({ type: 'welcome', v: 1 })),
+      ].map((r) => (r.ok ? 'ok' : r.code)),
+      [
+        ErrorCode.BadJson,
+        ErrorCode.BadFrame,
+        ErrorCode.BadFrame,
+        ErrorCode.UnknownType,
+        ErrorCode.UnknownType,
+        ErrorCode.BadFrame,
+        ErrorCode.BadFrame,
+        ErrorCode.UnknownType,
+      ],
+    );
+  });
+
+  it('names the offending field in the message', () => {
+    const result = parseClientFrame(JSON.stringify({ type: 'send', clientMsgId: 'u', text: 42 }));
+    assert.equal(result.ok, false);
+    assert.match(result.ok ? '' : result.message, /send frame at text/);
+  });
+});
+
+describe('parseServerFrame', () => {
+  it('requires delta seq to start at 1', () => {
+    assert.equal(
+      parseServerFrame(JSON.stringify({ type: 'delta', messageId: 'm', seq: 0, text: 'a' })).ok,
+      false,
+    );
+    assert.equal(
+      parseServerFrame(JSON.stringify({ type: 'delta', messageId: 'm', seq: 1, text: 'a' })).ok,
+      true,
+    );
+  });
+
+  it('rejects a client frame type', () => {
+    assert.equal(parseServerFrame(JSON.stringify({ type: 'send', clientMsgId: 'u', text: 'x' })).ok, false);
+  });
+});
+
+describe('close codes', () => {
+  it('reconnects on normal, going-away and 4000–4499 codes, stops on 4500+', () => {
+    assert.deepEqual(
+      [1000, 1001, 1006, 1009, 4000, 4001, 4499, 4500, 4505, 4999].map(shouldReconnectAfterClose),
+      [true, true, true, true, true, true, true, false, false, false],
+    );
+  });
+});

@@ -1,0 +1,119 @@
+import { expect } from 'chai';
+import { mockAnswerText } from '../../src/dev-server/sources/mock-answer.js';
+import { seededRandom } from '../../src/dev-server/sources/random.js';
+import { MarkdownStream } from '../../src/widget/markdown/markdown-stream.js';
+
+const frame = () => new Promise((r) => requestAnimationFrame(r));
+
+async function oneShot(text: string): Promise<string> {
+  const container = document.createElement('div');
+  new MarkdownStream(container).update(text, true);
+  await frame();
+  return container.innerHTML;
+}
+
+/** Streams `text` in random chunks, rendering a frame after each, and returns the container. */
+async function streamed(text: string, seed: number, maxChunk = 40): Promise<HTMLElement> {
+  const random = seededRandom(seed);
+  const container = document.createElement('div');
+  const stream = new MarkdownStream(container);
+  let at = 0;
+  while (at < text.length) {
+    at = Math.min(text.length, at + 1 + Math.floor(random() * maxChunk));
+    stream.update(text.slice(0, at), false);
+    await frame();
+  }
+  stream.update(text, true);
+  await frame();
+  return container;
+}
+
+describe('MarkdownStream', () => {
+  it('ends with the same DOM as a one-shot render, whatever the chunking', async () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      const text = mockAnswerText(seed, 2);
+      const container = await streamed(text, seed);
+      expect(container.innerHTML, `seed ${seed}`).to.equal(await oneShot(text));
+    }
+  });
+
+  it('keeps the nodes of finished blocks while later text streams in', async () => {
+    const container = document.createElement('div');
+    const stream = new MarkdownStream(container);
+    stream.update('# Title\n\nFirst paragraph.\n\nSecond', false);
+    await frame();
+    const heading = container.querySelector('h1');
+    const first = container.querySelector('p');
+    expect(heading?.textContent).to.equal('Title');
+    stream.update('# Title\n\nFirst paragraph.\n\nSecond paragraph, longer.\n\n- a\n- b', false);
+    await frame();
+    stream.update('# Title\n\nFirst paragraph.\n\nSecond paragraph, longer.\n\n- a\n- b\n- c', true);
+    await frame();
+    expect(container.querySelector('h1')).to.equal(heading);
+    expect(container.querySelector('p')).to.equal(first);
+    expect(container.querySelectorAll('li').length).to.equal(3);
+  });
+
+  it('renders at most once per frame, from the latest text', async () => {
+    const container = document.createElement('div');
+    const stream = new MarkdownStream(container);
+    stream.update('Hello', false);
+    stream.update('Hello wor', false);
+    stream.update('Hello world', false);
+    expect(container.innerHTML).to.equal('');
+    await frame();
+    expect(container.textContent?.trim()).to.equal('Hello world');
+  });
+
+  it('shows raw HTML as text and keeps only safe links', async () => {
+    const container = document.createElement('div');
+    new MarkdownStream(container).update(
+      [
+        '<b onclick="x()">bold?</b> <iframe src="https://evil.example"></iframe>',
+        '',
+        '[ok](https://example.com "t") [mail](mailto:a@b.c) [frag](#x) [rel](docs/a.html)',
+        '[bad](javascript:alert(1)) [bad2](vbscript:x) [bad3](data:text/html,<script>alert(1)</script>)',
+        '',
+        '<form action="https://evil.example"><input name="q"></form>',
+      ].join('\n'),
+      true,
+    );
+    await frame();
+    expect(container.querySelector('b, iframe, form, input, [onclick]')).to.equal(null);
+    expect(container.textContent).to.contain('<b onclick="x()">bold?</b>');
+    const hrefs = [...container.querySelectorAll('a')].map((a) => a.getAttribute('href'));
+    expect(hrefs).to.deep.equal([
+      'https://example.com',
+      'mailto:a@b.c',
+      '#x',
+      'docs/a.html',
+      null,
+      null,
+      null,
+    ]);
+    const ok = container.querySelector('a[href="https://example.com"]');
+    expect(ok?.getAttribute('target')).to.equal('_blank');
+    expect(ok?.getAttribute('rel')).to.equal('noopener noreferrer nofollow ugc');
+    expect(container.querySelector('a[href="#x"]')?.hasAttribute('target')).to.equal(false);
+  });
+
+  it('renders images as links, so no remote request leaves the page', async () => {
+    const container = document.createElement('div');
+    new MarkdownStream(container).update('![pixel](https://tracker.example/p.png?d=secret)', true);
+    await frame();
+    expect(container.querySelector('img')).to.equal(null);
+    expect(container.querySelector('a')?.getAttribute('href')).to.equal(
+      'https://tracker.example/p.png?d=secret',
+    );
+  });
+
+  it('starts over when the text is replaced rather than extended', async () => {
+    const container = document.createElement('div');
+    const stream = new MarkdownStream(container);
+    stream.update('# One\n\nalpha\n\nbeta', false);
+    await frame();
+    stream.update('# Two\n\ngamma', true);
+    await frame();
+    expect(container.innerHTML).to.equal(await oneShot('# Two\n\ngamma'));
+  });
+});

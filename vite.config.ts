@@ -1,0 +1,19 @@
+import { defineConfig } from 'vite';
+
+// The widget bundle: one self-registering file per format, every dependency inside.
+export default defineConfig({
+  build: {
+    outDir: 'dist',
+    // dist/server holds the compiled dev server; the widget build must not wipe it.
+    emptyOutDir: false,
+    target: 'es2022',
+    minify: true,
+    sourcemap: true,
+    lib: {
+      entry: 'src/widget/index.ts',
+      name: 'AiStreamChat',
+      formats: ['es', 'iife'],
+      fileName: (format) => (format === 'es' ? 'ai-stream-chat.js' : `ai-stream-chat.${format}.js`),
+    },
+  },
+});

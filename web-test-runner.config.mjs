@@ -1,0 +1,112 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { defaultReporter, summaryReporter } from '@web/test-runner';
+import { playwrightLauncher } from '@web/test-runner-playwright';
+import { findChromium } from './scripts/system-deps.mjs';
+
+const executablePath = findChromium();
+if (!executablePath) {
+  throw new Error('Chromium not found: run "node scripts/system-deps.mjs" or set CHROME_PATH.');
+}
+
+/** Dev servers that browser tests start through `executeServerCommand`; all are killed at the end. */
+const devServers = new Map();
+
+function startDevServer(args = []) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['dist/server/dev-server/cli.js', '--port', '0', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const onData = (chunk) => {
+      output += chunk;
+      const match = output.match(/listening on (http:\/\/[^/\s]+)\//);
+      if (match) {
+        child.stdout.off('data', onData);
+        devServers.set(child.pid, child);
+        resolve({ pid: child.pid, httpUrl: match[1], wsUrl: `${match[1].replace(/^http/, 'ws')}/ws` });
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', onData);
+    child.stderr.setEncoding('utf8').on('data', (chunk) => {
+      output += chunk;
+    });
+    child.once('exit', (code) => {
+      devServers.delete(child.pid);
+      reject(new Error(`dev server exited with ${code}: ${output}`));
+    });
+  });
+}
+
+function stopDevServer(pid) {
+  const child = devServers.get(pid);
+  if (!child) return false;
+  devServers.delete(pid);
+  child.kill('SIGKILL');
+  return true;
+}
+
+const devServerCommands = {
+  name: 'dev-server-commands',
+  async executeCommand({ command, payload }) {
+    if (command === 'start-dev-server') return startDevServer(payload?.args);
+    if (command === 'stop-dev-server') return stopDevServer(payload.pid);
+    return undefined;
+  },
+  serverStop() {
+    for (const pid of [...devServers.keys()]) stopDevServer(pid);
+  },
+};
+
+/** Writes pass/fail counts for scripts/test.mjs, which sums all runners. */
+function countingReporter(file) {
+  return {
+    onTestRunFinished({ sessions }) {
+      let passed = 0;
+      let failed = 0;
+      const walk = (suite) => {
+        for (const test of suite.tests ?? []) {
+          if (test.skipped) continue;
+          if (test.passed) passed++;
+          else failed++;
+        }
+        for (const child of suite.suites ?? []) walk(child);
+      };
+      for (const session of sessions) {
+        if (session.testResults) walk(session.testResults);
+        // A file that failed to load or threw outside a test counts as one failure.
+        if (!session.passed && (session.errors?.length ?? 0) > 0) failed++;
+      }
+      writeFileSync(file, JSON.stringify({ passed, failed }));
+    },
+  };
+}
+
+const reporters = [defaultReporter(), summaryReporter({ flatten: false })];
+if (process.env.WTR_COUNTS_FILE) reporters.push(countingReporter(process.env.WTR_COUNTS_FILE));
+
+export default {
+  files: ['test/widget/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+  nodeResolve: true,
+  concurrency: 1,
+  testsFinishTimeout: 180_000,
+  testFramework: { config: { timeout: 30_000 } },
+  plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' }), devServerCommands],
+  reporters,
+  browsers: [
+    playwrightLauncher({
+      product: 'chromium',
+      launchOptions: {
+        executablePath,
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--no-first-run',
+        ],
+      },
+    }),
+  ],
+};
