@@ -44,7 +44,7 @@ const npx = (bin) => join(root, 'node_modules', '.bin', bin);
 const chromium = ensureChromium();
 process.stdout.write(`Chromium: ${chromium}\n`);
 
-check('lint and format (biome)', npx('biome'), ['check', '.']);
+check('lint and format (biome)', npx('biome'), ['check', '--error-on-warnings', '.']);
 check('type check (tsc)', npx('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
 if (!check('build', 'npm', ['run', 'build'])) finish();
 

@@ -3,7 +3,9 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Limits } from '../protocol/index.js';
 import { Connection } from './connection.js';
-import { Conversation } from './conversation.js';
+import type { FollowUpPolicy } from './conversation.js';
+import { ConversationRegistry } from './conversation-registry.js';
+import { type ParamsPolicy, resolveParamsPolicy } from './params-policy.js';
 import type { TokenSource } from './sources/types.js';
 
 export interface ChatServerOptions {
@@ -17,6 +19,16 @@ export interface ChatServerOptions {
   maxTextLength?: number;
   /** Largest inbound frame, in bytes; larger ones close the socket with 1009. Default 65536. */
   maxFrameBytes?: number;
+  /** A message sent while an answer streams waits for it (`queue`, default) or stops it (`interrupt`). */
+  followUp?: FollowUpPolicy;
+  /** Characters of deltas kept per answer for exact replay on resume. Default 262144. */
+  replayMaxChars?: number;
+  /** How long an answer's deltas are kept after it ends; later resumes get a snapshot. Default 300000. */
+  replayRetentionMs?: number;
+  /** A conversation nobody follows and nothing generates is forgotten after this long. Default 1800000. */
+  conversationTtlMs?: number;
+  /** Which per-message parameters clients may set, and their bounds. */
+  params?: Partial<ParamsPolicy>;
 }
 
 export interface ChatServer {
@@ -48,14 +60,20 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     maxFrameBytes: positiveInteger('maxFrameBytes', options.maxFrameBytes ?? 64 * 1024),
   };
 
-  const conversations = new Map<string, Conversation>();
-  const openConversation = (id: string | undefined): Conversation => {
-    const existing = id === undefined ? undefined : conversations.get(id);
-    if (existing) return existing;
-    const created = new Conversation(options.source);
-    conversations.set(created.id, created);
-    return created;
-  };
+  const followUp = options.followUp ?? 'queue';
+  if (followUp !== 'queue' && followUp !== 'interrupt') {
+    throw new TypeError(`followUp must be "queue" or "interrupt", got ${JSON.stringify(followUp)}`);
+  }
+  const params = resolveParamsPolicy(options.params);
+  const conversations = new ConversationRegistry(
+    {
+      source: options.source,
+      followUp,
+      replayMaxChars: positiveInteger('replayMaxChars', options.replayMaxChars ?? 256 * 1024),
+      replayRetentionMs: positiveInteger('replayRetentionMs', options.replayRetentionMs ?? 5 * 60_000),
+    },
+    positiveInteger('conversationTtlMs', options.conversationTtlMs ?? 30 * 60_000),
+  );
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -67,7 +85,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     alive.add(socket);
     socket.on('pong', () => alive.add(socket));
     socket.on('error', () => socket.terminate());
-    new Connection(socket, { limits, heartbeatMs, openConversation });
+    new Connection(socket, { limits, heartbeatMs, params, openConversation: (id) => conversations.open(id) });
   });
   const heartbeat = setInterval(() => {
     for (const socket of wss.clients) {
@@ -100,6 +118,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     },
     close() {
       clearInterval(heartbeat);
+      conversations.close();
       for (const socket of wss.clients) socket.close(1001, 'server shutting down');
       return new Promise((resolve) => wss.close(() => resolve()));
     },

@@ -13,10 +13,12 @@ import {
 } from '../protocol/index.js';
 import type { Conversation } from './conversation.js';
 import { newId } from './ids.js';
+import { checkParams, type ParamsPolicy } from './params-policy.js';
 
 export interface ConnectionContext {
   limits: Limits;
   heartbeatMs: number;
+  params: ParamsPolicy;
   /** Returns the conversation `id` names, or a new one when it is absent or unknown. */
   openConversation(id: string | undefined): Conversation;
 }
@@ -49,7 +51,7 @@ export class Connection {
   private receive(raw: string): void {
     const parsed = parseClientFrame(raw);
     if (!parsed.ok) {
-      this.sendError(parsed.code, parsed.message);
+      this.sendError(parsed.code, parsed.message, parsed.refs);
       return;
     }
     this.handle(parsed.frame);
@@ -88,7 +90,11 @@ export class Connection {
     }
     const conversation = this.context.openConversation(frame.conversationId);
     this.conversation = conversation;
-    // Subscribing in the same tick as reading the history means no frame falls between them.
+    // Resuming only makes sense in the conversation the client asked for.
+    const resume = conversation.id === frame.conversationId ? (frame.resume ?? []) : [];
+    const replays = resume.map((r) => ({ request: r, frames: conversation.replay(r) }));
+    const resumed = new Set(replays.filter((r) => r.frames).map((r) => r.request.messageId));
+    // Everything below happens in one tick with the subscription, so no live frame falls between.
     this.unsubscribe = conversation.subscribe((f) => this.send(f));
     this.send({
       type: 'welcome',
@@ -97,9 +103,17 @@ export class Connection {
       conversationId: conversation.id,
       heartbeatMs: this.context.heartbeatMs,
       limits: this.context.limits,
-      history: conversation.history(),
+      history: conversation.history(resumed),
       active: conversation.activeMessageIds(),
     });
+    for (const { request, frames } of replays) {
+      if (frames) for (const f of frames) this.send(f);
+      else {
+        this.sendError(ErrorCode.UnknownMessage, 'Cannot resume a message this conversation does not have.', {
+          messageId: request.messageId,
+        });
+      }
+    }
   }
 
   private submit(conversation: Conversation, frame: SendFrame): void {
@@ -115,8 +129,14 @@ export class Connection {
       this.sendError(ErrorCode.BadFrame, 'Message text is empty.', { clientMsgId: frame.clientMsgId });
       return;
     }
-    const { message } = conversation.submit(frame.clientMsgId, frame.text, frame.params ?? {});
-    this.send({ type: 'ack', clientMsgId: frame.clientMsgId, messageId: message.id });
+    const params = frame.params ?? {};
+    const problem = checkParams(params, this.context.params);
+    if (problem) {
+      this.sendError(ErrorCode.BadParams, `Invalid params: ${problem}.`, { clientMsgId: frame.clientMsgId });
+      return;
+    }
+    const { message, queuePosition } = conversation.submit(frame.clientMsgId, frame.text, params);
+    this.send({ type: 'ack', clientMsgId: frame.clientMsgId, messageId: message.id, queuePosition });
   }
 
   private sendError(code: ErrorCode, message: string, extra: Partial<ErrorFrame> = {}): void {

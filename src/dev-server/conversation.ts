@@ -1,4 +1,5 @@
 import type { FinishReason, HistoryMessage, MessageParams, ServerFrame, Usage } from '../protocol/index.js';
+import { DeltaLog } from './delta-log.js';
 import { newId } from './ids.js';
 import type { SourceMessage, TokenSource } from './sources/types.js';
 
@@ -13,9 +14,23 @@ export interface StoredMessage {
   /** Assistant: set once the answer has ended. */
   finishReason?: FinishReason;
   usage?: Usage | null;
+  /** Assistant: recent deltas, for exact replay on resume. */
+  log?: DeltaLog;
 }
 
 export type FrameListener = (frame: ServerFrame) => void;
+
+/** What to do with a message sent while an answer is still streaming. */
+export type FollowUpPolicy = 'queue' | 'interrupt';
+
+export interface ConversationOptions {
+  source: TokenSource;
+  followUp: FollowUpPolicy;
+  /** Characters of deltas kept per message for replay. */
+  replayMaxChars: number;
+  /** How long deltas are kept after an answer ends. */
+  replayRetentionMs: number;
+}
 
 interface Generation {
   message: StoredMessage;
@@ -27,22 +42,30 @@ interface QueuedTurn {
   params: MessageParams;
 }
 
+export interface ResumeRequest {
+  messageId: string;
+  lastSeq: number;
+}
+
 /**
  * One conversation: its history, the answer being generated, and the sockets
- * following it. Answers are generated one at a time; a follow-up sent while an
- * answer streams waits for it. A dropped socket never stops generation: only
- * `cancel` does.
+ * following it. Answers are generated one at a time; a message sent while an
+ * answer streams waits for it or interrupts it, per the follow-up policy. A
+ * dropped socket never stops generation: only `cancel` does.
  */
 export class Conversation {
   readonly id: string;
   readonly messages: StoredMessage[] = [];
+  /** Time of the last send, cancel or end of an answer (for expiry). */
+  lastActivity = Date.now();
   private readonly listeners = new Set<FrameListener>();
   private readonly byClientMsgId = new Map<string, StoredMessage>();
   private readonly queue: QueuedTurn[] = [];
   private current: Generation | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
-    private readonly source: TokenSource,
+    private readonly options: ConversationOptions,
     id: string = newId('c'),
   ) {
     this.id = id;
@@ -54,11 +77,24 @@ export class Conversation {
     return () => this.listeners.delete(listener);
   }
 
-  history(): HistoryMessage[] {
+  get subscriberCount(): number {
+    return this.listeners.size;
+  }
+
+  /** True when nothing is being or waiting to be generated. */
+  get idle(): boolean {
+    return this.current === undefined && this.queue.length === 0;
+  }
+
+  /**
+   * The history for a `welcome`. Messages in `omitText` (those the client is
+   * resuming) come without text: `replay` sends what the client is missing.
+   */
+  history(omitText: ReadonlySet<string> = new Set()): HistoryMessage[] {
     return this.messages.map((m) => ({
       id: m.id,
       role: m.role,
-      text: m.text,
+      ...(omitText.has(m.id) ? {} : { text: m.text }),
       ...(m.role === 'assistant' ? { seq: m.seq } : {}),
       ...(m.finishReason ? { finishReason: m.finishReason } : {}),
       ...(m.replyTo ? { replyTo: m.replyTo } : {}),
@@ -72,6 +108,34 @@ export class Conversation {
   }
 
   /**
+   * The frames that bring a client holding `lastSeq` of a message up to date:
+   * exactly the missing deltas when they are all still kept, else one
+   * snapshot of the whole text (never a partial replay); then `done` if the
+   * answer has ended. Undefined for a message this conversation does not have.
+   */
+  replay({ messageId, lastSeq }: ResumeRequest): ServerFrame[] | undefined {
+    const m = this.messages.find((x) => x.id === messageId && x.role === 'assistant');
+    if (!m) return undefined;
+    const frames: ServerFrame[] = [];
+    const deltas = m.log?.after(lastSeq, m.seq);
+    if (deltas) {
+      for (const d of deltas) frames.push({ type: 'delta', messageId, seq: d.seq, text: d.text });
+    } else {
+      frames.push({ type: 'snapshot', messageId, seq: m.seq, text: m.text });
+    }
+    if (m.finishReason) {
+      frames.push({
+        type: 'done',
+        messageId,
+        seq: m.seq,
+        finishReason: m.finishReason,
+        usage: m.usage ?? null,
+      });
+    }
+    return frames;
+  }
+
+  /**
    * Adds a user message and schedules its answer. Idempotent on
    * `clientMsgId`: a retried send returns the message created the first time.
    */
@@ -79,26 +143,49 @@ export class Conversation {
     clientMsgId: string,
     text: string,
     params: MessageParams,
-  ): { message: StoredMessage; created: boolean } {
+  ): { message: StoredMessage; created: boolean; queuePosition: number } {
     const existing = this.byClientMsgId.get(clientMsgId);
-    if (existing) return { message: existing, created: false };
+    if (existing) {
+      const position = this.queue.findIndex((t) => t.user === existing);
+      return {
+        message: existing,
+        created: false,
+        queuePosition: position < 0 ? 0 : position + (this.current ? 1 : 0),
+      };
+    }
+    this.lastActivity = Date.now();
     const user: StoredMessage = { id: newId('m'), role: 'user', text, seq: 0, clientMsgId };
     this.messages.push(user);
     this.byClientMsgId.set(clientMsgId, user);
+    if (this.options.followUp === 'interrupt') {
+      this.queue.length = 0;
+      this.current?.abort.abort();
+    }
     this.queue.push({ user, params });
+    const queuePosition = this.queue.length - 1 + (this.current ? 1 : 0);
     queueMicrotask(() => this.pump());
-    return { message: user, created: true };
+    return { message: user, created: true, queuePosition };
   }
 
   /** Stops the answer `messageId` if it is still being generated. Safe to repeat. */
   cancel(messageId: string): boolean {
     if (this.current?.message.id !== messageId) return false;
+    this.lastActivity = Date.now();
     this.current.abort.abort();
     return true;
   }
 
   hasMessage(messageId: string): boolean {
     return this.messages.some((m) => m.id === messageId);
+  }
+
+  /** Stops generation and timers; the conversation is being dropped. */
+  dispose(): void {
+    this.queue.length = 0;
+    this.current?.abort.abort();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.listeners.clear();
   }
 
   private emit(frame: ServerFrame): void {
@@ -111,18 +198,31 @@ export class Conversation {
     if (!turn) return;
     void this.generate(turn).finally(() => {
       this.current = undefined;
+      this.lastActivity = Date.now();
       this.pump();
     });
   }
 
-  private async generate({ user, params }: QueuedTurn): Promise<void> {
-    const message: StoredMessage = { id: newId('m'), role: 'assistant', text: '', seq: 0, replyTo: user.id };
+  private contextFor(user: StoredMessage, params: MessageParams): SourceMessage[] {
     const context: SourceMessage[] = [];
     if (params.system) context.push({ role: 'system', content: params.system });
     for (const m of this.messages) {
       if (m.text) context.push({ role: m.role, content: m.text });
       if (m === user) break;
     }
+    return context;
+  }
+
+  private async generate({ user, params }: QueuedTurn): Promise<void> {
+    const message: StoredMessage = {
+      id: newId('m'),
+      role: 'assistant',
+      text: '',
+      seq: 0,
+      replyTo: user.id,
+      log: new DeltaLog(this.options.replayMaxChars),
+    };
+    const context = this.contextFor(user, params);
     this.messages.push(message);
     const abort = new AbortController();
     this.current = { message, abort };
@@ -131,7 +231,7 @@ export class Conversation {
     let finishReason: FinishReason = 'stop';
     let usage: Usage | null = null;
     try {
-      const chunks = this.source.generate({ messages: context, params, signal: abort.signal });
+      const chunks = this.options.source.generate({ messages: context, params, signal: abort.signal });
       for (;;) {
         const next = await chunks.next();
         if (next.done) {
@@ -143,6 +243,7 @@ export class Conversation {
         if (next.value === '') continue;
         message.seq += 1;
         message.text += next.value;
+        message.log?.append(message.seq, next.value);
         this.emit({ type: 'delta', messageId: message.id, seq: message.seq, text: next.value });
       }
       if (abort.signal.aborted) {
@@ -167,5 +268,11 @@ export class Conversation {
     message.finishReason = finishReason;
     message.usage = usage;
     this.emit({ type: 'done', messageId: message.id, seq: message.seq, finishReason, usage });
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      message.log?.clear();
+    }, this.options.replayRetentionMs);
+    timer.unref();
+    this.timers.add(timer);
   }
 }

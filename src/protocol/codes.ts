@@ -17,7 +17,7 @@ export const ErrorCode = {
   TextTooLong: 'text_too_long',
   /** The `params` of a `send` are outside what the server allows. */
   BadParams: 'bad_params',
-  /** The referenced message does not exist (or no longer exists). */
+  /** The referenced message (in `cancel` or `hello.resume`) is not in this conversation. */
   UnknownMessage: 'unknown_message',
   /** The model source failed while producing an answer. */
   SourceFailed: 'source_failed',
@@ -33,7 +33,17 @@ export const CloseCode = {
   TooBig: 1009,
   /** 4000–4499: the client should reconnect (after backoff). */
   Reconnect: 4000,
-  /** 4500+: the client must stop and show the reason. */
+  /** The session token expired: fetch a new one, then reconnect. */
+  TokenExpired: 4001,
+  /** The client read too slowly; reconnect and resume. */
+  SlowConsumer: 4008,
+  /** No `hello` arrived in time. */
+  HandshakeTimeout: 4408,
+  /** Too many connections or frames; reconnect after backoff. */
+  TooMany: 4029,
+  /** 4500–4999: the client must stop and show the reason. */
+  Unauthorized: 4501,
+  Forbidden: 4503,
   ProtocolVersionUnsupported: 4505,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -69,7 +69,11 @@ export type CancelFrame = v.InferOutput<typeof CancelFrameSchema>;
 export const HistoryMessageSchema = v.looseObject({
   id: Id,
   role: v.picklist(['user', 'assistant']),
-  text: v.string(),
+  /**
+   * The text up to `seq`. Omitted for messages the client named in
+   * `hello.resume`: their missing text follows the welcome as deltas or a snapshot.
+   */
+  text: v.optional(v.string()),
   /** For assistant messages: the seq the text runs up to. */
   seq: v.optional(Seq),
   /** For assistant messages: absent while the answer is still streaming. */
@@ -100,6 +104,8 @@ export const AckFrameSchema = v.looseObject({
   type: v.literal('ack'),
   clientMsgId: Id,
   messageId: Id,
+  /** How many answers will be generated before this message's: 0 = next. */
+  queuePosition: v.optional(Count),
 });
 
 export const StartFrameSchema = v.looseObject({

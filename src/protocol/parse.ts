@@ -2,7 +2,23 @@ import * as v from 'valibot';
 import { ErrorCode } from './codes.js';
 import { type ClientFrame, ClientFrameSchema, type ServerFrame, ServerFrameSchema } from './frames.js';
 
-export type ParseResult<T> = { ok: true; frame: T } | { ok: false; code: ErrorCode; message: string };
+export type ParseResult<T> =
+  | { ok: true; frame: T }
+  | {
+      ok: false;
+      code: ErrorCode;
+      message: string;
+      /** The ids an invalid frame named, if readable, so the error can say which message it concerns. */
+      refs?: { clientMsgId?: string; messageId?: string };
+    };
+
+function refsOf(data: object): { clientMsgId?: string; messageId?: string } {
+  const { clientMsgId, messageId } = data as { clientMsgId?: unknown; messageId?: unknown };
+  return {
+    ...(typeof clientMsgId === 'string' && clientMsgId.length <= 128 ? { clientMsgId } : {}),
+    ...(typeof messageId === 'string' && messageId.length <= 128 ? { messageId } : {}),
+  };
+}
 
 function parseWith<T>(
   schema: v.GenericSchema<unknown, T>,
@@ -34,6 +50,7 @@ function parseWith<T>(
       ok: false,
       code: ErrorCode.BadFrame,
       message: `Invalid ${type} frame${path ? ` at ${path}` : ''}: ${issue.message}`,
+      refs: refsOf(data),
     };
   }
   return { ok: true, frame: result.output };

@@ -1,12 +1,18 @@
 import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { ref } from 'lit/directives/ref.js';
 import { repeat } from 'lit/directives/repeat.js';
-import type { ServerFrame } from '../protocol/index.js';
-import { type ChatMessage, ChatState } from './chat-state.js';
-import { ConnectionController, type ConnectionStatus } from './controllers/connection-controller.js';
+import { ChatSession } from './chat-session.js';
+import type { Change, ChatMessage } from './chat-state.js';
+import type { ConnectionStatus } from './controllers/connection-controller.js';
 import { nextFrame } from './frame-loop.js';
-import { newClientMessageId } from './ids.js';
 import { MarkdownStream } from './markdown/markdown-stream.js';
+import {
+  conversationKey,
+  loadConversationId,
+  type PersistMode,
+  parsePersistMode,
+  saveConversationId,
+} from './persistence.js';
 import { chatStyles } from './styles.js';
 
 /** The WebSocket URL used when the `url` attribute is absent: same origin, path `/ws`. */
@@ -28,6 +34,10 @@ export function defaultSocketUrl(base: string = location.href): string {
  * @csspart composer - The form with the text box and Send button.
  * @csspart input - The text box.
  * @csspart send-button - The Send button.
+ * @csspart stop-button - The Stop button, in place of Send while an answer streams.
+ * @csspart retry-button - Retry, on a message the server refused.
+ * @csspart regenerate-button - Regenerate, on the last or an interrupted answer.
+ * @csspart notice - A note about the conversation, e.g. that the server lost it.
  */
 export class AiStreamChat extends LitElement {
   static override styles = chatStyles;
@@ -36,8 +46,11 @@ export class AiStreamChat extends LitElement {
     url: { type: String, reflect: true },
     heading: { type: String, reflect: true },
     placeholder: { type: String, reflect: true },
+    persist: { type: String, reflect: true, converter: { fromAttribute: parsePersistMode } },
+    conversationId: { type: String, attribute: 'conversation-id' },
     connectionStatus: { state: true },
     statusDetail: { state: true },
+    notice: { state: true },
   };
 
   /** WebSocket URL of the chat server. Empty: same origin, path `/ws`. */
@@ -46,44 +59,64 @@ export class AiStreamChat extends LitElement {
   declare heading: string;
   /** Placeholder of the text box. */
   declare placeholder: string;
+  /** Where the conversation id is kept across reloads: `local` (default), `session` or `none`. */
+  declare persist: PersistMode;
+  /** A conversation to open instead of the remembered one. */
+  declare conversationId: string | undefined;
   declare protected connectionStatus: ConnectionStatus;
   declare protected statusDetail: string;
+  /** A one-line explanation of something the user should know (e.g. the server lost the conversation). */
+  declare protected notice: string;
 
-  private readonly state = new ChatState();
-  private readonly streams = new Map<string, MarkdownStream>();
-  private readonly markdownRefs = new Map<string, (el: Element | undefined) => void>();
-  private readonly connection = new ConnectionController(this, {
-    url: () => this.url || defaultSocketUrl(),
-    conversationId: () => this.state.conversationId,
-    onFrame: (frame) => this.onFrame(frame),
+  private readonly session = new ChatSession(this, {
+    url: () => this.socketUrl(),
+    onChange: (change) => this.onChange(change),
+    onWelcome: (welcome, outcome) => {
+      saveConversationId(this.persist, conversationKey(this.socketUrl()), welcome.conversationId);
+      this.notice =
+        outcome === 'lost'
+          ? 'The server no longer has this conversation, so the model will not see the messages above. Interrupted answers can be regenerated.'
+          : '';
+    },
     onStatus: (status, detail) => {
       this.connectionStatus = status;
       this.statusDetail = detail;
     },
     onProtocolError: (message) => console.warn(`<ai-stream-chat>: ignored an invalid frame: ${message}`),
   });
+  private readonly streams = new Map<string, MarkdownStream>();
+  private readonly markdownRefs = new Map<string, (el: Element | undefined) => void>();
 
   constructor() {
     super();
     this.url = '';
     this.heading = '';
     this.placeholder = 'Ask anything…';
+    this.persist = 'local';
+    this.conversationId = undefined;
     this.connectionStatus = 'idle';
     this.statusDetail = '';
+    this.notice = '';
+  }
+
+  private socketUrl(): string {
+    return this.url || defaultSocketUrl();
   }
 
   /** The messages as the widget holds them (read-only view, for host pages and tests). */
   get messages(): readonly Readonly<ChatMessage>[] {
-    return this.state.messages;
+    return this.session.state.messages;
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.connection.open();
+    this.session.state.conversationId ??=
+      this.conversationId ?? loadConversationId(this.persist, conversationKey(this.socketUrl()));
+    this.session.open();
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('url') && changed.get('url') !== undefined && this.isConnected) this.connection.open();
+    if (changed.has('url') && changed.get('url') !== undefined && this.isConnected) this.session.open();
   }
 
   /** Lit updates run in the shared animation-frame loop, like markdown rendering. */
@@ -94,52 +127,25 @@ export class AiStreamChat extends LitElement {
 
   /** Sends `text` as a user message; it waits in the outbox while offline. */
   send(text: string): void {
-    if (text.trim() === '') return;
-    this.state.addUserMessage(text, newClientMessageId());
-    this.flushOutbox();
+    if (text.trim() !== '') this.session.send(text);
+  }
+
+  /** Stops the answer that is streaming, if any. */
+  stop(): void {
+    this.session.stop();
+  }
+
+  private onChange(change: Change): void {
+    if (change.kind === 'text') {
+      this.streams.get(change.message.key)?.update(change.message.text, false);
+      return;
+    }
+    this.refreshStreams();
     this.requestUpdate();
   }
 
-  private flushOutbox(): void {
-    for (const message of this.state.pending()) {
-      const sent = this.connection.send({
-        type: 'send',
-        clientMsgId: message.clientMsgId as string,
-        text: message.text,
-      });
-      if (!sent) return;
-      message.status = 'sent';
-    }
-  }
-
-  private onFrame(frame: ServerFrame): void {
-    if (frame.type === 'welcome') {
-      this.state.applyWelcome(frame);
-      this.flushOutbox();
-      this.refreshStreams();
-      this.requestUpdate();
-      return;
-    }
-    const change = this.state.apply(frame);
-    switch (change.kind) {
-      case 'text':
-        this.streams.get(change.message.key)?.update(change.message.text, false);
-        break;
-      case 'structure':
-        this.refreshStreams();
-        this.requestUpdate();
-        break;
-      case 'gap':
-        // A frame went missing: reconnect, and the welcome brings the server's text.
-        this.connection.reconnect();
-        break;
-      default:
-        break;
-    }
-  }
-
   private refreshStreams(): void {
-    for (const message of this.state.messages) {
+    for (const message of this.session.state.messages) {
       this.streams.get(message.key)?.update(message.text, message.status !== 'streaming');
     }
   }
@@ -154,7 +160,7 @@ export class AiStreamChat extends LitElement {
         if (!(el instanceof HTMLElement)) return;
         const stream = new MarkdownStream(el);
         this.streams.set(key, stream);
-        const message = this.state.messages.find((m) => m.key === key);
+        const message = this.session.state.messages.find((m) => m.key === key);
         if (message) stream.update(message.text, message.status !== 'streaming');
       };
       this.markdownRefs.set(key, callback);
@@ -179,23 +185,40 @@ export class AiStreamChat extends LitElement {
     this.send(text);
   }
 
-  private renderMessage(message: ChatMessage): TemplateResult {
+  private renderMessage(message: ChatMessage, isLast: boolean): TemplateResult {
     if (message.role === 'user') {
       return html`<div class="message user ${message.status}" part="message user">
         ${message.text}
         ${message.status === 'pending' ? html`<div class="note">Waiting to send…</div>` : nothing}
-        ${message.status === 'failed' ? html`<div class="note">Not sent: ${message.error}</div>` : nothing}
+        ${message.queued ? html`<div class="note">Queued: answered after the current answer.</div>` : nothing}
+        ${
+          message.status === 'failed'
+            ? html`<div class="note">
+                Not sent: ${message.error}
+                <button class="inline" part="retry-button" @click=${() => this.session.retry(message.key)}>Retry</button>
+              </div>`
+            : nothing
+        }
       </div>`;
     }
-    const interrupted = message.finishReason === 'interrupted' || message.finishReason === 'error';
+    const reason = message.finishReason;
+    const broken = reason === 'interrupted' || reason === 'error';
     return html`<div
       class="message assistant"
       part="message assistant"
       aria-busy=${message.status === 'streaming' ? 'true' : 'false'}
     >
       <div class="markdown" ${ref(this.markdownRef(message.key))}></div>
-      ${message.finishReason === 'cancelled' ? html`<div class="note">Stopped.</div>` : nothing}
-      ${interrupted ? html`<div class="note">This answer was interrupted.</div>` : nothing}
+      ${reason === 'cancelled' ? html`<div class="note">Stopped.</div>` : nothing}
+      ${reason === 'length' ? html`<div class="note">The answer reached its length limit.</div>` : nothing}
+      ${broken ? html`<div class="note">${message.error ?? 'This answer was interrupted.'}</div>` : nothing}
+      ${
+        message.status === 'done' && (broken || isLast)
+          ? html`<button class="inline" part="regenerate-button" @click=${() => this.session.regenerate(message)}>
+              Regenerate
+            </button>`
+          : nothing
+      }
     </div>`;
   }
 
@@ -217,11 +240,12 @@ export class AiStreamChat extends LitElement {
       ${this.heading ? html`<header part="header">${this.heading}</header>` : nothing}
       <div class="log" part="log" role="log" aria-label="Messages">
         ${repeat(
-          this.state.messages,
+          this.session.state.messages,
           (m) => m.key,
-          (m) => this.renderMessage(m),
+          (m, i) => this.renderMessage(m, i === this.session.state.messages.length - 1),
         )}
       </div>
+      ${this.notice ? html`<div class="notice" part="notice">${this.notice}</div>` : nothing}
       <div class="status" part="status" role="status">${this.statusText()}</div>
       <form part="composer" @submit=${this.onSubmit}>
         <textarea
@@ -231,7 +255,11 @@ export class AiStreamChat extends LitElement {
           placeholder=${this.placeholder}
           @keydown=${this.onKeyDown}
         ></textarea>
-        <button part="send-button" type="submit">Send</button>
+        ${
+          this.session.state.streamingAnswer()
+            ? html`<button part="stop-button" type="button" @click=${() => this.stop()}>Stop</button>`
+            : html`<button part="send-button" type="submit">Send</button>`
+        }
       </form>
     </section>`;
   }

@@ -1,6 +1,8 @@
 /**
  * The conversation as the widget knows it, and the rules for applying server
- * frames to it. Pure data and logic: no DOM, no socket.
+ * frames to it: each answer's text grows only by the next delta in sequence,
+ * so it lands exactly once whatever the server replays. Pure data and logic:
+ * no DOM, no socket (the fault tests run it in Node).
  */
 import type { FinishReason, HistoryMessage, ServerFrame, WelcomeFrame } from '../protocol/index.js';
 
@@ -9,11 +11,11 @@ export type MessageStatus =
   | 'pending'
   /** User message sent, not yet acknowledged. */
   | 'sent'
-  /** User message acknowledged; assistant message complete. */
+  /** User message acknowledged; assistant message ended (see finishReason). */
   | 'done'
   /** Assistant message still streaming. */
   | 'streaming'
-  /** User message the server refused. */
+  /** User message the server refused; it can be retried. */
   | 'failed';
 
 export interface ChatMessage {
@@ -23,12 +25,17 @@ export interface ChatMessage {
   /** Server id, once known. */
   id?: string;
   clientMsgId?: string;
+  /** Assistant: the id of the user message it answers. */
+  replyTo?: string;
   text: string;
   /** Assistant: seq of the last delta applied. */
   seq: number;
   status: MessageStatus;
   finishReason?: FinishReason;
+  /** Why a send failed, or what went wrong with an answer. */
   error?: string;
+  /** User: acknowledged, waiting for earlier answers to finish. */
+  queued?: boolean;
 }
 
 /** What applying a frame changed, so the view knows how much to redraw. */
@@ -36,14 +43,21 @@ export type Change =
   | { kind: 'none' }
   /** Messages were added, removed or changed status. */
   | { kind: 'structure' }
-  /** Only the text of one message grew. */
+  /** Only the text of one message changed. */
   | { kind: 'text'; message: ChatMessage }
-  /** A delta arrived after a gap: the client must resync (reconnect and take the server's text). */
+  /** Frames are missing: reconnect, and the resume fills the gap exactly. */
   | { kind: 'gap'; message: ChatMessage };
+
+/** How a welcome relates to what the widget held. */
+export type WelcomeOutcome = 'new' | 'resumed' | 'lost';
 
 export class ChatState {
   messages: ChatMessage[] = [];
   conversationId: string | undefined;
+
+  constructor(conversationId?: string) {
+    this.conversationId = conversationId;
+  }
 
   private byId(id: string): ChatMessage | undefined {
     return this.messages.find((m) => m.id === id);
@@ -67,26 +81,59 @@ export class ChatState {
     return this.messages.filter((m) => m.status === 'pending');
   }
 
+  /** Puts a failed message back in the outbox, with the same client id. */
+  retry(key: string): boolean {
+    const m = this.messages.find((x) => x.key === key);
+    if (m?.status !== 'failed') return false;
+    m.status = 'pending';
+    delete m.error;
+    return true;
+  }
+
+  /** The answer currently streaming, if any. */
+  streamingAnswer(): ChatMessage | undefined {
+    return this.messages.findLast((m) => m.role === 'assistant' && m.status === 'streaming');
+  }
+
+  /** The text of the user message an answer replies to. */
+  questionOf(answer: ChatMessage): string | undefined {
+    return answer.replyTo === undefined ? undefined : this.byId(answer.replyTo)?.text;
+  }
+
+  /** What `hello.resume` should list: every answer we hold, and how far. */
+  resumePoints(): { messageId: string; lastSeq: number }[] {
+    return this.messages
+      .filter((m) => m.role === 'assistant' && m.id !== undefined)
+      .map((m) => ({ messageId: m.id as string, lastSeq: m.seq }));
+  }
+
+  /** Forgets everything, for a new conversation. */
+  clear(): void {
+    this.messages = [];
+    this.conversationId = undefined;
+  }
+
   /**
-   * Takes the server's view of the conversation. A message we already hold
-   * keeps its text when the server has nothing newer, so nothing redraws or
-   * doubles; otherwise the server's text replaces ours. User messages the
+   * Takes the server's view of the conversation. Answers we resumed keep our
+   * text (the replay that follows adds exactly what is missing); others take
+   * the server's text unless ours is already as far. User messages the
    * server has not confirmed (the outbox) stay at the end.
    *
-   * Returns false when the server no longer knows our conversation (it
-   * restarted with an in-memory store): we keep what we show, mark answers
-   * that were streaming as interrupted, and unconfirmed messages go out again
-   * in the new conversation.
+   * 'lost' means the server no longer has our conversation (it restarted
+   * with an in-memory store, or the conversation expired): we keep what we
+   * show, mark answers that were streaming as interrupted, and unconfirmed
+   * messages go out again in the new conversation.
    */
-  applyWelcome(welcome: WelcomeFrame): boolean {
-    const lost = this.conversationId !== undefined && this.conversationId !== welcome.conversationId;
+  applyWelcome(welcome: WelcomeFrame): WelcomeOutcome {
+    const requested = this.conversationId;
     this.conversationId = welcome.conversationId;
-    if (lost) {
+    if (requested !== undefined && requested !== welcome.conversationId) {
       for (const m of this.messages) {
         if (m.status === 'streaming') this.finish(m, 'interrupted');
         if (m.status === 'sent') m.status = 'pending';
+        m.queued = false;
       }
-      return false;
+      return 'lost';
     }
     const merged = welcome.history.map((h) => {
       const known = this.messages.find(
@@ -100,12 +147,10 @@ export class ChatState {
     );
     for (const m of unconfirmed) if (m.status === 'sent') m.status = 'pending';
     this.messages = [...merged, ...unconfirmed];
-    return true;
+    return requested === undefined ? 'new' : 'resumed';
   }
 
   private fromHistory(h: HistoryMessage, known: ChatMessage | undefined, active: boolean): ChatMessage {
-    const seq = h.seq ?? 0;
-    const keepText = known !== undefined && known.role === 'assistant' && known.seq === seq;
     const message: ChatMessage = known ?? {
       key: h.role === 'user' ? (h.clientMsgId ?? h.id) : h.id,
       role: h.role,
@@ -115,16 +160,28 @@ export class ChatState {
     };
     message.id = h.id;
     if (h.clientMsgId !== undefined) message.clientMsgId = h.clientMsgId;
-    if (!keepText) {
+    if (h.replyTo !== undefined) message.replyTo = h.replyTo;
+    if (h.role === 'user') {
+      if (h.text !== undefined) message.text = h.text;
+      message.status = 'done';
+      message.queued = false;
+      return message;
+    }
+    const seq = h.seq ?? 0;
+    if (h.text === undefined) {
+      // Resumed: the replay after the welcome brings the rest, then `done` if it ended.
+      if (message.status !== 'done') message.status = 'streaming';
+      return message;
+    }
+    if (message.seq !== seq || message.text.length !== h.text.length) {
       message.text = h.text;
       message.seq = seq;
     }
-    if (h.role === 'assistant') {
-      message.status = active ? 'streaming' : 'done';
-      if (h.finishReason !== undefined) message.finishReason = h.finishReason;
-      else if (!active) message.finishReason = 'interrupted';
+    if (active) {
+      message.status = 'streaming';
     } else {
-      message.status = 'done';
+      // An ended answer without a finish reason was lost with the node generating it.
+      this.finish(message, h.finishReason ?? 'interrupted');
     }
     return message;
   }
@@ -136,14 +193,18 @@ export class ChatState {
         if (!m) return { kind: 'none' };
         m.id = frame.messageId;
         m.status = 'done';
+        m.queued = (frame.queuePosition ?? 0) > 0;
         return { kind: 'structure' };
       }
       case 'start': {
-        if (this.byId(frame.messageId)) return { kind: 'none' };
+        const question = this.byId(frame.replyTo);
+        if (question) question.queued = false;
+        if (this.byId(frame.messageId)) return { kind: 'structure' };
         this.messages.push({
           key: frame.messageId,
           role: 'assistant',
           id: frame.messageId,
+          replyTo: frame.replyTo,
           text: '',
           seq: 0,
           status: 'streaming',
@@ -153,7 +214,7 @@ export class ChatState {
       case 'delta': {
         const m = this.byId(frame.messageId);
         if (m?.status !== 'streaming') return { kind: 'none' };
-        if (frame.seq <= m.seq) return { kind: 'none' }; // duplicate
+        if (frame.seq <= m.seq) return { kind: 'none' }; // a duplicate: already applied
         if (frame.seq !== m.seq + 1) return { kind: 'gap', message: m };
         m.text += frame.text;
         m.seq = frame.seq;
@@ -162,28 +223,42 @@ export class ChatState {
       case 'snapshot': {
         const m = this.byId(frame.messageId);
         if (!m || frame.seq < m.seq) return { kind: 'none' };
+        if (frame.seq === m.seq && frame.text === m.text) return { kind: 'none' };
         m.text = frame.text;
         m.seq = frame.seq;
         return { kind: 'text', message: m };
       }
       case 'done': {
         const m = this.byId(frame.messageId);
-        if (!m) return { kind: 'none' };
-        if (frame.seq !== m.seq) return { kind: 'gap', message: m };
+        if (!m || m.status === 'done') return { kind: 'none' };
+        if (frame.seq > m.seq) return { kind: 'gap', message: m };
         this.finish(m, frame.finishReason);
         return { kind: 'structure' };
       }
-      case 'error': {
-        if (frame.clientMsgId === undefined) return { kind: 'none' };
-        const m = this.messages.find((x) => x.clientMsgId === frame.clientMsgId);
-        if (!m) return { kind: 'none' };
-        m.status = 'failed';
-        m.error = frame.message;
-        return { kind: 'structure' };
-      }
+      case 'error':
+        return this.applyError(frame);
       default:
         return { kind: 'none' };
     }
+  }
+
+  private applyError(frame: Extract<ServerFrame, { type: 'error' }>): Change {
+    if (frame.clientMsgId !== undefined) {
+      const m = this.messages.find((x) => x.clientMsgId === frame.clientMsgId);
+      if (!m || m.status === 'done') return { kind: 'none' };
+      m.status = 'failed';
+      m.error = frame.message;
+      return { kind: 'structure' };
+    }
+    if (frame.messageId !== undefined) {
+      const m = this.byId(frame.messageId);
+      if (!m) return { kind: 'none' };
+      m.error = frame.message;
+      // The server cannot resume an answer it does not have: what we show is all there is.
+      if (frame.code === 'unknown_message' && m.status === 'streaming') this.finish(m, 'interrupted');
+      return { kind: 'structure' };
+    }
+    return { kind: 'none' };
   }
 
   private finish(m: ChatMessage, reason: FinishReason): void {

@@ -64,6 +64,20 @@ export const chatStyles = css`
     font-size: 0.85em;
     opacity: 0.8;
   }
+  .notice {
+    padding: 0.4rem 1rem;
+    font-size: 0.85em;
+    background: var(--ai-chat-notice-background, #fff8c5);
+    color: var(--ai-chat-notice-color, #3b2300);
+  }
+  button.inline {
+    padding: 0.1rem 0.6rem;
+    margin-top: 0.3rem;
+    font-size: 0.85em;
+    border: 1px solid currentColor;
+    background: transparent;
+    color: inherit;
+  }
   .markdown > :first-child {
     margin-top: 0;
   }

@@ -4,7 +4,6 @@
  * open socket: partysocket's own queue would flush them before our `hello`
  * on the next connection, so we never hand it a frame it would have to queue.
  */
-import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import ReconnectingWebSocket, { type CloseEvent } from 'partysocket/ws';
 import {
   type ClientFrame,
@@ -13,30 +12,51 @@ import {
   type ServerFrame,
   shouldReconnectAfterClose,
 } from '../../protocol/index.js';
+import { type BackoffOptions, backoffDelay, defaultBackoff } from './backoff.js';
 
 export type ConnectionStatus = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 
+export type ResumePoint = { messageId: string; lastSeq: number };
+
 export interface ConnectionCallbacks {
   /** The URL to connect to, read on every (re)connect. */
-  url(): string;
+  url(): string | Promise<string>;
   /** The conversation to ask for in `hello`. */
   conversationId(): string | undefined;
+  /** The answers the client holds, and how far, for `hello.resume`. */
+  resumePoints(): ResumePoint[];
   onFrame(frame: ServerFrame): void;
-  onStatus(status: ConnectionStatus, detail: string): void;
+  /** `retryAt` is when the next attempt starts (epoch ms), for `reconnecting`. */
+  onStatus(status: ConnectionStatus, detail: string, retryAt?: number): void;
   /** A frame from the server failed validation: a bug or an incompatible server. */
   onProtocolError(message: string): void;
 }
 
-export class ConnectionController implements ReactiveController {
+export interface ConnectionOptions {
+  backoff?: BackoffOptions;
+  /** A WebSocket implementation, for running outside browsers (tests use `ws`). */
+  WebSocket?: unknown;
+}
+
+/** Lit's ReactiveControllerHost, reduced to what this controller needs. */
+interface ControllerHost {
+  addController(controller: { hostDisconnected?(): void }): void;
+}
+
+export class ConnectionController {
   status: ConnectionStatus = 'idle';
   private socket: ReconnectingWebSocket | undefined;
   private welcomed = false;
+  private attempt = 0;
+  private lastFrameAt = 0;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(
-    host: ReactiveControllerHost,
+    host: ControllerHost | undefined,
     private readonly callbacks: ConnectionCallbacks,
+    private readonly options: ConnectionOptions = {},
   ) {
-    host.addController(this);
+    host?.addController(this);
   }
 
   hostDisconnected(): void {
@@ -51,19 +71,47 @@ export class ConnectionController implements ReactiveController {
   open(): void {
     this.close();
     this.setStatus('connecting', '');
-    const socket = new ReconnectingWebSocket(() => this.callbacks.url(), undefined, {
-      maxRetries: Number.POSITIVE_INFINITY,
-      maxEnqueuedMessages: 0,
-      shouldReconnectOnClose: (event: CloseEvent) => shouldReconnectAfterClose(event.code),
-    });
+    this.attempt = 0;
+    const backoff = this.options.backoff ?? defaultBackoff;
+    const socket = new ReconnectingWebSocket(
+      async () => {
+        // partysocket's own delay is set to zero; ours is jittered.
+        const delay = backoffDelay(this.attempt++, backoff);
+        if (delay > 0) {
+          this.setStatus(
+            'reconnecting',
+            this.status === 'reconnecting' ? '' : 'connection lost',
+            Date.now() + delay,
+          );
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+        return this.callbacks.url();
+      },
+      undefined,
+      {
+        minReconnectionDelay: 0,
+        maxReconnectionDelay: 0,
+        maxRetries: Number.POSITIVE_INFINITY,
+        maxEnqueuedMessages: 0,
+        shouldReconnectOnClose: (event: CloseEvent) => shouldReconnectAfterClose(event.code),
+        ...(this.options.WebSocket ? { WebSocket: this.options.WebSocket } : {}),
+      },
+    );
     socket.addEventListener('open', () => {
       this.welcomed = false;
+      this.lastFrameAt = Date.now();
       const conversationId = this.callbacks.conversationId();
-      socket.send(
-        JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, ...(conversationId ? { conversationId } : {}) }),
-      );
+      const resume = conversationId ? this.callbacks.resumePoints() : [];
+      this.sendRaw(socket, {
+        type: 'hello',
+        v: PROTOCOL_VERSION,
+        ...(conversationId ? { conversationId } : {}),
+        ...(resume.length > 0 ? { resume } : {}),
+      });
     });
     socket.addEventListener('message', (event: MessageEvent) => {
+      if (socket !== this.socket) return;
+      this.lastFrameAt = Date.now();
       if (typeof event.data !== 'string') return;
       const parsed = parseServerFrame(event.data);
       if (!parsed.ok) {
@@ -72,15 +120,21 @@ export class ConnectionController implements ReactiveController {
       }
       if (parsed.frame.type === 'welcome') {
         this.welcomed = true;
+        this.attempt = 0;
+        this.startHeartbeat(parsed.frame.heartbeatMs);
         this.setStatus('connected', '');
       }
       this.callbacks.onFrame(parsed.frame);
     });
     socket.addEventListener('close', (event: CloseEvent) => {
-      this.welcomed = false;
       if (socket !== this.socket) return;
-      if (shouldReconnectAfterClose(event.code)) this.setStatus('reconnecting', event.reason);
-      else this.setStatus('stopped', event.reason || `closed with code ${event.code}`);
+      this.welcomed = false;
+      this.stopHeartbeat();
+      if (!shouldReconnectAfterClose(event.code)) {
+        this.setStatus('stopped', event.reason || `closed with code ${event.code}`);
+      } else if (this.status !== 'reconnecting') {
+        this.setStatus('reconnecting', event.reason || 'connection lost');
+      }
     });
     this.socket = socket;
   }
@@ -89,26 +143,59 @@ export class ConnectionController implements ReactiveController {
     const socket = this.socket;
     this.socket = undefined;
     this.welcomed = false;
+    this.stopHeartbeat();
     socket?.close(1000, 'widget closed');
     if (this.status !== 'idle') this.setStatus('idle', '');
   }
 
   /** Drops the connection and opens a new one, e.g. to resync after a gap. */
-  reconnect(): void {
+  reconnect(reason: string): void {
     this.welcomed = false;
-    this.socket?.reconnect(4000, 'resync');
+    this.stopHeartbeat();
+    this.socket?.reconnect(4000, reason);
   }
 
   /** Sends a frame on a welcomed connection; returns false (sending nothing) otherwise. */
   send(frame: ClientFrame): boolean {
     const socket = this.socket;
-    if (!socket || !this.welcomed || socket.readyState !== socket.OPEN) return false;
+    if (!socket || !this.welcomed) return false;
+    return this.sendRaw(socket, frame);
+  }
+
+  private sendRaw(socket: ReconnectingWebSocket, frame: ClientFrame): boolean {
+    if (socket.readyState !== socket.OPEN) return false;
     socket.send(JSON.stringify(frame));
     return true;
   }
 
-  private setStatus(status: ConnectionStatus, detail: string): void {
+  /**
+   * Pings every `heartbeatMs`, and treats twice that without any frame from
+   * the server as a dead connection (a silent drop no close event reports).
+   */
+  private startHeartbeat(heartbeatMs: number): void {
+    this.stopHeartbeat();
+    if (heartbeatMs <= 0) return;
+    let lastPingAt = Date.now();
+    this.heartbeat = setInterval(() => {
+      const now = Date.now();
+      if (now - this.lastFrameAt > 2 * heartbeatMs) {
+        this.reconnect('heartbeat timeout');
+        return;
+      }
+      if (now - lastPingAt >= heartbeatMs) {
+        lastPingAt = now;
+        this.send({ type: 'ping' });
+      }
+    }, heartbeatMs / 2);
+  }
+
+  private stopHeartbeat(): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  private setStatus(status: ConnectionStatus, detail: string, retryAt?: number): void {
     this.status = status;
-    this.callbacks.onStatus(status, detail);
+    this.callbacks.onStatus(status, detail, retryAt);
   }
 }

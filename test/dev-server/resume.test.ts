@@ -1,0 +1,250 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
+import { createMockSource } from '../../src/dev-server/sources/mock.js';
+import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
+import { ErrorCode, type ServerFrame } from '../../src/protocol/index.js';
+import { isType, TestClient } from './test-client.js';
+
+const servers: DevServer[] = [];
+after(() => Promise.all(servers.map((s) => s.close())));
+
+async function server(options: Partial<Parameters<typeof startDevServer>[0]> = {}, rate = 400, sections = 3) {
+  const s = await startDevServer({
+    port: 0,
+    source: createMockSource({ seed: 11, tokensPerSecond: rate, sections }),
+    ...options,
+  });
+  servers.push(s);
+  return `${s.url.replace(/^http/, 'ws')}/ws`;
+}
+
+async function hello(url: string, extra: Record<string, unknown> = {}): Promise<TestClient> {
+  const client = await TestClient.connect(url);
+  client.send({ type: 'hello', v: 1, ...extra });
+  await client.waitFor(isType('welcome'));
+  return client;
+}
+
+/** The text the frames carry for a message, checking seqs continue gapless from `seq`. */
+function textOf(frames: ServerFrame[], messageId: string, seq = 0): string {
+  let text = '';
+  for (const f of frames) {
+    if (f.type === 'delta' && f.messageId === messageId) {
+      assert.equal(f.seq, seq + 1, 'deltas arrive gapless and in order');
+      seq = f.seq;
+      text += f.text;
+    }
+    if (f.type === 'snapshot' && f.messageId === messageId) {
+      seq = f.seq;
+      text = f.text;
+    }
+  }
+  return text;
+}
+
+describe('resume', () => {
+  it('replays exactly the missing deltas, then the live continuation', async () => {
+    const url = await server();
+    const first = await hello(url);
+    const welcome = first.frames[0] as Extract<ServerFrame, { type: 'welcome' }>;
+    first.send({ type: 'send', clientMsgId: 'q', text: 'question' });
+    const start = await first.waitFor(isType('start'));
+    await first.waitFor(isType('delta', (d) => d.seq === 20));
+    first.close();
+    const held = first.frames.filter(isType('delta', (d) => d.seq <= 20));
+    const lastSeq = held.length;
+
+    const second = await hello(url, {
+      conversationId: welcome.conversationId,
+      resume: [{ messageId: start.messageId, lastSeq }],
+    });
+    const again = second.frames[0] as Extract<ServerFrame, { type: 'welcome' }>;
+    const entry = again.history.find((m) => m.id === start.messageId);
+    assert.equal(entry?.text, undefined, 'a resumed answer comes without text in the welcome');
+    assert.deepEqual(again.active, [start.messageId]);
+    await second.waitFor(isType('done'));
+    const replayed = second.frames.filter(isType('delta'));
+    assert.equal(replayed[0]?.seq, lastSeq + 1, 'replay starts right after what the client holds');
+    assert.equal(second.frames.filter(isType('snapshot')).length, 0);
+    const whole = held.map((d) => d.text).join('') + textOf(second.frames, start.messageId, lastSeq);
+    assert.equal(whole, mockAnswerFor('question', 0, 11, 3));
+    second.close();
+  });
+
+  it('sends a snapshot, never a partial replay, when the deltas are no longer kept', async () => {
+    const url = await server({ replayMaxChars: 50 });
+    const first = await hello(url);
+    const welcome = first.frames[0] as Extract<ServerFrame, { type: 'welcome' }>;
+    first.send({ type: 'send', clientMsgId: 'q', text: 'question' });
+    const start = await first.waitFor(isType('start'));
+    await first.waitFor(isType('delta', (d) => d.seq === 40));
+    first.close();
+    const second = await hello(url, {
+      conversationId: welcome.conversationId,
+      resume: [{ messageId: start.messageId, lastSeq: 3 }],
+    });
+    await second.waitFor(isType('done'));
+    const snapshot = second.frames.find(isType('snapshot'));
+    assert.ok(snapshot && snapshot.seq >= 40);
+    const afterWelcome = second.frames.slice(1).map((f) => f.type);
+    assert.equal(afterWelcome[0], 'snapshot');
+    assert.ok(
+      afterWelcome.slice(1, -1).every((t) => t === 'delta'),
+      'then only live deltas, then done',
+    );
+    assert.equal(textOf(second.frames, start.messageId), mockAnswerFor('question', 0, 11, 3));
+    second.close();
+  });
+
+  it('resuming a finished answer sends the missing tail and done; a complete one only done', async () => {
+    const url = await server({}, Number.POSITIVE_INFINITY, 1);
+    const first = await hello(url);
+    const welcome = first.frames[0] as Extract<ServerFrame, { type: 'welcome' }>;
+    first.send({ type: 'send', clientMsgId: 'q', text: 'question' });
+    const done = await first.waitFor(isType('done'));
+    first.close();
+    for (const lastSeq of [done.seq - 5, done.seq]) {
+      const client = await hello(url, {
+        conversationId: welcome.conversationId,
+        resume: [{ messageId: done.messageId, lastSeq }],
+      });
+      const again = await client.waitFor(isType('done'));
+      assert.equal(again.seq, done.seq);
+      assert.deepEqual(
+        client.frames.filter(isType('delta')).map((d) => d.seq),
+        Array.from({ length: done.seq - lastSeq }, (_, i) => lastSeq + 1 + i),
+      );
+      client.close();
+    }
+  });
+
+  it('refuses to resume a message from another conversation', async () => {
+    const url = await server({}, Number.POSITIVE_INFINITY, 1);
+    const alice = await hello(url);
+    alice.send({ type: 'send', clientMsgId: 'q', text: 'secret' });
+    const aliceDone = await alice.waitFor(isType('done'));
+    const bob = await hello(url);
+    const bobWelcome = bob.frames[0] as Extract<ServerFrame, { type: 'welcome' }>;
+    bob.close();
+    const again = await hello(url, {
+      conversationId: bobWelcome.conversationId,
+      resume: [{ messageId: aliceDone.messageId, lastSeq: 0 }],
+    });
+    const error = await again.waitFor(isType('error'));
+    assert.equal(error.code, ErrorCode.UnknownMessage);
+    assert.equal(error.messageId, aliceDone.messageId);
+    assert.equal(again.frames.filter((f) => f.type === 'delta' || f.type === 'snapshot').length, 0);
+    alice.close();
+    again.close();
+  });
+
+  it('an unknown conversation gets a new one, so the client can tell it was lost', async () => {
+    const url = await server();
+    const client = await hello(url, {
+      conversationId: 'c_gone',
+      resume: [{ messageId: 'm_gone', lastSeq: 4 }],
+    });
+    const welcome = client.frames[0] as Extract<ServerFrame, { type: 'welcome' }>;
+    assert.notEqual(welcome.conversationId, 'c_gone');
+    assert.deepEqual(welcome.history, []);
+    client.close();
+  });
+});
+
+describe('follow-ups and parameters', () => {
+  it('queue policy: a follow-up waits for the current answer, and the ack says so', async () => {
+    const url = await server({ followUp: 'queue' }, 300, 1);
+    const client = await hello(url);
+    client.send({ type: 'send', clientMsgId: 'a', text: 'first' });
+    const first = await client.waitFor(isType('start'));
+    client.send({ type: 'send', clientMsgId: 'b', text: 'second' });
+    const ack = await client.waitFor(isType('ack', (a) => a.clientMsgId === 'b'));
+    assert.equal(ack.queuePosition, 1);
+    const firstDone = await client.waitFor(isType('done', (d) => d.messageId === first.messageId));
+    assert.equal(firstDone.finishReason, 'stop');
+    const second = await client.waitFor(isType('start', (s) => s.replyTo === ack.messageId));
+    assert.ok(
+      client.frames.indexOf(second) > client.frames.indexOf(firstDone),
+      'the second answer starts after the first ends',
+    );
+    await client.waitFor(isType('done', (d) => d.messageId === second.messageId));
+    assert.equal(textOf(client.frames, second.messageId), mockAnswerFor('second', 1, 11, 1));
+    client.close();
+  });
+
+  it('interrupt policy: a follow-up ends the current answer as cancelled and is answered at once', async () => {
+    const url = await server({ followUp: 'interrupt' }, 300, 1);
+    const client = await hello(url);
+    client.send({ type: 'send', clientMsgId: 'a', text: 'first' });
+    const first = await client.waitFor(isType('start'));
+    await client.waitFor(isType('delta', (d) => d.seq === 3));
+    client.send({ type: 'send', clientMsgId: 'b', text: 'second' });
+    const ack = await client.waitFor(isType('ack', (a) => a.clientMsgId === 'b'));
+    const firstDone = await client.waitFor(isType('done', (d) => d.messageId === first.messageId));
+    assert.equal(firstDone.finishReason, 'cancelled');
+    const second = await client.waitFor(isType('start', (s) => s.replyTo === ack.messageId));
+    const secondDone = await client.waitFor(isType('done', (d) => d.messageId === second.messageId));
+    assert.equal(secondDone.finishReason, 'stop');
+    client.close();
+  });
+
+  it('validates parameters against the allow-list and its bounds', async () => {
+    const url = await server(
+      {
+        params: {
+          temperature: { min: 0, max: 1 },
+          models: ['small'],
+          systemPrompt: { allowed: true, maxLength: 10 },
+        },
+      },
+      Number.POSITIVE_INFINITY,
+      1,
+    );
+    const client = await hello(url);
+    const cases: [Record<string, unknown>, boolean][] = [
+      [{ temperature: 0.5, maxTokens: 100, model: 'small', system: 'be brief' }, true],
+      [{ temperature: 1.5 }, false],
+      [{ maxTokens: 0 }, false],
+      [{ maxTokens: 1.5 }, false],
+      [{ model: 'huge' }, false],
+      [{ system: 'x'.repeat(11) }, false],
+      [{ temperature: '0.5' }, false],
+      [{ futureKnob: true }, true],
+    ];
+    for (const [i, [params, ok]] of cases.entries()) {
+      const from = client.frames.length;
+      client.send({ type: 'send', clientMsgId: `p${i}`, text: 'hi', params });
+      const reply = await client.waitFor(
+        (f): f is Extract<ServerFrame, { type: 'ack' | 'error' }> =>
+          (f.type === 'ack' || f.type === 'error') && f.clientMsgId === `p${i}`,
+        { from },
+      );
+      assert.equal(reply.type, ok ? 'ack' : 'error', JSON.stringify(params));
+      if (reply.type === 'error')
+        assert.ok([ErrorCode.BadParams, ErrorCode.BadFrame].includes(reply.code as never));
+    }
+    client.close();
+  });
+});
+
+describe('heartbeat', () => {
+  it('terminates a client that never answers pings, and the answer goes on', async () => {
+    const url = await server({ heartbeatMs: 100 }, 100, 1);
+    const client = await hello(url);
+    client.send({ type: 'send', clientMsgId: 'q', text: 'question' });
+    const start = await client.waitFor(isType('start'));
+    client.close();
+    const mute = new WebSocket(url, { autoPong: false });
+    const closed = new Promise<number>((resolve) => mute.on('close', (code) => resolve(code)));
+    const code = await closed;
+    assert.equal(code, 1006, 'terminated without a closing handshake');
+    // The answer kept being generated while nobody was connected.
+    const welcome = client.frames[0] as Extract<ServerFrame, { type: 'welcome' }>;
+    const back = await hello(url, { conversationId: welcome.conversationId });
+    const history = (back.frames[0] as Extract<ServerFrame, { type: 'welcome' }>).history;
+    assert.ok((history.find((m) => m.id === start.messageId)?.seq ?? 0) > 0);
+    back.close();
+  });
+});
