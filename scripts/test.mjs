@@ -48,7 +48,7 @@ check('lint and format (biome)', npx('biome'), ['check', '--error-on-warnings', 
 check('type check (tsc)', npx('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
 if (!check('build', 'npm', ['run', 'build'])) finish();
 
-const nodeFiles = ['test/protocol', 'test/dev-server'].flatMap(testFiles);
+const nodeFiles = ['test/protocol', 'test/dev-server', 'test/client', 'test/fault'].flatMap(testFiles);
 const tap = join(work, 'node.tap');
 run('node tests', process.execPath, [
   '--import',

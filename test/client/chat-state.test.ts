@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ServerFrame, WelcomeFrame } from '../../src/protocol/index.js';
+import { ChatState } from '../../src/widget/chat-state.js';
+
+function welcome(
+  conversationId: string,
+  history: WelcomeFrame['history'] = [],
+  active: string[] = [],
+): WelcomeFrame {
+  return {
+    type: 'welcome',
+    v: 1,
+    sessionId: 's_1',
+    conversationId,
+    heartbeatMs: 15000,
+    limits: { maxTextLength: 8000, maxFrameBytes: 65536 },
+    history,
+    active,
+  };
+}
+
+const delta = (seq: number, text: string): ServerFrame => ({ type: 'delta', messageId: 'm_a', seq, text });
+
+function streaming(): ChatState {
+  const state = new ChatState();
+  state.applyWelcome(welcome('c_1'));
+  state.addUserMessage('hi', 'u_1');
+  state.apply({ type: 'ack', clientMsgId: 'u_1', messageId: 'm_u' });
+  state.apply({ type: 'start', messageId: 'm_a', replyTo: 'm_u' });
+  return state;
+}
+
+describe('ChatState: applying deltas', () => {
+  it('applies only the next delta; duplicates are ignored', () => {
+    const state = streaming();
+    assert.equal(state.apply(delta(1, 'Hel')).kind, 'text');
+    assert.equal(state.apply(delta(1, 'Hel')).kind, 'none');
+    assert.equal(state.apply(delta(2, 'lo')).kind, 'text');
+    assert.equal(state.apply(delta(1, 'Hel')).kind, 'none');
+    assert.equal(state.apply(delta(2, 'lo')).kind, 'none');
+    assert.equal(state.messages.at(-1)?.text, 'Hello');
+  });
+
+  it('reports a gap for an out-of-order delta and does not apply it', () => {
+    const state = streaming();
+    state.apply(delta(1, 'a'));
+    assert.equal(state.apply(delta(3, 'c')).kind, 'gap');
+    assert.equal(state.messages.at(-1)?.text, 'a');
+    assert.equal(state.apply(delta(2, 'b')).kind, 'text');
+    assert.equal(state.apply(delta(3, 'c')).kind, 'text');
+    assert.equal(state.messages.at(-1)?.text, 'abc');
+  });
+
+  it('reports a gap when done claims more deltas than arrived', () => {
+    const state = streaming();
+    state.apply(delta(1, 'a'));
+    const done: ServerFrame = { type: 'done', messageId: 'm_a', seq: 2, finishReason: 'stop', usage: null };
+    assert.equal(state.apply(done).kind, 'gap');
+    assert.equal(state.messages.at(-1)?.status, 'streaming');
+    state.apply(delta(2, 'b'));
+    assert.equal(state.apply(done).kind, 'structure');
+    assert.equal(state.apply(done).kind, 'none', 'a repeated done is harmless');
+    assert.deepEqual(
+      { text: state.messages.at(-1)?.text, status: state.messages.at(-1)?.status },
+      { text: 'ab', status: 'done' },
+    );
+  });
+
+  it('a snapshot replaces the text when it is newer, and is ignored when older', () => {
+    const state = streaming();
+    state.apply(delta(1, 'a'));
+    state.apply({ type: 'snapshot', messageId: 'm_a', seq: 4, text: 'abcd' });
+    assert.equal(state.messages.at(-1)?.text, 'abcd');
+    state.apply({ type: 'snapshot', messageId: 'm_a', seq: 2, text: 'ab' });
+    assert.equal(state.messages.at(-1)?.text, 'abcd');
+    state.apply(delta(5, 'e'));
+    assert.equal(state.messages.at(-1)?.text, 'abcde');
+  });
+
+  it('a start seen twice (after a resume) does not add a second answer', () => {
+    const state = streaming();
+    state.apply({ type: 'start', messageId: 'm_a', replyTo: 'm_u' });
+    assert.equal(state.messages.filter((m) => m.role === 'assistant').length, 1);
+  });
+});
+
+describe('ChatState: welcome after a reconnect', () => {
+  it('asks to resume every answer it holds, at its seq', () => {
+    const state = streaming();
+    state.apply(delta(1, 'a'));
+    state.apply(delta(2, 'b'));
+    assert.deepEqual(state.resumePoints(), [{ messageId: 'm_a', lastSeq: 2 }]);
+  });
+
+  it('keeps its text for a resumed answer (the replay adds the rest)', () => {
+    const state = streaming();
+    state.apply(delta(1, 'a'));
+    const outcome = state.applyWelcome(
+      welcome(
+        'c_1',
+        [
+          { id: 'm_u', role: 'user', text: 'hi', clientMsgId: 'u_1' },
+          { id: 'm_a', role: 'assistant', seq: 5, replyTo: 'm_u' },
+        ],
+        ['m_a'],
+      ),
+    );
+    assert.equal(outcome, 'resumed');
+    assert.deepEqual(
+      state.messages.map((m) => [m.role, m.text, m.status]),
+      [
+        ['user', 'hi', 'done'],
+        ['assistant', 'a', 'streaming'],
+      ],
+    );
+    assert.equal(state.apply(delta(2, 'b')).kind, 'text');
+  });
+
+  it('after a reload takes the history, including the live answer so far', () => {
+    const state = new ChatState('c_1');
+    state.applyWelcome(
+      welcome(
+        'c_1',
+        [
+          { id: 'm_u', role: 'user', text: 'hi', clientMsgId: 'u_1' },
+          { id: 'm_a', role: 'assistant', text: 'abc', seq: 3, replyTo: 'm_u' },
+        ],
+        ['m_a'],
+      ),
+    );
+    assert.equal(state.apply(delta(3, 'c')).kind, 'none');
+    assert.equal(state.apply(delta(4, 'd')).kind, 'text');
+    assert.equal(state.messages.at(-1)?.text, 'abcd');
+  });
+
+  it('an ended answer without a finish reason in the history is shown as interrupted', () => {
+    const state = new ChatState('c_1');
+    state.applyWelcome(welcome('c_1', [{ id: 'm_a', role: 'assistant', text: 'par', seq: 1 }]));
+    assert.equal(state.messages[0]?.finishReason, 'interrupted');
+  });
+
+  it('a different conversation id means the server lost ours: streaming answers become interrupted', () => {
+    const state = streaming();
+    state.apply(delta(1, 'partial'));
+    state.addUserMessage('unsent', 'u_2');
+    assert.equal(state.applyWelcome(welcome('c_new')), 'lost');
+    assert.equal(state.conversationId, 'c_new');
+    assert.deepEqual(
+      state.messages.map((m) => [m.text, m.status, m.finishReason]),
+      [
+        ['hi', 'done', undefined],
+        ['partial', 'done', 'interrupted'],
+        ['unsent', 'pending', undefined],
+      ],
+    );
+  });
+
+  it('unacknowledged sends go back to the outbox; acknowledged ones are matched by client id', () => {
+    const state = new ChatState('c_1');
+    state.applyWelcome(welcome('c_1'));
+    const a = state.addUserMessage('one', 'u_a');
+    const b = state.addUserMessage('two', 'u_b');
+    a.status = 'sent';
+    b.status = 'sent';
+    state.applyWelcome(welcome('c_1', [{ id: 'm_1', role: 'user', text: 'one', clientMsgId: 'u_a' }]));
+    assert.deepEqual(
+      state.messages.map((m) => [m.text, m.status, m.id]),
+      [
+        ['one', 'done', 'm_1'],
+        ['two', 'pending', undefined],
+      ],
+    );
+  });
+
+  it('a refused send is marked failed and can be retried once', () => {
+    const state = new ChatState();
+    state.addUserMessage('x', 'u_x').status = 'sent';
+    state.apply({
+      type: 'error',
+      code: 'text_too_long',
+      message: 'too long',
+      retryable: false,
+      clientMsgId: 'u_x',
+    });
+    assert.equal(state.messages[0]?.status, 'failed');
+    assert.equal(state.retry('u_x'), true);
+    assert.equal(state.retry('u_x'), false);
+    assert.equal(state.messages[0]?.status, 'pending');
+  });
+});

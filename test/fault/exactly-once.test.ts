@@ -1,0 +1,117 @@
+/**
+ * Every answer lands exactly once, byte-identical to what the source
+ * produced, through connections cut at random byte offsets, split into
+ * random pieces and delayed. The client is the widget's own protocol code
+ * (ChatSession) running in Node over `ws`.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
+import { createMockSource } from '../../src/dev-server/sources/mock.js';
+import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
+import { ChatSession } from '../../src/widget/chat-session.js';
+import { ChaosProxy } from './chaos-proxy.js';
+
+const RUNS = 200;
+const CONCURRENCY = 8;
+const SEED = 5;
+const SECTIONS = 2;
+
+interface RunResult {
+  seed: number;
+  text: string;
+  messages: { role: string; status: string }[];
+  connections: number;
+  cuts: number;
+}
+
+async function run(seed: number, server: DevServer): Promise<RunResult> {
+  const port = Number(new URL(server.url).port);
+  const cutsWanted = 2 + (seed % 3);
+  const proxy = new ChaosProxy({ host: '127.0.0.1', port }, seed, (index, random) => ({
+    // The first connections are cut somewhere in the handshake, the send, or the streamed answer.
+    cutAfterBytes: index < cutsWanted ? 150 + Math.floor(random() * 30_000) : undefined,
+    // Pieces from 1 byte up: WebSocket frames and even their headers arrive split.
+    maxPiece: 4 + Math.floor(random() * 400),
+    maxDelayMs: 3,
+    delayChance: 0.05,
+  }));
+  const proxyPort = await proxy.listen();
+  const question = `question ${seed}`;
+  let session: ChatSession | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`seed ${seed}: no complete answer in time`)), 30_000);
+      const current: ChatSession = new ChatSession(
+        undefined,
+        {
+          url: () => `ws://127.0.0.1:${proxyPort}/ws`,
+          onStatus: () => {},
+          onProtocolError: (message) => reject(new Error(`seed ${seed}: invalid frame: ${message}`)),
+          onChange: () => {
+            const answer = current.state.messages.find((m) => m.role === 'assistant');
+            if (answer?.status !== 'done') return;
+            clearTimeout(timer);
+            // Linger a moment, so a late duplicate would have time to show.
+            setTimeout(resolve, 20);
+          },
+        },
+        { backoff: { baseMs: 2, maxMs: 20 }, WebSocket },
+      );
+      session = current;
+      current.send(question);
+      current.open();
+    });
+    const messages = session?.state.messages ?? [];
+    return {
+      seed,
+      text: messages.find((m) => m.role === 'assistant')?.text ?? '',
+      messages: messages.map((m) => ({ role: m.role, status: m.status })),
+      connections: proxy.connections,
+      cuts: proxy.cuts,
+    };
+  } finally {
+    session?.close();
+    await proxy.close();
+  }
+}
+
+describe('exactly once through a hostile network', () => {
+  let roomy: DevServer;
+  let tight: DevServer;
+  before(async () => {
+    const source = () => createMockSource({ seed: SEED, tokensPerSecond: 4000, sections: SECTIONS });
+    roomy = await startDevServer({ port: 0, source: source() });
+    // Keeps so few deltas that most resumes must be served by a snapshot.
+    tight = await startDevServer({ port: 0, source: source(), replayMaxChars: 64 });
+  });
+  after(async () => {
+    await roomy.close();
+    await tight.close();
+  });
+
+  it(`${RUNS} seeded runs with several cuts each: every answer exactly once, byte-identical`, async () => {
+    const results: RunResult[] = [];
+    const seeds = Array.from({ length: RUNS }, (_, i) => i + 1);
+    for (let i = 0; i < seeds.length; i += CONCURRENCY) {
+      const batch = seeds.slice(i, i + CONCURRENCY);
+      results.push(...(await Promise.all(batch.map((seed) => run(seed, seed % 2 ? roomy : tight)))));
+    }
+    for (const r of results) {
+      assert.equal(r.text, mockAnswerFor(`question ${r.seed}`, 0, SEED, SECTIONS), `seed ${r.seed}`);
+      assert.deepEqual(
+        r.messages,
+        [
+          { role: 'user', status: 'done' },
+          { role: 'assistant', status: 'done' },
+        ],
+        `seed ${r.seed}: one question, one answer`,
+      );
+      assert.ok(r.cuts >= 1, `seed ${r.seed}: the proxy cut at least once`);
+      assert.ok(r.connections >= 2, `seed ${r.seed}: the client reconnected`);
+    }
+    const cuts = results.reduce((n, r) => n + r.cuts, 0);
+    assert.ok(cuts >= 2 * RUNS, `${cuts} cuts over ${RUNS} runs`);
+  });
+});
