@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { isType, Peer } from '../../src/conformance/peer.js';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource, type MockSource } from '../../src/dev-server/sources/mock.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
 import { CloseCode, ErrorCode, type ServerFrame } from '../../src/protocol/index.js';
-import { isType, TestClient } from './test-client.js';
 
 const SEED = 7;
 
@@ -25,8 +25,8 @@ describe('chat server over a real socket', () => {
   });
   after(() => server.close());
 
-  async function welcomed(): Promise<TestClient> {
-    const client = await TestClient.connect(wsUrl);
+  async function welcomed(): Promise<Peer> {
+    const client = await Peer.connect(wsUrl);
     client.send({ type: 'hello', v: 1 });
     await client.waitFor(isType('welcome'));
     return client;
@@ -89,7 +89,7 @@ describe('chat server over a real socket', () => {
     const done = await first.waitFor(isType('done'));
     first.close();
 
-    const second = await TestClient.connect(wsUrl);
+    const second = await Peer.connect(wsUrl);
     second.send({ type: 'hello', v: 1, conversationId: welcome.conversationId });
     const again = await second.waitFor(isType('welcome'));
     assert.equal(again.conversationId, welcome.conversationId);
@@ -118,7 +118,7 @@ describe('chat server over a real socket', () => {
   });
 
   it('answers invalid frames with error frames and keeps serving', async () => {
-    const client = await TestClient.connect(wsUrl);
+    const client = await Peer.connect(wsUrl);
     // The server handles frames in order, so a pong means every earlier frame has been answered.
     const errorsUpToPong = async (): Promise<string[]> => {
       const from = client.frames.length;
@@ -159,13 +159,13 @@ describe('chat server over a real socket', () => {
   });
 
   it('closes with 4505 on an unsupported protocol version', async () => {
-    const client = await TestClient.connect(wsUrl);
+    const client = await Peer.connect(wsUrl);
     client.send({ type: 'hello', v: 99 });
     assert.equal(await client.waitForClose(), CloseCode.ProtocolVersionUnsupported);
   });
 
   it('closes with 1009 on a frame over maxFrameBytes', async () => {
-    const client = await TestClient.connect(wsUrl);
+    const client = await Peer.connect(wsUrl);
     client.sendRaw(JSON.stringify({ type: 'ping', pad: 'x'.repeat(5000) }));
     assert.equal(await client.waitForClose(), CloseCode.TooBig);
   });
@@ -174,7 +174,7 @@ describe('chat server over a real socket', () => {
     const slow = createMockSource({ seed: 1, tokensPerSecond: 200, sections: 20 });
     const slowServer = await startDevServer({ port: 0, source: slow });
     try {
-      const client = await TestClient.connect(`${slowServer.url.replace(/^http/, 'ws')}/ws`);
+      const client = await Peer.connect(`${slowServer.url.replace(/^http/, 'ws')}/ws`);
       client.send({ type: 'hello', v: 1 });
       await client.waitFor(isType('welcome'));
       client.send({ type: 'send', clientMsgId: 'c', text: 'long please' });

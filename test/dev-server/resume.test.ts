@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import WebSocket from 'ws';
+import { isType, Peer } from '../../src/conformance/peer.js';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
 import { ErrorCode, type ServerFrame } from '../../src/protocol/index.js';
-import { isType, TestClient } from './test-client.js';
 
 const servers: DevServer[] = [];
 after(() => Promise.all(servers.map((s) => s.close())));
@@ -20,8 +20,8 @@ async function server(options: Partial<Parameters<typeof startDevServer>[0]> = {
   return `${s.url.replace(/^http/, 'ws')}/ws`;
 }
 
-async function hello(url: string, extra: Record<string, unknown> = {}): Promise<TestClient> {
-  const client = await TestClient.connect(url);
+async function hello(url: string, extra: Record<string, unknown> = {}): Promise<Peer> {
+  const client = await Peer.connect(url);
   client.send({ type: 'hello', v: 1, ...extra });
   await client.waitFor(isType('welcome'));
   return client;

@@ -3,10 +3,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { isType, Peer } from '../../src/conformance/peer.js';
 import { parseCliOptions } from '../../src/dev-server/cli-options.js';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
-import { isType, TestClient } from './test-client.js';
 
 /** A raw GET, so paths like /../ reach the server unnormalised. */
 function get(url: string, path: string): Promise<{ status: number; type: string; body: string }> {
@@ -52,7 +52,7 @@ describe('dev server HTTP', () => {
   });
 
   it('refuses WebSocket upgrades on other paths', async () => {
-    const client = new TestClient(`${server.url.replace(/^http/, 'ws')}/elsewhere`);
+    const client = new Peer(`${server.url.replace(/^http/, 'ws')}/elsewhere`);
     const [error] = (await once(client.socket, 'error')) as [Error];
     assert.match(error.message, /404/);
   });
@@ -99,7 +99,7 @@ describe('ai-stream-chat-server binary', () => {
       }
       const wsUrl = out.match(/WebSocket (ws:\/\/\S+)\)/)?.[1];
       assert.ok(wsUrl, out);
-      const client = await TestClient.connect(wsUrl);
+      const client = await Peer.connect(wsUrl);
       client.send({ type: 'hello', v: 1 });
       await client.waitFor(isType('welcome'));
       client.send({ type: 'send', clientMsgId: 'x', text: 'hi' });

@@ -1,10 +1,12 @@
 import { once } from 'node:events';
 import WebSocket from 'ws';
-import { type ClientFrame, parseServerFrame, type ServerFrame } from '../../src/protocol/index.js';
+import { type ClientFrame, parseServerFrame, type ServerFrame } from '../protocol/index.js';
 
-/** A protocol peer for tests: records every frame and validates each against the protocol. */
-export class TestClient {
+/** A protocol peer for tests and the conformance checker: records every frame and validates each against the protocol. */
+export class Peer {
   readonly frames: ServerFrame[] = [];
+  /** Frames the server sent that break the protocol; any one fails every later wait. */
+  readonly violations: string[] = [];
   readonly socket: WebSocket;
   closeCode: number | undefined;
   private waiters: (() => void)[] = [];
@@ -13,18 +15,20 @@ export class TestClient {
     this.socket = new WebSocket(url);
     this.socket.on('message', (data) => {
       const parsed = parseServerFrame(data.toString());
-      if (!parsed.ok) throw new Error(`server sent an invalid frame: ${parsed.message}: ${data.toString()}`);
-      this.frames.push(parsed.frame);
+      if (parsed.ok) this.frames.push(parsed.frame);
+      else this.violations.push(`invalid frame (${parsed.message}): ${data.toString().slice(0, 200)}`);
       this.notify();
     });
+    // Errors are followed by 'close'; without a listener they would be thrown.
+    this.socket.on('error', () => {});
     this.socket.on('close', (code) => {
       this.closeCode = code;
       this.notify();
     });
   }
 
-  static async connect(url: string): Promise<TestClient> {
-    const client = new TestClient(url);
+  static async connect(url: string): Promise<Peer> {
+    const client = new Peer(url);
     await once(client.socket, 'open');
     return client;
   }
@@ -48,6 +52,7 @@ export class TestClient {
   ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      if (this.violations.length > 0) throw new Error(`server broke the protocol: ${this.violations[0]}`);
       const found = this.frames.slice(from).find(predicate);
       if (found) return found;
       if (this.closeCode !== undefined) throw new Error(`socket closed (${this.closeCode}) while waiting`);

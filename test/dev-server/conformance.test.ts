@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { after, before, describe, it } from 'node:test';
+import { WebSocketServer } from 'ws';
+import { runConformance } from '../../src/conformance/checks.js';
+import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
+import { createMockSource } from '../../src/dev-server/sources/mock.js';
+
+describe('conformance checker', () => {
+  let server: DevServer;
+  let wsUrl: string;
+  before(async () => {
+    server = await startDevServer({
+      port: 0,
+      source: createMockSource({ tokensPerSecond: 2000, sections: 2 }),
+    });
+    wsUrl = `${server.url.replace(/^http/, 'ws')}/ws`;
+  });
+  after(() => server.close());
+
+  it('our server passes every check', async () => {
+    const results = await runConformance({ url: wsUrl, timeoutMs: 5000 });
+    assert.ok(results.length >= 9);
+    assert.deepEqual(
+      results.filter((r) => !r.ok),
+      [],
+    );
+  });
+
+  it('npm run conformance prints the list and exits 0', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/conformance/cli.ts', wsUrl], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+    });
+    const [code] = (await once(child, 'exit')) as [number];
+    assert.equal(code, 0, out);
+    assert.match(out, /^PASS {2}handshake: hello is answered by a valid welcome$/m);
+    assert.match(out, /checks passed/);
+  });
+
+  it('a server that skips a seq and accepts frames before hello fails those checks', async () => {
+    const broken = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    broken.on('connection', (socket) => {
+      socket.on('message', (data) => {
+        let frame: { type?: string; clientMsgId?: string };
+        try {
+          frame = JSON.parse(data.toString());
+        } catch {
+          return; // this server ignores what it cannot parse
+        }
+        const send = (f: object) => socket.send(JSON.stringify(f));
+        if (frame.type === 'hello') {
+          send({
+            type: 'welcome',
+            v: 1,
+            sessionId: 's',
+            conversationId: 'c',
+            heartbeatMs: 1000,
+            limits: { maxTextLength: 100, maxFrameBytes: 1000 },
+            history: [],
+            active: [],
+          });
+        } else if (frame.type === 'send') {
+          send({ type: 'ack', clientMsgId: frame.clientMsgId, messageId: 'm_u' });
+          send({ type: 'start', messageId: 'm_a', replyTo: 'm_u' });
+          send({ type: 'delta', messageId: 'm_a', seq: 1, text: 'a' });
+          send({ type: 'delta', messageId: 'm_a', seq: 3, text: 'c' });
+          send({ type: 'done', messageId: 'm_a', seq: 3, finishReason: 'stop', usage: null });
+        }
+      });
+    });
+    await once(broken, 'listening');
+    try {
+      const { port } = broken.address() as { port: number };
+      const results = await runConformance({ url: `ws://127.0.0.1:${port}`, timeoutMs: 500 });
+      const failed = new Set(results.filter((r) => !r.ok).map((r) => r.name));
+      assert.ok(failed.has('stream: ack, start, gapless deltas from seq 1, done with the last seq'));
+      assert.ok(failed.has('handshake: frames before hello are refused with bad_state'));
+      assert.ok(failed.has('handshake: an unsupported version closes with a 4500+ code'));
+      assert.ok(
+        results.some((r) => r.ok),
+        'checks it meets still pass',
+      );
+    } finally {
+      for (const c of broken.clients) c.terminate();
+      broken.close();
+    }
+  });
+});
