@@ -13,11 +13,15 @@ if (!executablePath) {
 /** Dev servers that browser tests start through `executeServerCommand`; all are killed at the end. */
 const devServers = new Map();
 
-function startDevServer(args = []) {
+function startDevServer(args = [], port = 0) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/server/dev-server/cli.js', '--port', '0', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['dist/server/dev-server/cli.js', '--port', String(port), ...args],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     const onData = (chunk) => {
       output += chunk;
@@ -50,7 +54,7 @@ function stopDevServer(pid) {
 const devServerCommands = {
   name: 'dev-server-commands',
   async executeCommand({ command, payload }) {
-    if (command === 'start-dev-server') return startDevServer(payload?.args);
+    if (command === 'start-dev-server') return startDevServer(payload?.args, payload?.port);
     if (command === 'stop-dev-server') return stopDevServer(payload.pid);
     return undefined;
   },

@@ -8,6 +8,7 @@ export interface CliOptions {
   tokensPerSecond: number;
   sections: number;
   heartbeatMs: number;
+  followUp: 'queue' | 'interrupt';
 }
 
 export const usage = `Usage: ai-stream-chat-server [options]
@@ -21,6 +22,7 @@ Options:
   --rate <n>          Mock tokens per second, or "max" (default 50)
   --sections <n>      Sections per mock answer (default 1)
   --heartbeat-ms <n>  WebSocket heartbeat interval (default 15000)
+  --follow-up <p>     A message sent while an answer streams: queue (default) or interrupt
   -h, --help          Show this help
 `;
 
@@ -46,13 +48,19 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       rate: { type: 'string', default: '50' },
       sections: { type: 'string', default: '1' },
       'heartbeat-ms': { type: 'string', default: '15000' },
+      'follow-up': { type: 'string', default: 'queue' },
     },
   });
   const rate = values.rate === 'max' ? Number.POSITIVE_INFINITY : Number(values.rate);
   if (!(rate > 0))
     throw new Error(`--rate must be a positive number or "max", got ${JSON.stringify(values.rate)}`);
+  const followUp = values['follow-up'];
+  if (followUp !== 'queue' && followUp !== 'interrupt') {
+    throw new Error(`--follow-up must be "queue" or "interrupt", got ${JSON.stringify(followUp)}`);
+  }
   return {
     help: values.help,
+    followUp,
     port: integer('--port', values.port ?? env.PORT ?? '8787', 0, 65535),
     host: values.host,
     seed: integer('--seed', values.seed, -(2 ** 31), 2 ** 31 - 1),

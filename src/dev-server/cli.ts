@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     port: options.port,
     host: options.host,
     heartbeatMs: options.heartbeatMs,
+    followUp: options.followUp,
     source: createMockSource({
       seed: options.seed,
       tokensPerSecond: options.tokensPerSecond,

@@ -80,6 +80,11 @@ describe('CLI options', () => {
     assert.throws(() => parseCliOptions(['--port', 'abc'], {}), /--port/);
     assert.throws(() => parseCliOptions(['--rate', '-1'], {}), /--rate/);
     assert.throws(() => parseCliOptions(['--bogus'], {}), /bogus/);
+    assert.throws(
+      () => parseCliOptions(['--follow-up', 'drop'], {}),
+      /--follow-up must be "queue" or "interrupt"/,
+    );
+    assert.equal(parseCliOptions(['--follow-up', 'interrupt'], {}).followUp, 'interrupt');
   });
 });
 

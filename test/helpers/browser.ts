@@ -8,9 +8,12 @@ export interface RunningDevServer {
   wsUrl: string;
 }
 
-/** Starts the real dev server binary on a free port (see web-test-runner.config.mjs). */
-export function startDevServer(args: string[] = []): Promise<RunningDevServer> {
-  return executeServerCommand<RunningDevServer, { args: string[] }>('start-dev-server', { args });
+/** Starts the real dev server binary, on a free port unless `port` is given (see web-test-runner.config.mjs). */
+export function startDevServer(args: string[] = [], port = 0): Promise<RunningDevServer> {
+  return executeServerCommand<RunningDevServer, { args: string[]; port: number }>('start-dev-server', {
+    args,
+    port,
+  });
 }
 
 export async function stopDevServer(server: RunningDevServer | undefined): Promise<void> {
