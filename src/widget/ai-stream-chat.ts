@@ -6,7 +6,7 @@ import { type ChatMessage, ChatState } from './chat-state.js';
 import { ConnectionController, type ConnectionStatus } from './controllers/connection-controller.js';
 import { nextFrame } from './frame-loop.js';
 import { newClientMessageId } from './ids.js';
-import { MarkdownStream } from './markdown/markdown-stream.js';
+import { MarkdownStream, type MarkdownStreamOptions } from './markdown/markdown-stream.js';
 import { chatStyles } from './styles.js';
 
 /** The WebSocket URL used when the `url` attribute is absent: same origin, path `/ws`. */
@@ -28,6 +28,7 @@ export function defaultSocketUrl(base: string = location.href): string {
  * @csspart composer - The form with the text box and Send button.
  * @csspart input - The text box.
  * @csspart send-button - The Send button.
+ * @csspart jump-latest - The "Jump to latest" button, shown while the reader has scrolled up.
  */
 export class AiStreamChat extends LitElement {
   static override styles = chatStyles;
@@ -36,6 +37,9 @@ export class AiStreamChat extends LitElement {
     url: { type: String, reflect: true },
     heading: { type: String, reflect: true },
     placeholder: { type: String, reflect: true },
+    allowImages: { type: String, attribute: 'allow-images' },
+    allowHtml: { type: Boolean, attribute: 'allow-html' },
+    following: { state: true },
     connectionStatus: { state: true },
     statusDetail: { state: true },
   };
@@ -46,6 +50,12 @@ export class AiStreamChat extends LitElement {
   declare heading: string;
   /** Placeholder of the text box. */
   declare placeholder: string;
+  /** Space-separated origins whose images answers may show; by default none (images show as links). */
+  declare allowImages: string;
+  /** Render raw HTML in answers (sanitized) instead of showing it as text. */
+  declare allowHtml: boolean;
+  /** Whether the log follows the bottom as answers grow (false once the reader scrolls up). */
+  declare protected following: boolean;
   declare protected connectionStatus: ConnectionStatus;
   declare protected statusDetail: string;
 
@@ -68,6 +78,9 @@ export class AiStreamChat extends LitElement {
     this.url = '';
     this.heading = '';
     this.placeholder = 'Ask anything…';
+    this.allowImages = '';
+    this.allowHtml = false;
+    this.following = true;
     this.connectionStatus = 'idle';
     this.statusDetail = '';
   }
@@ -152,7 +165,7 @@ export class AiStreamChat extends LitElement {
         this.streams.get(key)?.dispose();
         this.streams.delete(key);
         if (!(el instanceof HTMLElement)) return;
-        const stream = new MarkdownStream(el);
+        const stream = new MarkdownStream(el, this.markdownOptions());
         this.streams.set(key, stream);
         const message = this.state.messages.find((m) => m.key === key);
         if (message) stream.update(message.text, message.status !== 'streaming');
@@ -160,6 +173,44 @@ export class AiStreamChat extends LitElement {
       this.markdownRefs.set(key, callback);
     }
     return callback;
+  }
+
+  /** Options of each answer's MarkdownStream, from the `allow-images` and `allow-html` attributes. */
+  private markdownOptions(): MarkdownStreamOptions {
+    return {
+      allowHtml: this.allowHtml,
+      imageOrigins: this.allowImages.split(/\s+/).filter(Boolean),
+      onRender: () => this.followBottom(),
+    };
+  }
+
+  /** Keeps the log scrolled to the bottom while the reader is there (runs in the frame loop). */
+  private followBottom(): void {
+    if (!this.following) return;
+    const log = this.renderRoot.querySelector('.log');
+    if (log) log.scrollTop = log.scrollHeight;
+  }
+
+  /** The reader scrolled: follow again only once they are back at the bottom. */
+  private onLogScroll(event: Event): void {
+    const log = event.currentTarget as HTMLElement;
+    this.following = log.scrollHeight - log.scrollTop - log.clientHeight < 8;
+  }
+
+  private jumpToLatest(): void {
+    this.following = true;
+    this.followBottom();
+  }
+
+  private renderJumpToLatest(): TemplateResult | typeof nothing {
+    if (this.following) return nothing;
+    return html`<button class="jump-latest" part="jump-latest" type="button" @click=${this.jumpToLatest}>
+      Jump to latest ↓
+    </button>`;
+  }
+
+  protected override updated(): void {
+    this.followBottom();
   }
 
   private onKeyDown(event: KeyboardEvent): void {
@@ -215,13 +266,14 @@ export class AiStreamChat extends LitElement {
   protected override render(): TemplateResult {
     return html`<section class="panel" part="panel">
       ${this.heading ? html`<header part="header">${this.heading}</header>` : nothing}
-      <div class="log" part="log" role="log" aria-label="Messages">
+      <div class="log" part="log" role="log" aria-label="Messages" @scroll=${this.onLogScroll}>
         ${repeat(
           this.state.messages,
           (m) => m.key,
           (m) => this.renderMessage(m),
         )}
       </div>
+      ${this.renderJumpToLatest()}
       <div class="status" part="status" role="status">${this.statusText()}</div>
       <form part="composer" @submit=${this.onSubmit}>
         <textarea
