@@ -154,6 +154,17 @@ export class MarkdownStream {
     return this.scheduled;
   }
 
+  /** Renders everything given so far now, synchronously, ignoring the frame budget. */
+  flush(): void {
+    cancelFrameTask(this.renderTask);
+    this.scheduled = false;
+    this.sync();
+    while (this.step()) {
+      // Each step is bounded; keep going until the text is caught up.
+    }
+    this.onRender?.();
+  }
+
   /** Stops rendering; the container keeps what it shows. */
   dispose(): void {
     cancelFrameTask(this.renderTask);
@@ -260,6 +271,7 @@ export class MarkdownStream {
     if (!beforeDeep && (cut || !this.complete)) {
       liveFrom = tokens.length - 1;
       while (liveFrom > 0 && tokens[liveFrom]?.type === 'space') liveFrom--;
+      liveFrom = this.mayStillJoin(tokens, liveFrom);
     }
     let froze = 0;
     for (const token of tokens.slice(0, Math.max(liveFrom, 0))) {
@@ -273,9 +285,31 @@ export class MarkdownStream {
       return this.plainBlock(tail, -1, true);
     }
     const live = tokens.slice(Math.max(liveFrom, 0)).filter((t) => t.type !== 'space');
-    if (live.length > 0) this.renderLive(live[0] as Token);
+    if (live.length === 1) this.renderLive(live[0] as Token);
+    else if (live.length > 1)
+      this.renderLive({ type: 'paragraph', raw: live.map((t) => t.raw).join('') } as Token);
     else this.removeLive();
     return false;
+  }
+
+  /**
+   * Moves the start of the live region back over blocks the live one may
+   * still change: a reference definition (its title may be on the next line)
+   * and a list when the live text is a bare number (`3` before its `.`).
+   */
+  private mayStillJoin(tokens: Token[], liveFrom: number): number {
+    let from = liveFrom;
+    for (;;) {
+      let prev = from - 1;
+      while (prev >= 0 && tokens[prev]?.type === 'space') prev--;
+      const before = tokens[prev];
+      const current = tokens[from];
+      if (!before || !current) return from;
+      const joins =
+        before.type === 'def' || (before.type === 'list' && /^ {0,3}\d{1,9}\s*$/.test(current.raw));
+      if (!joins) return from;
+      from = prev;
+    }
   }
 
   /**
