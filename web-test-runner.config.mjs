@@ -91,7 +91,7 @@ const reporters = [defaultReporter(), summaryReporter({ flatten: false })];
 if (process.env.WTR_COUNTS_FILE) reporters.push(countingReporter(process.env.WTR_COUNTS_FILE));
 
 export default {
-  files: ['test/widget/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+  files: ['test/widget/**/*.test.ts', 'test/markdown/**/*.test.ts', 'test/e2e/**/*.test.ts'],
   nodeResolve: true,
   concurrency: 1,
   testsFinishTimeout: 180_000,

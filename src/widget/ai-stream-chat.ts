@@ -5,7 +5,7 @@ import { ChatSession } from './chat-session.js';
 import type { Change, ChatMessage } from './chat-state.js';
 import type { ConnectionStatus } from './controllers/connection-controller.js';
 import { nextFrame } from './frame-loop.js';
-import { MarkdownStream } from './markdown/markdown-stream.js';
+import { MarkdownStream, type MarkdownStreamOptions } from './markdown/markdown-stream.js';
 import {
   conversationKey,
   loadConversationId,
@@ -38,6 +38,7 @@ export function defaultSocketUrl(base: string = location.href): string {
  * @csspart retry-button - Retry, on a message the server refused.
  * @csspart regenerate-button - Regenerate, on the last or an interrupted answer.
  * @csspart notice - A note about the conversation, e.g. that the server lost it.
+ * @csspart jump-latest - The "Jump to latest" button, shown while the reader has scrolled up.
  */
 export class AiStreamChat extends LitElement {
   static override styles = chatStyles;
@@ -48,6 +49,9 @@ export class AiStreamChat extends LitElement {
     placeholder: { type: String, reflect: true },
     persist: { type: String, reflect: true, converter: { fromAttribute: parsePersistMode } },
     conversationId: { type: String, attribute: 'conversation-id' },
+    allowImages: { type: String, attribute: 'allow-images' },
+    allowHtml: { type: Boolean, attribute: 'allow-html' },
+    following: { state: true },
     connectionStatus: { state: true },
     statusDetail: { state: true },
     notice: { state: true },
@@ -63,6 +67,12 @@ export class AiStreamChat extends LitElement {
   declare persist: PersistMode;
   /** A conversation to open instead of the remembered one. */
   declare conversationId: string | undefined;
+  /** Space-separated origins whose images answers may show; by default none (images show as links). */
+  declare allowImages: string;
+  /** Render raw HTML in answers (sanitized) instead of showing it as text. */
+  declare allowHtml: boolean;
+  /** Whether the log follows the bottom as answers grow (false once the reader scrolls up). */
+  declare protected following: boolean;
   declare protected connectionStatus: ConnectionStatus;
   declare protected statusDetail: string;
   /** A one-line explanation of something the user should know (e.g. the server lost the conversation). */
@@ -94,6 +104,9 @@ export class AiStreamChat extends LitElement {
     this.placeholder = 'Ask anything…';
     this.persist = 'local';
     this.conversationId = undefined;
+    this.allowImages = '';
+    this.allowHtml = false;
+    this.following = true;
     this.connectionStatus = 'idle';
     this.statusDetail = '';
     this.notice = '';
@@ -158,7 +171,7 @@ export class AiStreamChat extends LitElement {
         this.streams.get(key)?.dispose();
         this.streams.delete(key);
         if (!(el instanceof HTMLElement)) return;
-        const stream = new MarkdownStream(el);
+        const stream = new MarkdownStream(el, this.markdownOptions());
         this.streams.set(key, stream);
         const message = this.session.state.messages.find((m) => m.key === key);
         if (message) stream.update(message.text, message.status !== 'streaming');
@@ -166,6 +179,44 @@ export class AiStreamChat extends LitElement {
       this.markdownRefs.set(key, callback);
     }
     return callback;
+  }
+
+  /** Options of each answer's MarkdownStream, from the `allow-images` and `allow-html` attributes. */
+  private markdownOptions(): MarkdownStreamOptions {
+    return {
+      allowHtml: this.allowHtml,
+      imageOrigins: this.allowImages.split(/\s+/).filter(Boolean),
+      onRender: () => this.followBottom(),
+    };
+  }
+
+  /** Keeps the log scrolled to the bottom while the reader is there (runs in the frame loop). */
+  private followBottom(): void {
+    if (!this.following) return;
+    const log = this.renderRoot.querySelector('.log');
+    if (log) log.scrollTop = log.scrollHeight;
+  }
+
+  /** The reader scrolled: follow again only once they are back at the bottom. */
+  private onLogScroll(event: Event): void {
+    const log = event.currentTarget as HTMLElement;
+    this.following = log.scrollHeight - log.scrollTop - log.clientHeight < 8;
+  }
+
+  private jumpToLatest(): void {
+    this.following = true;
+    this.followBottom();
+  }
+
+  private renderJumpToLatest(): TemplateResult | typeof nothing {
+    if (this.following) return nothing;
+    return html`<button class="jump-latest" part="jump-latest" type="button" @click=${this.jumpToLatest}>
+      Jump to latest ↓
+    </button>`;
+  }
+
+  protected override updated(): void {
+    this.followBottom();
   }
 
   private onKeyDown(event: KeyboardEvent): void {
@@ -238,7 +289,7 @@ export class AiStreamChat extends LitElement {
   protected override render(): TemplateResult {
     return html`<section class="panel" part="panel">
       ${this.heading ? html`<header part="header">${this.heading}</header>` : nothing}
-      <div class="log" part="log" role="log" aria-label="Messages">
+      <div class="log" part="log" role="log" aria-label="Messages" @scroll=${this.onLogScroll}>
         ${repeat(
           this.session.state.messages,
           (m) => m.key,
@@ -246,6 +297,7 @@ export class AiStreamChat extends LitElement {
         )}
       </div>
       ${this.notice ? html`<div class="notice" part="notice">${this.notice}</div>` : nothing}
+      ${this.renderJumpToLatest()}
       <div class="status" part="status" role="status">${this.statusText()}</div>
       <form part="composer" @submit=${this.onSubmit}>
         <textarea

@@ -3,14 +3,24 @@
  * (Lit updates and markdown rendering) runs here, so the DOM changes at most
  * once per frame however fast tokens arrive, and nothing piles up while the
  * tab is hidden (browsers pause rAF there; text keeps accumulating as strings).
+ *
+ * Each frame has a time budget: a task that has more to do than fits checks
+ * `frameTimeLeft()`, does a bounded piece, and schedules itself again; the
+ * next frame catches up. Pending work is a set of tasks (each at most once),
+ * so it stays bounded however fast tokens arrive.
  */
 type FrameTask = () => void;
 
+/** Main-thread time per frame the widget's tasks may use before yielding to the next frame. */
+export const FRAME_BUDGET_MS = 6;
+
 const tasks = new Set<FrameTask>();
 let requested = false;
+let frameStart = 0;
 
 function runFrame(): void {
   requested = false;
+  frameStart = performance.now();
   const due = [...tasks];
   tasks.clear();
   for (const task of due) {
@@ -36,6 +46,11 @@ export function scheduleFrameTask(task: FrameTask): void {
 
 export function cancelFrameTask(task: FrameTask): void {
   tasks.delete(task);
+}
+
+/** Milliseconds left of this frame's budget (negative when over); only meaningful inside a frame task. */
+export function frameTimeLeft(): number {
+  return FRAME_BUDGET_MS - (performance.now() - frameStart);
 }
 
 /** Resolves inside the next animation frame. */

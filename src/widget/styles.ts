@@ -1,4 +1,5 @@
 import { css } from 'lit';
+import { markdownStyles } from './markdown/markdown-styles.js';
 
 export const chatStyles = css`
   :host {
@@ -157,4 +158,5 @@ export const chatStyles = css`
     outline: 2px solid var(--ai-chat-focus-color, #0969da);
     outline-offset: 2px;
   }
+  ${markdownStyles}
 `;

@@ -7,7 +7,6 @@ import { expect } from 'chai';
 import '../../dist/ai-stream-chat.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
 import type { AiStreamChat } from '../../src/widget/ai-stream-chat.js';
-import { MarkdownStream } from '../../src/widget/markdown/markdown-stream.js';
 import {
   answerDone,
   type RunningDevServer,
@@ -16,15 +15,9 @@ import {
   startDevServer,
   stopDevServer,
 } from '../helpers/browser.js';
+import { renderOnce } from '../markdown/helpers.js';
 
 const SEED = 3;
-
-async function renderOnce(text: string): Promise<HTMLElement> {
-  const container = document.createElement('div');
-  new MarkdownStream(container).update(text, true);
-  await new Promise((r) => requestAnimationFrame(r));
-  return container;
-}
 
 describe('streaming from the dev server (e2e)', () => {
   let server: RunningDevServer | undefined;

@@ -3,13 +3,10 @@ import { mockAnswerText } from '../../src/dev-server/sources/mock-answer.js';
 import { seededRandom } from '../../src/dev-server/sources/random.js';
 import { MarkdownStream } from '../../src/widget/markdown/markdown-stream.js';
 
-const frame = () => new Promise((r) => requestAnimationFrame(r));
+import { frame, renderOnce } from '../markdown/helpers.js';
 
 async function oneShot(text: string): Promise<string> {
-  const container = document.createElement('div');
-  new MarkdownStream(container).update(text, true);
-  await frame();
-  return container.innerHTML;
+  return (await renderOnce(text)).innerHTML;
 }
 
 /** Streams `text` in random chunks, rendering a frame after each, and returns the container. */
@@ -24,7 +21,7 @@ async function streamed(text: string, seed: number, maxChunk = 40): Promise<HTML
     await frame();
   }
   stream.update(text, true);
-  await frame();
+  while (stream.pending) await frame();
   return container;
 }
 

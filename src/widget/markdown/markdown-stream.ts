@@ -1,84 +1,461 @@
 /**
- * Renders a growing markdown text into a container, cheaply: finished
- * top-level blocks are rendered, sanitized and appended once and never
- * touched again (their nodes keep identity, so selection and focus inside
- * them survive); only the last, unfinished block is re-rendered. Rendering
- * happens in the shared animation-frame loop, at most once per frame.
+ * Renders a growing markdown text into a container, as cheaply as appending
+ * plain text:
+ *
+ * - The text is kept as one string; `update()` only stores it. All DOM work
+ *   happens in the shared animation-frame loop, within its per-frame budget;
+ *   when rendering falls behind, the next frame catches up from the string.
+ * - Only the tail after the last finished block is lexed (in windows, so a
+ *   large backlog is worked off in bounded steps). Finished top-level blocks
+ *   are rendered, sanitized and appended once and never touched again: their
+ *   nodes keep identity, so selection, scroll and focus inside them survive.
+ * - Only the last, unfinished block is live: its unterminated syntax is healed
+ *   (heal.ts) and it is re-rendered in place. A live fenced code block grows
+ *   line by line instead, highlighted as it arrives.
+ * - Blocks that marked cannot render within a frame, or at all (very long
+ *   lines, huge blocks, thousands of nesting levels: marked's inline lexer is
+ *   quadratic on `**a**` runs and it overflows the stack on deep nesting),
+ *   are shown as plain text, in fixed-size chunks so layout stays cheap.
  */
-import type { Links, Token } from 'marked';
-import { cancelFrameTask, scheduleFrameTask } from '../frame-loop.js';
-import { marked, renderTokens } from './marked-setup.js';
+import type { Lexer, Links, Token, Tokens } from 'marked';
+import { cancelFrameTask, frameTimeLeft, scheduleFrameTask } from '../frame-loop.js';
+import { frameCodeBlocks, LiveCodeBlock } from './code-block.js';
+import { healBlock } from './heal.js';
+import { fenceLanguage, marked, type RenderPolicy, renderTokens } from './marked-setup.js';
 import { sanitizeToFragment } from './sanitize.js';
 
+export interface MarkdownStreamOptions {
+  /** Render raw HTML in the markdown (sanitized by the same allow-list) instead of showing it as text. */
+  allowHtml?: boolean;
+  /** Origins (`https://img.example`) whose images may load; by default none: images show as links. */
+  imageOrigins?: Iterable<string>;
+  /** Called inside the animation frame after the rendering changed the DOM (e.g. to follow the bottom). */
+  onRender?: () => void;
+}
+
+/** At most this much of a backlog is lexed in one step. */
+const WINDOW = 64 * 1024;
+/** Blocks longer than this are shown as plain text. */
+export const MAX_BLOCK = 64 * 1024;
+/** Blocks other than code with a line longer than this are shown as plain text (marked's inline lexing is quadratic on some inputs). */
+export const MAX_LINE = 16 * 1024;
+/** Lines opening this many nested containers (quotes, lists) make their block plain text. */
+const DEEP_NESTING =
+  /^[ \t]*(?:(?:>|[*+-](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]*){48}|^[ \t]{200,}(?:>|[*+-]|\d{1,9}[.)])/m;
+/** Plain-text blocks are split into chunks of this many characters, so appending lays out only the last chunk. */
+const PLAIN_CHUNK = 4096;
+const FENCE = /^ {0,3}(?:`{3,}|~{3,})/;
+
+/** End of a deeply nested block: after the first blank line followed by an unindented, non-container line. */
+function deepBlockEnd(tail: string): number {
+  const m = /\n[ \t]*\n(?=[^\s>*+\-\d])/.exec(tail);
+  return m ? m.index + m[0].length : -1;
+}
+
+function hasLongLine(text: string, max: number): boolean {
+  if (text.length <= max) return false;
+  let from = 0;
+  for (;;) {
+    const nl = text.indexOf('\n', from);
+    if ((nl < 0 ? text.length : nl) - from > max) return true;
+    if (nl < 0) return false;
+    from = nl + 1;
+  }
+}
+
+/** Whether a block is shown as plain text rather than rendered markdown. */
+function tooHeavy(raw: string, type: string): boolean {
+  if (raw.length > MAX_BLOCK) return true;
+  if (type === 'code') return false;
+  return hasLongLine(raw, MAX_LINE) || DEEP_NESTING.test(raw);
+}
+
+/** A block shown as plain text, appended chunk by chunk. */
+class PlainBlock {
+  readonly root: HTMLElement;
+  private shown = 0;
+  private last: HTMLElement | undefined;
+
+  constructor() {
+    this.root = document.createElement('div');
+    this.root.className = 'md-plain';
+  }
+
+  /** Shows `text`, which extends what is shown. */
+  update(text: string): void {
+    while (this.shown < text.length) {
+      if (!this.last || (this.last.textContent?.length ?? 0) >= PLAIN_CHUNK) {
+        this.last = document.createElement('span');
+        this.root.append(this.last);
+      }
+      const room = PLAIN_CHUNK - (this.last.firstChild ? (this.last.firstChild as Text).length : 0);
+      const piece = text.slice(this.shown, this.shown + room);
+      if (this.last.firstChild) (this.last.firstChild as Text).appendData(piece);
+      else this.last.append(piece);
+      this.shown += piece.length;
+    }
+  }
+}
+
+type Live =
+  | { kind: 'none' }
+  | { kind: 'html'; nodes: Node[] }
+  | { kind: 'code'; block: LiveCodeBlock }
+  /** A block too heavy to render; `retryAt`: tail length at which to look for its end again. */
+  | { kind: 'plain'; block: PlainBlock; retryAt: number };
+
 export class MarkdownStream {
-  /** The whole text so far, line endings normalised as marked would. */
+  /** The raw text as last given to `update()`. */
+  private input = '';
+  private inputComplete = false;
+  /** How much of `input` is in `text`, and whether it ended in a CR (whose LF may follow). */
+  private synced = 0;
+  private endedWithCR = false;
+  private lastInput = '';
+  /** The text synced so far, line endings normalised as marked would. */
   private text = '';
   private complete = false;
   /** Length of the prefix of `text` already rendered into frozen blocks. */
   private frozenLength = 0;
   /** Reference-link definitions seen in frozen blocks, for the blocks after them. */
   private links: Links = Object.create(null);
-  /** Nodes of the live (last, unfinished) block, replaced on each render. */
-  private liveNodes: Node[] = [];
+  private live: Live = { kind: 'none' };
+  private readonly policy: RenderPolicy;
+  private readonly onRender: (() => void) | undefined;
   private readonly renderTask = (): void => this.render();
+  private scheduled = false;
 
-  constructor(private readonly container: HTMLElement) {}
+  constructor(
+    private readonly container: HTMLElement,
+    options: MarkdownStreamOptions = {},
+  ) {
+    this.policy = {
+      allowHtml: options.allowHtml === true,
+      imageOrigins: new Set([...(options.imageOrigins ?? [])].map(toOrigin).filter((o) => o !== '')),
+    };
+    this.onRender = options.onRender;
+    container.addEventListener('click', onCopyClick);
+  }
 
   /**
    * Sets the text to show. Normally `text` extends the previous one; anything
-   * else (a snapshot that rewrote it) starts the rendering over.
+   * else (a snapshot that rewrote it) starts the rendering over. Cheap: the
+   * work happens in the next animation frame(s).
    */
   update(text: string, complete: boolean): void {
-    const normalized = text.replace(/\r\n?/g, '\n');
-    if (normalized === this.text && complete === this.complete) return;
-    if (!normalized.startsWith(this.text.slice(0, this.frozenLength))) this.reset();
-    this.text = normalized;
-    this.complete = complete;
-    scheduleFrameTask(this.renderTask);
+    if (text === this.input && complete === this.inputComplete) return;
+    this.input = text;
+    this.inputComplete = complete;
+    this.schedule();
+  }
+
+  /** True while text is waiting to be rendered. */
+  get pending(): boolean {
+    return this.scheduled;
+  }
+
+  /** Renders everything given so far now, synchronously, ignoring the frame budget. */
+  flush(): void {
+    cancelFrameTask(this.renderTask);
+    this.scheduled = false;
+    this.sync();
+    while (this.step()) {
+      // Each step is bounded; keep going until the text is caught up.
+    }
+    this.onRender?.();
   }
 
   /** Stops rendering; the container keeps what it shows. */
   dispose(): void {
     cancelFrameTask(this.renderTask);
+    this.scheduled = false;
+    this.container.removeEventListener('click', onCopyClick);
+  }
+
+  private schedule(): void {
+    this.scheduled = true;
+    scheduleFrameTask(this.renderTask);
+  }
+
+  /** Brings `text` up to date with `input`, normalising only the new part. */
+  private sync(): void {
+    const input = this.input;
+    if (this.synced > 0 && !input.startsWith(this.lastInput)) this.reset();
+    if (input.length > this.synced) {
+      let added = input.slice(this.synced);
+      if (this.endedWithCR && added.startsWith('\n')) added = added.slice(1);
+      this.endedWithCR = added.endsWith('\r');
+      this.text += added.replace(/\r\n?/g, '\n');
+      this.synced = input.length;
+      this.lastInput = input;
+    }
+    this.complete = this.inputComplete;
   }
 
   private reset(): void {
     this.container.replaceChildren();
+    this.text = '';
+    this.synced = 0;
+    this.endedWithCR = false;
+    this.lastInput = '';
     this.frozenLength = 0;
     this.links = Object.create(null);
-    this.liveNodes = [];
+    this.live = { kind: 'none' };
   }
 
   private render(): void {
-    const lexer = new marked.Lexer(marked.defaults);
-    Object.assign(lexer.tokens.links, this.links);
-    const tokens: Token[] = lexer.lex(this.text.slice(this.frozenLength));
-
-    // Every block before the last non-blank one is finished; all are once the text is complete.
-    let liveFrom = tokens.length;
-    if (!this.complete) {
-      liveFrom = tokens.length - 1;
-      while (liveFrom > 0 && tokens[liveFrom]?.type === 'space') liveFrom--;
-    }
-    this.removeLive();
-    for (const token of tokens.slice(0, Math.max(liveFrom, 0))) {
-      this.container.append(sanitizeToFragment(renderTokens([token])));
-      this.frozenLength += token.raw.length;
-      // First definition wins, as in marked; only finished ones, never a URL still streaming in.
-      if (token.type === 'def' && !(token.tag in this.links)) {
-        this.links[token.tag] = { href: token.href, title: token.title };
+    this.scheduled = false;
+    this.sync();
+    let steps = 0;
+    for (;;) {
+      const more = this.step();
+      steps++;
+      if (!more) break;
+      if (frameTimeLeft() <= 0) {
+        // Out of budget: the next frame goes on from here.
+        this.schedule();
+        break;
       }
     }
+    if (steps > 0) this.onRender?.();
+  }
 
-    const live = tokens.slice(Math.max(liveFrom, 0));
-    if (live.length === 0) return;
-    const fragment = sanitizeToFragment(renderTokens(live));
-    this.liveNodes = [...fragment.childNodes];
-    this.container.append(fragment);
+  private newLexer(): Lexer {
+    const lexer = new marked.Lexer(marked.defaults);
+    Object.assign(lexer.tokens.links, this.links);
+    return lexer;
+  }
+
+  /** Block-level tokens of `src` (no inline lexing: that happens per block, when it is rendered). */
+  private blocks(src: string): Token[] | undefined {
+    try {
+      return this.newLexer().blockTokens(src, []);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** One bounded piece of work; true when there is more to do now. */
+  private step(): boolean {
+    const tail = this.text.slice(this.frozenLength);
+    if (tail === '') {
+      this.removeLive();
+      return false;
+    }
+    if (this.live.kind === 'plain' && !this.complete && tail.length < this.live.retryAt) {
+      this.live.block.update(tail);
+      return false;
+    }
+
+    let src = tail;
+    let cut = false;
+    if (src.length > WINDOW) {
+      const nl = src.lastIndexOf('\n', WINDOW);
+      src = src.slice(0, nl > 0 ? nl + 1 : WINDOW);
+      cut = true;
+    }
+    // Deeply nested containers would overflow marked's stack: lex only what comes before them.
+    let beforeDeep = false;
+    const deep = DEEP_NESTING.exec(src);
+    if (deep) {
+      const blank = src.lastIndexOf('\n\n', deep.index);
+      if (blank < 0) return this.plainBlock(tail, deepBlockEnd(tail), false);
+      src = src.slice(0, blank + 2);
+      cut = true;
+      beforeDeep = true;
+    }
+
+    const tokens = this.blocks(src);
+    if (!tokens) return this.plainBlock(tail, -1, false);
+    let liveFrom = tokens.length;
+    if (!beforeDeep && (cut || !this.complete)) {
+      liveFrom = tokens.length - 1;
+      while (liveFrom > 0 && tokens[liveFrom]?.type === 'space') liveFrom--;
+      liveFrom = this.mayStillJoin(tokens, liveFrom);
+    }
+    let froze = 0;
+    for (const token of tokens.slice(0, Math.max(liveFrom, 0))) {
+      if (froze > 0 && frameTimeLeft() <= 0) return true;
+      this.freeze(token);
+      froze++;
+    }
+    if (cut) {
+      if (froze > 0) return true;
+      // One block fills the whole window: too big to render; show it as text.
+      return this.plainBlock(tail, -1, true);
+    }
+    const live = tokens.slice(Math.max(liveFrom, 0)).filter((t) => t.type !== 'space');
+    if (live.length === 1) this.renderLive(live[0] as Token);
+    else if (live.length > 1)
+      this.renderLive({ type: 'paragraph', raw: live.map((t) => t.raw).join('') } as Token);
+    else this.removeLive();
+    return false;
+  }
+
+  /**
+   * Moves the start of the live region back over blocks the live one may
+   * still change: a reference definition (its title may be on the next line)
+   * and a list when the live text is a bare number (`3` before its `.`).
+   */
+  private mayStillJoin(tokens: Token[], liveFrom: number): number {
+    let from = liveFrom;
+    for (;;) {
+      let prev = from - 1;
+      while (prev >= 0 && tokens[prev]?.type === 'space') prev--;
+      const before = tokens[prev];
+      const current = tokens[from];
+      if (!before || !current) return from;
+      const joins =
+        before.type === 'def' || (before.type === 'list' && /^ {0,3}\d{1,9}\s*$/.test(current.raw));
+      if (!joins) return from;
+      from = prev;
+    }
+  }
+
+  /**
+   * The block at the start of `tail` is shown as plain text. `end`: where it
+   * ends, if known; else, when `canLex`, lexing finds out (at most each time
+   * the tail doubles, so the cost stays linear).
+   */
+  private plainBlock(tail: string, end: number, canLex: boolean): boolean {
+    const retry = this.complete || this.live.kind !== 'plain' || tail.length >= this.live.retryAt;
+    if (end < 0 && canLex && retry) {
+      const tokens = this.blocks(tail);
+      const first = tokens?.[0];
+      const more = tokens?.some((t, i) => i > 0 && t.type !== 'space') ?? false;
+      if (first && !tooHeavy(first.raw, first.type) && (more || this.complete)) {
+        this.freeze(first);
+        return true;
+      }
+      if (first && more) end = first.raw.length;
+      else if (first && !tooHeavy(first.raw, first.type)) {
+        // Not heavy after all (the window cut it): render it normally.
+        this.renderLive(first);
+        return false;
+      }
+    }
+    if (end > 0 || this.complete) {
+      const raw = end > 0 ? tail.slice(0, end) : tail;
+      this.removeLive();
+      const block = new PlainBlock();
+      block.update(raw.replace(/\n+$/, ''));
+      this.container.append(block.root);
+      this.frozenLength += raw.length;
+      return true;
+    }
+    if (this.live.kind !== 'plain') {
+      this.removeLive();
+      const block = new PlainBlock();
+      this.container.append(block.root);
+      this.live = { kind: 'plain', block, retryAt: tail.length * 2 };
+    } else if (retry) {
+      this.live.retryAt = tail.length * 2;
+    }
+    this.live.block.update(tail);
+    return false;
+  }
+
+  /** Renders a finished block once and appends it; it is never touched again. */
+  private freeze(token: Token): void {
+    this.removeLive();
+    this.frozenLength += token.raw.length;
+    if (token.type === 'space') return;
+    if (token.type === 'def') {
+      // First definition wins, as in marked; only finished ones, never a URL still streaming in.
+      const def = token as Tokens.Def;
+      if (!(def.tag in this.links)) this.links[def.tag] = { href: def.href, title: def.title };
+      return;
+    }
+    if (tooHeavy(token.raw, token.type)) {
+      const block = new PlainBlock();
+      block.update(token.raw.replace(/\n+$/, ''));
+      this.container.append(block.root);
+      return;
+    }
+    this.container.append(this.renderBlock(token.raw, false));
+  }
+
+  /** Lexes (inline included), renders, sanitizes and frames one block's markdown. */
+  private renderBlock(raw: string, live: boolean): Node {
+    let tokens: Token[];
+    try {
+      tokens = this.newLexer().lex(raw);
+    } catch {
+      const block = new PlainBlock();
+      block.update(raw.replace(/\n+$/, ''));
+      return block.root;
+    }
+    const fragment = sanitizeToFragment(renderTokens(tokens, this.policy, live), this.policy, live);
+    frameCodeBlocks(fragment);
+    return fragment;
+  }
+
+  private renderLive(token: Token): void {
+    if (token.type === 'code' && FENCE.test(token.raw) && !tooHeavy(token.raw, 'code')) {
+      const lang = fenceLanguage((token as Tokens.Code).lang);
+      const text = (token as Tokens.Code).text;
+      if (this.live.kind === 'code' && this.live.block.lang === lang && this.live.block.update(text)) return;
+      this.removeLive();
+      const block = new LiveCodeBlock(lang);
+      block.update(text);
+      this.container.append(block.root);
+      this.live = { kind: 'code', block };
+      return;
+    }
+    if (tooHeavy(token.raw, token.type)) {
+      this.plainBlock(this.text.slice(this.frozenLength), -1, false);
+      return;
+    }
+    const rendered = this.renderBlock(healBlock(token.raw), true);
+    this.removeLive();
+    const nodes = rendered instanceof DocumentFragment ? [...rendered.childNodes] : [rendered];
+    this.container.append(rendered);
+    this.live = { kind: 'html', nodes };
   }
 
   private removeLive(): void {
-    for (const node of this.liveNodes) node.parentNode?.removeChild(node);
-    this.liveNodes = [];
+    switch (this.live.kind) {
+      case 'html':
+        for (const node of this.live.nodes) node.parentNode?.removeChild(node);
+        break;
+      case 'code':
+      case 'plain':
+        this.live.block.root.remove();
+        break;
+      default:
+        break;
+    }
+    this.live = { kind: 'none' };
   }
+}
+
+function toOrigin(value: string): string {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : '';
+  } catch {
+    return '';
+  }
+}
+
+/** The copy button of a code block: copies the code's text. */
+function onCopyClick(event: Event): void {
+  const target = event.target;
+  if (!(target instanceof Element)) return;
+  const button = target.closest('button.md-copy');
+  const code = button?.closest('.md-code')?.querySelector('pre > code');
+  if (!button || !code) return;
+  const text = code.textContent ?? '';
+  const done = (label: string): void => {
+    button.textContent = label;
+    setTimeout(() => {
+      button.textContent = 'Copy';
+    }, 1500);
+  };
+  if (navigator.clipboard?.writeText) {
+    navigator.clipboard.writeText(text).then(
+      () => done('Copied'),
+      () => done('Copy failed'),
+    );
+  } else done('Copy failed');
 }
