@@ -1,19 +1,11 @@
 import { css } from 'lit';
 
 export const chatStyles = css`
+  /* The host only takes space; everything visible lives in .root, which resets
+     what a page's global CSS could push onto the host and inherit inward. */
   :host {
     all: initial;
     display: block;
-    box-sizing: border-box;
-    color: var(--ai-chat-color, #1f2328);
-    background: var(--ai-chat-background, #ffffff);
-    font-family: var(--ai-chat-font-family, ui-sans-serif, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
-    font-size: var(--ai-chat-font-size, 15px);
-    line-height: 1.5;
-    border: 1px solid var(--ai-chat-border-color, #d0d7de);
-    border-radius: var(--ai-chat-radius, 12px);
-    overflow: hidden;
-    overflow-wrap: anywhere;
     height: var(--ai-chat-height, 32rem);
   }
   :host([hidden]) {
@@ -24,10 +16,24 @@ export const chatStyles = css`
   *::after {
     box-sizing: border-box;
   }
+  .root {
+    all: initial;
+    display: block;
+    height: 100%;
+    color: var(--ai-chat-color, #1f2328);
+    font-family: var(--ai-chat-font-family, ui-sans-serif, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
+    font-size: var(--ai-chat-font-size, 15px);
+    line-height: 1.5;
+    overflow-wrap: anywhere;
+  }
   .panel {
     display: flex;
     flex-direction: column;
     height: 100%;
+    background: var(--ai-chat-background, #ffffff);
+    border: 1px solid var(--ai-chat-border-color, #d0d7de);
+    border-radius: var(--ai-chat-radius, 12px);
+    overflow: hidden;
   }
   header {
     padding: 0.6rem 1rem;
