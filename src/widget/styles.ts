@@ -6,7 +6,8 @@ export const chatStyles = css`
   :host {
     all: initial;
     display: block;
-    height: var(--ai-chat-height, 32rem);
+    width: 100%;
+    height: var(--ai-chat-height, 480px);
   }
   :host([hidden]) {
     display: none;
@@ -36,17 +37,17 @@ export const chatStyles = css`
     overflow: hidden;
   }
   header {
-    padding: 0.6rem 1rem;
+    padding: 0.6em 1em;
     border-bottom: 1px solid var(--ai-chat-border-color, #d0d7de);
     font-weight: 600;
   }
   .log {
     flex: 1;
     overflow-y: auto;
-    padding: 1rem;
+    padding: 1em;
     display: flex;
     flex-direction: column;
-    gap: 0.75rem;
+    gap: 0.75em;
   }
   .message {
     max-width: 100%;
@@ -56,7 +57,7 @@ export const chatStyles = css`
     max-width: 85%;
     background: var(--ai-chat-user-background, #0969da);
     color: var(--ai-chat-user-color, #ffffff);
-    padding: 0.5rem 0.8rem;
+    padding: 0.5em 0.8em;
     border-radius: var(--ai-chat-radius, 12px);
     white-space: pre-wrap;
   }
@@ -107,7 +108,7 @@ export const chatStyles = css`
     border-left: 3px solid var(--ai-chat-border-color, #d0d7de);
   }
   .status {
-    padding: 0.25rem 1rem;
+    padding: 0.25em 1em;
     font-size: 0.85em;
     color: var(--ai-chat-muted-color, #59636e);
   }
@@ -116,8 +117,8 @@ export const chatStyles = css`
   }
   form {
     display: flex;
-    gap: 0.5rem;
-    padding: 0.6rem;
+    gap: 0.5em;
+    padding: 0.6em;
     border-top: 1px solid var(--ai-chat-border-color, #d0d7de);
   }
   textarea {
@@ -128,16 +129,16 @@ export const chatStyles = css`
     background: transparent;
     border: 1px solid var(--ai-chat-border-color, #d0d7de);
     border-radius: 8px;
-    padding: 0.45rem 0.6rem;
-    min-height: 2.4rem;
-    max-height: 10rem;
+    padding: 0.45em 0.6em;
+    min-height: 2.4em;
+    max-height: 10em;
   }
   button {
     font: inherit;
     cursor: pointer;
     border: none;
     border-radius: 8px;
-    padding: 0 1rem;
+    padding: 0 1em;
     background: var(--ai-chat-accent, #0969da);
     color: var(--ai-chat-accent-color, #ffffff);
   }

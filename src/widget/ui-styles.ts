@@ -40,26 +40,26 @@ export const uiStyles = css`
   }
   :host([mode='floating']) .root {
     position: fixed;
-    inset-block-end: var(--ai-chat-offset, 1rem);
-    inset-inline-end: var(--ai-chat-offset, 1rem);
+    inset-block-end: var(--ai-chat-offset, 16px);
+    inset-inline-end: var(--ai-chat-offset, 16px);
     z-index: var(--ai-chat-z-index, 2147483000);
     height: auto;
     display: flex;
     flex-direction: column;
     align-items: flex-end;
-    gap: 0.75rem;
+    gap: 0.75em;
   }
   :host([mode='floating']) .panel {
-    width: min(var(--ai-chat-width, 24rem), calc(100vw - 2 * var(--ai-chat-offset, 1rem)));
-    height: min(var(--ai-chat-height, 32rem), calc(100dvh - 6rem));
+    width: min(var(--ai-chat-width, 360px), calc(100vw - 2 * var(--ai-chat-offset, 16px)));
+    height: min(var(--ai-chat-height, 480px), calc(100dvh - 96px));
     box-shadow: 0 8px 28px rgb(0 0 0 / 0.25);
   }
   .panel[hidden] {
     display: none;
   }
   .launcher {
-    width: 3.5rem;
-    height: 3.5rem;
+    width: 3.5em;
+    height: 3.5em;
     padding: 0;
     border-radius: 50%;
     display: grid;
@@ -67,17 +67,17 @@ export const uiStyles = css`
     box-shadow: 0 4px 14px rgb(0 0 0 / 0.3);
   }
   .launcher svg {
-    width: 1.6rem;
-    height: 1.6rem;
+    width: 1.6em;
+    height: 1.6em;
   }
 
   header {
     display: flex;
     align-items: center;
-    gap: 0.5rem;
-    min-height: 2.75rem;
-    padding: 0.3rem 0.4rem 0.3rem 1rem;
-    padding-inline: 1rem 0.4rem;
+    gap: 0.5em;
+    min-height: 2.75em;
+    padding: 0.3em 0.4em 0.3em 1em;
+    padding-inline: 1em 0.4em;
   }
   .title {
     flex: 1;
@@ -92,8 +92,8 @@ export const uiStyles = css`
     background: transparent;
     color: inherit;
     border: 1px solid var(--ai-chat-border-color, #d0d7de);
-    padding: 0.15rem 0.6rem;
-    min-height: 2rem;
+    padding: 0.15em 0.6em;
+    min-height: 2em;
     font-size: 0.85em;
     font-weight: 400;
   }
@@ -107,7 +107,7 @@ export const uiStyles = css`
     background: rgb(255 255 255 / 0.15);
   }
   button.icon {
-    width: 2.25rem;
+    width: 2.25em;
     padding: 0;
     font-size: 1.3em;
     line-height: 1;
@@ -129,19 +129,19 @@ export const uiStyles = css`
   }
   .note {
     opacity: 1;
-    margin-top: 0.25rem;
+    margin-top: 0.25em;
   }
   .assistant > .note {
     color: var(--ai-chat-muted-color, #59636e);
   }
   .note button {
-    margin-inline-start: 0.4rem;
+    margin-inline-start: 0.4em;
   }
   .actions {
     display: flex;
     flex-wrap: wrap;
-    gap: 0.4rem;
-    margin-top: 0.4rem;
+    gap: 0.4em;
+    margin-top: 0.4em;
   }
   .welcome {
     white-space: pre-wrap;
@@ -150,12 +150,12 @@ export const uiStyles = css`
   /* Three dots until the first token arrives. */
   .typing {
     display: inline-flex;
-    gap: 0.3rem;
-    padding: 0.5rem 0;
+    gap: 0.3em;
+    padding: 0.5em 0;
   }
   .typing span {
-    width: 0.45rem;
-    height: 0.45rem;
+    width: 0.45em;
+    height: 0.45em;
     border-radius: 50%;
     background: var(--ai-chat-muted-color, #59636e);
     animation: ai-chat-blink 1.2s infinite ease-in-out both;
@@ -187,7 +187,7 @@ export const uiStyles = css`
     display: flex;
     flex-wrap: wrap;
     align-items: center;
-    gap: 0.5rem;
+    gap: 0.5em;
   }
   .status:empty {
     display: block;
@@ -199,8 +199,8 @@ export const uiStyles = css`
     overflow-y: auto;
   }
   form button[type='submit'] {
-    min-width: 4.5rem;
-    min-height: 2.4rem;
+    min-width: 4.5em;
+    min-height: 2.4em;
     align-self: flex-end;
   }
 
