@@ -83,9 +83,9 @@ const chatIcon = html`<svg viewBox="0 0 24 24" aria-hidden="true" fill="currentC
  * @csspart send-button - The Send button (it turns into `stop-button` while an answer streams).
  * @csspart stop-button - The same button while an answer streams: stops it.
  *
- * @cssprop --ai-chat-height - Height of the chat (inline) or the panel (floating). Default `32rem`.
- * @cssprop --ai-chat-width - Width of the floating panel. Default `24rem`.
- * @cssprop --ai-chat-offset - Distance of the floating launcher from the viewport corner. Default `1rem`.
+ * @cssprop --ai-chat-height - Height of the chat (inline) or the panel (floating). Default `480px`.
+ * @cssprop --ai-chat-width - Width of the floating panel. Default `360px`.
+ * @cssprop --ai-chat-offset - Distance of the floating launcher from the viewport corner. Default `16px`.
  * @cssprop --ai-chat-z-index - Stack level of the floating launcher and panel. Default `2147483000`.
  * @cssprop --ai-chat-color - Text color.
  * @cssprop --ai-chat-background - Background color.
