@@ -1,7 +1,9 @@
 import { defineConfig } from 'vite';
+import { minifyTemplatesPlugin } from './scripts/minify-templates.mjs';
 
 // The widget bundle: one self-registering file per format, every dependency inside.
 export default defineConfig({
+  plugins: [minifyTemplatesPlugin()],
   build: {
     outDir: 'dist',
     // dist/server holds the compiled dev server; the widget build must not wipe it.

@@ -47,8 +47,16 @@ process.stdout.write(`Chromium: ${chromium}\n`);
 check('lint and format (biome)', npx('biome'), ['check', '--error-on-warnings', '.']);
 check('type check (tsc)', npx('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
 if (!check('build', 'npm', ['run', 'build'])) finish();
+check('size budget: dist/ai-stream-chat.iife.js ≤ 60 KB gzip', process.execPath, ['scripts/size.mjs']);
 
-const nodeFiles = ['test/protocol', 'test/dev-server', 'test/client', 'test/fault'].flatMap(testFiles);
+const nodeFiles = [
+  'test/protocol',
+  'test/dev-server',
+  'test/client',
+  'test/fault',
+  'test/pages',
+  'test/package',
+].flatMap(testFiles);
 const tap = join(work, 'node.tap');
 run('node tests', process.execPath, [
   '--import',

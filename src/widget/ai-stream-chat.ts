@@ -1,19 +1,28 @@
 import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { keyed } from 'lit/directives/keyed.js';
 import { ref } from 'lit/directives/ref.js';
 import { repeat } from 'lit/directives/repeat.js';
+import * as v from 'valibot';
+import {
+  type MessageParams,
+  MessageParamsSchema,
+  type ServerFrame,
+  type WelcomeFrame,
+} from '../protocol/index.js';
 import { ChatSession } from './chat-session.js';
-import type { Change, ChatMessage } from './chat-state.js';
+import type { Change, ChatMessage, ChatState, WelcomeOutcome } from './chat-state.js';
 import type { ConnectionStatus } from './controllers/connection-controller.js';
+import { emit, type ShownConnectionStatus } from './events.js';
 import { nextFrame } from './frame-loop.js';
 import { MarkdownStream, type MarkdownStreamOptions } from './markdown/markdown-stream.js';
-import {
-  conversationKey,
-  loadConversationId,
-  type PersistMode,
-  parsePersistMode,
-  saveConversationId,
-} from './persistence.js';
+import { conversationKey, loadConversationId, parsePersistMode, saveConversationId } from './persistence.js';
+import { type ChatStrings, formatString, isRtlLanguage, resolveStrings } from './strings.js';
 import { chatStyles } from './styles.js';
+import { uiStyles } from './ui-styles.js';
+
+export type ChatTheme = 'light' | 'dark' | 'auto';
+export type ChatMode = 'inline' | 'floating';
+export type ChatPersist = 'local' | 'session' | 'none';
 
 /** The WebSocket URL used when the `url` attribute is absent: same origin, path `/ws`. */
 export function defaultSocketUrl(base: string = location.href): string {
@@ -22,114 +31,257 @@ export function defaultSocketUrl(base: string = location.href): string {
   return url.href;
 }
 
+/** Attribute converter for JSON-object attributes (`params`, `strings`); anything else is ignored with a warning. */
+function jsonObjectAttribute<T extends object>(name: string, check: (value: object) => value is T) {
+  return {
+    fromAttribute(value: string | null): T | Record<string, never> {
+      if (value === null || value.trim() === '') return {};
+      try {
+        const parsed: unknown = JSON.parse(value);
+        if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && check(parsed))
+          return parsed;
+      } catch {
+        // reported below
+      }
+      console.warn(`<ai-stream-chat>: ignored the ${name} attribute: it is not a valid JSON object`);
+      return {};
+    },
+    toAttribute(value: unknown): string {
+      return JSON.stringify(value);
+    },
+  };
+}
+
+const isParams = (value: object): value is MessageParams => v.is(MessageParamsSchema, value);
+const isObject = (value: object): value is Partial<ChatStrings> => value !== null;
+
+const chatIcon = html`<svg viewBox="0 0 24 24" aria-hidden="true" fill="currentColor">
+  <path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z" />
+</svg>`;
+
 /**
  * A streaming AI chat.
  *
  * @element ai-stream-chat
- * @csspart panel - The outer frame.
- * @csspart header - The heading bar.
+ *
+ * @fires ai-chat-message-sent - The user (or `send()`) sent a message. Detail: `{ clientMsgId, text, params }`.
+ * @fires ai-chat-answer-start - An answer started streaming. Detail: `{ messageId, replyTo }`.
+ * @fires ai-chat-answer-done - An answer finished. Detail: `{ messageId, text, finishReason, usage }`.
+ * @fires ai-chat-error - The server reported an error. Detail: `{ code, message, retryable, messageId?, clientMsgId? }`.
+ * @fires ai-chat-connection-change - The connection status changed. Detail: `{ status, detail }`.
+ *
+ * @csspart panel - The chat panel (in floating mode, the panel the launcher opens).
+ * @csspart header - The bar above the messages.
+ * @csspart heading - The heading text in the header.
+ * @csspart new-conversation-button - Starts a new conversation.
+ * @csspart close-button - Closes the floating panel.
+ * @csspart launcher - The round button of floating mode.
  * @csspart log - The scrolling message list.
- * @csspart message - Every message; also `user` or `assistant`.
- * @csspart status - The connection status line, shown only when not connected.
+ * @csspart message - Every message; also `user` or `assistant`, and `welcome` for the welcome message.
+ * @csspart message-actions - The row of buttons under a finished answer.
+ * @csspart copy-button - Copies an answer's text.
+ * @csspart regenerate-button - Asks again, on the last answer and on interrupted ones.
+ * @csspart retry-button - Sends a failed message again.
+ * @csspart notice - A note about the conversation, e.g. that the server no longer has it.
+ * @csspart jump-latest - The "Jump to latest" button, shown while the reader has scrolled up.
+ * @csspart typing-indicator - The dots shown until an answer's first token.
+ * @csspart status - The connection status line, empty while connected.
  * @csspart composer - The form with the text box and Send button.
  * @csspart input - The text box.
- * @csspart send-button - The Send button.
- * @csspart stop-button - The Stop button, in place of Send while an answer streams.
- * @csspart retry-button - Retry, on a message the server refused.
- * @csspart regenerate-button - Regenerate, on the last or an interrupted answer.
- * @csspart notice - A note about the conversation, e.g. that the server lost it.
- * @csspart jump-latest - The "Jump to latest" button, shown while the reader has scrolled up.
+ * @csspart send-button - The Send button (it turns into `stop-button` while an answer streams).
+ * @csspart stop-button - The same button while an answer streams: stops it.
+ *
+ * @cssprop --ai-chat-height - Height of the chat (inline) or the panel (floating). Default `480px`.
+ * @cssprop --ai-chat-width - Width of the floating panel. Default `360px`.
+ * @cssprop --ai-chat-offset - Distance of the floating launcher from the viewport corner. Default `16px`.
+ * @cssprop --ai-chat-z-index - Stack level of the floating launcher and panel. Default `2147483000`.
+ * @cssprop --ai-chat-color - Text color.
+ * @cssprop --ai-chat-background - Background color.
+ * @cssprop --ai-chat-font-family - Font family.
+ * @cssprop --ai-chat-font-size - Font size. Default `15px`.
+ * @cssprop --ai-chat-border-color - Border color.
+ * @cssprop --ai-chat-radius - Corner radius. Default `12px`.
+ * @cssprop --ai-chat-user-background - Background of the user's messages.
+ * @cssprop --ai-chat-user-color - Text color of the user's messages.
+ * @cssprop --ai-chat-accent - Background of the Send button and launcher.
+ * @cssprop --ai-chat-accent-color - Text color of the Send button and launcher.
+ * @cssprop --ai-chat-link-color - Link color in answers.
+ * @cssprop --ai-chat-code-background - Background of code in answers.
+ * @cssprop --ai-chat-code-font-family - Font of code in answers.
+ * @cssprop --ai-chat-muted-color - Status line, notes, typing dots, text box border.
+ * @cssprop --ai-chat-error-background - Background of a message that failed to send.
+ * @cssprop --ai-chat-focus-color - Focus ring.
  */
 export class AiStreamChat extends LitElement {
-  static override styles = chatStyles;
+  static override styles = [chatStyles, uiStyles];
 
   static override properties = {
-    url: { type: String, reflect: true },
-    heading: { type: String, reflect: true },
-    placeholder: { type: String, reflect: true },
-    persist: { type: String, reflect: true, converter: { fromAttribute: parsePersistMode } },
-    conversationId: { type: String, attribute: 'conversation-id' },
-    allowImages: { type: String, attribute: 'allow-images' },
-    allowHtml: { type: Boolean, attribute: 'allow-html' },
-    following: { state: true },
+    url: { type: String, reflect: true, useDefault: true },
+    sessionUrl: { type: String, reflect: true, useDefault: true, attribute: 'session-url' },
+    conversationId: { type: String, reflect: true, useDefault: true, attribute: 'conversation-id' },
+    persist: { type: String, reflect: true, useDefault: true },
+    heading: { type: String, reflect: true, useDefault: true },
+    placeholder: { type: String, reflect: true, useDefault: true },
+    theme: { type: String, reflect: true, useDefault: true },
+    mode: { type: String, reflect: true, useDefault: true },
+    open: { type: Boolean, reflect: true, useDefault: true },
+    allowImages: { type: String, reflect: true, useDefault: true, attribute: 'allow-images' },
+    allowHtml: { type: Boolean, reflect: true, useDefault: true, attribute: 'allow-html' },
+    params: { attribute: 'params', converter: jsonObjectAttribute('params', isParams) },
+    welcomeMessage: { type: String, reflect: true, useDefault: true, attribute: 'welcome-message' },
+    strings: { attribute: 'strings', converter: jsonObjectAttribute('strings', isObject) },
     connectionStatus: { state: true },
     statusDetail: { state: true },
+    online: { state: true },
+    copiedKey: { state: true },
+    announcement: { state: true },
     notice: { state: true },
+    following: { state: true },
+    retryAt: { state: true },
   };
+
+  /** `lang` and `dir` are native attributes; the widget re-renders when they change. */
+  static override get observedAttributes(): string[] {
+    // biome-ignore lint/complexity/noThisInStatic: super must run Lit's getter with this class as `this`.
+    return [...super.observedAttributes, 'lang', 'dir'];
+  }
 
   /** WebSocket URL of the chat server. Empty: same origin, path `/ws`. */
   declare url: string;
-  /** Title shown above the messages. Empty: no header. */
+  /** URL that hands out session tokens over HTTP before the socket opens. Empty: no token. */
+  declare sessionUrl: string;
+  /** Conversation to open. Empty: the remembered one (see `persist`), or a new one. */
+  declare conversationId: string;
+  /** Where the conversation id is remembered across reloads: `local`, `session` or `none`. */
+  declare persist: ChatPersist;
+  /** Title shown in the header, and the chat's accessible name. */
   declare heading: string;
-  /** Placeholder of the text box. */
+  /** Placeholder of the text box. Empty: `strings.placeholder`. */
   declare placeholder: string;
-  /** Where the conversation id is kept across reloads: `local` (default), `session` or `none`. */
-  declare persist: PersistMode;
-  /** A conversation to open instead of the remembered one. */
-  declare conversationId: string | undefined;
-  /** Space-separated origins whose images answers may show; by default none (images show as links). */
+  /** Color theme: `light`, `dark`, or `auto` (follows the system's preference). */
+  declare theme: ChatTheme;
+  /** `inline`: the chat sits in the page. `floating`: a launcher button in the corner opens it. */
+  declare mode: ChatMode;
+  /** Floating mode: whether the panel is open. */
+  declare open: boolean;
+  /** Space-separated origins answers may load images from. Empty: images are shown as links. */
   declare allowImages: string;
-  /** Render raw HTML in answers (sanitized) instead of showing it as text. */
+  /** Render raw HTML in answers (still sanitized) instead of showing it as text. */
   declare allowHtml: boolean;
-  /** Whether the log follows the bottom as answers grow (false once the reader scrolls up). */
-  declare protected following: boolean;
+  /** Default model parameters sent with every message (attribute: JSON), e.g. `{"temperature":0.2}`. */
+  declare params: MessageParams;
+  /** A first assistant bubble shown above the conversation (plain text, never sent). */
+  declare welcomeMessage: string;
+  /** Overrides of the UI strings (attribute: JSON); missing keys stay English. */
+  declare strings: Partial<ChatStrings>;
   declare protected connectionStatus: ConnectionStatus;
   declare protected statusDetail: string;
+  declare protected online: boolean;
+  declare protected copiedKey: string;
+  declare protected announcement: string;
   /** A one-line explanation of something the user should know (e.g. the server lost the conversation). */
   declare protected notice: string;
+  /** Whether the log follows the bottom as answers grow (false once the reader scrolls up). */
+  declare protected following: boolean;
+  /** When the next reconnect attempt starts (epoch ms), for the countdown; 0 when none is scheduled. */
+  declare protected retryAt: number;
 
   private readonly session = new ChatSession(this, {
     url: () => this.socketUrl(),
     onChange: (change) => this.onChange(change),
-    onWelcome: (welcome, outcome) => {
-      saveConversationId(this.persist, conversationKey(this.socketUrl()), welcome.conversationId);
-      this.notice =
-        outcome === 'lost'
-          ? 'The server no longer has this conversation, so the model will not see the messages above. Interrupted answers can be regenerated.'
-          : '';
-    },
-    onStatus: (status, detail) => {
-      this.connectionStatus = status;
-      this.statusDetail = detail;
-    },
+    onWelcome: (welcome, outcome) => this.onWelcome(welcome, outcome),
+    onFrame: (frame, change) => this.afterFrame(frame, change),
+    onStatus: (status, detail, retryAt) => this.onConnectionStatus(status, detail, retryAt),
     onProtocolError: (message) => console.warn(`<ai-stream-chat>: ignored an invalid frame: ${message}`),
   });
   private readonly streams = new Map<string, MarkdownStream>();
   private readonly markdownRefs = new Map<string, (el: Element | undefined) => void>();
+  private countdownTimer: ReturnType<typeof setInterval> | undefined;
+  /** Answers currently showing the typing indicator: their first text must re-render. */
+  private readonly typingKeys = new Set<string>();
+  private ui: ChatStrings = resolveStrings(undefined);
+  private announcementCount = 0;
+  private copiedTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
     super();
     this.url = '';
-    this.heading = '';
-    this.placeholder = 'Ask anything…';
+    this.sessionUrl = '';
+    this.conversationId = '';
     this.persist = 'local';
-    this.conversationId = undefined;
+    this.heading = '';
+    this.placeholder = '';
+    this.theme = 'light';
+    this.mode = 'inline';
+    this.open = false;
     this.allowImages = '';
     this.allowHtml = false;
-    this.following = true;
+    this.params = {};
+    this.welcomeMessage = '';
+    this.strings = {};
     this.connectionStatus = 'idle';
     this.statusDetail = '';
+    this.online = true;
+    this.copiedKey = '';
+    this.announcement = '';
     this.notice = '';
+    this.following = true;
+    this.retryAt = 0;
+  }
+
+  private get state(): ChatState {
+    return this.session.state;
   }
 
   private socketUrl(): string {
     return this.url || defaultSocketUrl();
   }
 
+  private storageKey(): string {
+    return conversationKey(this.socketUrl());
+  }
+
   /** The messages as the widget holds them (read-only view, for host pages and tests). */
   get messages(): readonly Readonly<ChatMessage>[] {
-    return this.session.state.messages;
+    return this.state.messages;
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.session.state.conversationId ??=
-      this.conversationId ?? loadConversationId(this.persist, conversationKey(this.socketUrl()));
+    this.state.conversationId ??=
+      this.conversationId || loadConversationId(parsePersistMode(this.persist), this.storageKey());
     this.session.open();
+    this.online = navigator.onLine;
+    window.addEventListener('online', this.onOnlineChange);
+    window.addEventListener('offline', this.onOnlineChange);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.removeEventListener('online', this.onOnlineChange);
+    window.removeEventListener('offline', this.onOnlineChange);
+    clearTimeout(this.copiedTimer);
+    clearInterval(this.countdownTimer);
+  }
+
+  override attributeChangedCallback(name: string, old: string | null, value: string | null): void {
+    super.attributeChangedCallback(name, old, value);
+    if (name === 'lang' || name === 'dir') this.requestUpdate();
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('url') && changed.get('url') !== undefined && this.isConnected) this.session.open();
+    // The first render keeps the connection connectedCallback opened (`url` is read on each connect).
+    if (changed.has('url') && this.hasUpdated && this.isConnected) this.session.open();
+    if (changed.has('strings')) this.ui = resolveStrings(this.strings);
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    this.followBottom();
+    // Opening the floating panel moves focus into it; closing it returns focus to the launcher.
+    if (changed.has('open') && changed.get('open') !== undefined && this.mode === 'floating') {
+      if (this.open) this.input?.focus();
+      else if (this.shadowRoot?.activeElement) this.launcher?.focus();
+    }
   }
 
   /** Lit updates run in the shared animation-frame loop, like markdown rendering. */
@@ -138,14 +290,89 @@ export class AiStreamChat extends LitElement {
     super.scheduleUpdate();
   }
 
-  /** Sends `text` as a user message; it waits in the outbox while offline. */
-  send(text: string): void {
-    if (text.trim() !== '') this.session.send(text);
+  /**
+   * Sends `text` as a user message, with `params` over the element's `params`;
+   * it waits in the outbox while offline.
+   */
+  send(text: string, params: MessageParams = {}): void {
+    if (text.trim() === '') return;
+    const merged: MessageParams = { ...this.params, ...params };
+    const message = this.session.send(text, merged);
+    emit(this, 'ai-chat-message-sent', { clientMsgId: message.clientMsgId as string, text, params: merged });
   }
 
-  /** Stops the answer that is streaming, if any. */
+  /** Stops the answer being written, if any: the server cancels its generation. */
   stop(): void {
     this.session.stop();
+  }
+
+  /** Starts a new, empty conversation (stopping an answer still being written). */
+  clear(): void {
+    this.session.stop();
+    this.startNewConversation();
+  }
+
+  /** Focuses the text box (opening the floating panel first). */
+  override focus(options?: FocusOptions): void {
+    if (this.mode === 'floating' && !this.open) {
+      this.open = true; // updated() focuses the text box once the panel shows
+      return;
+    }
+    if (this.input) this.input.focus(options);
+    else void this.updateComplete.then(() => this.input?.focus(options));
+  }
+
+  private get input(): HTMLTextAreaElement | null {
+    return this.renderRoot.querySelector('textarea');
+  }
+
+  private get launcher(): HTMLButtonElement | null {
+    return this.renderRoot.querySelector('.launcher');
+  }
+
+  /** Forgets the conversation on screen and opens a connection without a conversation id. */
+  private startNewConversation(): void {
+    for (const stream of this.streams.values()) stream.dispose();
+    this.streams.clear();
+    this.markdownRefs.clear();
+    this.typingKeys.clear();
+    this.state.clear();
+    this.notice = '';
+    saveConversationId(parsePersistMode(this.persist), this.storageKey(), undefined);
+    if (this.isConnected) this.session.open();
+    this.requestUpdate();
+  }
+
+  /** Asks the question of `answer` again, as a new message. */
+  private regenerate(answer: ChatMessage): void {
+    const message = this.session.regenerate(answer);
+    if (message) {
+      emit(this, 'ai-chat-message-sent', {
+        clientMsgId: message.clientMsgId as string,
+        text: message.text,
+        params: message.params ?? {},
+      });
+    }
+  }
+
+  private async copyMessage(message: ChatMessage): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(message.text);
+    } catch {
+      return; // no clipboard access (e.g. an insecure page): the button stays as it was
+    }
+    this.copiedKey = message.key;
+    this.announce(this.ui.copied);
+    clearTimeout(this.copiedTimer);
+    this.copiedTimer = setTimeout(() => {
+      this.copiedKey = '';
+    }, 2000);
+  }
+
+  /** Says `text` once through the polite, visually hidden live region. */
+  private announce(text: string): void {
+    this.announcementCount++;
+    this.announcement = text;
   }
 
   private onChange(change: Change): void {
@@ -157,8 +384,90 @@ export class AiStreamChat extends LitElement {
     this.requestUpdate();
   }
 
+  private onWelcome(welcome: WelcomeFrame, outcome: WelcomeOutcome): void {
+    saveConversationId(parsePersistMode(this.persist), this.storageKey(), welcome.conversationId);
+    this.notice = outcome === 'lost' ? this.ui.conversationLost : '';
+    if (this.notice) this.announce(this.notice);
+  }
+
+  /** The view's side of a frame: host-page events, typing indicator, announcements. */
+  private afterFrame(frame: ServerFrame, change: Change): void {
+    if (change.kind === 'text' && this.typingKeys.has(change.message.key)) this.requestUpdate();
+    switch (frame.type) {
+      case 'start':
+        if (change.kind === 'structure') {
+          emit(this, 'ai-chat-answer-start', { messageId: frame.messageId, replyTo: frame.replyTo });
+        }
+        break;
+      case 'done': {
+        const message = this.state.messages.find((m) => m.id === frame.messageId);
+        if (change.kind !== 'structure' || !message) break;
+        const { finishReason, usage } = frame;
+        emit(this, 'ai-chat-answer-done', {
+          messageId: frame.messageId,
+          text: message.text,
+          finishReason,
+          usage,
+        });
+        this.announceAnswer(message);
+        break;
+      }
+      case 'error': {
+        const { code, message, retryable, messageId, clientMsgId } = frame;
+        emit(this, 'ai-chat-error', {
+          code,
+          message,
+          retryable,
+          ...(messageId ? { messageId } : {}),
+          ...(clientMsgId ? { clientMsgId } : {}),
+        });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  /** Announces a finished answer once, as the text the reader sees (after its last render). */
+  private announceAnswer(message: ChatMessage): void {
+    void nextFrame().then(() => {
+      const rendered = this.renderRoot.querySelector(`[data-key="${CSS.escape(message.key)}"] .markdown`);
+      const text = rendered?.textContent?.trim() || message.text;
+      if (text) this.announce(formatString(this.ui.answerFinished, { text }));
+    });
+  }
+
+  private onConnectionStatus(status: ConnectionStatus, detail: string, retryAt = 0): void {
+    const before = this.shownStatus();
+    this.connectionStatus = status;
+    this.statusDetail = detail;
+    this.retryAt = status === 'reconnecting' ? retryAt : 0;
+    // The countdown re-renders once a second while a retry is scheduled.
+    clearInterval(this.countdownTimer);
+    if (this.retryAt > Date.now()) {
+      this.countdownTimer = setInterval(() => {
+        if (Date.now() >= this.retryAt) clearInterval(this.countdownTimer);
+        this.requestUpdate();
+      }, 1000);
+    }
+    if (this.shownStatus() !== before)
+      emit(this, 'ai-chat-connection-change', { status: this.shownStatus(), detail });
+  }
+
+  private readonly onOnlineChange = (): void => {
+    const before = this.shownStatus();
+    this.online = navigator.onLine;
+    const status = this.shownStatus();
+    if (status !== before) emit(this, 'ai-chat-connection-change', { status, detail: this.statusDetail });
+  };
+
+  /** The socket's status, or `offline` while the browser says it is. */
+  private shownStatus(): ShownConnectionStatus {
+    return this.online ? this.connectionStatus : 'offline';
+  }
+
   private refreshStreams(): void {
-    for (const message of this.session.state.messages) {
+    for (const message of this.state.messages) {
       this.streams.get(message.key)?.update(message.text, message.status !== 'streaming');
     }
   }
@@ -173,7 +482,7 @@ export class AiStreamChat extends LitElement {
         if (!(el instanceof HTMLElement)) return;
         const stream = new MarkdownStream(el, this.markdownOptions());
         this.streams.set(key, stream);
-        const message = this.session.state.messages.find((m) => m.key === key);
+        const message = this.state.messages.find((m) => m.key === key);
         if (message) stream.update(message.text, message.status !== 'streaming');
       };
       this.markdownRefs.set(key, callback);
@@ -211,12 +520,8 @@ export class AiStreamChat extends LitElement {
   private renderJumpToLatest(): TemplateResult | typeof nothing {
     if (this.following) return nothing;
     return html`<button class="jump-latest" part="jump-latest" type="button" @click=${this.jumpToLatest}>
-      Jump to latest ↓
+      ${this.ui.jumpToLatest}
     </button>`;
-  }
-
-  protected override updated(): void {
-    this.followBottom();
   }
 
   private onKeyDown(event: KeyboardEvent): void {
@@ -226,94 +531,278 @@ export class AiStreamChat extends LitElement {
     (event.target as HTMLTextAreaElement).form?.requestSubmit();
   }
 
+  /** The text box grows with its text, up to its CSS max-height, then scrolls. */
+  private onInput(event: Event): void {
+    this.fitInput(event.target as HTMLTextAreaElement);
+  }
+
+  private fitInput(input: HTMLTextAreaElement): void {
+    input.style.height = 'auto';
+    if (input.value !== '')
+      input.style.height = `${input.scrollHeight + input.offsetHeight - input.clientHeight}px`;
+  }
+
   private onSubmit(event: SubmitEvent): void {
     event.preventDefault();
-    const input = this.renderRoot.querySelector('textarea');
+    // The same button is Stop while an answer streams; Enter in the text box still sends.
+    if (event.submitter && this.isAnswering()) {
+      this.stop();
+      return;
+    }
+    const input = this.input;
     if (!input) return;
     const text = input.value;
     if (text.trim() === '') return;
     input.value = '';
+    this.fitInput(input);
     this.send(text);
   }
 
-  private renderMessage(message: ChatMessage, isLast: boolean): TemplateResult {
-    if (message.role === 'user') {
-      return html`<div class="message user ${message.status}" part="message user">
-        ${message.text}
-        ${message.status === 'pending' ? html`<div class="note">Waiting to send…</div>` : nothing}
-        ${message.queued ? html`<div class="note">Queued: answered after the current answer.</div>` : nothing}
-        ${
-          message.status === 'failed'
-            ? html`<div class="note">
-                Not sent: ${message.error}
-                <button class="inline" part="retry-button" @click=${() => this.session.retry(message.key)}>Retry</button>
-              </div>`
-            : nothing
-        }
-      </div>`;
+  private onPanelKeyDown(event: KeyboardEvent): void {
+    if (event.key === 'Escape' && this.mode === 'floating' && this.open) {
+      event.stopPropagation();
+      this.open = false;
     }
-    const reason = message.finishReason;
-    const broken = reason === 'interrupted' || reason === 'error';
-    return html`<div
-      class="message assistant"
-      part="message assistant"
-      aria-busy=${message.status === 'streaming' ? 'true' : 'false'}
-    >
-      <div class="markdown" ${ref(this.markdownRef(message.key))}></div>
-      ${reason === 'cancelled' ? html`<div class="note">Stopped.</div>` : nothing}
-      ${reason === 'length' ? html`<div class="note">The answer reached its length limit.</div>` : nothing}
-      ${broken ? html`<div class="note">${message.error ?? 'This answer was interrupted.'}</div>` : nothing}
+  }
+
+  private toggleOpen(): void {
+    this.open = !this.open;
+  }
+
+  private reconnectNow(): void {
+    this.session.open();
+  }
+
+  /** Whether an answer is streaming (the Send button is then Stop). */
+  private isAnswering(): boolean {
+    return this.state.messages.some((m) => m.role === 'assistant' && m.status === 'streaming');
+  }
+
+  /** The language of the widget's text: its `lang`, else the closest ancestor's, else the page's. */
+  private resolvedLang(): string {
+    return this.closest('[lang]')?.getAttribute('lang') || document.documentElement.lang || 'en';
+  }
+
+  /** `dir` when set, otherwise from the language, so right-to-left languages lay out mirrored. */
+  private resolvedDir(): 'ltr' | 'rtl' {
+    const dir = this.getAttribute('dir')?.toLowerCase();
+    if (dir === 'rtl' || dir === 'ltr') return dir;
+    return isRtlLanguage(this.resolvedLang()) ? 'rtl' : 'ltr';
+  }
+
+  private renderTyping(): TemplateResult {
+    return html`<div class="typing" part="typing-indicator" aria-hidden="true"><span></span><span></span><span></span></div>`;
+  }
+
+  private renderUserMessage(message: ChatMessage): TemplateResult {
+    const ui = this.ui;
+    return html`<div class="message user ${message.status}" part="message user" data-key=${message.key}>
+      <span class="sr-only">${ui.you}:</span>
+      <span class="text">${message.text}</span>
+      ${message.status === 'pending' ? html`<div class="note">${ui.pending}</div>` : nothing}
+      ${message.queued ? html`<div class="note">${ui.queued}</div>` : nothing}
       ${
-        message.status === 'done' && (broken || isLast)
-          ? html`<button class="inline" part="regenerate-button" @click=${() => this.session.regenerate(message)}>
-              Regenerate
-            </button>`
+        message.status === 'failed'
+          ? html`<div class="note">
+            ${formatString(ui.failed, { error: message.error ?? '' })}
+            <button type="button" class="ghost" part="retry-button" @click=${() => this.session.retry(message.key)}>
+              ${ui.retry}
+            </button>
+          </div>`
           : nothing
       }
     </div>`;
   }
 
-  private statusText(): string {
-    switch (this.connectionStatus) {
+  private renderAssistantMessage(message: ChatMessage, last: boolean): TemplateResult {
+    const ui = this.ui;
+    const streaming = message.status === 'streaming';
+    const waiting = streaming && message.text === '';
+    if (waiting) this.typingKeys.add(message.key);
+    else this.typingKeys.delete(message.key);
+    const reason = message.finishReason;
+    const note =
+      reason === 'cancelled'
+        ? ui.cancelled
+        : reason === 'interrupted' || reason === 'error'
+          ? (message.error ?? ui.interrupted)
+          : reason === 'length'
+            ? ui.truncated
+            : '';
+    return html`<div
+      class="message assistant"
+      part="message assistant"
+      data-key=${message.key}
+      aria-busy=${streaming ? 'true' : 'false'}
+    >
+      <span class="sr-only">${ui.assistant}:</span>
+      <div class="markdown" ${ref(this.markdownRef(message.key))}></div>
+      ${waiting ? this.renderTyping() : nothing}
+      ${note ? html`<div class="note">${note}</div>` : nothing}
+      ${
+        streaming
+          ? nothing
+          : html`<div class="actions" part="message-actions">
+            <button type="button" class="ghost" part="copy-button" @click=${() => this.copyMessage(message)}>
+              ${this.copiedKey === message.key ? ui.copied : ui.copy}
+            </button>
+            ${
+              last || reason === 'interrupted' || reason === 'error'
+                ? html`<button type="button" class="ghost" part="regenerate-button" @click=${() => this.regenerate(message)}>
+                  ${ui.regenerate}
+                </button>`
+                : nothing
+            }
+          </div>`
+      }
+    </div>`;
+  }
+
+  private renderMessages(): TemplateResult {
+    const messages = this.state.messages;
+    const last = messages.at(-1);
+    const answering = this.isAnswering();
+    // Between sending and the answer's start frame, the dots stand alone.
+    const awaitingStart = last?.role === 'user' && (last.status === 'sent' || last.status === 'done');
+    return html`${
+      this.welcomeMessage
+        ? html`<div class="message assistant welcome" part="message assistant welcome">${this.welcomeMessage}</div>`
+        : nothing
+    }${repeat(
+      messages,
+      (m) => m.key,
+      (m) =>
+        m.role === 'user'
+          ? this.renderUserMessage(m)
+          : this.renderAssistantMessage(m, m === last && !answering),
+    )}${awaitingStart ? this.renderTyping() : nothing}`;
+  }
+
+  private statusText(status: ShownConnectionStatus): string {
+    switch (status) {
       case 'connecting':
-        return 'Connecting…';
-      case 'reconnecting':
-        return 'Connection lost. Reconnecting…';
+        return this.ui.connecting;
+      case 'reconnecting': {
+        const seconds = Math.ceil((this.retryAt - Date.now()) / 1000);
+        return seconds > 0 ? formatString(this.ui.reconnectingIn, { seconds }) : this.ui.reconnecting;
+      }
+      case 'offline':
+        return this.ui.offline;
       case 'stopped':
-        return `Disconnected: ${this.statusDetail}`;
+        return formatString(this.ui.disconnected, { reason: this.statusDetail });
       default:
         return '';
     }
   }
 
-  protected override render(): TemplateResult {
-    return html`<section class="panel" part="panel">
-      ${this.heading ? html`<header part="header">${this.heading}</header>` : nothing}
-      <div class="log" part="log" role="log" aria-label="Messages" @scroll=${this.onLogScroll}>
-        ${repeat(
-          this.session.state.messages,
-          (m) => m.key,
-          (m, i) => this.renderMessage(m, i === this.session.state.messages.length - 1),
-        )}
+  /** The status line: empty (and quiet) while all is well. */
+  private renderStatus(): TemplateResult {
+    const status = this.shownStatus();
+    const text = this.statusText(status);
+    const canRetry = status === 'reconnecting' || status === 'stopped';
+    return html`<div class="status" part="status" role="status">${text ? html`<span>${text}</span>` : nothing}${
+      canRetry
+        ? html`<button type="button" class="ghost" @click=${this.reconnectNow}>${this.ui.reconnectNow}</button>`
+        : nothing
+    }</div>`;
+  }
+
+  private renderHeader(): TemplateResult {
+    const ui = this.ui;
+    const floating = this.mode === 'floating';
+    return html`<header part="header">
+      <span class="title" part="heading">${this.heading}</span>
+      <button type="button" class="ghost" part="new-conversation-button" @click=${this.clear}>
+        ${ui.newConversation}
+      </button>
+      ${
+        floating
+          ? html`<button
+            type="button"
+            class="ghost icon"
+            part="close-button"
+            aria-label=${ui.closeChat}
+            @click=${this.toggleOpen}
+          >
+            ×
+          </button>`
+          : nothing
+      }
+    </header>`;
+  }
+
+  private renderComposer(): TemplateResult {
+    const ui = this.ui;
+    const answering = this.isAnswering();
+    return html`<form part="composer" @submit=${this.onSubmit}>
+      <textarea
+        part="input"
+        rows="1"
+        enterkeyhint="send"
+        aria-label=${ui.inputLabel}
+        placeholder=${this.placeholder || ui.placeholder}
+        @keydown=${this.onKeyDown}
+        @input=${this.onInput}
+      ></textarea>
+      <button part=${answering ? 'stop-button' : 'send-button'} type="submit">
+        ${answering ? ui.stop : ui.send}
+      </button>
+    </form>`;
+  }
+
+  private renderPanel(): TemplateResult {
+    const hidden = this.mode === 'floating' && !this.open;
+    return html`<section
+      id="panel"
+      class="panel"
+      part="panel"
+      role="region"
+      aria-label=${this.heading || this.ui.title}
+      ?hidden=${hidden}
+      @keydown=${this.onPanelKeyDown}
+    >
+      ${this.renderHeader()}
+      <div
+        class="log"
+        part="log"
+        role="log"
+        aria-live="off"
+        aria-label=${this.ui.messagesLabel}
+        tabindex="0"
+        @scroll=${this.onLogScroll}
+      >
+        ${this.renderMessages()}
       </div>
-      ${this.notice ? html`<div class="notice" part="notice">${this.notice}</div>` : nothing}
       ${this.renderJumpToLatest()}
-      <div class="status" part="status" role="status">${this.statusText()}</div>
-      <form part="composer" @submit=${this.onSubmit}>
-        <textarea
-          part="input"
-          rows="1"
-          aria-label="Message"
-          placeholder=${this.placeholder}
-          @keydown=${this.onKeyDown}
-        ></textarea>
-        ${
-          this.session.state.streamingAnswer()
-            ? html`<button part="stop-button" type="button" @click=${() => this.stop()}>Stop</button>`
-            : html`<button part="send-button" type="submit">Send</button>`
-        }
-      </form>
+      ${this.notice ? html`<div class="notice" part="notice">${this.notice}</div>` : nothing}
+      ${this.renderStatus()} ${this.renderComposer()}
     </section>`;
+  }
+
+  private renderLauncher(): TemplateResult {
+    const label = this.open ? this.ui.closeChat : this.ui.openChat;
+    return html`<button
+      type="button"
+      class="launcher"
+      part="launcher"
+      aria-label=${label}
+      aria-expanded=${this.open ? 'true' : 'false'}
+      aria-controls="panel"
+      @click=${this.toggleOpen}
+    >
+      ${chatIcon}
+    </button>`;
+  }
+
+  protected override render(): TemplateResult {
+    // The log's own live region is off: streaming text would be read token by token.
+    // Finished answers and notices are read once, from the hidden region at the end.
+    return html`<div class="root" lang=${this.resolvedLang()} dir=${this.resolvedDir()}>
+      ${this.renderPanel()} ${this.mode === 'floating' ? this.renderLauncher() : nothing}
+      <div class="sr-only" aria-live="polite">
+        ${keyed(this.announcementCount, html`<p>${this.announcement}</p>`)}
+      </div>
+    </div>`;
   }
 }
 

@@ -3,7 +3,7 @@
  * the connection, the outbox, and what to do with each frame. The element
  * renders it; the fault tests drive it in Node through a hostile proxy.
  */
-import type { ServerFrame, WelcomeFrame } from '../protocol/index.js';
+import type { MessageParams, ServerFrame, WelcomeFrame } from '../protocol/index.js';
 import { type Change, type ChatMessage, ChatState, type WelcomeOutcome } from './chat-state.js';
 import {
   type ConnectionCallbacks,
@@ -17,8 +17,8 @@ export interface ChatSessionCallbacks
   /** After each frame that changed the state (and after a welcome). */
   onChange(change: Change): void;
   onWelcome?(welcome: WelcomeFrame, outcome: WelcomeOutcome): void;
-  /** Every frame, after the state has taken it (for host-page events). */
-  onFrame?(frame: ServerFrame): void;
+  /** Every frame, after the state has taken it, with what it changed (for host-page events). */
+  onFrame?(frame: ServerFrame, change: Change): void;
 }
 
 type Host = ConstructorParameters<typeof ConnectionController>[0];
@@ -56,8 +56,8 @@ export class ChatSession {
   }
 
   /** Queues a user message; it goes out now if welcomed, else after the next welcome. */
-  send(text: string): ChatMessage {
-    const message = this.state.addUserMessage(text, newClientMessageId());
+  send(text: string, params?: MessageParams): ChatMessage {
+    const message = this.state.addUserMessage(text, newClientMessageId(), params);
     this.flushOutbox();
     this.callbacks.onChange({ kind: 'structure' });
     return message;
@@ -76,10 +76,10 @@ export class ChatSession {
     this.callbacks.onChange({ kind: 'structure' });
   }
 
-  /** Asks the question of `answer` again, as a new message. */
+  /** Asks the question of `answer` again (with its parameters), as a new message. */
   regenerate(answer: ChatMessage): ChatMessage | undefined {
     const question = this.state.questionOf(answer);
-    return question === undefined ? undefined : this.send(question);
+    return question === undefined ? undefined : this.send(question.text, question.params);
   }
 
   private flushOutbox(): void {
@@ -88,6 +88,7 @@ export class ChatSession {
         type: 'send',
         clientMsgId: message.clientMsgId as string,
         text: message.text,
+        ...(message.params ? { params: message.params } : {}),
       });
       if (!sent) return;
       message.status = 'sent';
@@ -100,13 +101,13 @@ export class ChatSession {
       this.flushOutbox();
       this.callbacks.onWelcome?.(frame, outcome);
       this.callbacks.onChange({ kind: 'structure' });
-      this.callbacks.onFrame?.(frame);
+      this.callbacks.onFrame?.(frame, { kind: 'structure' });
       return;
     }
     const change = this.state.apply(frame);
     // Frames went missing: reconnect; the resume replays exactly what is missing.
     if (change.kind === 'gap') this.connection.reconnect('resync');
     else if (change.kind !== 'none') this.callbacks.onChange(change);
-    this.callbacks.onFrame?.(frame);
+    this.callbacks.onFrame?.(frame, change);
   }
 }

@@ -4,7 +4,13 @@
  * so it lands exactly once whatever the server replays. Pure data and logic:
  * no DOM, no socket (the fault tests run it in Node).
  */
-import type { FinishReason, HistoryMessage, ServerFrame, WelcomeFrame } from '../protocol/index.js';
+import type {
+  FinishReason,
+  HistoryMessage,
+  MessageParams,
+  ServerFrame,
+  WelcomeFrame,
+} from '../protocol/index.js';
 
 export type MessageStatus =
   /** User message waiting in the outbox for a welcomed connection. */
@@ -36,6 +42,8 @@ export interface ChatMessage {
   error?: string;
   /** User: acknowledged, waiting for earlier answers to finish. */
   queued?: boolean;
+  /** User: model parameters sent with the message. */
+  params?: MessageParams;
 }
 
 /** What applying a frame changed, so the view knows how much to redraw. */
@@ -64,7 +72,7 @@ export class ChatState {
   }
 
   /** Queues a user message; it stays pending until the outbox sends it. */
-  addUserMessage(text: string, clientMsgId: string): ChatMessage {
+  addUserMessage(text: string, clientMsgId: string, params?: MessageParams): ChatMessage {
     const message: ChatMessage = {
       key: clientMsgId,
       role: 'user',
@@ -73,6 +81,7 @@ export class ChatState {
       seq: 0,
       status: 'pending',
     };
+    if (params && Object.keys(params).length > 0) message.params = params;
     this.messages.push(message);
     return message;
   }
@@ -95,9 +104,9 @@ export class ChatState {
     return this.messages.findLast((m) => m.role === 'assistant' && m.status === 'streaming');
   }
 
-  /** The text of the user message an answer replies to. */
-  questionOf(answer: ChatMessage): string | undefined {
-    return answer.replyTo === undefined ? undefined : this.byId(answer.replyTo)?.text;
+  /** The user message an answer replies to. */
+  questionOf(answer: ChatMessage): ChatMessage | undefined {
+    return answer.replyTo === undefined ? undefined : this.byId(answer.replyTo);
   }
 
   /** What `hello.resume` should list: every answer we hold, and how far. */

@@ -2,20 +2,13 @@ import { css } from 'lit';
 import { markdownStyles } from './markdown/markdown-styles.js';
 
 export const chatStyles = css`
+  /* The host only takes space; everything visible lives in .root, which resets
+     what a page's global CSS could push onto the host and inherit inward. */
   :host {
     all: initial;
     display: block;
-    box-sizing: border-box;
-    color: var(--ai-chat-color, #1f2328);
-    background: var(--ai-chat-background, #ffffff);
-    font-family: var(--ai-chat-font-family, ui-sans-serif, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
-    font-size: var(--ai-chat-font-size, 15px);
-    line-height: 1.5;
-    border: 1px solid var(--ai-chat-border-color, #d0d7de);
-    border-radius: var(--ai-chat-radius, 12px);
-    overflow: hidden;
-    overflow-wrap: anywhere;
-    height: var(--ai-chat-height, 32rem);
+    width: 100%;
+    height: var(--ai-chat-height, 480px);
   }
   :host([hidden]) {
     display: none;
@@ -25,23 +18,37 @@ export const chatStyles = css`
   *::after {
     box-sizing: border-box;
   }
+  .root {
+    all: initial;
+    display: block;
+    height: 100%;
+    color: var(--ai-chat-color, #1f2328);
+    font-family: var(--ai-chat-font-family, ui-sans-serif, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif);
+    font-size: var(--ai-chat-font-size, 15px);
+    line-height: 1.5;
+    overflow-wrap: anywhere;
+  }
   .panel {
     display: flex;
     flex-direction: column;
     height: 100%;
+    background: var(--ai-chat-background, #ffffff);
+    border: 1px solid var(--ai-chat-border-color, #d0d7de);
+    border-radius: var(--ai-chat-radius, 12px);
+    overflow: hidden;
   }
   header {
-    padding: 0.6rem 1rem;
+    padding: 0.6em 1em;
     border-bottom: 1px solid var(--ai-chat-border-color, #d0d7de);
     font-weight: 600;
   }
   .log {
     flex: 1;
     overflow-y: auto;
-    padding: 1rem;
+    padding: 1em;
     display: flex;
     flex-direction: column;
-    gap: 0.75rem;
+    gap: 0.75em;
   }
   .message {
     max-width: 100%;
@@ -51,7 +58,7 @@ export const chatStyles = css`
     max-width: 85%;
     background: var(--ai-chat-user-background, #0969da);
     color: var(--ai-chat-user-color, #ffffff);
-    padding: 0.5rem 0.8rem;
+    padding: 0.5em 0.8em;
     border-radius: var(--ai-chat-radius, 12px);
     white-space: pre-wrap;
   }
@@ -116,7 +123,7 @@ export const chatStyles = css`
     border-left: 3px solid var(--ai-chat-border-color, #d0d7de);
   }
   .status {
-    padding: 0.25rem 1rem;
+    padding: 0.25em 1em;
     font-size: 0.85em;
     color: var(--ai-chat-muted-color, #59636e);
   }
@@ -125,8 +132,8 @@ export const chatStyles = css`
   }
   form {
     display: flex;
-    gap: 0.5rem;
-    padding: 0.6rem;
+    gap: 0.5em;
+    padding: 0.6em;
     border-top: 1px solid var(--ai-chat-border-color, #d0d7de);
   }
   textarea {
@@ -137,16 +144,16 @@ export const chatStyles = css`
     background: transparent;
     border: 1px solid var(--ai-chat-border-color, #d0d7de);
     border-radius: 8px;
-    padding: 0.45rem 0.6rem;
-    min-height: 2.4rem;
-    max-height: 10rem;
+    padding: 0.45em 0.6em;
+    min-height: 2.4em;
+    max-height: 10em;
   }
   button {
     font: inherit;
     cursor: pointer;
     border: none;
     border-radius: 8px;
-    padding: 0 1rem;
+    padding: 0 1em;
     background: var(--ai-chat-accent, #0969da);
     color: var(--ai-chat-accent-color, #ffffff);
   }

@@ -54,7 +54,7 @@ describe('<ai-stream-chat> element', () => {
     document.body.append(el);
     await settled(el);
     expect(el.url).to.equal('ws://127.0.0.1:1/ws');
-    expect(shadow(el).querySelector('header')?.textContent).to.equal('Help');
+    expect(shadow(el).querySelector('[part~="heading"]')?.textContent).to.equal('Help');
     expect(shadow(el).querySelector('textarea')?.placeholder).to.equal('Type here');
     el.remove();
   });

@@ -1,0 +1,4 @@
+/** Path of a Chromium binary: $CHROME_PATH, then /usr/bin/chromium, then `chromium` on PATH. */
+export function findChromium(): string | undefined;
+export function ensureChromium(): string;
+export function aptInstall(packages: string[]): boolean;

@@ -1,0 +1,74 @@
+/**
+ * The events `<ai-stream-chat>` fires for host pages. All bubble and are
+ * composed, so they reach listeners on any ancestor, across shadow roots.
+ */
+import type { FinishReason, MessageParams, Usage } from '../protocol/index.js';
+import type { ConnectionStatus } from './controllers/connection-controller.js';
+
+/** The connection as the widget shows it: the socket's status, or `offline` when the browser is. */
+export type ShownConnectionStatus = ConnectionStatus | 'offline';
+
+export interface MessageSentDetail {
+  clientMsgId: string;
+  text: string;
+  /** Model parameters that travel with the message (`params` merged with the `send` argument). */
+  params: MessageParams;
+}
+
+export interface AnswerStartDetail {
+  messageId: string;
+  /** Server id of the user message it answers. */
+  replyTo: string;
+}
+
+export interface AnswerDoneDetail {
+  messageId: string;
+  /** The answer's full markdown text. */
+  text: string;
+  finishReason: FinishReason;
+  usage: Usage | null;
+}
+
+export interface ChatErrorDetail {
+  code: string;
+  message: string;
+  retryable: boolean;
+  messageId?: string;
+  clientMsgId?: string;
+}
+
+export interface ConnectionChangeDetail {
+  status: ShownConnectionStatus;
+  /** Why, when the server gave a reason (e.g. the close reason of a stopped connection). */
+  detail: string;
+}
+
+export interface AiStreamChatEventMap {
+  'ai-chat-message-sent': CustomEvent<MessageSentDetail>;
+  'ai-chat-answer-start': CustomEvent<AnswerStartDetail>;
+  'ai-chat-answer-done': CustomEvent<AnswerDoneDetail>;
+  'ai-chat-error': CustomEvent<ChatErrorDetail>;
+  'ai-chat-connection-change': CustomEvent<ConnectionChangeDetail>;
+}
+
+type DetailOf<K extends keyof AiStreamChatEventMap> =
+  AiStreamChatEventMap[K] extends CustomEvent<infer D> ? D : never;
+
+/** Dispatches a bubbling, composed CustomEvent from `target`. */
+export function emit<K extends keyof AiStreamChatEventMap>(
+  target: EventTarget,
+  type: K,
+  detail: DetailOf<K>,
+): boolean {
+  return target.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+}
+
+declare global {
+  interface HTMLElementEventMap {
+    'ai-chat-message-sent': CustomEvent<MessageSentDetail>;
+    'ai-chat-answer-start': CustomEvent<AnswerStartDetail>;
+    'ai-chat-answer-done': CustomEvent<AnswerDoneDetail>;
+    'ai-chat-error': CustomEvent<ChatErrorDetail>;
+    'ai-chat-connection-change': CustomEvent<ConnectionChangeDetail>;
+  }
+}

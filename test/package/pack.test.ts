@@ -1,0 +1,95 @@
+/**
+ * The npm package as a user gets it: `npm pack`, install the tarball into an
+ * empty project, then import it the ways the README shows: a bundler import
+ * (Vite builds `import 'ai-stream-chat'`), the CDN-style classic script file,
+ * the types and the custom elements manifest, and the dev-server bin.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { build } from 'vite';
+
+const root = new URL('../..', import.meta.url).pathname;
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+describe('packed tarball', () => {
+  let dir: string;
+  let installed: string;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ai-stream-chat-pack-'));
+    const tarball = execFileSync(npm, ['pack', '--silent', '--pack-destination', dir], {
+      cwd: root,
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n')
+      .at(-1) as string;
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+    );
+    execFileSync(npm, ['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, tarball)], {
+      cwd: dir,
+      stdio: 'ignore',
+    });
+    installed = join(dir, 'node_modules', 'ai-stream-chat');
+  });
+
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('holds the bundles, types and manifest its package.json points to, and nothing of the sources', () => {
+    const pkg = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
+    for (const file of [
+      pkg.exports['.'].import,
+      pkg.exports['.'].types,
+      pkg.exports['./iife'],
+      pkg.customElements,
+    ]) {
+      assert.ok(existsSync(join(installed, file)), `${file} is in the package`);
+    }
+    assert.equal(existsSync(join(installed, 'src')), false);
+    const manifest = JSON.parse(readFileSync(join(installed, pkg.customElements), 'utf8'));
+    const element = manifest.modules
+      .flatMap((m: { declarations: { tagName?: string }[] }) => m.declarations)
+      .find((d: { tagName?: string }) => d.tagName === 'ai-stream-chat');
+    assert.ok(element, 'the manifest describes <ai-stream-chat>');
+  });
+
+  it('a bundler import of "ai-stream-chat" builds and registers the element', async () => {
+    writeFileSync(
+      join(dir, 'main.js'),
+      "import { AiStreamChat } from 'ai-stream-chat';\nconsole.log(AiStreamChat.name);\n",
+    );
+    const output = await build({
+      root: dir,
+      logLevel: 'silent',
+      configFile: false,
+      build: { write: false, lib: { entry: join(dir, 'main.js'), formats: ['es'], fileName: 'out' } },
+    });
+    const chunks = (Array.isArray(output) ? output : [output]).flatMap((o) =>
+      'output' in o ? o.output : [],
+    );
+    const code = chunks.map((c) => ('code' in c ? c.code : '')).join('\n');
+    assert.match(code, /customElements\.define/);
+    assert.match(code, /ai-stream-chat/);
+  });
+
+  it('the classic-script file defines one global and the element, with every dependency inside', () => {
+    const code = readFileSync(join(installed, 'dist/ai-stream-chat.iife.js'), 'utf8');
+    assert.ok(code.startsWith('var AiStreamChat=('), 'one global, no module syntax');
+    assert.ok(code.includes('customElements'));
+  });
+
+  it('the dev-server bin runs', () => {
+    const help = execFileSync(join(dir, 'node_modules', '.bin', 'ai-stream-chat-server'), ['--help'], {
+      encoding: 'utf8',
+    });
+    assert.match(help, /--port/);
+  });
+});

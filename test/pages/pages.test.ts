@@ -1,0 +1,158 @@
+/**
+ * The demo pages in real Chromium (playwright-core, the same Chromium and
+ * flags as web-test-runner), served by the dev server on a free port:
+ * axe-core finds no accessibility violation on the demo in light, dark and
+ * floating modes, and the CMS page's hostile global CSS leaves the widget
+ * looking exactly as it does without it.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { after, before, describe, it } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { findChromium } from '../../scripts/system-deps.mjs';
+import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
+import { createMockSource } from '../../src/dev-server/sources/mock.js';
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * Runs in the page (as source text: the test runner's transpiler would add
+ * helpers the page does not have): counts pixels of two PNGs (base64) that
+ * differ by more than 24 of 255 in any channel.
+ */
+const COMPARE_PNGS = `async (a, b) => {
+  const load = async (b64) => {
+    const bitmap = await createImageBitmap(await (await fetch('data:image/png;base64,' + b64)).blob());
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(bitmap, 0, 0);
+    return ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+  };
+  const [x, y] = await Promise.all([load(a), load(b)]);
+  const sameSize = x.width === y.width && x.height === y.height;
+  let differing = 0;
+  for (let i = 0; sameSize && i < x.data.length; i += 4) {
+    for (let c = 0; c < 3; c++) {
+      if (Math.abs(x.data[i + c] - y.data[i + c]) > 24) {
+        differing++;
+        break;
+      }
+    }
+  }
+  return { differing, total: x.width * x.height, sameSize };
+}`;
+
+interface AxeViolation {
+  id: string;
+  help: string;
+  nodes: { target: unknown[] }[];
+}
+
+async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: axeSource });
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
+    return (await axe.run()).violations;
+  });
+  return violations.map((v) => `${v.id}: ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+}
+
+/** Waits until both demo widgets are connected (status lines empty) and rendered. */
+async function demoReady(page: Page): Promise<void> {
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('ai-stream-chat')].every(
+      (el) => el.shadowRoot?.querySelector('[part~="status"]')?.textContent === '',
+    ),
+  );
+}
+
+describe('demo pages in Chromium', () => {
+  let server: DevServer;
+  let browser: Browser;
+
+  before(async () => {
+    server = await startDevServer({
+      port: 0,
+      source: createMockSource({ tokensPerSecond: Number.POSITIVE_INFINITY }),
+    });
+    browser = await chromium.launch({
+      executablePath: findChromium(),
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  for (const theme of ['light', 'dark'] as const) {
+    it(`axe finds no violations on the demo, ${theme} theme, with an answer on screen`, async () => {
+      const page = await browser.newPage();
+      await page.goto(`${server.url}/`);
+      await demoReady(page);
+      await page.getByLabel(theme === 'light' ? 'Light' : 'Dark').check();
+      await page.locator('#inline-chat textarea').fill('/echo Some **bold** text and `code`.');
+      await page.locator('#inline-chat textarea').press('Enter');
+      await page.locator('#inline-chat [part~="copy-button"]').waitFor();
+      assert.deepEqual(await axeViolations(page), []);
+      await page.close();
+    });
+  }
+
+  it('axe finds no violations with the floating panel open', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 760 } });
+    await page.goto(`${server.url}/`);
+    await demoReady(page);
+    await page.locator('#floating-chat [part~="launcher"]').click();
+    await page.locator('#floating-chat textarea').waitFor({ state: 'visible' });
+    assert.deepEqual(await axeViolations(page), []);
+    await page.close();
+  });
+
+  it('hostile global CSS on the CMS page leaves the widget pixel-identical', async () => {
+    const page = await browser.newPage({ viewport: { width: 800, height: 900 } });
+    await page.goto(`${server.url}/cms.html`);
+    await page.waitForFunction(
+      () =>
+        document.querySelector('ai-stream-chat')?.shadowRoot?.querySelector('[part~="status"]')
+          ?.textContent === '',
+    );
+    const widget = page.locator('ai-stream-chat');
+    const hostile = await widget.screenshot({ animations: 'disabled', caret: 'hide' });
+    const hostileBox = await widget.boundingBox();
+    await page.evaluate(() => {
+      (document.getElementById('hostile') as HTMLStyleElement).disabled = true;
+    });
+    const clean = await widget.screenshot({ animations: 'disabled', caret: 'hide' });
+    const cleanBox = await widget.boundingBox();
+    assert.deepEqual(
+      [hostileBox?.width, hostileBox?.height],
+      [cleanBox?.width, cleanBox?.height],
+      'same size with and without the hostile CSS',
+    );
+    // Compare pixels in the page (no image library needed). Tolerance: a pixel
+    // counts as different when any channel differs by more than 24 of 255, and
+    // at most 0.1% of pixels may differ. The widget sits at a different page
+    // position in the two layouts, and text anti-aliasing can shift by a
+    // sub-pixel there; anything the hostile CSS really changed (font, borders,
+    // colors, button styles) changes far more pixels than that.
+    const result = (await page.evaluate(
+      `(${COMPARE_PNGS})(${JSON.stringify(hostile.toString('base64'))}, ${JSON.stringify(clean.toString('base64'))})`,
+    )) as { differing: number; total: number; sameSize: boolean };
+    assert.equal(result.sameSize, true);
+    assert.ok(
+      result.differing <= result.total * 0.001,
+      `${result.differing} of ${result.total} pixels differ with the hostile CSS`,
+    );
+    await page.close();
+  });
+});
