@@ -8,6 +8,14 @@ export interface CliOptions {
   tokensPerSecond: number;
   sections: number;
   heartbeatMs: number;
+  /** Where answers come from: the mock or an OpenAI-compatible API. */
+  source: 'mock' | 'openai';
+  /** Model for `--source openai`. */
+  model: string | undefined;
+  /** `OPENAI_BASE_URL`, if set. */
+  openaiBaseURL: string | undefined;
+  /** `OPENAI_API_KEY`, if set. */
+  openaiApiKey: string | undefined;
 }
 
 export const usage = `Usage: ai-stream-chat-server [options]
@@ -21,6 +29,9 @@ Options:
   --rate <n>          Mock tokens per second, or "max" (default 50)
   --sections <n>      Sections per mock answer (default 1)
   --heartbeat-ms <n>  WebSocket heartbeat interval (default 15000)
+  --source <name>     Where answers come from: mock (default) or openai
+  --model <name>      Model for --source openai (required with it)
+                      (--source openai reads env OPENAI_BASE_URL and OPENAI_API_KEY)
   -h, --help          Show this help
 `;
 
@@ -46,11 +57,23 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       rate: { type: 'string', default: '50' },
       sections: { type: 'string', default: '1' },
       'heartbeat-ms': { type: 'string', default: '15000' },
+      source: { type: 'string', default: 'mock' },
+      model: { type: 'string' },
     },
   });
   const rate = values.rate === 'max' ? Number.POSITIVE_INFINITY : Number(values.rate);
   if (!(rate > 0))
     throw new Error(`--rate must be a positive number or "max", got ${JSON.stringify(values.rate)}`);
+  if (values.source !== 'mock' && values.source !== 'openai') {
+    throw new Error(`--source must be "mock" or "openai", got ${JSON.stringify(values.source)}`);
+  }
+  if (values.source === 'openai' && !values.model?.trim() && !values.help) {
+    throw new Error('--source openai needs --model <name> (e.g. gpt-4o-mini, or llama3.2 on Ollama)');
+  }
+  const baseURL = env.OPENAI_BASE_URL || undefined;
+  if (values.source === 'openai' && baseURL !== undefined && !/^https?:\/\/./.test(baseURL)) {
+    throw new Error(`OPENAI_BASE_URL must be an http(s) URL, got ${JSON.stringify(baseURL)}`);
+  }
   return {
     help: values.help,
     port: integer('--port', values.port ?? env.PORT ?? '8787', 0, 65535),
@@ -59,5 +82,9 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
     tokensPerSecond: rate,
     sections: integer('--sections', values.sections, 1, 1000),
     heartbeatMs: integer('--heartbeat-ms', values['heartbeat-ms'], 100, 3_600_000),
+    source: values.source,
+    model: values.model,
+    openaiBaseURL: baseURL,
+    openaiApiKey: env.OPENAI_API_KEY || undefined,
   };
 }

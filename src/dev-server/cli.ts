@@ -2,6 +2,23 @@
 import { parseCliOptions, usage } from './cli-options.js';
 import { startDevServer } from './dev-server.js';
 import { createMockSource } from './sources/mock.js';
+import { createOpenAISource } from './sources/openai.js';
+import type { TokenSource } from './sources/types.js';
+
+function sourceFrom(options: ReturnType<typeof parseCliOptions>): TokenSource {
+  if (options.source === 'openai') {
+    return createOpenAISource({
+      model: options.model ?? '',
+      baseURL: options.openaiBaseURL,
+      apiKey: options.openaiApiKey,
+    });
+  }
+  return createMockSource({
+    seed: options.seed,
+    tokensPerSecond: options.tokensPerSecond,
+    sections: options.sections,
+  });
+}
 
 async function main(): Promise<void> {
   let options: ReturnType<typeof parseCliOptions>;
@@ -21,11 +38,7 @@ async function main(): Promise<void> {
     port: options.port,
     host: options.host,
     heartbeatMs: options.heartbeatMs,
-    source: createMockSource({
-      seed: options.seed,
-      tokensPerSecond: options.tokensPerSecond,
-      sections: options.sections,
-    }),
+    source: sourceFrom(options),
   });
   // Tests and scripts read this line to find the port.
   process.stdout.write(
