@@ -1,10 +1,17 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Limits } from '../protocol/index.js';
 import { Connection } from './connection.js';
 import { Conversation } from './conversation.js';
+import { newId } from './ids.js';
+import { type ChatServerAuthOptions, closeWhenExpired, resolveAuthOptions } from './session-auth.js';
+import { createSessionEndpoint } from './session-endpoint.js';
+import type { SessionClaims } from './session-token.js';
 import type { TokenSource } from './sources/types.js';
+import { checkUpgrade, normalizeOrigins, refuseUpgrade } from './upgrade-guard.js';
+
+export type { ChatServerAuthOptions } from './session-auth.js';
 
 export interface ChatServerOptions {
   /** Where answers come from. */
@@ -17,12 +24,26 @@ export interface ChatServerOptions {
   maxTextLength?: number;
   /** Largest inbound frame, in bytes; larger ones close the socket with 1009. Default 65536. */
   maxFrameBytes?: number;
+  /**
+   * Signed session tokens. When set, `POST /session` issues them and an upgrade
+   * without a valid one (query parameter `token`) is refused with HTTP 401;
+   * a token opens only its own conversation. Off unless set.
+   */
+  auth?: ChatServerAuthOptions;
+  /**
+   * Origins (`https://example.com`) allowed to open a socket or call the
+   * session endpoint; other origins, and upgrades with no Origin, get HTTP
+   * 403. Off (every origin) unless set.
+   */
+  allowedOrigins?: readonly string[];
 }
 
 export interface ChatServer {
   readonly path: string;
   /** Hands an HTTP upgrade request to the chat server; returns false when the path is not ours. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Answers the server's own HTTP requests (`POST /session`); returns false when the path is not ours. */
+  handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
   /** Routes `server`'s upgrade requests for `path` to the chat server. */
   attach(server: Server): void;
   /** Closes every socket and stops the heartbeat. */
@@ -48,14 +69,34 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     maxFrameBytes: positiveInteger('maxFrameBytes', options.maxFrameBytes ?? 64 * 1024),
   };
 
+  const allowedOrigins =
+    options.allowedOrigins === undefined ? undefined : normalizeOrigins(options.allowedOrigins);
+  const auth = options.auth === undefined ? undefined : resolveAuthOptions(options.auth);
+
   const conversations = new Map<string, Conversation>();
-  const openConversation = (id: string | undefined): Conversation => {
+  const openConversation = (id: string | undefined, create = false): Conversation => {
     const existing = id === undefined ? undefined : conversations.get(id);
     if (existing) return existing;
-    const created = new Conversation(options.source);
+    const created = new Conversation(options.source, create ? id : undefined);
     conversations.set(created.id, created);
     return created;
   };
+  /** With a session token, a connection may open its own conversation only. */
+  const openFor =
+    (claims: SessionClaims | undefined) =>
+    (id: string | undefined): Conversation | undefined => {
+      if (!claims) return openConversation(id);
+      if (id !== undefined && id !== claims.conversationId) return undefined;
+      return openConversation(claims.conversationId, true);
+    };
+  const sessionEndpoint =
+    auth &&
+    createSessionEndpoint({
+      ...auth,
+      path: auth.sessionPath,
+      allowedOrigins,
+      newConversationId: () => newId('c'),
+    });
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -63,11 +104,12 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     perMessageDeflate: false,
   });
   const alive = new WeakSet<WebSocket>();
-  wss.on('connection', (socket) => {
+  wss.on('connection', (socket: WebSocket, _request: IncomingMessage, claims?: SessionClaims) => {
     alive.add(socket);
     socket.on('pong', () => alive.add(socket));
     socket.on('error', () => socket.terminate());
-    new Connection(socket, { limits, heartbeatMs, openConversation });
+    if (claims) closeWhenExpired(socket, claims);
+    new Connection(socket, { limits, heartbeatMs, openConversation: openFor(claims) });
   });
   const heartbeat = setInterval(() => {
     for (const socket of wss.clients) {
@@ -84,13 +126,19 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   const handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     const { pathname } = new URL(request.url ?? '/', 'http://localhost');
     if (pathname !== path) return false;
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    const decision = checkUpgrade(request, { secret: auth?.secret, allowedOrigins });
+    if (!decision.ok) {
+      refuseUpgrade(socket, decision.status, decision.reason);
+      return true;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request, decision.claims));
     return true;
   };
 
   return {
     path,
     handleUpgrade,
+    handleRequest: (request, response) => sessionEndpoint?.(request, response) ?? false,
     attach(server) {
       server.on('upgrade', (request, socket, head) => {
         if (!handleUpgrade(request, socket, head)) {

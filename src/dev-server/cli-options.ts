@@ -16,6 +16,12 @@ export interface CliOptions {
   openaiBaseURL: string | undefined;
   /** `OPENAI_API_KEY`, if set. */
   openaiApiKey: string | undefined;
+  /** `--allowed-origins`, split on commas. */
+  allowedOrigins: string[] | undefined;
+  /** `--require-session`: upgrades need a token from POST /session. */
+  requireSession: boolean;
+  /** `SESSION_SECRET`, if set. */
+  sessionSecret: string | undefined;
 }
 
 export const usage = `Usage: ai-stream-chat-server [options]
@@ -32,6 +38,10 @@ Options:
   --source <name>     Where answers come from: mock (default) or openai
   --model <name>      Model for --source openai (required with it)
                       (--source openai reads env OPENAI_BASE_URL and OPENAI_API_KEY)
+  --allowed-origins <list>  Comma-separated origins allowed to connect, e.g.
+                      https://example.com,http://localhost:5173 (default: any)
+  --require-session   Serve POST /session and refuse upgrades without its token
+                      (signed with env SESSION_SECRET, random per start if unset)
   -h, --help          Show this help
 `;
 
@@ -59,6 +69,8 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       'heartbeat-ms': { type: 'string', default: '15000' },
       source: { type: 'string', default: 'mock' },
       model: { type: 'string' },
+      'allowed-origins': { type: 'string' },
+      'require-session': { type: 'boolean', default: false },
     },
   });
   const rate = values.rate === 'max' ? Number.POSITIVE_INFINITY : Number(values.rate);
@@ -74,6 +86,9 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
   if (values.source === 'openai' && baseURL !== undefined && !/^https?:\/\/./.test(baseURL)) {
     throw new Error(`OPENAI_BASE_URL must be an http(s) URL, got ${JSON.stringify(baseURL)}`);
   }
+  if (values['require-session'] && env.SESSION_SECRET && Buffer.byteLength(env.SESSION_SECRET) < 32) {
+    throw new Error('SESSION_SECRET must be at least 32 bytes long (e.g. openssl rand -base64 32)');
+  }
   return {
     help: values.help,
     port: integer('--port', values.port ?? env.PORT ?? '8787', 0, 65535),
@@ -86,5 +101,11 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
     model: values.model,
     openaiBaseURL: baseURL,
     openaiApiKey: env.OPENAI_API_KEY || undefined,
+    allowedOrigins: values['allowed-origins']
+      ?.split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== ''),
+    requireSession: values['require-session'],
+    sessionSecret: env.SESSION_SECRET || undefined,
   };
 }

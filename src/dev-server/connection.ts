@@ -17,8 +17,11 @@ import { newId } from './ids.js';
 export interface ConnectionContext {
   limits: Limits;
   heartbeatMs: number;
-  /** Returns the conversation `id` names, or a new one when it is absent or unknown. */
-  openConversation(id: string | undefined): Conversation;
+  /**
+   * Returns the conversation `id` names, or a new one when it is absent or
+   * unknown; undefined when this connection may not open it.
+   */
+  openConversation(id: string | undefined): Conversation | undefined;
 }
 
 /**
@@ -87,6 +90,10 @@ export class Connection {
       return;
     }
     const conversation = this.context.openConversation(frame.conversationId);
+    if (!conversation) {
+      this.sendError(ErrorCode.Forbidden, 'Your session token does not open that conversation.');
+      return;
+    }
     this.conversation = conversation;
     // Subscribing in the same tick as reading the history means no frame falls between them.
     this.unsubscribe = conversation.subscribe((f) => this.send(f));

@@ -23,6 +23,8 @@ export const ErrorCode = {
   SourceFailed: 'source_failed',
   /** Something unexpected went wrong on the server. */
   Internal: 'internal',
+  /** The session token does not open that conversation (or message); do not retry. */
+  Forbidden: 'forbidden',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -33,6 +35,8 @@ export const CloseCode = {
   TooBig: 1009,
   /** 4000–4499: the client should reconnect (after backoff). */
   Reconnect: 4000,
+  /** The session token ran out: fetch a new one from the session URL, reconnect and resume. */
+  TokenExpired: 4001,
   /** 4500+: the client must stop and show the reason. */
   ProtocolVersionUnsupported: 4505,
 } as const;

@@ -73,3 +73,62 @@ describe('CLI --source', () => {
     }
   });
 });
+
+describe('CLI session flags', () => {
+  it('parses --allowed-origins and --require-session, and checks SESSION_SECRET', () => {
+    const options = parseCliOptions(
+      ['--allowed-origins', 'https://a.example, http://localhost:5173', '--require-session'],
+      { SESSION_SECRET: 'x'.repeat(32) },
+    );
+    assert.deepEqual(options.allowedOrigins, ['https://a.example', 'http://localhost:5173']);
+    assert.equal(options.requireSession, true);
+    assert.equal(options.sessionSecret, 'x'.repeat(32));
+    assert.equal(parseCliOptions([], {}).requireSession, false);
+    assert.throws(
+      () => parseCliOptions(['--require-session'], { SESSION_SECRET: 'short' }),
+      /SESSION_SECRET must be at least 32 bytes/,
+    );
+  });
+
+  it('the binary warns about a random secret, issues tokens and refuses upgrades without one', async () => {
+    const bin = new URL('../../dist/server/dev-server/cli.js', import.meta.url).pathname;
+    const env = { ...process.env };
+    delete env.SESSION_SECRET;
+    const child = spawn(
+      process.execPath,
+      [bin, '--port', '0', '--rate', 'max', '--require-session', '--allowed-origins', 'https://a.example'],
+      { stdio: ['ignore', 'pipe', 'pipe'], env },
+    );
+    try {
+      let out = '';
+      let err = '';
+      child.stderr.setEncoding('utf8').on('data', (c: string) => {
+        err += c;
+      });
+      child.stdout.setEncoding('utf8');
+      while (!/listening on/.test(out)) {
+        const [chunk] = (await once(child.stdout, 'data')) as [string];
+        out += chunk;
+      }
+      assert.match(err, /warning: SESSION_SECRET is not set/);
+      const httpUrl = out.match(/listening on (http:\/\/\S+?)\//)?.[1];
+      const wsUrl = out.match(/WebSocket (ws:\/\/\S+)\)/)?.[1];
+      assert.ok(httpUrl && wsUrl, out);
+      const res = await fetch(`${httpUrl}/session`, {
+        method: 'POST',
+        headers: { origin: 'https://a.example' },
+      });
+      const { token } = (await res.json()) as { token: string };
+      const refused = new TestClient(wsUrl, { origin: 'https://a.example' });
+      const [error] = (await once(refused.socket, 'error')) as [Error];
+      assert.match(error.message, /401/);
+      const client = new TestClient(`${wsUrl}?token=${token}`, { origin: 'https://a.example' });
+      await once(client.socket, 'open');
+      client.send({ type: 'hello', v: 1 });
+      await client.waitFor(isType('welcome'));
+      client.close();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});

@@ -9,8 +9,8 @@ export class TestClient {
   closeCode: number | undefined;
   private waiters: (() => void)[] = [];
 
-  constructor(url: string) {
-    this.socket = new WebSocket(url);
+  constructor(url: string, headers: Record<string, string> = {}) {
+    this.socket = new WebSocket(url, { headers });
     this.socket.on('message', (data) => {
       const parsed = parseServerFrame(data.toString());
       if (!parsed.ok) throw new Error(`server sent an invalid frame: ${parsed.message}: ${data.toString()}`);
