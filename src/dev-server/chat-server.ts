@@ -3,8 +3,10 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Limits } from '../protocol/index.js';
 import { Connection } from './connection.js';
+import { ConnectionCaps } from './connection-caps.js';
 import { Conversation } from './conversation.js';
 import { newId } from './ids.js';
+import { guardConnection, resolveServerLimits, type ServerLimitOptions } from './server-limits.js';
 import { type ChatServerAuthOptions, closeWhenExpired, resolveAuthOptions } from './session-auth.js';
 import { createSessionEndpoint } from './session-endpoint.js';
 import type { SessionClaims } from './session-token.js';
@@ -13,7 +15,7 @@ import { checkUpgrade, normalizeOrigins, refuseUpgrade } from './upgrade-guard.j
 
 export type { ChatServerAuthOptions } from './session-auth.js';
 
-export interface ChatServerOptions {
+export interface ChatServerOptions extends ServerLimitOptions {
   /** Where answers come from. */
   source: TokenSource;
   /** URL path that accepts WebSocket upgrades. Default `/ws`. */
@@ -72,6 +74,8 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   const allowedOrigins =
     options.allowedOrigins === undefined ? undefined : normalizeOrigins(options.allowedOrigins);
   const auth = options.auth === undefined ? undefined : resolveAuthOptions(options.auth);
+  const serverLimits = resolveServerLimits(options);
+  const caps = new ConnectionCaps(serverLimits.maxConnections, serverLimits.maxConnectionsPerIp);
 
   const conversations = new Map<string, Conversation>();
   const openConversation = (id: string | undefined, create = false): Conversation => {
@@ -109,7 +113,17 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     socket.on('pong', () => alive.add(socket));
     socket.on('error', () => socket.terminate());
     if (claims) closeWhenExpired(socket, claims);
-    new Connection(socket, { limits, heartbeatMs, openConversation: openFor(claims) });
+    const guard = guardConnection(socket, serverLimits);
+    const open = openFor(claims);
+    new Connection(socket, {
+      limits,
+      heartbeatMs,
+      openConversation: (id) => {
+        guard.helloReceived();
+        return open(id);
+      },
+      admitFrame: guard.admitFrame,
+    });
   });
   const heartbeat = setInterval(() => {
     for (const socket of wss.clients) {
@@ -131,6 +145,14 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
       refuseUpgrade(socket, decision.status, decision.reason);
       return true;
     }
+    // Counted from here until the TCP connection ends, handshakes in progress included.
+    const ip = serverLimits.clientIp(request);
+    const capped = caps.acquire(ip);
+    if (!capped.ok) {
+      refuseUpgrade(socket, capped.status, capped.reason, { 'Retry-After': '5' });
+      return true;
+    }
+    socket.once('close', () => caps.release(ip));
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request, decision.claims));
     return true;
   };

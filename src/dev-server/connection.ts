@@ -22,6 +22,8 @@ export interface ConnectionContext {
    * unknown; undefined when this connection may not open it.
    */
   openConversation(id: string | undefined): Conversation | undefined;
+  /** Rate limit: true admits an inbound frame; an error frame or false drops it (answering with the frame). */
+  admitFrame?(): true | ErrorFrame | false;
 }
 
 /**
@@ -40,6 +42,11 @@ export class Connection {
     private readonly context: ConnectionContext,
   ) {
     socket.on('message', (data, isBinary) => {
+      const verdict = this.context.admitFrame?.() ?? true;
+      if (verdict !== true) {
+        if (verdict) this.send(verdict);
+        return;
+      }
       if (isBinary) {
         this.sendError(ErrorCode.BinaryFrame, 'Binary frames are not part of the protocol; send JSON text.');
         return;

@@ -25,6 +25,8 @@ export const ErrorCode = {
   Internal: 'internal',
   /** The session token does not open that conversation (or message); do not retry. */
   Forbidden: 'forbidden',
+  /** Frames arrive faster than the server's rate limit; retry after `retryAfterMs`. */
+  RateLimited: 'rate_limited',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -37,6 +39,10 @@ export const CloseCode = {
   Reconnect: 4000,
   /** The session token ran out: fetch a new one from the session URL, reconnect and resume. */
   TokenExpired: 4001,
+  /** No `hello` arrived in time after the socket opened. */
+  HandshakeTimeout: 4408,
+  /** The client sent no frame for the server's idle timeout; reconnect when next needed. */
+  IdleTimeout: 4409,
   /** 4500+: the client must stop and show the reason. */
   ProtocolVersionUnsupported: 4505,
 } as const;
