@@ -6,6 +6,7 @@ import { Connection } from './connection.js';
 import { ConnectionCaps } from './connection-caps.js';
 import { Conversation } from './conversation.js';
 import { newId } from './ids.js';
+import { ChatMetrics, createOpsEndpoint } from './metrics.js';
 import { guardConnection, resolveServerLimits, type ServerLimitOptions } from './server-limits.js';
 import { type ChatServerAuthOptions, closeWhenExpired, resolveAuthOptions } from './session-auth.js';
 import { createSessionEndpoint } from './session-endpoint.js';
@@ -38,10 +39,17 @@ export interface ChatServerOptions extends ServerLimitOptions {
    * 403. Off (every origin) unless set.
    */
   allowedOrigins?: readonly string[];
+  /**
+   * `GET /healthz` (JSON) and `GET /metrics` (Prometheus text) through
+   * `handleRequest`. On by default; `false` turns both off.
+   */
+  operations?: false | { healthPath?: string; metricsPath?: string };
 }
 
 export interface ChatServer {
   readonly path: string;
+  /** Counters behind `GET /metrics`. */
+  readonly metrics: ChatMetrics;
   /** Hands an HTTP upgrade request to the chat server; returns false when the path is not ours. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   /** Answers the server's own HTTP requests (`POST /session`); returns false when the path is not ours. */
@@ -75,13 +83,19 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     options.allowedOrigins === undefined ? undefined : normalizeOrigins(options.allowedOrigins);
   const auth = options.auth === undefined ? undefined : resolveAuthOptions(options.auth);
   const serverLimits = resolveServerLimits(options);
+  const metrics = new ChatMetrics();
+  const source = metrics.meter(options.source);
+  const operations = options.operations === undefined ? {} : options.operations;
+  if (operations !== false && (typeof operations !== 'object' || operations === null)) {
+    throw new TypeError('operations must be false or an object');
+  }
   const caps = new ConnectionCaps(serverLimits.maxConnections, serverLimits.maxConnectionsPerIp);
 
   const conversations = new Map<string, Conversation>();
   const openConversation = (id: string | undefined, create = false): Conversation => {
     const existing = id === undefined ? undefined : conversations.get(id);
     if (existing) return existing;
-    const created = new Conversation(options.source, create ? id : undefined);
+    const created = new Conversation(source, create ? id : undefined);
     conversations.set(created.id, created);
     return created;
   };
@@ -113,6 +127,8 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     socket.on('pong', () => alive.add(socket));
     socket.on('error', () => socket.terminate());
     if (claims) closeWhenExpired(socket, claims);
+    metrics.connectionsAccepted.inc();
+    socket.once('close', (code) => metrics.closes.inc({ code: String(code) }));
     const guard = guardConnection(socket, serverLimits);
     const open = openFor(claims);
     new Connection(socket, {
@@ -122,7 +138,11 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
         guard.helloReceived();
         return open(id);
       },
-      admitFrame: guard.admitFrame,
+      admitFrame: () => {
+        const verdict = guard.admitFrame();
+        if (verdict !== true) metrics.rateLimited.inc();
+        return verdict;
+      },
     });
   });
   const heartbeat = setInterval(() => {
@@ -137,11 +157,20 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   }, heartbeatMs);
   heartbeat.unref();
 
+  const opsEndpoint =
+    operations === false
+      ? undefined
+      : createOpsEndpoint(metrics, () => wss.clients.size, {
+          health: operations.healthPath ?? '/healthz',
+          metrics: operations.metricsPath ?? '/metrics',
+        });
+
   const handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     const { pathname } = new URL(request.url ?? '/', 'http://localhost');
     if (pathname !== path) return false;
     const decision = checkUpgrade(request, { secret: auth?.secret, allowedOrigins });
     if (!decision.ok) {
+      metrics.upgradesRefused.inc({ status: String(decision.status) });
       refuseUpgrade(socket, decision.status, decision.reason);
       return true;
     }
@@ -149,6 +178,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     const ip = serverLimits.clientIp(request);
     const capped = caps.acquire(ip);
     if (!capped.ok) {
+      metrics.upgradesRefused.inc({ status: String(capped.status) });
       refuseUpgrade(socket, capped.status, capped.reason, { 'Retry-After': '5' });
       return true;
     }
@@ -160,7 +190,9 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   return {
     path,
     handleUpgrade,
-    handleRequest: (request, response) => sessionEndpoint?.(request, response) ?? false,
+    metrics,
+    handleRequest: (request, response) =>
+      (sessionEndpoint?.(request, response) || opsEndpoint?.(request, response)) ?? false,
     attach(server) {
       server.on('upgrade', (request, socket, head) => {
         if (!handleUpgrade(request, socket, head)) {
