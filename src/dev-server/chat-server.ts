@@ -12,7 +12,7 @@ import { type ChatServerAuthOptions, closeWhenExpired, resolveAuthOptions } from
 import { createSessionEndpoint } from './session-endpoint.js';
 import type { SessionClaims } from './session-token.js';
 import type { TokenSource } from './sources/types.js';
-import { checkUpgrade, normalizeOrigins, refuseUpgrade } from './upgrade-guard.js';
+import { admitUpgrade, normalizeOrigins } from './upgrade-guard.js';
 
 export type { ChatServerAuthOptions } from './session-auth.js';
 
@@ -52,7 +52,7 @@ export interface ChatServer {
   readonly metrics: ChatMetrics;
   /** Hands an HTTP upgrade request to the chat server; returns false when the path is not ours. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
-  /** Answers the server's own HTTP requests (`POST /session`); returns false when the path is not ours. */
+  /** Answers the server's own HTTP requests (`POST /session`, `GET /healthz`, `GET /metrics`); false when the path is not ours. */
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
   /** Routes `server`'s upgrade requests for `path` to the chat server. */
   attach(server: Server): void;
@@ -168,22 +168,15 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   const handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     const { pathname } = new URL(request.url ?? '/', 'http://localhost');
     if (pathname !== path) return false;
-    const decision = checkUpgrade(request, { secret: auth?.secret, allowedOrigins });
-    if (!decision.ok) {
-      metrics.upgradesRefused.inc({ status: String(decision.status) });
-      refuseUpgrade(socket, decision.status, decision.reason);
-      return true;
-    }
-    // Counted from here until the TCP connection ends, handshakes in progress included.
-    const ip = serverLimits.clientIp(request);
-    const capped = caps.acquire(ip);
-    if (!capped.ok) {
-      metrics.upgradesRefused.inc({ status: String(capped.status) });
-      refuseUpgrade(socket, capped.status, capped.reason, { 'Retry-After': '5' });
-      return true;
-    }
-    socket.once('close', () => caps.release(ip));
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request, decision.claims));
+    const admitted = admitUpgrade(request, socket, {
+      secret: auth?.secret,
+      allowedOrigins,
+      caps,
+      clientIp: serverLimits.clientIp,
+      onRefused: (status) => metrics.upgradesRefused.inc({ status: String(status) }),
+    });
+    if (!admitted) return true;
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request, admitted.claims));
     return true;
   };
 

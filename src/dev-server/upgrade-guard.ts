@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { ConnectionCaps } from './connection-caps.js';
 import {
   type SessionClaims,
   type SessionSecret,
@@ -101,4 +102,39 @@ export function refuseUpgrade(
   socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
   // Do not wait on a peer that never reads its answer.
   setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+export interface AdmitUpgradeOptions extends UpgradeGuardOptions {
+  caps: ConnectionCaps;
+  clientIp: (request: IncomingMessage) => string;
+  /** Told the HTTP status of each refusal (for metrics). */
+  onRefused?: (status: number) => void;
+}
+
+/**
+ * Runs every check on an upgrade request in order (origin, token, connection
+ * caps); on refusal answers on the raw socket and returns undefined. On
+ * success the connection counts against the caps until its TCP socket
+ * closes (handshakes in progress included), and the token's claims are returned.
+ */
+export function admitUpgrade(
+  request: IncomingMessage,
+  socket: Duplex,
+  options: AdmitUpgradeOptions,
+): { claims: SessionClaims | undefined } | undefined {
+  const decision = checkUpgrade(request, options);
+  if (!decision.ok) {
+    options.onRefused?.(decision.status);
+    refuseUpgrade(socket, decision.status, decision.reason);
+    return undefined;
+  }
+  const ip = options.clientIp(request);
+  const capped = options.caps.acquire(ip);
+  if (!capped.ok) {
+    options.onRefused?.(capped.status);
+    refuseUpgrade(socket, capped.status, capped.reason, { 'Retry-After': '5' });
+    return undefined;
+  }
+  socket.once('close', () => options.caps.release(ip));
+  return { claims: decision.claims };
 }
