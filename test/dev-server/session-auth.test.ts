@@ -186,7 +186,7 @@ describe('session tokens and the origin allow-list', () => {
   });
 
   it("closes with 4001 'token expired' when the token runs out while connected", async () => {
-    const short = createSessionToken({ conversationId: 'c_short', expiresAt: Date.now() + 300 }, SECRET);
+    const short = createSessionToken({ conversationId: 'c_short', expiresAt: Date.now() + 1500 }, SECRET);
     const client = new TestClient(`${wsUrl}?token=${short}`, { origin: ORIGIN });
     await once(client.socket, 'open');
     client.send({ type: 'hello', v: 1 });
