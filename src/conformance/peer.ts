@@ -11,8 +11,8 @@ export class Peer {
   closeCode: number | undefined;
   private waiters: (() => void)[] = [];
 
-  constructor(url: string) {
-    this.socket = new WebSocket(url);
+  constructor(url: string, headers: Record<string, string> = {}) {
+    this.socket = new WebSocket(url, { headers });
     this.socket.on('message', (data) => {
       const parsed = parseServerFrame(data.toString());
       if (parsed.ok) this.frames.push(parsed.frame);

@@ -1,14 +1,24 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Limits } from '../protocol/index.js';
 import { Connection } from './connection.js';
+import { ConnectionCaps } from './connection-caps.js';
 import type { FollowUpPolicy } from './conversation.js';
 import { ConversationRegistry } from './conversation-registry.js';
+import { newId } from './ids.js';
+import { ChatMetrics, createOpsEndpoint } from './metrics.js';
 import { type ParamsPolicy, resolveParamsPolicy } from './params-policy.js';
+import { guardConnection, resolveServerLimits, type ServerLimitOptions } from './server-limits.js';
+import { type ChatServerAuthOptions, closeWhenExpired, resolveAuthOptions } from './session-auth.js';
+import { createSessionEndpoint } from './session-endpoint.js';
+import type { SessionClaims } from './session-token.js';
 import type { TokenSource } from './sources/types.js';
+import { admitUpgrade, normalizeOrigins } from './upgrade-guard.js';
 
-export interface ChatServerOptions {
+export type { ChatServerAuthOptions } from './session-auth.js';
+
+export interface ChatServerOptions extends ServerLimitOptions {
   /** Where answers come from. */
   source: TokenSource;
   /** URL path that accepts WebSocket upgrades. Default `/ws`. */
@@ -29,12 +39,33 @@ export interface ChatServerOptions {
   conversationTtlMs?: number;
   /** Which per-message parameters clients may set, and their bounds. */
   params?: Partial<ParamsPolicy>;
+  /**
+   * Signed session tokens. When set, `POST /session` issues them and an upgrade
+   * without a valid one (query parameter `token`) is refused with HTTP 401;
+   * a token opens only its own conversation. Off unless set.
+   */
+  auth?: ChatServerAuthOptions;
+  /**
+   * Origins (`https://example.com`) allowed to open a socket or call the
+   * session endpoint; other origins, and upgrades with no Origin, get HTTP
+   * 403. Off (every origin) unless set.
+   */
+  allowedOrigins?: readonly string[];
+  /**
+   * `GET /healthz` (JSON) and `GET /metrics` (Prometheus text) through
+   * `handleRequest`. On by default; `false` turns both off.
+   */
+  operations?: false | { healthPath?: string; metricsPath?: string };
 }
 
 export interface ChatServer {
   readonly path: string;
+  /** Counters behind `GET /metrics`. */
+  readonly metrics: ChatMetrics;
   /** Hands an HTTP upgrade request to the chat server; returns false when the path is not ours. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Answers the server's own HTTP requests (`POST /session`, `GET /healthz`, `GET /metrics`); false when the path is not ours. */
+  handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
   /** Routes `server`'s upgrade requests for `path` to the chat server. */
   attach(server: Server): void;
   /** Closes every socket and stops the heartbeat. */
@@ -65,15 +96,42 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     throw new TypeError(`followUp must be "queue" or "interrupt", got ${JSON.stringify(followUp)}`);
   }
   const params = resolveParamsPolicy(options.params);
+  const allowedOrigins =
+    options.allowedOrigins === undefined ? undefined : normalizeOrigins(options.allowedOrigins);
+  const auth = options.auth === undefined ? undefined : resolveAuthOptions(options.auth);
+  const serverLimits = resolveServerLimits(options);
+  const metrics = new ChatMetrics();
+  const operations = options.operations === undefined ? {} : options.operations;
+  if (operations !== false && (typeof operations !== 'object' || operations === null)) {
+    throw new TypeError('operations must be false or an object');
+  }
+  const caps = new ConnectionCaps(serverLimits.maxConnections, serverLimits.maxConnectionsPerIp);
+
   const conversations = new ConversationRegistry(
     {
-      source: options.source,
+      source: metrics.meter(options.source),
       followUp,
       replayMaxChars: positiveInteger('replayMaxChars', options.replayMaxChars ?? 256 * 1024),
       replayRetentionMs: positiveInteger('replayRetentionMs', options.replayRetentionMs ?? 5 * 60_000),
     },
     positiveInteger('conversationTtlMs', options.conversationTtlMs ?? 30 * 60_000),
   );
+  /** With a session token, a connection may open its own conversation only. */
+  const openFor =
+    (claims: SessionClaims | undefined) =>
+    (id: string | undefined): ReturnType<ConversationRegistry['open']> | undefined => {
+      if (!claims) return conversations.open(id);
+      if (id !== undefined && id !== claims.conversationId) return undefined;
+      return conversations.open(claims.conversationId, { createWithId: true });
+    };
+  const sessionEndpoint =
+    auth &&
+    createSessionEndpoint({
+      ...auth,
+      path: auth.sessionPath,
+      allowedOrigins,
+      newConversationId: () => newId('c'),
+    });
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -81,11 +139,29 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     perMessageDeflate: false,
   });
   const alive = new WeakSet<WebSocket>();
-  wss.on('connection', (socket) => {
+  wss.on('connection', (socket: WebSocket, _request: IncomingMessage, claims?: SessionClaims) => {
     alive.add(socket);
     socket.on('pong', () => alive.add(socket));
     socket.on('error', () => socket.terminate());
-    new Connection(socket, { limits, heartbeatMs, params, openConversation: (id) => conversations.open(id) });
+    if (claims) closeWhenExpired(socket, claims);
+    metrics.connectionsAccepted.inc();
+    socket.once('close', (code) => metrics.closes.inc({ code: String(code) }));
+    const guard = guardConnection(socket, serverLimits);
+    const open = openFor(claims);
+    new Connection(socket, {
+      limits,
+      heartbeatMs,
+      params,
+      openConversation: (id) => {
+        guard.helloReceived();
+        return open(id);
+      },
+      admitFrame: () => {
+        const verdict = guard.admitFrame();
+        if (verdict !== true) metrics.rateLimited.inc();
+        return verdict;
+      },
+    });
   });
   const heartbeat = setInterval(() => {
     for (const socket of wss.clients) {
@@ -99,16 +175,35 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   }, heartbeatMs);
   heartbeat.unref();
 
+  const opsEndpoint =
+    operations === false
+      ? undefined
+      : createOpsEndpoint(metrics, () => wss.clients.size, {
+          health: operations.healthPath ?? '/healthz',
+          metrics: operations.metricsPath ?? '/metrics',
+        });
+
   const handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     const { pathname } = new URL(request.url ?? '/', 'http://localhost');
     if (pathname !== path) return false;
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    const admitted = admitUpgrade(request, socket, {
+      secret: auth?.secret,
+      allowedOrigins,
+      caps,
+      clientIp: serverLimits.clientIp,
+      onRefused: (status) => metrics.upgradesRefused.inc({ status: String(status) }),
+    });
+    if (!admitted) return true;
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request, admitted.claims));
     return true;
   };
 
   return {
     path,
     handleUpgrade,
+    metrics,
+    handleRequest: (request, response) =>
+      (sessionEndpoint?.(request, response) || opsEndpoint?.(request, response)) ?? false,
     attach(server) {
       server.on('upgrade', (request, socket, head) => {
         if (!handleUpgrade(request, socket, head)) {

@@ -9,6 +9,20 @@ export interface CliOptions {
   sections: number;
   heartbeatMs: number;
   followUp: 'queue' | 'interrupt';
+  /** Where answers come from: the mock or an OpenAI-compatible API. */
+  source: 'mock' | 'openai';
+  /** Model for `--source openai`. */
+  model: string | undefined;
+  /** `OPENAI_BASE_URL`, if set. */
+  openaiBaseURL: string | undefined;
+  /** `OPENAI_API_KEY`, if set. */
+  openaiApiKey: string | undefined;
+  /** `--allowed-origins`, split on commas. */
+  allowedOrigins: string[] | undefined;
+  /** `--require-session`: upgrades need a token from POST /session. */
+  requireSession: boolean;
+  /** `SESSION_SECRET`, if set. */
+  sessionSecret: string | undefined;
 }
 
 export const usage = `Usage: ai-stream-chat-server [options]
@@ -23,6 +37,13 @@ Options:
   --sections <n>      Sections per mock answer (default 1)
   --heartbeat-ms <n>  WebSocket heartbeat interval (default 15000)
   --follow-up <p>     A message sent while an answer streams: queue (default) or interrupt
+  --source <name>     Where answers come from: mock (default) or openai
+  --model <name>      Model for --source openai (required with it)
+                      (--source openai reads env OPENAI_BASE_URL and OPENAI_API_KEY)
+  --allowed-origins <list>  Comma-separated origins allowed to connect, e.g.
+                      https://example.com,http://localhost:5173 (default: any)
+  --require-session   Serve POST /session and refuse upgrades without its token
+                      (signed with env SESSION_SECRET, random per start if unset)
   -h, --help          Show this help
 `;
 
@@ -49,6 +70,10 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       sections: { type: 'string', default: '1' },
       'heartbeat-ms': { type: 'string', default: '15000' },
       'follow-up': { type: 'string', default: 'queue' },
+      source: { type: 'string', default: 'mock' },
+      model: { type: 'string' },
+      'allowed-origins': { type: 'string' },
+      'require-session': { type: 'boolean', default: false },
     },
   });
   const rate = values.rate === 'max' ? Number.POSITIVE_INFINITY : Number(values.rate);
@@ -57,6 +82,19 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
   const followUp = values['follow-up'];
   if (followUp !== 'queue' && followUp !== 'interrupt') {
     throw new Error(`--follow-up must be "queue" or "interrupt", got ${JSON.stringify(followUp)}`);
+  }
+  if (values.source !== 'mock' && values.source !== 'openai') {
+    throw new Error(`--source must be "mock" or "openai", got ${JSON.stringify(values.source)}`);
+  }
+  if (values.source === 'openai' && !values.model?.trim() && !values.help) {
+    throw new Error('--source openai needs --model <name> (e.g. gpt-4o-mini, or llama3.2 on Ollama)');
+  }
+  const baseURL = env.OPENAI_BASE_URL || undefined;
+  if (values.source === 'openai' && baseURL !== undefined && !/^https?:\/\/./.test(baseURL)) {
+    throw new Error(`OPENAI_BASE_URL must be an http(s) URL, got ${JSON.stringify(baseURL)}`);
+  }
+  if (values['require-session'] && env.SESSION_SECRET && Buffer.byteLength(env.SESSION_SECRET) < 32) {
+    throw new Error('SESSION_SECRET must be at least 32 bytes long (e.g. openssl rand -base64 32)');
   }
   return {
     help: values.help,
@@ -67,5 +105,15 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
     tokensPerSecond: rate,
     sections: integer('--sections', values.sections, 1, 1000),
     heartbeatMs: integer('--heartbeat-ms', values['heartbeat-ms'], 100, 3_600_000),
+    source: values.source,
+    model: values.model,
+    openaiBaseURL: baseURL,
+    openaiApiKey: env.OPENAI_API_KEY || undefined,
+    allowedOrigins: values['allowed-origins']
+      ?.split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== ''),
+    requireSession: values['require-session'],
+    sessionSecret: env.SESSION_SECRET || undefined,
   };
 }

@@ -1,7 +1,33 @@
 #!/usr/bin/env node
 import { parseCliOptions, usage } from './cli-options.js';
 import { startDevServer } from './dev-server.js';
+import { randomSessionSecret } from './session-token.js';
 import { createMockSource } from './sources/mock.js';
+import { createOpenAISource } from './sources/openai.js';
+import type { TokenSource } from './sources/types.js';
+
+function sourceFrom(options: ReturnType<typeof parseCliOptions>): TokenSource {
+  if (options.source === 'openai') {
+    return createOpenAISource({
+      model: options.model ?? '',
+      baseURL: options.openaiBaseURL,
+      apiKey: options.openaiApiKey,
+    });
+  }
+  return createMockSource({
+    seed: options.seed,
+    tokensPerSecond: options.tokensPerSecond,
+    sections: options.sections,
+  });
+}
+
+function sessionSecretFrom(options: ReturnType<typeof parseCliOptions>): string | Buffer {
+  if (options.sessionSecret !== undefined) return options.sessionSecret;
+  process.stderr.write(
+    'ai-stream-chat-server: warning: SESSION_SECRET is not set; using a random secret, so session tokens stop working when this process exits and are not valid on other servers\n',
+  );
+  return randomSessionSecret();
+}
 
 async function main(): Promise<void> {
   let options: ReturnType<typeof parseCliOptions>;
@@ -22,11 +48,9 @@ async function main(): Promise<void> {
     host: options.host,
     heartbeatMs: options.heartbeatMs,
     followUp: options.followUp,
-    source: createMockSource({
-      seed: options.seed,
-      tokensPerSecond: options.tokensPerSecond,
-      sections: options.sections,
-    }),
+    source: sourceFrom(options),
+    allowedOrigins: options.allowedOrigins,
+    auth: options.requireSession ? { secret: sessionSecretFrom(options) } : undefined,
   });
   // Tests and scripts read this line to find the port.
   process.stdout.write(

@@ -19,8 +19,13 @@ export interface ConnectionContext {
   limits: Limits;
   heartbeatMs: number;
   params: ParamsPolicy;
-  /** Returns the conversation `id` names, or a new one when it is absent or unknown. */
-  openConversation(id: string | undefined): Conversation;
+  /**
+   * Returns the conversation `id` names, or a new one when it is absent or
+   * unknown; undefined when this connection may not open it.
+   */
+  openConversation(id: string | undefined): Conversation | undefined;
+  /** Rate limit: true admits an inbound frame; an error frame or false drops it (answering with the frame). */
+  admitFrame?(): true | ErrorFrame | false;
 }
 
 /**
@@ -39,6 +44,11 @@ export class Connection {
     private readonly context: ConnectionContext,
   ) {
     socket.on('message', (data, isBinary) => {
+      const verdict = this.context.admitFrame?.() ?? true;
+      if (verdict !== true) {
+        if (verdict) this.send(verdict);
+        return;
+      }
       if (isBinary) {
         this.sendError(ErrorCode.BinaryFrame, 'Binary frames are not part of the protocol; send JSON text.');
         return;
@@ -89,6 +99,12 @@ export class Connection {
       return;
     }
     const conversation = this.context.openConversation(frame.conversationId);
+    if (!conversation) {
+      // 4503 tells the client to stop (a 44xx code would make it reconnect in a loop).
+      this.sendError(ErrorCode.Forbidden, 'Your session token does not open that conversation.');
+      this.socket.close(CloseCode.Forbidden, 'forbidden');
+      return;
+    }
     this.conversation = conversation;
     // Resuming only makes sense in the conversation the client asked for.
     const resume = conversation.id === frame.conversationId ? (frame.resume ?? []) : [];

@@ -16,11 +16,15 @@ export class ConversationRegistry {
     this.sweeper.unref();
   }
 
-  /** The conversation `id` names, or a new one when it is absent or unknown. */
-  open(id: string | undefined): Conversation {
+  /**
+   * The conversation `id` names, or a new one when it is absent or unknown.
+   * `createWithId` gives the new one that id (a session token names its
+   * conversation before it exists).
+   */
+  open(id: string | undefined, { createWithId = false } = {}): Conversation {
     const existing = id === undefined ? undefined : this.conversations.get(id);
     if (existing) return existing;
-    const created = new Conversation(this.options);
+    const created = new Conversation(this.options, createWithId ? id : undefined);
     this.conversations.set(created.id, created);
     return created;
   }

@@ -34,6 +34,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const mounts = { '/dist/': join(root, 'dist'), '/': join(root, 'demo') };
   const chat = createChatServer(options);
   const http = createServer((request, response) => {
+    if (chat.handleRequest(request, response)) return;
     serveStatic(mounts, request, response)
       .then((served) => {
         if (!served) {

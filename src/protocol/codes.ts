@@ -23,6 +23,10 @@ export const ErrorCode = {
   SourceFailed: 'source_failed',
   /** Something unexpected went wrong on the server. */
   Internal: 'internal',
+  /** The session token does not open that conversation (or message); do not retry. */
+  Forbidden: 'forbidden',
+  /** Frames arrive faster than the server's rate limit; retry after `retryAfterMs`. */
+  RateLimited: 'rate_limited',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -33,16 +37,17 @@ export const CloseCode = {
   TooBig: 1009,
   /** 4000–4499: the client should reconnect (after backoff). */
   Reconnect: 4000,
-  /** The session token expired: fetch a new one, then reconnect. */
+  /** The session token expired: fetch a new one from the session URL, reconnect and resume. */
   TokenExpired: 4001,
   /** The client read too slowly; reconnect and resume. */
   SlowConsumer: 4008,
-  /** No `hello` arrived in time. */
-  HandshakeTimeout: 4408,
   /** Too many connections or frames; reconnect after backoff. */
   TooMany: 4029,
+  /** No `hello` arrived in time after the socket opened. */
+  HandshakeTimeout: 4408,
+  /** The client sent no frame for the server's idle timeout; reconnect when next needed. */
+  IdleTimeout: 4409,
   /** 4500–4999: the client must stop and show the reason. */
-  Unauthorized: 4501,
   Forbidden: 4503,
   ProtocolVersionUnsupported: 4505,
 } as const;

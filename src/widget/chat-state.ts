@@ -129,14 +129,19 @@ export class ChatState {
    * server has not confirmed (the outbox) stay at the end.
    *
    * 'lost' means the server no longer has our conversation (it restarted
-   * with an in-memory store, or the conversation expired): we keep what we
+   * with an in-memory store, or the conversation expired; it answers with
+   * another id, or with a history missing messages it had confirmed): we keep what we
    * show, mark answers that were streaming as interrupted, and unconfirmed
    * messages go out again in the new conversation.
    */
   applyWelcome(welcome: WelcomeFrame): WelcomeOutcome {
     const requested = this.conversationId;
     this.conversationId = welcome.conversationId;
-    if (requested !== undefined && requested !== welcome.conversationId) {
+    // The history is the whole conversation, so a message the server confirmed and no longer
+    // lists means it lost the conversation, even when it kept the id (a session token names it).
+    const known = new Set(welcome.history.map((h) => h.id));
+    const forgotten = this.messages.some((m) => m.id !== undefined && !known.has(m.id));
+    if (requested !== undefined && (requested !== welcome.conversationId || forgotten)) {
       for (const m of this.messages) {
         if (m.status === 'streaming') this.finish(m, 'interrupted');
         if (m.status === 'sent') m.status = 'pending';

@@ -156,6 +156,19 @@ describe('ChatState: welcome after a reconnect', () => {
     );
   });
 
+  it('the same id with a history missing confirmed messages also means lost', () => {
+    const state = streaming();
+    state.apply(delta(1, 'partial'));
+    assert.equal(state.applyWelcome(welcome('c_1')), 'lost');
+    assert.deepEqual(
+      state.messages.map((m) => [m.text, m.finishReason]),
+      [
+        ['hi', undefined],
+        ['partial', 'interrupted'],
+      ],
+    );
+  });
+
   it('unacknowledged sends go back to the outbox; acknowledged ones are matched by client id', () => {
     const state = new ChatState('c_1');
     state.applyWelcome(welcome('c_1'));

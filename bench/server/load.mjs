@@ -1,0 +1,92 @@
+/**
+ * The load generator, a child process of run.mjs:
+ *   node load.mjs <wsUrl> <connections>
+ * Opens the connections (in batches), says hello on each and waits for every
+ * welcome, reports {type:'connected'}, then on {type:'start', warmupMs,
+ * measureMs} sends one question on each and measures, over the measuring
+ * window, the deltas received and the latency from the time in each token's
+ * text (when the server produced it) to its arrival here.
+ */
+import WebSocket from 'ws';
+
+const [url, countArg] = process.argv.slice(2);
+const count = Number(countArg);
+const now = () => performance.timeOrigin + performance.now();
+
+const sockets = [];
+let errors = 0;
+let measuring = false;
+let received = 0;
+const latencies = [];
+const errorKinds = {};
+const fail = (kind) => {
+  errors++;
+  errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+};
+
+function open() {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url, { perMessageDeflate: false });
+    let lastSeq = 0;
+    let welcomed = false;
+    socket.on('open', () => socket.send('{"type":"hello","v":1}'));
+    socket.on('message', (data) => {
+      const frame = JSON.parse(String(data));
+      if (frame.type === 'welcome') {
+        welcomed = true;
+        resolve(socket);
+      } else if (frame.type === 'delta') {
+        if (frame.seq !== lastSeq + 1) fail('seq-gap');
+        lastSeq = frame.seq;
+        if (measuring) {
+          received++;
+          latencies.push(now() - Number.parseFloat(frame.text));
+        }
+      } else if (frame.type === 'error') {
+        fail(`error-frame:${frame.code}`);
+      }
+    });
+    socket.on('error', () => {
+      fail('socket-error');
+      if (!welcomed) resolve(undefined);
+    });
+    socket.on('close', () => {
+      if (measuring) fail('closed');
+      if (!welcomed) resolve(undefined);
+    });
+  });
+}
+
+for (let i = 0; i < count; i += 250) {
+  const batch = await Promise.all(Array.from({ length: Math.min(250, count - i) }, open));
+  for (const s of batch) if (s) sockets.push(s);
+}
+process.send({ type: 'connected', open: sockets.length, errors });
+
+process.on('message', async (message) => {
+  if (message?.type !== 'start') return;
+  sockets.forEach((s, i) => {
+    s.send(JSON.stringify({ type: 'send', clientMsgId: `q${i}`, text: 'stream please' }));
+  });
+  await new Promise((r) => setTimeout(r, message.warmupMs));
+  const startedAt = performance.now();
+  measuring = true;
+  process.send({ type: 'measuring' });
+  await new Promise((r) => setTimeout(r, message.measureMs));
+  measuring = false;
+  const seconds = (performance.now() - startedAt) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pick = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? null;
+  process.send({
+    type: 'result',
+    open: sockets.filter((s) => s.readyState === WebSocket.OPEN).length,
+    tokensPerSec: received / seconds,
+    p50LatencyMs: pick(0.5),
+    p99LatencyMs: pick(0.99),
+    maxLatencyMs: latencies.at(-1) ?? null,
+    errors,
+    errorKinds,
+  });
+  for (const s of sockets) s.terminate();
+  setTimeout(() => process.exit(0), 100);
+});

@@ -1,0 +1,148 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GenerateRequest, GenerateResult, TokenSource } from './sources/types.js';
+
+type Labels = Record<string, string>;
+
+/** A counter with optional labels, kept as plain numbers. */
+class Counter {
+  private readonly values = new Map<string, number>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+
+  inc(labels: Labels = {}, by = 1): void {
+    const key = labelText(labels);
+    this.values.set(key, (this.values.get(key) ?? 0) + by);
+  }
+
+  get(labels: Labels = {}): number {
+    return this.values.get(labelText(labels)) ?? 0;
+  }
+
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+    if (this.values.size === 0) lines.push(`${this.name} 0`);
+    for (const [labels, value] of this.values) lines.push(`${this.name}${labels} ${value}`);
+    return lines.join('\n');
+  }
+}
+
+function labelText(labels: Labels): string {
+  const entries = Object.entries(labels);
+  if (entries.length === 0) return '';
+  const quote = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+  return `{${entries.map(([k, v]) => `${k}="${quote(v)}"`).join(',')}}`;
+}
+
+function gauge(name: string, help: string, value: number): string {
+  return `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${value}`;
+}
+
+/**
+ * The chat server's counters, rendered in the Prometheus text format
+ * (version 0.0.4). Rates such as tokens per second come from the counters
+ * with PromQL's rate().
+ */
+export class ChatMetrics {
+  readonly connectionsAccepted = new Counter(
+    'ai_chat_connections_accepted_total',
+    'WebSocket connections opened.',
+  );
+  readonly upgradesRefused = new Counter(
+    'ai_chat_upgrades_refused_total',
+    'WebSocket upgrades refused before a socket was created, by HTTP status.',
+  );
+  readonly closes = new Counter('ai_chat_closes_total', 'WebSocket connections closed, by close code.');
+  readonly rateLimited = new Counter(
+    'ai_chat_rate_limited_frames_total',
+    'Inbound frames dropped by the rate limit.',
+  );
+  readonly tokens = new Counter('ai_chat_tokens_total', 'Text chunks produced by the token source.');
+  readonly generations = new Counter(
+    'ai_chat_generations_total',
+    'Generations ended, by outcome (stop, length, cancelled, error).',
+  );
+  activeStreams = 0;
+
+  /** Wraps a token source so its tokens, active streams and failures are counted. */
+  meter(source: TokenSource): TokenSource {
+    const metrics = this;
+    return {
+      async *generate(request: GenerateRequest): AsyncGenerator<string, GenerateResult, void> {
+        metrics.activeStreams++;
+        let outcome = 'cancelled';
+        try {
+          const inner = source.generate(request);
+          try {
+            for (;;) {
+              const next = await inner.next();
+              if (next.done) {
+                outcome = request.signal.aborted ? 'cancelled' : next.value.finishReason;
+                return next.value;
+              }
+              metrics.tokens.inc();
+              yield next.value;
+            }
+          } finally {
+            // Passes an early stop (cancel) on to the wrapped source.
+            await inner.return({ finishReason: 'stop', usage: null }).catch(() => {});
+          }
+        } catch (error) {
+          outcome = request.signal.aborted ? 'cancelled' : 'error';
+          throw error;
+        } finally {
+          metrics.activeStreams--;
+          metrics.generations.inc({ outcome });
+        }
+      },
+    };
+  }
+
+  render(connections: number): string {
+    return `${[
+      gauge('ai_chat_connections', 'Open WebSocket connections.', connections),
+      gauge('ai_chat_active_streams', 'Answers being generated.', this.activeStreams),
+      this.connectionsAccepted.render(),
+      this.upgradesRefused.render(),
+      this.closes.render(),
+      this.rateLimited.render(),
+      this.tokens.render(),
+      this.generations.render(),
+      gauge(
+        'process_resident_memory_bytes',
+        'Resident memory of the server process.',
+        process.memoryUsage.rss(),
+      ),
+    ].join('\n')}\n`;
+  }
+}
+
+/** GET /healthz and GET /metrics; returns false for other paths. */
+export function createOpsEndpoint(
+  metrics: ChatMetrics,
+  connections: () => number,
+  paths: { health: string; metrics: string },
+): (request: IncomingMessage, response: ServerResponse) => boolean {
+  return (request, response) => {
+    const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+    if (pathname !== paths.health && pathname !== paths.metrics) return false;
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return true;
+    }
+    const body =
+      pathname === paths.health
+        ? `${JSON.stringify({ status: 'ok', connections: connections(), activeStreams: metrics.activeStreams })}\n`
+        : metrics.render(connections());
+    response.writeHead(200, {
+      'content-type':
+        pathname === paths.health
+          ? 'application/json; charset=utf-8'
+          : 'text/plain; version=0.0.4; charset=utf-8',
+      'cache-control': 'no-store',
+    });
+    response.end(request.method === 'HEAD' ? undefined : body);
+    return true;
+  };
+}

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isType, Peer } from '../../src/conformance/peer.js';
+import { startDevServer } from '../../src/dev-server/dev-server.js';
+import { createMockSource } from '../../src/dev-server/sources/mock.js';
+
+/** Reads one sample from a Prometheus text exposition. */
+function sample(text: string, name: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
+
+describe('GET /healthz and GET /metrics', () => {
+  it('report health, connections, streams, tokens, closes and refusals', async () => {
+    const server = await startDevServer({
+      port: 0,
+      source: createMockSource({ tokensPerSecond: Number.POSITIVE_INFINITY }),
+      maxConnections: 1,
+    });
+    try {
+      const health = await fetch(`${server.url}/healthz`);
+      assert.equal(health.status, 200);
+      assert.equal(((await health.json()) as { status: string }).status, 'ok');
+
+      const client = new Peer(`${server.url.replace(/^http/, 'ws')}/ws`);
+      await new Promise((resolve) => client.socket.once('open', resolve));
+      client.send({ type: 'hello', v: 1 });
+      await client.waitFor(isType('welcome'));
+      client.send({ type: 'send', clientMsgId: 'm', text: 'count me' });
+      const done = await client.waitFor(isType('done'));
+
+      const refused = new Peer(`${server.url.replace(/^http/, 'ws')}/ws`);
+      await new Promise((resolve) => refused.socket.once('error', resolve));
+
+      const res = await fetch(`${server.url}/metrics`);
+      assert.equal(res.status, 200);
+      assert.match(String(res.headers.get('content-type')), /^text\/plain; version=0\.0\.4/);
+      const text = await res.text();
+      assert.equal(sample(text, 'ai_chat_connections'), 1);
+      assert.equal(sample(text, 'ai_chat_active_streams'), 0);
+      assert.equal(sample(text, 'ai_chat_tokens_total'), done.seq);
+      assert.equal(sample(text, 'ai_chat_generations_total{outcome="stop"}'), 1);
+      assert.equal(sample(text, 'ai_chat_upgrades_refused_total{status="503"}'), 1);
+      assert.match(text, /# TYPE ai_chat_tokens_total counter/);
+
+      client.close();
+      await client.waitForClose();
+      await new Promise((r) => setTimeout(r, 50));
+      const after = await (await fetch(`${server.url}/metrics`)).text();
+      assert.equal(sample(after, 'ai_chat_connections'), 0);
+      assert.equal(sample(after, 'ai_chat_closes_total{code="1006"}'), 1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('can be turned off', async () => {
+    const server = await startDevServer({ port: 0, source: createMockSource(), operations: false });
+    try {
+      assert.equal((await fetch(`${server.url}/metrics`)).status, 404);
+      assert.equal((await fetch(`${server.url}/healthz`)).status, 404);
+    } finally {
+      await server.close();
+    }
+  });
+});
