@@ -3,7 +3,7 @@
  * the connection, the outbox, and what to do with each frame. The element
  * renders it; the fault tests drive it in Node through a hostile proxy.
  */
-import type { MessageParams, ServerFrame, WelcomeFrame } from '../protocol/index.js';
+import type { Limits, MessageParams, SendFrame, ServerFrame, WelcomeFrame } from '../protocol/index.js';
 import { type Change, type ChatMessage, ChatState, type WelcomeOutcome } from './chat-state.js';
 import {
   type ConnectionCallbacks,
@@ -26,12 +26,17 @@ type Host = ConstructorParameters<typeof ConnectionController>[0];
 export class ChatSession {
   readonly state: ChatState;
   readonly connection: ConnectionController;
+  /** The server's limits, from the last welcome. */
+  private limits: Limits | undefined;
+  private readonly ackTimeoutMs: number;
+  private readonly ackTimers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(
     host: Host,
     private readonly callbacks: ChatSessionCallbacks,
-    options: ConnectionOptions & { conversationId?: string } = {},
+    options: ConnectionOptions & { conversationId?: string; ackTimeoutMs?: number } = {},
   ) {
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
     this.state = new ChatState(options.conversationId);
     this.connection = new ConnectionController(
       host,
@@ -53,6 +58,8 @@ export class ChatSession {
 
   close(): void {
     this.connection.close();
+    for (const timer of this.ackTimers) clearTimeout(timer);
+    this.ackTimers.clear();
   }
 
   /** Queues a user message; it goes out now if welcomed, else after the next welcome. */
@@ -84,19 +91,50 @@ export class ChatSession {
 
   private flushOutbox(): void {
     for (const message of this.state.pending()) {
-      const sent = this.connection.send({
+      const frame: SendFrame = {
         type: 'send',
         clientMsgId: message.clientMsgId as string,
         text: message.text,
         ...(message.params ? { params: message.params } : {}),
-      });
-      if (!sent) return;
+      };
+      // A frame over the server's limits would be refused (or close the socket with 1009 and be
+      // resent after every reconnect): refuse it here instead.
+      const problem = this.limits && tooLarge(frame, this.limits);
+      if (problem) {
+        this.state.apply({
+          type: 'error',
+          code: 'text_too_long',
+          message: problem,
+          retryable: false,
+          clientMsgId: frame.clientMsgId,
+        });
+        continue;
+      }
+      if (!this.connection.send(frame)) return;
       message.status = 'sent';
+      this.awaitAck(message);
     }
+  }
+
+  /**
+   * Sends again, on the same connection, a message the server has not
+   * acknowledged in time (a frame dropped under a rate limit, say). Safe:
+   * `send` is idempotent on clientMsgId.
+   */
+  private awaitAck(message: ChatMessage): void {
+    const timer = setTimeout(() => {
+      this.ackTimers.delete(timer);
+      if (message.status !== 'sent' || !this.state.messages.includes(message)) return;
+      message.status = 'pending';
+      this.flushOutbox();
+      this.callbacks.onChange({ kind: 'structure' });
+    }, this.ackTimeoutMs);
+    this.ackTimers.add(timer);
   }
 
   private receive(frame: ServerFrame): void {
     if (frame.type === 'welcome') {
+      this.limits = frame.limits;
       const outcome = this.state.applyWelcome(frame);
       this.flushOutbox();
       this.callbacks.onWelcome?.(frame, outcome);
@@ -110,4 +148,14 @@ export class ChatSession {
     else if (change.kind !== 'none') this.callbacks.onChange(change);
     this.callbacks.onFrame?.(frame, change);
   }
+}
+
+/** Why `frame` is over the server's limits, or undefined when it fits. */
+function tooLarge(frame: SendFrame, limits: Limits): string | undefined {
+  if (frame.text.length > limits.maxTextLength) {
+    return `Message is ${frame.text.length} characters; the limit is ${limits.maxTextLength}.`;
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify(frame)).length;
+  if (bytes > limits.maxFrameBytes) return `Message is ${bytes} bytes; the limit is ${limits.maxFrameBytes}.`;
+  return undefined;
 }

@@ -118,6 +118,14 @@ export class ConnectionController {
         this.callbacks.onProtocolError(parsed.message);
         return;
       }
+      if (parsed.frame.type === 'welcome' && parsed.frame.v !== PROTOCOL_VERSION) {
+        this.close();
+        this.setStatus(
+          'stopped',
+          `the server speaks protocol version ${parsed.frame.v}, not ${PROTOCOL_VERSION}`,
+        );
+        return;
+      }
       if (parsed.frame.type === 'welcome') {
         this.welcomed = true;
         this.attempt = 0;
