@@ -21,6 +21,8 @@ export interface CliOptions {
   allowedOrigins: string[] | undefined;
   /** `--require-session`: upgrades need a token from POST /session. */
   requireSession: boolean;
+  /** `--session-ttl-ms`: how long a session token works. */
+  sessionTtlMs: number;
   /** `SESSION_SECRET`, if set. */
   sessionSecret: string | undefined;
 }
@@ -44,6 +46,7 @@ Options:
                       https://example.com,http://localhost:5173 (default: any)
   --require-session   Serve POST /session and refuse upgrades without its token
                       (signed with env SESSION_SECRET, random per start if unset)
+  --session-ttl-ms <n>  How long a session token works (default 3600000)
   -h, --help          Show this help
 `;
 
@@ -74,6 +77,7 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       model: { type: 'string' },
       'allowed-origins': { type: 'string' },
       'require-session': { type: 'boolean', default: false },
+      'session-ttl-ms': { type: 'string', default: '3600000' },
     },
   });
   const rate = values.rate === 'max' ? Number.POSITIVE_INFINITY : Number(values.rate);
@@ -114,6 +118,7 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       .map((o) => o.trim())
       .filter((o) => o !== ''),
     requireSession: values['require-session'],
+    sessionTtlMs: integer('--session-ttl-ms', values['session-ttl-ms'], 1000, 7 * 24 * 3_600_000),
     sessionSecret: env.SESSION_SECRET || undefined,
   };
 }

@@ -50,7 +50,9 @@ async function main(): Promise<void> {
     followUp: options.followUp,
     source: sourceFrom(options),
     allowedOrigins: options.allowedOrigins,
-    auth: options.requireSession ? { secret: sessionSecretFrom(options) } : undefined,
+    auth: options.requireSession
+      ? { secret: sessionSecretFrom(options), ttlMs: options.sessionTtlMs }
+      : undefined,
   });
   // Tests and scripts read this line to find the port.
   process.stdout.write(

@@ -4,6 +4,7 @@ import { ref } from 'lit/directives/ref.js';
 import { repeat } from 'lit/directives/repeat.js';
 import * as v from 'valibot';
 import {
+  CloseCode,
   type MessageParams,
   MessageParamsSchema,
   type ServerFrame,
@@ -15,7 +16,8 @@ import type { ConnectionStatus } from './controllers/connection-controller.js';
 import { emit, type ShownConnectionStatus } from './events.js';
 import { nextFrame } from './frame-loop.js';
 import { MarkdownStream, type MarkdownStreamOptions } from './markdown/markdown-stream.js';
-import { conversationKey, loadConversationId, parsePersistMode, saveConversationId } from './persistence.js';
+import { conversationKey, loadItem, parsePersistMode, saveItem, sessionKey } from './persistence.js';
+import { SessionTokens } from './session-tokens.js';
 import { type ChatStrings, formatString, isRtlLanguage, resolveStrings } from './strings.js';
 import { chatStyles } from './styles.js';
 import { uiStyles } from './ui-styles.js';
@@ -187,7 +189,10 @@ export class AiStreamChat extends LitElement {
   declare protected retryAt: number;
 
   private readonly session = new ChatSession(this, {
-    url: () => this.socketUrl(),
+    url: () => this.connectUrl(),
+    onClose: (code) => {
+      if (code === CloseCode.TokenExpired) this.sessionTokens?.expired();
+    },
     onChange: (change) => this.onChange(change),
     onWelcome: (welcome, outcome) => this.onWelcome(welcome, outcome),
     onFrame: (frame, change) => this.afterFrame(frame, change),
@@ -197,6 +202,8 @@ export class AiStreamChat extends LitElement {
   private readonly streams = new Map<string, MarkdownStream>();
   private readonly markdownRefs = new Map<string, (el: Element | undefined) => void>();
   private countdownTimer: ReturnType<typeof setInterval> | undefined;
+  /** Tokens from `session-url`, for the current session-url and persist mode. */
+  private sessionTokens: SessionTokens | undefined;
   /** Answers currently showing the typing indicator: their first text must re-render. */
   private readonly typingKeys = new Set<string>();
   private ui: ChatStrings = resolveStrings(undefined);
@@ -241,6 +248,25 @@ export class AiStreamChat extends LitElement {
     return conversationKey(this.socketUrl());
   }
 
+  /**
+   * The URL of the next connection. With `session-url`, a session token (new
+   * or renewed) goes in its `token` parameter, and names the conversation.
+   */
+  private async connectUrl(): Promise<string> {
+    const base = this.socketUrl();
+    if (!this.sessionUrl) return base;
+    const persist = parsePersistMode(this.persist);
+    const key = sessionKey(new URL(this.sessionUrl, location.href).href);
+    if (this.sessionTokens?.matches(key, persist) !== true) {
+      this.sessionTokens = new SessionTokens(this.sessionUrl, persist, key);
+    }
+    const session = await this.sessionTokens.current();
+    this.state.conversationId = session.conversationId;
+    const url = new URL(base);
+    url.searchParams.set('token', session.token);
+    return url.href;
+  }
+
   /** The messages as the widget holds them (read-only view, for host pages and tests). */
   get messages(): readonly Readonly<ChatMessage>[] {
     return this.state.messages;
@@ -249,7 +275,7 @@ export class AiStreamChat extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.state.conversationId ??=
-      this.conversationId || loadConversationId(parsePersistMode(this.persist), this.storageKey());
+      this.conversationId || loadItem(parsePersistMode(this.persist), this.storageKey());
     this.session.open();
     this.online = navigator.onLine;
     window.addEventListener('online', this.onOnlineChange);
@@ -338,7 +364,8 @@ export class AiStreamChat extends LitElement {
     this.typingKeys.clear();
     this.state.clear();
     this.notice = '';
-    saveConversationId(parsePersistMode(this.persist), this.storageKey(), undefined);
+    saveItem(parsePersistMode(this.persist), this.storageKey(), undefined);
+    this.sessionTokens?.forget();
     if (this.isConnected) this.session.open();
     this.requestUpdate();
   }
@@ -385,7 +412,7 @@ export class AiStreamChat extends LitElement {
   }
 
   private onWelcome(welcome: WelcomeFrame, outcome: WelcomeOutcome): void {
-    saveConversationId(parsePersistMode(this.persist), this.storageKey(), welcome.conversationId);
+    saveItem(parsePersistMode(this.persist), this.storageKey(), welcome.conversationId);
     this.notice = outcome === 'lost' ? this.ui.conversationLost : '';
     if (this.notice) this.announce(this.notice);
   }

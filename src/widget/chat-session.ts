@@ -13,7 +13,7 @@ import {
 import { newClientMessageId } from './ids.js';
 
 export interface ChatSessionCallbacks
-  extends Pick<ConnectionCallbacks, 'url' | 'onStatus' | 'onProtocolError'> {
+  extends Pick<ConnectionCallbacks, 'url' | 'onStatus' | 'onProtocolError' | 'onClose'> {
   /** After each frame that changed the state (and after a welcome). */
   onChange(change: Change): void;
   onWelcome?(welcome: WelcomeFrame, outcome: WelcomeOutcome): void;
@@ -47,6 +47,7 @@ export class ChatSession {
         onFrame: (frame) => this.receive(frame),
         onStatus: callbacks.onStatus,
         onProtocolError: callbacks.onProtocolError,
+        ...(callbacks.onClose ? { onClose: callbacks.onClose } : {}),
       },
       options,
     );

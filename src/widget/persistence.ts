@@ -1,6 +1,7 @@
 /**
- * Where the widget remembers its conversation id, so a page reload continues
- * the same conversation (the server sends the history back).
+ * Where the widget remembers its conversation id (or session token), so a
+ * page reload continues the same conversation (the server sends the
+ * history back).
  */
 export type PersistMode = 'local' | 'session' | 'none';
 
@@ -23,7 +24,12 @@ export function conversationKey(socketUrl: string): string {
   return `ai-stream-chat:conversation:${socketUrl}`;
 }
 
-export function loadConversationId(mode: PersistMode, key: string): string | undefined {
+/** The storage key for a session-url's token: one per session endpoint. */
+export function sessionKey(sessionUrl: string): string {
+  return `ai-stream-chat:session:${sessionUrl}`;
+}
+
+export function loadItem(mode: PersistMode, key: string): string | undefined {
   try {
     return storage(mode)?.getItem(key) ?? undefined;
   } catch {
@@ -31,11 +37,11 @@ export function loadConversationId(mode: PersistMode, key: string): string | und
   }
 }
 
-export function saveConversationId(mode: PersistMode, key: string, id: string | undefined): void {
+export function saveItem(mode: PersistMode, key: string, value: string | undefined): void {
   try {
     const store = storage(mode);
-    if (id === undefined) store?.removeItem(key);
-    else store?.setItem(key, id);
+    if (value === undefined) store?.removeItem(key);
+    else store?.setItem(key, value);
   } catch {
     // Quota or privacy settings: the conversation just will not survive a reload.
   }

@@ -150,15 +150,33 @@ describe('Stop and Retry', () => {
   it('a message the server refuses is marked failed with a Retry control', async () => {
     const s = await server(['--rate', 'max']);
     const el = mount(s.wsUrl);
-    el.send('x'.repeat(8001));
+    el.send('hi', { temperature: 5 });
     await waitFor(() => el.messages[0]?.status === 'failed', 'the send to fail');
     await settled(el);
-    expect(shadow(el).querySelector('.user')?.textContent).to.match(/Not sent: .*limit is 8000/);
+    expect(shadow(el).querySelector('.user')?.textContent).to.match(
+      /Not sent: .*temperature must be from 0 to 2/,
+    );
     const retry = shadow(el).querySelector<HTMLButtonElement>('[part="retry-button"]');
     expect(retry).to.exist;
     retry?.click();
     expect(el.messages[0]?.status).to.be.oneOf(['pending', 'sent']);
     await waitFor(() => el.messages[0]?.status === 'failed', 'the retried send to fail again');
     expect(el.messages.length).to.equal(1);
+  });
+
+  it('a message over the server limits is refused before it is sent', async () => {
+    const s = await server(['--rate', 'max']);
+    const el = mount(s.wsUrl);
+    await waitFor(() => shadow(el).querySelector('.status')?.textContent === '', 'connected');
+    el.send('x'.repeat(8001));
+    await waitFor(() => el.messages[0]?.status === 'failed', 'the send to fail');
+    expect(el.messages[0]?.error).to.match(/8001 characters; the limit is 8000/);
+    el.send('short');
+    await answerDone(el);
+    expect(el.messages.map((m) => [m.role, m.status])).to.deep.equal([
+      ['user', 'failed'],
+      ['user', 'done'],
+      ['assistant', 'done'],
+    ]);
   });
 });

@@ -30,6 +30,8 @@ export interface ConnectionCallbacks {
   onStatus(status: ConnectionStatus, detail: string, retryAt?: number): void;
   /** A frame from the server failed validation: a bug or an incompatible server. */
   onProtocolError(message: string): void;
+  /** The socket closed with `code` (before any reconnect). */
+  onClose?(code: number): void;
 }
 
 export interface ConnectionOptions {
@@ -136,6 +138,7 @@ export class ConnectionController {
     });
     socket.addEventListener('close', (event: CloseEvent) => {
       if (socket !== this.socket) return;
+      this.callbacks.onClose?.(event.code);
       this.welcomed = false;
       this.stopHeartbeat();
       if (!shouldReconnectAfterClose(event.code)) {
