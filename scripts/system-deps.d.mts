@@ -2,3 +2,5 @@
 export function findChromium(): string | undefined;
 export function ensureChromium(): string;
 export function aptInstall(packages: string[]): boolean;
+/** Launch arguments for headless Chromium on this kind of machine. */
+export const CHROMIUM_ARGS: string[];

@@ -23,6 +23,18 @@ function onPath(name) {
   }
 }
 
+/**
+ * Launch arguments for headless Chromium here. Without the networking flags
+ * Chromium floods this machine's closed network with refused connections.
+ */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
+
 /** Path of a Chromium binary: $CHROME_PATH, then /usr/bin/chromium, then `chromium` on PATH. */
 export function findChromium() {
   const candidates = [process.env.CHROME_PATH, '/usr/bin/chromium', onPath('chromium')];

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { isType, Peer } from '../../src/conformance/peer.js';
 import { parseCliOptions } from '../../src/dev-server/cli-options.js';
+import { cliPath, startCli } from '../helpers/cli.js';
 import { answer, FakeUpstream } from './fake-openai.js';
 
 describe('CLI --source', () => {
@@ -34,24 +35,12 @@ describe('CLI --source', () => {
   it('the binary streams from an OpenAI-compatible upstream', async () => {
     const upstream = await FakeUpstream.start();
     upstream.defaultScript = answer(['from ', 'upstream']);
-    const bin = new URL('../../dist/server/dev-server/cli.js', import.meta.url).pathname;
-    const child = spawn(
-      process.execPath,
-      [bin, '--port', '0', '--source', 'openai', '--model', 'fake-model'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, OPENAI_BASE_URL: upstream.baseURL, OPENAI_API_KEY: 'sk-cli' },
-      },
-    );
+    const { child, wsUrl } = await startCli(['--port', '0', '--source', 'openai', '--model', 'fake-model'], {
+      ...process.env,
+      OPENAI_BASE_URL: upstream.baseURL,
+      OPENAI_API_KEY: 'sk-cli',
+    });
     try {
-      let out = '';
-      child.stdout.setEncoding('utf8');
-      while (!/listening on/.test(out)) {
-        const [chunk] = (await once(child.stdout, 'data')) as [string];
-        out += chunk;
-      }
-      const wsUrl = out.match(/WebSocket (ws:\/\/\S+)\)/)?.[1];
-      assert.ok(wsUrl, out);
       const client = await Peer.connect(wsUrl);
       client.send({ type: 'hello', v: 1 });
       await client.waitFor(isType('welcome'));
@@ -91,12 +80,20 @@ describe('CLI session flags', () => {
   });
 
   it('the binary warns about a random secret, issues tokens and refuses upgrades without one', async () => {
-    const bin = new URL('../../dist/server/dev-server/cli.js', import.meta.url).pathname;
     const env = { ...process.env };
     delete env.SESSION_SECRET;
     const child = spawn(
       process.execPath,
-      [bin, '--port', '0', '--rate', 'max', '--require-session', '--allowed-origins', 'https://a.example'],
+      [
+        cliPath,
+        '--port',
+        '0',
+        '--rate',
+        'max',
+        '--require-session',
+        '--allowed-origins',
+        'https://a.example',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'], env },
     );
     try {

@@ -7,6 +7,7 @@ import { isType, Peer } from '../../src/conformance/peer.js';
 import { parseCliOptions } from '../../src/dev-server/cli-options.js';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
+import { cliPath, startCli } from '../helpers/cli.js';
 
 /** A raw GET, so paths like /../ reach the server unnormalised. */
 function get(url: string, path: string): Promise<{ status: number; type: string; body: string }> {
@@ -89,21 +90,9 @@ describe('CLI options', () => {
 });
 
 describe('ai-stream-chat-server binary', () => {
-  const bin = new URL('../../dist/server/dev-server/cli.js', import.meta.url).pathname;
-
   it('prints its URL, serves a conversation, and exits on SIGTERM', async () => {
-    const child = spawn(process.execPath, [bin, '--port', '0', '--rate', 'max'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child, wsUrl } = await startCli(['--port', '0', '--rate', 'max']);
     try {
-      let out = '';
-      child.stdout.setEncoding('utf8');
-      while (!/listening on/.test(out)) {
-        const [chunk] = (await once(child.stdout, 'data')) as [string];
-        out += chunk;
-      }
-      const wsUrl = out.match(/WebSocket (ws:\/\/\S+)\)/)?.[1];
-      assert.ok(wsUrl, out);
       const client = await Peer.connect(wsUrl);
       client.send({ type: 'hello', v: 1 });
       await client.waitFor(isType('welcome'));
@@ -119,7 +108,7 @@ describe('ai-stream-chat-server binary', () => {
   });
 
   it('exits with status 2 and the usage on a bad flag', async () => {
-    const child = spawn(process.execPath, [bin, '--port', 'nope'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliPath, '--port', 'nope'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (c: string) => {
       err += c;
