@@ -28,6 +28,29 @@ describe('conformance checker', () => {
     );
   });
 
+  it('a server that requires session tokens passes every check through --session-url', async () => {
+    const guarded = await startDevServer({
+      port: 0,
+      source: createMockSource({ tokensPerSecond: 2000, sections: 2 }),
+      auth: { secret: 'x'.repeat(32) },
+    });
+    try {
+      const url = `${guarded.url.replace(/^http/, 'ws')}/ws`;
+      const withoutSession = await runConformance({ url, timeoutMs: 2000 });
+      assert.ok(
+        withoutSession.every((r) => !r.ok),
+        'without a token every check fails (upgrades are refused)',
+      );
+      const results = await runConformance({ url, sessionUrl: `${guarded.url}/session`, timeoutMs: 5000 });
+      assert.deepEqual(
+        results.filter((r) => !r.ok),
+        [],
+      );
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it('npm run conformance prints the list and exits 0', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/conformance/cli.ts', wsUrl], {
       stdio: ['ignore', 'pipe', 'inherit'],
