@@ -1,0 +1,119 @@
+/**
+ * Scrolling as a reader expects, in Chromium: while the reader is at the
+ * bottom of the log the view follows a streaming answer; once they scroll up
+ * it stays where they are and "Jump to latest" appears; clicking it goes back
+ * to the bottom and follows again.
+ */
+import { expect } from 'chai';
+import '../../src/widget/index.js';
+import type { AiStreamChat } from '../../src/widget/ai-stream-chat.js';
+import { settled, shadow, waitFor } from '../helpers/browser.js';
+import { FakeSocket, installFakeSocket, welcomeFrame } from '../helpers/fake-socket.js';
+
+const part = (el: AiStreamChat, name: string) => shadow(el).querySelector<HTMLElement>(`[part~="${name}"]`);
+
+/** Pixels between the bottom of the log's content and the bottom of its viewport. */
+function distanceFromBottom(log: HTMLElement): number {
+  return log.scrollHeight - log.scrollTop - log.clientHeight;
+}
+
+describe('<ai-stream-chat> scrolling while an answer streams', () => {
+  let restore: () => void;
+  let el: AiStreamChat;
+  let socket: FakeSocket;
+  let seq = 0;
+
+  /** Streams `count` more paragraphs of the answer and waits until they are on screen. */
+  async function streamParagraphs(count: number): Promise<void> {
+    const before = el.messages.find((m) => m.role === 'assistant')?.text.length ?? 0;
+    for (let i = 0; i < count; i++) {
+      seq++;
+      socket.receive({
+        type: 'delta',
+        messageId: 'a1',
+        seq,
+        text: `Paragraph ${seq}: a line of the answer that keeps growing.\n\n`,
+      });
+    }
+    await waitFor(
+      () => (el.messages.find((m) => m.role === 'assistant')?.text.length ?? 0) > before,
+      'the deltas to arrive',
+    );
+    await waitFor(
+      () => shadow(el).querySelector('.message.assistant')?.textContent?.includes(`Paragraph ${seq}:`),
+      `paragraph ${seq} on screen`,
+    );
+    await settled(el);
+  }
+
+  beforeEach(async () => {
+    restore = installFakeSocket();
+    seq = 0;
+    const holder = document.createElement('div');
+    holder.innerHTML = '<ai-stream-chat url="ws://fake/ws" style="--ai-chat-height: 320px"></ai-stream-chat>';
+    document.body.append(holder);
+    el = holder.querySelector('ai-stream-chat') as AiStreamChat;
+    await settled(el);
+    await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
+    socket = FakeSocket.last;
+    socket.receive(welcomeFrame());
+    await settled(el);
+    el.send('Write a long answer');
+    const send = socket.sent.find((f) => f.type === 'send') as { clientMsgId: string };
+    socket.receive({ type: 'ack', clientMsgId: send.clientMsgId, messageId: 'u1' });
+    socket.receive({ type: 'start', messageId: 'a1', replyTo: 'u1' });
+    await settled(el);
+  });
+
+  afterEach(() => {
+    (el.parentElement ?? el).remove();
+    restore();
+  });
+
+  it('follows at the bottom, stays put once scrolled up, and follows again after Jump to latest', async () => {
+    const log = part(el, 'log') as HTMLElement;
+
+    // At the bottom: every new paragraph scrolls into view.
+    for (let round = 0; round < 6; round++) {
+      await streamParagraphs(4);
+      expect(distanceFromBottom(log), `at the bottom after round ${round}`).to.be.lessThan(2);
+    }
+    expect(log.scrollHeight, 'the answer overflows the log').to.be.greaterThan(log.clientHeight * 2);
+    expect(part(el, 'jump-latest'), 'no jump button while following').to.equal(null);
+
+    // The reader scrolls up: the view stays there while the answer grows.
+    log.scrollTop = 40;
+    await new Promise((resolve) => log.addEventListener('scroll', resolve, { once: true }));
+    await settled(el);
+    const jump = await waitFor(() => part(el, 'jump-latest'), 'the jump-to-latest button');
+    expect(jump.textContent?.trim()).to.equal('Jump to latest ↓');
+    const heightBefore = log.scrollHeight;
+    await streamParagraphs(8);
+    expect(log.scrollHeight, 'the answer kept growing').to.be.greaterThan(heightBefore);
+    expect(log.scrollTop, 'the view did not move').to.equal(40);
+    expect(part(el, 'jump-latest'), 'the button stays while scrolled up').to.exist;
+
+    // Jump to latest: back at the bottom, following again, button gone.
+    jump.click();
+    await settled(el);
+    expect(distanceFromBottom(log), 'at the bottom after the jump').to.be.lessThan(2);
+    expect(part(el, 'jump-latest'), 'the button is gone').to.equal(null);
+    await streamParagraphs(8);
+    expect(distanceFromBottom(log), 'following again').to.be.lessThan(2);
+  });
+
+  it('follows again when the reader scrolls back to the bottom themselves', async () => {
+    const log = part(el, 'log') as HTMLElement;
+    await streamParagraphs(24);
+    log.scrollTop = 0;
+    await new Promise((resolve) => log.addEventListener('scroll', resolve, { once: true }));
+    await settled(el);
+    await waitFor(() => part(el, 'jump-latest'), 'the jump-to-latest button');
+    log.scrollTop = log.scrollHeight;
+    await new Promise((resolve) => log.addEventListener('scroll', resolve, { once: true }));
+    await settled(el);
+    expect(part(el, 'jump-latest'), 'the button is gone at the bottom').to.equal(null);
+    await streamParagraphs(8);
+    expect(distanceFromBottom(log), 'following again').to.be.lessThan(2);
+  });
+});
