@@ -23,6 +23,8 @@ export interface CliOptions {
   requireSession: boolean;
   /** `SESSION_SECRET`, if set. */
   sessionSecret: string | undefined;
+  /** `--demo-controls`: dev-only slow-network and drop endpoints for the demo page. */
+  demoControls: boolean;
 }
 
 export const usage = `Usage: ai-stream-chat-server [options]
@@ -44,6 +46,9 @@ Options:
                       https://example.com,http://localhost:5173 (default: any)
   --require-session   Serve POST /session and refuse upgrades without its token
                       (signed with env SESSION_SECRET, random per start if unset)
+  --demo-controls     Dev only: serve POST /demo/network {"delayMs": n} (delay every
+                      frame sent) and POST /demo/drop (drop every socket) for the
+                      demo page's slow-network and drop switches (default off)
   -h, --help          Show this help
 `;
 
@@ -74,6 +79,7 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       model: { type: 'string' },
       'allowed-origins': { type: 'string' },
       'require-session': { type: 'boolean', default: false },
+      'demo-controls': { type: 'boolean', default: false },
     },
   });
   const rate = values.rate === 'max' ? Number.POSITIVE_INFINITY : Number(values.rate);
@@ -115,5 +121,6 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       .filter((o) => o !== ''),
     requireSession: values['require-session'],
     sessionSecret: env.SESSION_SECRET || undefined,
+    demoControls: values['demo-controls'],
   };
 }
