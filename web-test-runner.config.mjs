@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter, summaryReporter } from '@web/test-runner';
 import { playwrightLauncher } from '@web/test-runner-playwright';
-import { findChromium } from './scripts/system-deps.mjs';
+import { chromiumArgs, findChromium } from './scripts/system-deps.mjs';
 
 const executablePath = findChromium();
 if (!executablePath) {
@@ -103,13 +103,7 @@ export default {
       product: 'chromium',
       launchOptions: {
         executablePath,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--no-first-run',
-        ],
+        args: chromiumArgs,
       },
     }),
   ],

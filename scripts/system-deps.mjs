@@ -29,6 +29,15 @@ export function findChromium() {
   return candidates.find((p) => p && isExecutable(p));
 }
 
+/** Chromium flags of every browser this project launches (tests, screenshots). */
+export const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
+
 function canApt() {
   return process.getuid?.() === 0 && Boolean(onPath('apt-get'));
 }
