@@ -56,6 +56,11 @@ export interface ChatServerOptions extends ServerLimitOptions {
    * `handleRequest`. On by default; `false` turns both off.
    */
   operations?: false | { healthPath?: string; metricsPath?: string };
+  /**
+   * Called with every accepted WebSocket before the protocol starts on it.
+   * The dev server's `--demo-controls` use it to delay and drop sockets.
+   */
+  onSocket?: (socket: WebSocket) => void;
 }
 
 export interface ChatServer {
@@ -105,6 +110,9 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   if (operations !== false && (typeof operations !== 'object' || operations === null)) {
     throw new TypeError('operations must be false or an object');
   }
+  if (options.onSocket !== undefined && typeof options.onSocket !== 'function') {
+    throw new TypeError('onSocket must be a function');
+  }
   const caps = new ConnectionCaps(serverLimits.maxConnections, serverLimits.maxConnectionsPerIp);
 
   const conversations = new ConversationRegistry(
@@ -140,6 +148,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   });
   const alive = new WeakSet<WebSocket>();
   wss.on('connection', (socket: WebSocket, _request: IncomingMessage, claims?: SessionClaims) => {
+    options.onSocket?.(socket);
     alive.add(socket);
     socket.on('pong', () => alive.add(socket));
     socket.on('error', () => socket.terminate());

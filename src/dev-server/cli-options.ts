@@ -25,6 +25,8 @@ export interface CliOptions {
   sessionTtlMs: number;
   /** `SESSION_SECRET`, if set. */
   sessionSecret: string | undefined;
+  /** `--demo-controls`: dev-only slow-network and drop endpoints for the demo page. */
+  demoControls: boolean;
 }
 
 export const usage = `Usage: ai-stream-chat-server [options]
@@ -47,6 +49,9 @@ Options:
   --require-session   Serve POST /session and refuse upgrades without its token
                       (signed with env SESSION_SECRET, random per start if unset)
   --session-ttl-ms <n>  How long a session token works (default 3600000)
+  --demo-controls     Dev only: serve POST /demo/network {"delayMs": n} (delay every
+                      frame sent) and POST /demo/drop (drop every socket) for the
+                      demo page's slow-network and drop switches (default off)
   -h, --help          Show this help
 `;
 
@@ -78,6 +83,7 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       'allowed-origins': { type: 'string' },
       'require-session': { type: 'boolean', default: false },
       'session-ttl-ms': { type: 'string', default: '3600000' },
+      'demo-controls': { type: 'boolean', default: false },
     },
   });
   const rate = values.rate === 'max' ? Number.POSITIVE_INFINITY : Number(values.rate);
@@ -120,5 +126,6 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
     requireSession: values['require-session'],
     sessionTtlMs: integer('--session-ttl-ms', values['session-ttl-ms'], 1000, 7 * 24 * 3_600_000),
     sessionSecret: env.SESSION_SECRET || undefined,
+    demoControls: values['demo-controls'],
   };
 }

@@ -43,6 +43,11 @@ async function main(): Promise<void> {
     process.stdout.write(usage);
     return;
   }
+  if (options.demoControls && !['127.0.0.1', '::1', 'localhost'].includes(options.host)) {
+    process.stderr.write(
+      `ai-stream-chat-server: warning: --demo-controls on ${options.host} lets anyone who reaches this port slow down and drop every connection\n`,
+    );
+  }
   const server = await startDevServer({
     port: options.port,
     host: options.host,
@@ -53,6 +58,7 @@ async function main(): Promise<void> {
     auth: options.requireSession
       ? { secret: sessionSecretFrom(options), ttlMs: options.sessionTtlMs }
       : undefined,
+    demoControls: options.demoControls,
   });
   // Tests and scripts read this line to find the port.
   process.stdout.write(

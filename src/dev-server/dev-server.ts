@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type ChatServer, type ChatServerOptions, createChatServer } from './chat-server.js';
+import { createDemoControls, type DemoControls } from './demo-controls.js';
 import { packageRoot } from './package-root.js';
 import { serveStatic } from './static-files.js';
 
@@ -10,6 +11,8 @@ export interface DevServerOptions extends ChatServerOptions {
   port?: number;
   /** Interface to listen on. Default `127.0.0.1`. */
   host?: string;
+  /** Dev-only `/demo/network` and `/demo/drop` endpoints (see demo-controls.ts). Default off. */
+  demoControls?: boolean;
 }
 
 export interface DevServer {
@@ -32,9 +35,13 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const host = options.host ?? '127.0.0.1';
   const root = packageRoot();
   const mounts = { '/dist/': join(root, 'dist'), '/': join(root, 'demo') };
-  const chat = createChatServer(options);
+  const demo = options.demoControls ? createDemoControls() : undefined;
+  const chat = createChatServer(
+    demo ? { ...options, onSocket: chainOnSocket(options.onSocket, demo) } : options,
+  );
   const http = createServer((request, response) => {
     if (chat.handleRequest(request, response)) return;
+    if (demo?.handleRequest(request, response)) return;
     serveStatic(mounts, request, response)
       .then((served) => {
         if (!served) {
@@ -65,5 +72,15 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
+  };
+}
+
+function chainOnSocket(
+  own: ChatServerOptions['onSocket'],
+  demo: DemoControls,
+): NonNullable<ChatServerOptions['onSocket']> {
+  return (socket) => {
+    own?.(socket);
+    demo.onSocket(socket);
   };
 }

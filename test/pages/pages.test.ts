@@ -13,6 +13,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, findChromium } from '../../scripts/system-deps.mjs';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
+import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
 
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -59,14 +60,19 @@ async function axeViolations(page: Page): Promise<string[]> {
   return violations.map((v) => `${v.id}: ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`);
 }
 
-/** Waits until both demo widgets are connected (status lines empty) and rendered. */
+/** Waits until both demo widgets are connected (status lines empty) and rendered, and the network switches are on. */
 async function demoReady(page: Page): Promise<void> {
   await page.waitForFunction(() =>
     [...document.querySelectorAll('ai-stream-chat')].every(
       (el) => el.shadowRoot?.querySelector('[part~="status"]')?.textContent === '',
     ),
   );
+  await page.locator('#network:not([disabled])').waitFor();
 }
+
+type Message = { role: string; text: string; status: string; finishReason?: string };
+const messagesOf = (page: Page, selector: string): Promise<Message[]> =>
+  page.locator(selector).evaluate((el) => (el as unknown as { messages: Message[] }).messages);
 
 describe('demo pages in Chromium', () => {
   let server: DevServer;
@@ -76,6 +82,7 @@ describe('demo pages in Chromium', () => {
     server = await startDevServer({
       port: 0,
       source: createMockSource({ tokensPerSecond: Number.POSITIVE_INFINITY }),
+      demoControls: true,
     });
     browser = await chromium.launch({
       executablePath: findChromium(),
@@ -109,6 +116,64 @@ describe('demo pages in Chromium', () => {
     await page.locator('#floating-chat [part~="launcher"]').click();
     await page.locator('#floating-chat textarea').waitFor({ state: 'visible' });
     assert.deepEqual(await axeViolations(page), []);
+    await page.close();
+  });
+
+  it('the demo: slow network, Drop connection mid-answer, the widgets reconnect and the answer resumes exactly', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${server.url}/`);
+    await demoReady(page);
+    const log = page.locator('#event-log');
+    await page.getByLabel(/Slow network/).check();
+    await log.getByText('every frame now waits 300 ms').waitFor();
+    const question = 'What happens when the network drops?';
+    await page.locator('#inline-chat textarea').fill(question);
+    await page.locator('#inline-chat textarea').press('Enter');
+    await page.waitForFunction(
+      () =>
+        ((document.querySelector('#inline-chat') as unknown as { messages: Message[] }).messages.at(-1)?.text
+          .length ?? 0) > 10,
+    );
+    await page.getByRole('button', { name: 'Drop connection' }).click();
+    await log.getByText('dropped 2 connections').waitFor();
+    const inlineRow = log.locator('li', { has: page.locator('.who', { hasText: 'inline' }) });
+    await inlineRow.filter({ hasText: 'reconnecting' }).first().waitFor();
+    await page.getByLabel(/Slow network/).uncheck();
+    await log.getByText('full speed again').waitFor();
+    await page.waitForFunction(() =>
+      (document.querySelector('#inline-chat') as unknown as { messages: Message[] }).messages.some(
+        (m) => m.role === 'assistant' && m.status === 'done',
+      ),
+    );
+    // Newest first: the inline widget's latest connection event says connected again.
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('#event-log li')].filter(
+        (li) => li.querySelector('.who')?.textContent === 'inline' && /connect/.test(li.className),
+      );
+      return rows[0]?.className === 'kind-connected';
+    });
+    const [, answer] = await messagesOf(page, '#inline-chat');
+    assert.equal(answer?.finishReason, 'stop', 'the drop did not cancel the answer');
+    assert.equal(answer?.text, mockAnswerFor(question, 0, 1, 1), 'resumed exactly: nothing lost or doubled');
+    await page.close();
+  });
+
+  it('the demo parameter panel travels with the next message', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${server.url}/`);
+    await demoReady(page);
+    await page.locator('#temperature').fill('1.2');
+    await page.getByLabel('Max tokens').fill('12');
+    await page.locator('#inline-chat textarea').fill('Short, please');
+    await page.locator('#inline-chat textarea').press('Enter');
+    await page.locator('#event-log').getByText('message sent with temperature 1.2, maxTokens 12').waitFor();
+    await page.locator('#event-log').getByText('answer finished (length, 12 tokens)').waitFor();
+    const [, answer] = await messagesOf(page, '#inline-chat');
+    assert.equal(answer?.finishReason, 'length', 'the server applied maxTokens');
+    assert.match(
+      (await page.locator('#inline-chat [part~="message"][part~="assistant"]').last().textContent()) ?? '',
+      /cut off at its length limit/,
+    );
     await page.close();
   });
 

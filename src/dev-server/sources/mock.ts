@@ -29,12 +29,15 @@ export function createMockSource(options: MockSourceOptions = {}): MockSource {
 
   async function* generate({
     messages,
+    params,
     signal,
   }: GenerateRequest): AsyncGenerator<string, GenerateResult, void> {
     const users = messages.filter((m) => m.role === 'user');
     const last = users.at(-1)?.content ?? '';
     const text = mockAnswerFor(last, users.length - 1, seed, sections);
-    const tokens = splitIntoTokens(text, seed + users.length);
+    const all = splitIntoTokens(text, seed + users.length);
+    // Like a model, stop at maxTokens with finishReason "length".
+    const tokens = params.maxTokens === undefined ? all : all.slice(0, params.maxTokens);
     const intervalMs = Number.isFinite(rate) ? 1000 / rate : 0;
     const startedAt = performance.now();
     for (let i = 0; i < tokens.length; i++) {
@@ -51,7 +54,7 @@ export function createMockSource(options: MockSourceOptions = {}): MockSource {
       yield tokens[i] as string;
     }
     return {
-      finishReason: 'stop',
+      finishReason: tokens.length < all.length ? 'length' : 'stop',
       usage: {
         promptTokens: messages.reduce((n, m) => n + m.content.length, 0),
         completionTokens: tokens.length,

@@ -1,0 +1,139 @@
+/**
+ * Takes the README's screenshots of the demo page in real Chromium
+ * (playwright-core, the same Chromium and flags as the browser tests):
+ * docs/screenshots/light.png, dark.png and mobile.png.
+ *
+ * Starts the built dev server (run `npm run build` first; `npm run
+ * screenshots` does both) on a free port with mock answers at full speed and
+ * the demo controls on, then plays a short story on the demo page: slow
+ * network on, a question, the connection dropped mid-answer, the network
+ * back to full speed, the answer resumed and finished. The event log shows
+ * all of it.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, ensureChromium } from './system-deps.mjs';
+
+const root = new URL('..', import.meta.url).pathname;
+const outDir = join(root, 'docs', 'screenshots');
+const QUESTION = 'How do I stream tokens to the browser without losing any?';
+
+/** Starts dist/server/dev-server/cli.js on a free port; resolves with { child, url }. */
+function startServer() {
+  const child = spawn(
+    process.execPath,
+    ['dist/server/dev-server/cli.js', '--port', '0', '--rate', 'max', '--demo-controls'],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk) => {
+      output += chunk;
+      const match = output.match(/listening on (http:\/\/[^/\s]+)\//);
+      if (match) {
+        child.stdout.off('data', onData);
+        resolve({ child, url: match[1] });
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', onData);
+    child.stderr.setEncoding('utf8').on('data', (chunk) => {
+      output += chunk;
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`dev server exited with ${code} (run npm run build?): ${output}`)),
+    );
+  });
+}
+
+/** Waits until every widget on the page is connected (status line empty). */
+async function widgetsConnected(page) {
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('ai-stream-chat')].every(
+      (el) => el.shadowRoot?.querySelector('[part~="status"]')?.textContent === '',
+    ),
+  );
+}
+
+/** Waits until `selector`'s widget has `count` finished answers and a drawn code block. */
+async function answered(page, selector, count = 1) {
+  await page.waitForFunction(
+    ({ selector, count }) => {
+      const el = document.querySelector(selector);
+      const done = el?.messages.filter((m) => m.role === 'assistant' && m.status === 'done');
+      return done?.length >= count && el.shadowRoot.querySelector('pre code');
+    },
+    { selector, count },
+    { timeout: 60_000 },
+  );
+  // Two frames for the last render and the scroll to the bottom.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
+async function shoot(page, name) {
+  const path = join(outDir, `${name}.png`);
+  await page.screenshot({ path, animations: 'disabled', caret: 'hide' });
+  process.stdout.write(`wrote ${path.slice(root.length)}\n`);
+}
+
+async function desktop(browser, url) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+  await page.emulateMedia({ reducedMotion: 'reduce', colorScheme: 'light' });
+  await page.goto(`${url}/`);
+  await widgetsConnected(page);
+  await page.locator('#network:not([disabled])').waitFor();
+
+  // The story: slow network, a question, a drop mid-answer, full speed, resume.
+  await page.getByLabel(/Slow network/).check();
+  await page.locator('#event-log li', { hasText: 'waits 300 ms' }).waitFor();
+  await page.locator('#inline-chat textarea').fill(QUESTION);
+  await page.locator('#inline-chat textarea').press('Enter');
+  await page.waitForFunction(
+    () => (document.querySelector('#inline-chat')?.messages.at(-1)?.text.length ?? 0) > 40,
+    undefined,
+    { timeout: 30_000 },
+  );
+  await page.getByRole('button', { name: 'Drop connection' }).click();
+  await page.locator('#event-log li', { hasText: 'dropped' }).waitFor();
+  await page.getByLabel(/Slow network/).uncheck();
+  await answered(page, '#inline-chat');
+  await widgetsConnected(page);
+  await shoot(page, 'light');
+
+  await page.getByLabel('Dark', { exact: true }).check();
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  await shoot(page, 'dark');
+  await page.close();
+}
+
+async function mobile(browser, url) {
+  const page = await browser.newPage({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+  });
+  await page.emulateMedia({ reducedMotion: 'reduce', colorScheme: 'light' });
+  await page.goto(`${url}/`);
+  await widgetsConnected(page);
+  await page.locator('#floating-chat [part~="launcher"]').click();
+  await page.locator('#floating-chat textarea').fill(QUESTION);
+  await page.locator('#floating-chat textarea').press('Enter');
+  await answered(page, '#floating-chat');
+  await page.locator('#floating-chat textarea').blur();
+  await shoot(page, 'mobile');
+  await page.close();
+}
+
+mkdirSync(outDir, { recursive: true });
+const executablePath = ensureChromium();
+const server = await startServer();
+const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+try {
+  await desktop(browser, server.url);
+  await mobile(browser, server.url);
+} finally {
+  await browser.close();
+  server.child.kill('SIGTERM');
+}
