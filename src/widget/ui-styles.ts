@@ -17,6 +17,12 @@ const darkPalette = css`
   --ai-chat-muted-color: #9198a1;
   --ai-chat-error-background: #b62324;
   --ai-chat-focus-color: #4493f8;
+  --ai-chat-code-keyword: #ff7b72;
+  --ai-chat-code-string: #a5d6ff;
+  --ai-chat-code-comment: #9198a1;
+  --ai-chat-code-number: #79c0ff;
+  --ai-chat-code-type: #ffa657;
+  --ai-chat-code-tag: #7ee787;
   color-scheme: dark;
 `;
 

@@ -45,6 +45,23 @@ const COMPARE_PNGS = `async (a, b) => {
   return { differing, total: x.width * x.height, sameSize };
 }`;
 
+/** Runs in the page (as source text, like COMPARE_PNGS): sizes and sideways overflow of a widget. */
+const MEASURE_WIDGET = `(selector) => {
+  const root = document.querySelector(selector).shadowRoot;
+  const box = (css) => root.querySelector(css).getBoundingClientRect().toJSON();
+  const overflow = (css) => root.querySelector(css).scrollWidth - root.querySelector(css).clientWidth;
+  const send = root.querySelector('[part~="send-button"]') ? '[part~="send-button"]' : '[part~="stop-button"]';
+  return {
+    viewport: window.innerWidth,
+    page: document.documentElement.scrollWidth - window.innerWidth,
+    panelOverflow: overflow('[part~="panel"]'),
+    logOverflow: overflow('[part~="log"]'),
+    panel: box('[part~="panel"]'),
+    input: box('textarea'),
+    send: box(send),
+  };
+}`;
+
 interface AxeViolation {
   id: string;
   help: string;
@@ -101,7 +118,12 @@ describe('demo pages in Chromium', () => {
       await page.goto(`${server.url}/`);
       await demoReady(page);
       await page.getByLabel(theme === 'light' ? 'Light' : 'Dark').check();
-      await page.locator('#inline-chat textarea').fill('/echo Some **bold** text and `code`.');
+      // Every kind of highlighted code token, so their colours meet contrast in both themes.
+      await page
+        .locator('#inline-chat textarea')
+        .fill(
+          '/echo Some **bold** text and `code`.\n\n```ts\n// a comment\nconst s: string = "text"; let n = 42; if (n) {}\n```\n\n```html\n<p class="x">hi</p>\n```',
+        );
       await page.locator('#inline-chat textarea').press('Enter');
       await page.locator('#inline-chat [part~="copy-button"]').waitFor();
       assert.deepEqual(await axeViolations(page), []);
@@ -155,6 +177,8 @@ describe('demo pages in Chromium', () => {
     const [, answer] = await messagesOf(page, '#inline-chat');
     assert.equal(answer?.finishReason, 'stop', 'the drop did not cancel the answer');
     assert.equal(answer?.text, mockAnswerFor(question, 0, 1, 1), 'resumed exactly: nothing lost or doubled');
+    // The log's coloured reconnect entries and the switches pass axe too.
+    assert.deepEqual(await axeViolations(page), []);
     await page.close();
   });
 
@@ -174,6 +198,53 @@ describe('demo pages in Chromium', () => {
       (await page.locator('#inline-chat [part~="message"][part~="assistant"]').last().textContent()) ?? '',
       /cut off at its length limit/,
     );
+    await page.close();
+  });
+
+  it('at 320 px wide both widgets fit: no horizontal scroll, and the composer works', async () => {
+    const page = await browser.newPage({ viewport: { width: 320, height: 640 } });
+    await page.goto(`${server.url}/`);
+    await demoReady(page);
+    const measure = (selector: string) =>
+      page.evaluate(`(${MEASURE_WIDGET})(${JSON.stringify(selector)})`) as Promise<{
+        viewport: number;
+        page: number;
+        panelOverflow: number;
+        logOverflow: number;
+        panel: DOMRect;
+        input: DOMRect;
+        send: DOMRect;
+      }>;
+    const check = async (selector: string) => {
+      const m = await measure(selector);
+      assert.equal(m.page, 0, `${selector}: the page does not scroll sideways`);
+      assert.equal(m.panelOverflow, 0, `${selector}: the panel does not scroll sideways`);
+      assert.equal(m.logOverflow, 0, `${selector}: the messages do not scroll sideways`);
+      assert.ok(m.panel.left >= 0 && m.panel.right <= m.viewport, `${selector}: panel inside the viewport`);
+      assert.ok(
+        m.input.left >= m.panel.left && m.send.right <= m.panel.right,
+        `${selector}: composer inside`,
+      );
+      assert.ok(m.input.right <= m.send.left, `${selector}: text box and Send do not overlap`);
+      assert.ok(m.input.width >= 150, `${selector}: text box ${m.input.width}px wide`);
+    };
+    // The mock answer has a table and a code block, the widest things an answer holds.
+    for (const selector of ['#inline-chat', '#floating-chat']) {
+      if (selector === '#floating-chat') await page.locator('#floating-chat [part~="launcher"]').click();
+      const input = page.locator(`${selector} textarea`);
+      await input.click();
+      await page.keyboard.type('Show me a table and some code');
+      await page.locator(`${selector} [part~="send-button"]`).click();
+      await page.waitForFunction(
+        (s) =>
+          (document.querySelector(s) as unknown as { messages: Message[] }).messages.some(
+            (m) => m.role === 'assistant' && m.status === 'done',
+          ),
+        selector,
+      );
+      await page.locator(`${selector} [part~="copy-button"]`).last().waitFor();
+      await check(selector);
+    }
     await page.close();
   });
 

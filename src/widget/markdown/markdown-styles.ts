@@ -54,7 +54,7 @@ export const markdownStyles = css`
     color: var(--ai-chat-code-string, #0a3069);
   }
   .markdown .tok-comment {
-    color: var(--ai-chat-code-comment, #6e7781);
+    color: var(--ai-chat-code-comment, #59636e);
     font-style: italic;
   }
   .markdown .tok-number,
