@@ -56,6 +56,7 @@ const nodeFiles = [
   'test/fault',
   'test/pages',
   'test/package',
+  'test/bench',
 ].flatMap(testFiles);
 const tap = join(work, 'node.tap');
 run('node tests', process.execPath, [

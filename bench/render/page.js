@@ -1,0 +1,250 @@
+/**
+ * One benchmark page, four renderers (?renderer=widget|naive-chunk|naive-frame|plain).
+ * All four read the same `delta` frames from the same chat server over a real
+ * WebSocket, and all four follow the bottom once per animation frame.
+ *
+ * Instrumentation, the same for all four, installed before any renderer code:
+ * - every `message` listener of every WebSocket and every requestAnimationFrame
+ *   callback is timed; their sum per frame is the renderer's own work;
+ * - a rAF loop records frame intervals;
+ * - once the last delta has arrived, a MutationObserver notes when the
+ *   sentinel (the corpus's last word) is in the DOM: the final text.
+ * Main-thread time and long tasks come from the browser (CDP), not from here.
+ */
+const renderer = new URLSearchParams(location.search).get('renderer') ?? 'widget';
+const rawRaf = window.requestAnimationFrame.bind(window);
+
+const m = {
+  running: false,
+  work: 0,
+  frameWork: [],
+  frameTimes: [],
+  deltas: 0,
+  expectedDeltas: Number.POSITIVE_INFINITY,
+  lastDeltaAt: 0,
+  finalAt: 0,
+  finalWall: 0,
+  doneAt: 0,
+  startedAt: 0,
+};
+
+function timed(fn) {
+  return function (...args) {
+    const t = performance.now();
+    try {
+      return fn.apply(this, args);
+    } finally {
+      m.work += performance.now() - t;
+    }
+  };
+}
+
+window.requestAnimationFrame = (callback) => rawRaf(timed(callback));
+
+let sentinel = '';
+let watchRoot = null;
+let observer = null;
+function checkFinal() {
+  if (m.finalAt || !watchRoot) return;
+  if (watchRoot.textContent.includes(sentinel)) {
+    m.finalAt = performance.now();
+    m.finalWall = Date.now();
+    observer?.disconnect();
+  }
+}
+function watchForFinal() {
+  observer = new MutationObserver(checkFinal);
+  observer.observe(watchRoot, { subtree: true, childList: true, characterData: true });
+  checkFinal();
+}
+
+const listeners = new WeakMap();
+class TimedWebSocket extends WebSocket {
+  constructor(...args) {
+    super(...args);
+    // Registered first, so it runs before any renderer's listener.
+    super.addEventListener('message', (event) => {
+      if (!m.running || typeof event.data !== 'string') return;
+      if (event.data.startsWith('{"type":"delta"')) {
+        m.deltas++;
+        if (m.deltas === m.expectedDeltas) {
+          m.lastDeltaAt = performance.now();
+          watchForFinal();
+        }
+      } else if (event.data.startsWith('{"type":"done"')) m.doneAt = performance.now();
+    });
+  }
+  addEventListener(type, listener, options) {
+    if (type !== 'message' || typeof listener !== 'function')
+      return super.addEventListener(type, listener, options);
+    const wrapped = timed(listener);
+    listeners.set(listener, wrapped);
+    return super.addEventListener(type, wrapped, options);
+  }
+  removeEventListener(type, listener, options) {
+    return super.removeEventListener(type, listeners.get(listener) ?? listener, options);
+  }
+  set onmessage(listener) {
+    super.onmessage = listener ? timed(listener) : null;
+  }
+  get onmessage() {
+    return super.onmessage;
+  }
+}
+window.WebSocket = TimedWebSocket;
+
+function frameLoop(now) {
+  if (!m.running) return;
+  m.frameTimes.push(now);
+  m.frameWork.push(m.work);
+  m.work = 0;
+  rawRaf(frameLoop);
+}
+
+const wsUrl = `${location.origin.replace(/^http/, 'ws')}/ws`;
+
+/** A raw protocol client for the baselines: hello, then one send; `onDelta(text)` per delta frame. */
+function connect(onDelta) {
+  const socket = new WebSocket(wsUrl);
+  const welcomed = new Promise((resolve, reject) => {
+    socket.addEventListener('open', () => socket.send(JSON.stringify({ type: 'hello', v: 1 })));
+    socket.addEventListener('error', reject);
+    socket.addEventListener('message', (event) => {
+      const frame = JSON.parse(event.data);
+      if (frame.type === 'welcome') resolve();
+      else if (frame.type === 'delta') onDelta(frame.text);
+    });
+  });
+  return {
+    ready: welcomed,
+    send: (text) => socket.send(JSON.stringify({ type: 'send', clientMsgId: 'bench-1', text })),
+  };
+}
+
+function followBottomEachFrame(box) {
+  let dirty = false;
+  const tick = () => {
+    if (dirty) {
+      box.scrollTop = box.scrollHeight;
+      dirty = false;
+    }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  return () => {
+    dirty = true;
+  };
+}
+
+async function setUpBaseline() {
+  const box = document.createElement('div');
+  box.className = 'box';
+  document.body.append(box);
+  watchRoot = box;
+  const changed = followBottomEachFrame(box);
+  let text = '';
+  let onDelta;
+  if (renderer === 'plain') {
+    let block = null;
+    let lastChar = '';
+    onDelta = (chunk) => {
+      // A new pre-wrap block at each blank line; each chunk is one text node.
+      const parts = (lastChar + chunk).split(/\n[ \t]*\n/);
+      parts[0] = parts[0].slice(lastChar.length);
+      for (let i = 0; i < parts.length; i++) {
+        if (i > 0 || !block) {
+          block = document.createElement('div');
+          block.className = 'plain';
+          box.append(block);
+        }
+        if (parts[i]) block.append(document.createTextNode(parts[i]));
+      }
+      lastChar = chunk.slice(-1);
+      changed();
+    };
+  } else {
+    const [{ marked }, { default: DOMPurify }] = await Promise.all([
+      import('/vendor/marked/marked.esm.js'),
+      import('/vendor/dompurify/purify.es.mjs'),
+    ]);
+    const renderAll = () => {
+      box.innerHTML = DOMPurify.sanitize(marked.parse(text));
+      changed();
+    };
+    if (renderer === 'naive-chunk') {
+      onDelta = (chunk) => {
+        text += chunk;
+        renderAll();
+      };
+    } else {
+      let scheduled = false;
+      onDelta = (chunk) => {
+        text += chunk;
+        if (scheduled) return;
+        scheduled = true;
+        requestAnimationFrame(() => {
+          scheduled = false;
+          renderAll();
+        });
+      };
+    }
+  }
+  const client = connect(onDelta);
+  await client.ready;
+  return (prompt) => client.send(prompt);
+}
+
+async function setUpWidget() {
+  await import('/dist/ai-stream-chat.js');
+  const el = document.createElement('ai-stream-chat');
+  el.setAttribute('url', wsUrl);
+  el.setAttribute('persist', 'none');
+  document.body.append(el);
+  await new Promise((resolve) => {
+    const check = () => {
+      const status = el.shadowRoot?.querySelector('[part~="status"]');
+      if (status && status.textContent === '') resolve();
+      else setTimeout(check, 20);
+    };
+    check();
+  });
+  watchRoot = el.shadowRoot.querySelector('[part~="log"]');
+  return (prompt) => el.send(prompt);
+}
+
+const ready = renderer === 'widget' ? setUpWidget() : setUpBaseline();
+
+/** Starts one run: asks the server for `prompt`, whose answer has `expectedDeltas` delta frames ending with `word`. */
+window.benchStart = async (prompt, expectedDeltas, word) => {
+  const send = await ready;
+  sentinel = word;
+  m.expectedDeltas = expectedDeltas;
+  m.running = true;
+  m.startedAt = performance.now();
+  m.work = 0;
+  rawRaf(frameLoop);
+  send(prompt);
+};
+
+window.benchReady = () => ready.then(() => true);
+
+/** Whether the final text is on screen yet. */
+window.benchFinished = () => m.finalAt > 0;
+
+/** Stops recording and returns what the page measured. */
+window.benchResult = () => {
+  m.running = false;
+  observer?.disconnect();
+  return {
+    deltas: m.deltas,
+    expectedDeltas: m.expectedDeltas,
+    finished: m.finalAt > 0,
+    startedAt: m.startedAt,
+    lastDeltaAt: m.lastDeltaAt,
+    finalAt: m.finalAt,
+    finalWall: m.finalWall,
+    doneAt: m.doneAt,
+    frameTimes: m.frameTimes,
+    frameWork: m.frameWork.slice(1),
+  };
+};

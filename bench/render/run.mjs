@@ -1,0 +1,423 @@
+/**
+ * npm run bench:render — how much the browser's main thread pays to show a
+ * streamed markdown answer, through four renderers fed the same way:
+ *
+ *   widget       <ai-stream-chat> (dist/ai-stream-chat.js), its real protocol client
+ *   naive-chunk  on every delta: marked.parse + DOMPurify.sanitize + innerHTML of the whole answer
+ *   naive-frame  the same, at most once per animation frame
+ *   plain        each delta appended as a text node to a pre-wrap block (a new block at each
+ *                blank line): the lower bound
+ *
+ * One HTTP server on 127.0.0.1 (port 0) serves the pages and runs the real
+ * chat server (dist/server) with a token source that streams a fixed corpus in
+ * model-sized chunks (~4 characters, one `delta` frame each), at a fixed rate
+ * or as fast as possible. Every renderer follows the bottom once per frame.
+ * Main-thread time is the renderer's CDP Performance.getMetrics TaskDuration;
+ * long tasks come from a Chromium trace (top-level tasks of the page's
+ * renderer main thread). Writes bench/results/render.json and prints a table.
+ *
+ * Flags: --quick (10 and 50 KB, shorter cap), --corpora 10,50,200 (KB),
+ * --rates 1000,max, --renderers a,b, --cap <s> (wall time per run),
+ * --hostile full|small|none, --out <file>.
+ */
+import { once } from 'node:events';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { findChromium } from '../../scripts/system-deps.mjs';
+import { fixedChunks, hostileInputs, makeCorpus, SENTINEL, tokenize } from './corpus.mjs';
+
+const root = new URL('../..', import.meta.url).pathname;
+const RENDERERS = ['widget', 'naive-chunk', 'naive-frame', 'plain'];
+
+function parseArgs(argv) {
+  const quick = argv.includes('--quick');
+  const value = (name, fallback) => {
+    const i = argv.indexOf(name);
+    return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
+  };
+  const args = {
+    quick,
+    corpora: value('--corpora', quick ? '10,50' : '10,50,200')
+      .split(',')
+      .map(Number),
+    rates: value('--rates', '1000,max')
+      .split(',')
+      .map((r) => (r === 'max' ? Number.POSITIVE_INFINITY : Number(r))),
+    renderers: value('--renderers', RENDERERS.join(',')).split(','),
+    capMs: Number(value('--cap', quick ? '40' : '120')) * 1000,
+    hostile: value('--hostile', quick ? 'none' : 'full'),
+    out: value('--out', join(root, 'bench/results/render.json')),
+  };
+  for (const r of args.renderers) if (!RENDERERS.includes(r)) throw new TypeError(`unknown renderer ${r}`);
+  if (args.corpora.some((k) => !(k > 0))) throw new TypeError('--corpora takes sizes in KB, e.g. 10,50,200');
+  if (args.rates.some((r) => !(r > 0))) throw new TypeError('--rates takes tokens/s or max, e.g. 1000,max');
+  if (!(args.capMs > 0)) throw new TypeError('--cap takes seconds');
+  if (!['full', 'small', 'none'].includes(args.hostile))
+    throw new TypeError('--hostile is full, small or none');
+  return args;
+}
+
+const args = parseArgs(process.argv.slice(2));
+for (const file of ['dist/ai-stream-chat.js', 'dist/server/dev-server/chat-server.js']) {
+  if (!existsSync(join(root, file))) throw new Error(`${file} is missing: run npm run build first`);
+}
+const { createChatServer } = await import(join(root, 'dist/server/dev-server/chat-server.js'));
+const { serveStatic } = await import(join(root, 'dist/server/dev-server/static-files.js'));
+
+// ---- the token source: streams the answer registered under the prompt -----
+
+/** prompt → { chunks, rate, lastSentWall } */
+const answers = new Map();
+/** Bumped after each run, so a generation still running for a closed page stops. */
+let generation = 0;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const source = {
+  async *generate({ messages }) {
+    const mine = generation;
+    const answer = answers.get(messages.at(-1)?.content);
+    if (!answer) throw new Error('unknown benchmark prompt');
+    const { chunks, rate } = answer;
+    const start = performance.now();
+    let i = 0;
+    while (i < chunks.length && mine === generation) {
+      const due = Number.isFinite(rate)
+        ? Math.min(chunks.length, Math.floor(((performance.now() - start) * rate) / 1000) + 1)
+        : Math.min(chunks.length, i + 64);
+      while (i < due) yield chunks[i++];
+      answer.lastSentWall = Date.now();
+      if (i < chunks.length) await (Number.isFinite(rate) ? sleep(1) : new Promise(setImmediate));
+    }
+    return { finishReason: 'stop', usage: null };
+  },
+};
+
+const chat = createChatServer({ source, maxTextLength: 100, heartbeatMs: 600_000 });
+const mounts = {
+  '/dist/': join(root, 'dist'),
+  '/bench/': join(root, 'bench/render'),
+  '/vendor/marked/': join(root, 'node_modules/marked/lib'),
+  '/vendor/dompurify/': join(root, 'node_modules/dompurify/dist'),
+};
+const http = createServer((request, response) => {
+  if (chat.handleRequest(request, response)) return;
+  serveStatic(mounts, request, response).then((served) => {
+    if (!served) response.writeHead(404).end();
+  });
+});
+chat.attach(http);
+http.listen(0, '127.0.0.1');
+await once(http, 'listening');
+const base = `http://127.0.0.1:${http.address().port}`;
+
+const browser = await chromium.launch({
+  executablePath: findChromium(),
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+  ],
+});
+const browserCdp = await browser.newBrowserCDPSession();
+
+// ---- measuring ----------------------------------------------------------------
+
+function percentile(values, p) {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const round = (x, digits = 1) => (x === null || x === undefined ? null : Number(x.toFixed(digits)));
+
+/**
+ * Records a trace of top-level tasks ("toplevel" category) while `body` runs,
+ * keeping only task durations per thread, and returns the top-level tasks of
+ * the busiest renderer main thread (the page's: each run has its own page).
+ */
+async function traceTasks(body) {
+  const perThread = new Map();
+  const names = new Map();
+  const onData = ({ value }) => {
+    for (const e of value) {
+      const key = `${e.pid}:${e.tid}`;
+      if (e.ph === 'M' && e.name === 'thread_name') names.set(key, e.args?.name);
+      else if (e.ph === 'X' && typeof e.dur === 'number' && /RunTask$/.test(e.name)) {
+        const list = perThread.get(key) ?? [];
+        if (list.length === 0) perThread.set(key, list);
+        list.push(e.ts, e.dur);
+      }
+    }
+  };
+  browserCdp.on('Tracing.dataCollected', onData);
+  await browserCdp.send('Tracing.start', {
+    transferMode: 'ReportEvents',
+    traceConfig: { includedCategories: ['toplevel', '__metadata'], recordMode: 'recordContinuously' },
+  });
+  let result;
+  try {
+    result = await body();
+  } finally {
+    const complete = new Promise((resolve) => browserCdp.once('Tracing.tracingComplete', resolve));
+    await browserCdp.send('Tracing.end');
+    await complete;
+    browserCdp.off('Tracing.dataCollected', onData);
+  }
+  let best = [];
+  let bestTotal = -1;
+  for (const [key, list] of perThread) {
+    if (names.get(key) !== 'CrRendererMain') continue;
+    // Top-level tasks only (a nested run loop reports tasks inside a task).
+    const pairs = [];
+    for (let i = 0; i < list.length; i += 2) pairs.push([list[i], list[i + 1]]);
+    pairs.sort((a, b) => a[0] - b[0]);
+    const top = [];
+    let end = -1;
+    for (const [ts, dur] of pairs) {
+      if (ts < end) continue;
+      top.push(dur / 1000);
+      end = ts + dur;
+    }
+    const total = top.reduce((a, b) => a + b, 0);
+    if (total > bestTotal) {
+      bestTotal = total;
+      best = top;
+    }
+  }
+  return { result, tasks: best };
+}
+
+async function taskDurationMs(cdp) {
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  return (metrics.find((x) => x.name === 'TaskDuration')?.value ?? 0) * 1000;
+}
+
+/** Evaluates in the page, giving up after `ms` (a swamped main thread may not answer). */
+function evaluate(page, expression, ms) {
+  return Promise.race([page.evaluate(expression), sleep(ms).then(() => undefined)]);
+}
+
+let runCount = 0;
+/** Streams `chunks` through one renderer in a fresh page; returns the run's figures. */
+async function run(renderer, chunks, rate) {
+  const prompt = `bench ${++runCount}`;
+  const answer = { chunks, rate, lastSentWall: 0 };
+  answers.set(prompt, answer);
+  const context = await browser.newContext({ viewport: { width: 800, height: 800 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  try {
+    await page.goto(`${base}/bench/page.html?renderer=${renderer}`);
+    await page.evaluate('benchReady()');
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const wallStart = performance.now();
+    const { result, tasks } = await traceTasks(async () => {
+      const before = await taskDurationMs(cdp);
+      await page.evaluate(
+        `benchStart(${JSON.stringify(prompt)}, ${chunks.length}, ${JSON.stringify(SENTINEL)})`,
+      );
+      let finished = false;
+      while (!finished && performance.now() - wallStart < args.capMs) {
+        await sleep(200);
+        finished = (await evaluate(page, 'benchFinished()', 5000)) === true;
+      }
+      const wallMs = performance.now() - wallStart;
+      const after = await Promise.race([taskDurationMs(cdp), sleep(10_000).then(() => null)]);
+      const measured = await evaluate(page, 'benchResult()', 10_000);
+      return { finished, wallMs, mainThreadMs: after === null ? null : after - before, measured };
+    });
+    generation++;
+    const m = result.measured;
+    const intervals = [];
+    for (let i = 1; i < (m?.frameTimes.length ?? 0); i++)
+      intervals.push(m.frameTimes[i] - m.frameTimes[i - 1]);
+    return {
+      renderer,
+      finished: result.finished,
+      wallMs: round(result.wallMs, 0),
+      deltasReceived: m?.deltas ?? null,
+      totalMainThreadMs: round(result.mainThreadMs, 0),
+      traceMainThreadMs: round(
+        tasks.reduce((a, b) => a + b, 0),
+        0,
+      ),
+      longestTaskMs: round(Math.max(0, ...tasks)),
+      tasksOver50ms: tasks.filter((t) => t > 50).length,
+      frames: intervals.length,
+      p95FrameIntervalMs: round(percentile(intervals, 95)),
+      p95RenderWorkMs: round(percentile(m?.frameWork ?? [], 95), 2),
+      maxRenderWorkMs: round(Math.max(0, ...(m?.frameWork ?? [])), 1),
+      lagAfterLastFrameMs: m?.finalAt ? round(m.finalAt - m.lastDeltaAt) : null,
+      lagAfterLastSentMs: m?.finalAt && answer.lastSentWall ? m.finalWall - answer.lastSentWall : null,
+      pageErrors: errors,
+    };
+  } finally {
+    generation++;
+    answers.delete(prompt);
+    await context.close();
+  }
+}
+
+// ---- the runs -----------------------------------------------------------------
+
+const rateName = (rate) => (Number.isFinite(rate) ? `${rate} tok/s` : 'max');
+const startedAt = new Date();
+const runs = [];
+for (const kb of args.corpora) {
+  const text = makeCorpus(kb * 1024);
+  const chunks = tokenize(text);
+  for (const rate of args.rates) {
+    for (const renderer of args.renderers) {
+      process.stderr.write(`${kb} KB, ${rateName(rate)}, ${renderer}… `);
+      const figures = await run(renderer, chunks, rate);
+      runs.push({
+        corpus: `${kb} KB`,
+        corpusBytes: Buffer.byteLength(text),
+        chunks: chunks.length,
+        rate: Number.isFinite(rate) ? rate : 'max',
+        ...figures,
+      });
+      process.stderr.write(
+        `${figures.finished ? 'done' : 'NOT FINISHED'} in ${figures.wallMs} ms, main thread ${figures.totalMainThreadMs} ms\n`,
+      );
+    }
+  }
+}
+
+const hostile = [];
+if (args.hostile !== 'none') {
+  const inputs = hostileInputs();
+  for (const [name, full] of Object.entries(inputs)) {
+    // --hostile small: the first 2% of each input (and its sentinel), for the smoke test.
+    const text =
+      args.hostile === 'small' ? `${full.slice(0, Math.ceil(full.length / 50))}\n\n${SENTINEL}` : full;
+    const chunks = fixedChunks(text, 256);
+    process.stderr.write(`hostile: ${name}… `);
+    const figures = await run('widget', chunks, Number.POSITIVE_INFINITY);
+    hostile.push({ input: name, bytes: Buffer.byteLength(text), chunkBytes: 256, rate: 'max', ...figures });
+    process.stderr.write(
+      `${figures.finished ? 'done' : 'NOT FINISHED'}, longest task ${figures.longestTaskMs} ms\n`,
+    );
+  }
+}
+
+await browser.close();
+await chat.close();
+http.close();
+http.closeAllConnections?.();
+
+// ---- summary against the targets ----------------------------------------------
+
+function find(corpus, rate, renderer) {
+  return runs.find((r) => r.corpus === corpus && r.rate === rate && r.renderer === renderer);
+}
+
+function summarize(rateArg) {
+  const rate = Number.isFinite(rateArg) ? rateArg : 'max';
+  const largest = `${Math.max(...args.corpora)} KB`;
+  const widget = find(largest, rate, 'widget');
+  if (!widget) return null;
+  const naiveChunk = find(largest, rate, 'naive-chunk');
+  const naiveFrame = find(largest, rate, 'naive-frame');
+  const plain = find(largest, rate, 'plain');
+  const ratio = (a, b) =>
+    a?.totalMainThreadMs && b?.totalMainThreadMs ? round(a.totalMainThreadMs / b.totalMainThreadMs, 2) : null;
+  const mid = args.corpora.includes(50) && largest === '200 KB' ? find('50 KB', rate, 'widget') : undefined;
+  const summary = {
+    corpus: largest,
+    rate,
+    /** Naive main-thread time over ours; a lower bound when the naive run did not finish within the cap. */
+    ratioVsNaive: {
+      perChunk: ratio(naiveChunk, widget),
+      perChunkIsLowerBound: naiveChunk ? !naiveChunk.finished : null,
+      perFrame: ratio(naiveFrame, widget),
+      perFrameIsLowerBound: naiveFrame ? !naiveFrame.finished : null,
+    },
+    /** Our main-thread time over plain text's. */
+    ratioVsPlain: ratio(widget, plain),
+    /** Our main-thread time at 200 KB over 50 KB (4x the text). */
+    growth200vs50: mid ? ratio(widget, mid) : null,
+  };
+  const check = (value, ok) => ({ value, met: value === null ? null : ok(value) });
+  summary.targets = {
+    'main thread ≤ 1.3x plain text': check(summary.ratioVsPlain, (v) => v <= 1.3),
+    'p95 frame interval ≤ 17 ms': check(widget.p95FrameIntervalMs, (v) => v <= 17),
+    'no task over 50 ms': check(widget.tasksOver50ms, (v) => v === 0),
+    'p95 render work < 4 ms': check(widget.p95RenderWorkMs, (v) => v < 4),
+    'lag after the last frame < 50 ms': check(widget.lagAfterLastFrameMs, (v) => v < 50),
+    '≥ 20x less main thread than naive (per chunk)': check(summary.ratioVsNaive.perChunk, (v) => v >= 20),
+    'linear: 200 KB ≤ 5x 50 KB': check(summary.growth200vs50, (v) => v <= 5),
+  };
+  return summary;
+}
+
+const report = {
+  benchmark: 'render',
+  date: startedAt.toISOString(),
+  machine: {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? null,
+    memoryGB: round(totalmem() / 2 ** 30),
+    node: process.version,
+    chromium: browser.version(),
+  },
+  settings: {
+    quick: args.quick,
+    capPerRunMs: args.capMs,
+    chunking: 'model-like tokens (bench/render/corpus.mjs tokenize), one delta frame each',
+    renderers: args.renderers,
+  },
+  runs,
+  summary: args.rates.map(summarize).filter(Boolean),
+  hostile,
+};
+mkdirSync(dirname(args.out), { recursive: true });
+writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`);
+
+// ---- table --------------------------------------------------------------------
+
+const columns = [
+  ['corpus', (r) => r.corpus],
+  ['rate', (r) => String(r.rate)],
+  ['renderer', (r) => r.renderer],
+  ['done', (r) => (r.finished ? 'yes' : 'NO (cap)')],
+  ['main ms', (r) => r.totalMainThreadMs],
+  ['longest ms', (r) => r.longestTaskMs],
+  ['>50ms', (r) => r.tasksOver50ms],
+  ['p95 frame', (r) => r.p95FrameIntervalMs],
+  ['p95 work', (r) => r.p95RenderWorkMs],
+  ['lag ms', (r) => r.lagAfterLastFrameMs],
+];
+const line = (cells) => `| ${cells.join(' | ')} |`;
+const lines = [
+  line(columns.map(([name]) => name)),
+  line(columns.map(() => '---')),
+  ...runs.map((r) => line(columns.map(([, get]) => String(get(r) ?? '–')))),
+];
+process.stdout.write(`\n${lines.join('\n')}\n`);
+for (const s of report.summary) {
+  process.stdout.write(
+    `\n${s.corpus} at ${s.rate}: ${JSON.stringify({ ratioVsNaive: s.ratioVsNaive, ratioVsPlain: s.ratioVsPlain, growth200vs50: s.growth200vs50 })}\n`,
+  );
+  for (const [name, t] of Object.entries(s.targets)) {
+    process.stdout.write(`  ${t.met === null ? '?' : t.met ? 'met ' : 'MISS'}  ${name}: ${t.value ?? '–'}\n`);
+  }
+}
+if (hostile.length) {
+  process.stdout.write(
+    '\n| hostile input (widget, max rate) | bytes | done | longest task ms | >50ms | main ms |\n| --- | --- | --- | --- | --- | --- |\n',
+  );
+  for (const h of hostile) {
+    process.stdout.write(
+      `| ${h.input} | ${h.bytes} | ${h.finished ? 'yes' : 'NO'} | ${h.longestTaskMs} | ${h.tasksOver50ms} | ${h.totalMainThreadMs} |\n`,
+    );
+  }
+}
+process.stdout.write(`\nwrote ${args.out}\n`);

@@ -1,0 +1,121 @@
+/**
+ * Smoke test of `npm run bench:render`: a tiny corpus through all four
+ * renderers at both rates, plus shrunken hostile inputs, in real Chromium.
+ * Checks that every run finishes with every delta received and that the JSON
+ * report has its documented shape. No timing is asserted: timings belong to
+ * the benchmark's report.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+const root = new URL('../..', import.meta.url).pathname;
+const RUN_FIELDS = [
+  'corpusBytes',
+  'totalMainThreadMs',
+  'longestTaskMs',
+  'tasksOver50ms',
+  'p95FrameIntervalMs',
+  'p95RenderWorkMs',
+  'lagAfterLastFrameMs',
+] as const;
+
+interface Run {
+  corpus: string;
+  rate: number | 'max';
+  renderer: string;
+  finished: boolean;
+  chunks: number;
+  deltasReceived: number;
+  pageErrors: string[];
+  [field: string]: unknown;
+}
+
+describe('npm run bench:render (smoke)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'render-bench-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs a tiny corpus through all four renderers and writes the documented JSON', async () => {
+    const out = join(dir, 'render.json');
+    const child = spawn(
+      process.execPath,
+      [
+        'bench/render/run.mjs',
+        '--corpora',
+        '1',
+        '--rates',
+        '1000,max',
+        '--cap',
+        '60',
+        '--hostile',
+        'small',
+        '--out',
+        out,
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      output += c;
+    });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      output += c;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+    const [code] = await once(child, 'exit');
+    clearTimeout(timer);
+    assert.equal(code, 0, output);
+    assert.match(output, /\| corpus \| rate \| renderer \|/, 'prints a table');
+
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    assert.equal(report.benchmark, 'render');
+    assert.equal(typeof report.date, 'string');
+    assert.equal(typeof report.machine.cpus, 'number');
+    const runs = report.runs as Run[];
+    assert.deepEqual(
+      runs.map((r) => `${r.rate} ${r.renderer}`),
+      [
+        '1000 widget',
+        '1000 naive-chunk',
+        '1000 naive-frame',
+        '1000 plain',
+        'max widget',
+        'max naive-chunk',
+        'max naive-frame',
+        'max plain',
+      ],
+    );
+    for (const run of runs) {
+      const name = `${run.rate} ${run.renderer}`;
+      assert.equal(run.finished, true, `${name} finished`);
+      assert.equal(run.deltasReceived, run.chunks, `${name} received every delta`);
+      assert.deepEqual(run.pageErrors, [], `${name} had no page error`);
+      for (const field of RUN_FIELDS) assert.equal(typeof run[field], 'number', `${name}: ${field}`);
+    }
+    assert.equal(report.summary.length, 2);
+    for (const summary of report.summary) {
+      for (const key of ['perChunk', 'perFrame'])
+        assert.equal(typeof summary.ratioVsNaive[key], 'number', key);
+      assert.equal(typeof summary.ratioVsPlain, 'number');
+      assert.ok(Object.keys(summary.targets).length >= 7);
+    }
+    assert.deepEqual(
+      report.hostile.map((h: { input: string }) => h.input),
+      [
+        'nested quotes (10,000)',
+        'nested list levels (10,000)',
+        "'**a**' x 50,000",
+        '5 MB single line',
+        '128 KB word with no break',
+      ],
+    );
+    for (const h of report.hostile) {
+      assert.equal(h.finished, true, `${h.input} finished`);
+      assert.equal(typeof h.longestTaskMs, 'number', `${h.input}: longestTaskMs`);
+    }
+  });
+});
