@@ -51,6 +51,7 @@ async function main(): Promise<void> {
     source: sourceFrom(options),
     allowedOrigins: options.allowedOrigins,
     auth: options.requireSession ? { secret: sessionSecretFrom(options) } : undefined,
+    redis: options.redisUrl && { url: options.redisUrl, historyTtlMs: options.historyTtlMs },
   });
   // Tests and scripts read this line to find the port.
   process.stdout.write(
