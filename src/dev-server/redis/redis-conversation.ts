@@ -354,6 +354,7 @@ export class RedisConversation implements ChatConversation {
         if ((await this.store.queueLength(this.id)) === 0) return;
       }
     } catch (error) {
+      if (this.disposed) return;
       process.stderr.write(
         `ai-stream-chat: generation in ${this.id} stopped: ${error instanceof Error ? error.message : String(error)}\n`,
       );
