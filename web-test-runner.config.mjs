@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter, summaryReporter } from '@web/test-runner';
 import { playwrightLauncher } from '@web/test-runner-playwright';
-import { CHROMIUM_ARGS, findChromium } from './scripts/system-deps.mjs';
+import { CHROMIUM_ARGS, findChromium, findRedisServer } from './scripts/system-deps.mjs';
 
 const executablePath = findChromium();
 if (!executablePath) {
@@ -51,15 +54,98 @@ function stopDevServer(pid) {
   return true;
 }
 
+/** redis-server processes and TCP balancers of the multi-node browser tests; all stopped at the end. */
+const redisServers = new Map();
+const balancers = new Map();
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function startRedis() {
+  const binary = findRedisServer();
+  if (!binary) throw new Error('redis-server not found: npm test installs it, or set REDIS_SERVER_PATH');
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'ai-stream-chat-redis-'));
+  const child = spawn(
+    binary,
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  for (let i = 0; i < 200; i++) {
+    const up = await new Promise((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.end();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  redisServers.set(child.pid, { child, dir });
+  return { pid: child.pid, url: `redis://127.0.0.1:${port}` };
+}
+
+function stopRedis(pid) {
+  const entry = redisServers.get(pid);
+  if (!entry) return false;
+  redisServers.delete(pid);
+  entry.child.kill('SIGKILL');
+  rmSync(entry.dir, { recursive: true, force: true });
+  return true;
+}
+
+/** A round-robin TCP balancer over fixed ports: every new connection goes to the next node. */
+async function startBalancer(ports) {
+  let next = 0;
+  const sockets = new Set();
+  const server = createServer((client) => {
+    const upstream = connect(ports[next++ % ports.length], '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.once('close', () => sockets.delete(s));
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  balancers.set(port, { server, sockets });
+  return { port, wsUrl: `ws://127.0.0.1:${port}/ws` };
+}
+
+function stopBalancer(port) {
+  const entry = balancers.get(port);
+  if (!entry) return false;
+  balancers.delete(port);
+  for (const s of entry.sockets) s.destroy();
+  entry.server.close();
+  return true;
+}
+
 const devServerCommands = {
   name: 'dev-server-commands',
   async executeCommand({ command, payload }) {
     if (command === 'start-dev-server') return startDevServer(payload?.args, payload?.port);
     if (command === 'stop-dev-server') return stopDevServer(payload.pid);
+    if (command === 'start-redis') return startRedis();
+    if (command === 'stop-redis') return stopRedis(payload.pid);
+    if (command === 'start-balancer') return startBalancer(payload.ports);
+    if (command === 'stop-balancer') return stopBalancer(payload.port);
     return undefined;
   },
   serverStop() {
     for (const pid of [...devServers.keys()]) stopDevServer(pid);
+    for (const pid of [...redisServers.keys()]) stopRedis(pid);
+    for (const port of [...balancers.keys()]) stopBalancer(port);
   },
 };
 

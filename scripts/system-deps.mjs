@@ -1,6 +1,7 @@
 /**
  * Finds (and, where allowed, installs) the system programs the test suite
- * needs: Debian's Chromium, since Playwright cannot download browsers here.
+ * needs: Debian's Chromium, since Playwright cannot download browsers here,
+ * and Debian's redis-server for the multi-node tests.
  * Used by the test command and by web-test-runner.config.mjs.
  */
 import { execFileSync } from 'node:child_process';
@@ -69,6 +70,30 @@ export function ensureChromium() {
     process.stderr.write(
       'The browser tests need Chromium and none was found.\n' +
         'Install it (Debian/Ubuntu: sudo apt-get install chromium) or set CHROME_PATH to a Chromium or Chrome binary.\n',
+    );
+    process.exit(1);
+  }
+  return path;
+}
+
+/** Path of redis-server: $REDIS_SERVER_PATH, /usr/bin/redis-server, then `redis-server` on PATH. */
+export function findRedisServer() {
+  const candidates = [process.env.REDIS_SERVER_PATH, '/usr/bin/redis-server', onPath('redis-server')];
+  return candidates.find((p) => p && isExecutable(p));
+}
+
+/** Returns a redis-server path, installing Debian's redis-server when missing and possible; exits with advice otherwise. */
+export function ensureRedisServer() {
+  let path = findRedisServer();
+  if (!path) {
+    process.stderr.write('redis-server not found; installing Debian\'s "redis-server" package…\n');
+    // The package's service is not wanted: tests start their own servers on free ports.
+    if (aptInstall(['redis-server'])) path = findRedisServer();
+  }
+  if (!path) {
+    process.stderr.write(
+      'The multi-node tests need redis-server and none was found.\n' +
+        'Install it (Debian/Ubuntu: sudo apt-get install redis-server) or set REDIS_SERVER_PATH to a redis-server binary.\n',
     );
     process.exit(1);
   }

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureChromium } from './system-deps.mjs';
+import { ensureChromium, ensureRedisServer } from './system-deps.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'ai-stream-chat-test-'));
@@ -43,6 +43,9 @@ const npx = (bin) => join(root, 'node_modules', '.bin', bin);
 
 const chromium = ensureChromium();
 process.stdout.write(`Chromium: ${chromium}\n`);
+const redisServer = ensureRedisServer();
+process.stdout.write(`redis-server: ${redisServer}\n`);
+process.env.REDIS_SERVER_PATH = redisServer;
 
 check('lint and format (biome)', npx('biome'), ['check', '--error-on-warnings', '.']);
 check('type check (tsc)', npx('tsc'), ['-p', 'tsconfig.json', '--noEmit']);

@@ -1,6 +1,6 @@
 /**
  * The load generator, a child process of run.mjs:
- *   node load.mjs <wsUrl> <connections>
+ *   node load.mjs <wsUrl[,wsUrl…]> <connections>   (several URLs: connections spread round-robin)
  * Opens the connections (in batches), says hello on each and waits for every
  * welcome, reports {type:'connected'}, then on {type:'start', warmupMs,
  * measureMs} sends one question on each and measures, over the measuring
@@ -9,7 +9,9 @@
  */
 import WebSocket from 'ws';
 
-const [url, countArg] = process.argv.slice(2);
+const [urlArg, countArg] = process.argv.slice(2);
+const urls = urlArg.split(',');
+let opened = 0;
 const count = Number(countArg);
 const now = () => performance.timeOrigin + performance.now();
 
@@ -26,7 +28,7 @@ const fail = (kind) => {
 
 function open() {
   return new Promise((resolve) => {
-    const socket = new WebSocket(url, { perMessageDeflate: false });
+    const socket = new WebSocket(urls[opened++ % urls.length], { perMessageDeflate: false });
     let lastSeq = 0;
     let welcomed = false;
     socket.on('open', () => socket.send('{"type":"hello","v":1}'));

@@ -7,12 +7,19 @@
  * the connections idle (welcomed, nothing streaming) and while streaming.
  * Writes bench/results/server.json and prints a table.
  *
+ * With --redis, each level runs the chat server in memory (one node) and on
+ * the Redis store (two nodes sharing a redis-server the bench starts, load
+ * spread over both), and adds the Redis levels (store: 'redis', with their
+ * ratio to the memory run of the same invocation and Redis's own memory) to
+ * bench/results/server.json, keeping the levels already there.
+ *
  * Environment: BENCH_LEVELS=100,1000,5000  BENCH_RATE=20  BENCH_WARMUP_MS=3000  BENCH_MEASURE_MS=8000
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { runRedisLevels } from './redis.mjs';
 
 const here = new URL('.', import.meta.url);
 const levels = (process.env.BENCH_LEVELS ?? '100,1000,5000').split(',').map(Number);
@@ -63,7 +70,8 @@ async function rss(server, gc = true) {
   return procRss(server.pid);
 }
 
-async function runOne(kind, connections) {
+export async function runOne(kind, connections, options = {}) {
+  if (kind === 'chat-redis') return runNodes(connections, options);
   const server = fork(new URL('targets.mjs', here), [kind, String(rate)], {
     execArgv: ['--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -105,6 +113,64 @@ async function runOne(kind, connections) {
       server.exitCode === null ? once(server, 'exit') : null,
     ]);
   }
+}
+
+/** Two chat nodes on one Redis, the load spread over both; RSS summed. */
+async function runNodes(connections, { redisUrl, sample }) {
+  const servers = [0, 1].map(() =>
+    fork(new URL('targets.mjs', here), ['chat-redis', String(rate), redisUrl], {
+      execArgv: ['--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  );
+  let load;
+  const totalRss = async (gc) =>
+    (await Promise.all(servers.map((s) => rss(s, gc)))).reduce((a, b) => a + b, 0);
+  try {
+    const ports = (await Promise.all(servers.map((s) => nextMessage(s, 'listening')))).map((m) => m.port);
+    const baseRss = await totalRss(true);
+    const before = await sample();
+    load = fork(
+      new URL('load.mjs', here),
+      [ports.map((p) => `ws://127.0.0.1:${p}/ws`).join(','), String(connections)],
+      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    );
+    const connected = await nextMessage(load, 'connected');
+    const idleRss = await totalRss(true);
+    const measuring = nextMessage(load, 'measuring');
+    const result = nextMessage(load, 'result', warmupMs + measureMs + 60_000);
+    load.send({ type: 'start', warmupMs, measureMs });
+    await measuring;
+    await new Promise((r) => setTimeout(r, measureMs / 2));
+    const streamingRss = await totalRss(false);
+    const during = await sample();
+    const r = await result;
+    return {
+      open: connected.open,
+      tokensPerSec: r.tokensPerSec,
+      p50LatencyMs: r.p50LatencyMs,
+      p99LatencyMs: r.p99LatencyMs,
+      maxLatencyMs: r.maxLatencyMs,
+      errors: r.errors + Math.max(0, connections - connected.open - connected.errors),
+      errorKinds: r.errorKinds,
+      idleBytesPerConnection: (idleRss - baseRss) / connections,
+      rssBytesPerConnection: (streamingRss - baseRss) / connections,
+      streamingRssBytes: streamingRss,
+      redis: { before, during },
+    };
+  } finally {
+    load?.kill('SIGKILL');
+    for (const s of servers) s.kill('SIGKILL');
+    await Promise.all([
+      load && load.exitCode === null ? once(load, 'exit') : null,
+      ...servers.map((s) => (s.exitCode === null ? once(s, 'exit') : null)),
+    ]);
+  }
+}
+
+if (process.argv.includes('--redis')) {
+  await runRedisLevels({ levels, rate, warmupMs, measureMs, runOne, fdLimit });
+  process.exit(0);
 }
 
 const round = (n, digits = 1) => (n === null || n === undefined ? null : Number(n.toFixed(digits)));

@@ -2,6 +2,7 @@
  * A server under load, run as a child process with IPC by run.mjs:
  *   node targets.mjs chat <tokensPerSecond>      the real chat server (built, from dist/)
  *   node targets.mjs baseline <tokensPerSecond>  a raw ws server sending pre-built frames
+ *   node targets.mjs chat-redis <tokensPerSecond> <redisUrl>  the chat server on the Redis store
  * Both stream `delta` frames whose text is the time the token was produced
  * (epoch ms), one every 1000/rate ms per conversation, each on its own timer
  * the way the mock source schedules its tokens. Replies to {type:'rss'} with
@@ -12,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer } from 'ws';
 import { startDevServer } from '../../dist/server/dev-server/dev-server.js';
 
-const [kind, rateArg] = process.argv.slice(2);
+const [kind, rateArg, redisUrl] = process.argv.slice(2);
 const rate = Number(rateArg);
 const intervalMs = 1000 / rate;
 const now = () => performance.timeOrigin + performance.now();
@@ -38,6 +39,7 @@ async function startChat() {
     // Every load connection comes from 127.0.0.1: lift the per-IP cap (default 100) for the bench.
     maxConnectionsPerIp: 1_000_000,
     maxConnections: 1_000_000,
+    ...(redisUrl ? { redis: redisUrl } : {}),
   });
   return Number(new URL(server.url).port);
 }
@@ -72,7 +74,7 @@ async function startBaseline() {
   return http.address().port;
 }
 
-const port = kind === 'chat' ? await startChat() : await startBaseline();
+const port = kind === 'baseline' ? await startBaseline() : await startChat();
 process.on('message', (message) => {
   if (message?.type === 'rss') {
     // A GC pause would show up in the latencies, so only quiet samples collect first.

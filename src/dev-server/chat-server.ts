@@ -6,9 +6,12 @@ import { Connection } from './connection.js';
 import { ConnectionCaps } from './connection-caps.js';
 import type { FollowUpPolicy } from './conversation.js';
 import { ConversationRegistry } from './conversation-registry.js';
+import type { ChatConversation, ConversationStore } from './conversation-store.js';
 import { newId } from './ids.js';
 import { ChatMetrics, createOpsEndpoint } from './metrics.js';
 import { type ParamsPolicy, resolveParamsPolicy } from './params-policy.js';
+import { RedisConversationStore } from './redis/redis-conversation-store.js';
+import type { RedisStoreOptions } from './redis/redis-store.js';
 import { guardConnection, resolveServerLimits, type ServerLimitOptions } from './server-limits.js';
 import { type ChatServerAuthOptions, closeWhenExpired, resolveAuthOptions } from './session-auth.js';
 import { createSessionEndpoint } from './session-endpoint.js';
@@ -37,6 +40,11 @@ export interface ChatServerOptions extends ServerLimitOptions {
   replayRetentionMs?: number;
   /** A conversation nobody follows and nothing generates is forgotten after this long. Default 1800000. */
   conversationTtlMs?: number;
+  /**
+   * Keep conversations in Redis instead of this process's memory, so many
+   * server nodes share them (`redis://host:port`, or options). Default: memory.
+   */
+  redis?: string | Omit<RedisStoreOptions, 'replayRetentionMs'>;
   /** Which per-message parameters clients may set, and their bounds. */
   params?: Partial<ParamsPolicy>;
   /**
@@ -115,19 +123,27 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   }
   const caps = new ConnectionCaps(serverLimits.maxConnections, serverLimits.maxConnectionsPerIp);
 
-  const conversations = new ConversationRegistry(
-    {
-      source: metrics.meter(options.source),
-      followUp,
-      replayMaxChars: positiveInteger('replayMaxChars', options.replayMaxChars ?? 256 * 1024),
-      replayRetentionMs: positiveInteger('replayRetentionMs', options.replayRetentionMs ?? 5 * 60_000),
-    },
-    positiveInteger('conversationTtlMs', options.conversationTtlMs ?? 30 * 60_000),
-  );
+  const conversationOptions = {
+    source: metrics.meter(options.source),
+    followUp,
+    replayMaxChars: positiveInteger('replayMaxChars', options.replayMaxChars ?? 256 * 1024),
+    replayRetentionMs: positiveInteger('replayRetentionMs', options.replayRetentionMs ?? 5 * 60_000),
+  };
+  const conversationTtlMs = positiveInteger('conversationTtlMs', options.conversationTtlMs ?? 30 * 60_000);
+  const conversations: ConversationStore =
+    options.redis === undefined
+      ? new ConversationRegistry(conversationOptions, conversationTtlMs)
+      : new RedisConversationStore(
+          {
+            ...(typeof options.redis === 'string' ? { url: options.redis } : options.redis),
+            replayRetentionMs: conversationOptions.replayRetentionMs,
+          },
+          conversationOptions,
+        );
   /** With a session token, a connection may open its own conversation only. */
   const openFor =
     (claims: SessionClaims | undefined) =>
-    (id: string | undefined): ReturnType<ConversationRegistry['open']> | undefined => {
+    (id: string | undefined): ChatConversation | Promise<ChatConversation> | undefined => {
       if (!claims) return conversations.open(id);
       if (id !== undefined && id !== claims.conversationId) return undefined;
       return conversations.open(claims.conversationId, { createWithId: true });
@@ -187,10 +203,15 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   const opsEndpoint =
     operations === false
       ? undefined
-      : createOpsEndpoint(metrics, () => wss.clients.size, {
-          health: operations.healthPath ?? '/healthz',
-          metrics: operations.metricsPath ?? '/metrics',
-        });
+      : createOpsEndpoint(
+          metrics,
+          () => wss.clients.size,
+          () => conversations.health(),
+          {
+            health: operations.healthPath ?? '/healthz',
+            metrics: operations.metricsPath ?? '/metrics',
+          },
+        );
 
   const handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     const { pathname } = new URL(request.url ?? '/', 'http://localhost');
@@ -220,11 +241,11 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
         }
       });
     },
-    close() {
+    async close() {
       clearInterval(heartbeat);
-      conversations.close();
       for (const socket of wss.clients) socket.close(1001, 'server shutting down');
-      return new Promise((resolve) => wss.close(() => resolve()));
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await conversations.close();
     },
   };
 }

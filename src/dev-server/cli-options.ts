@@ -27,6 +27,10 @@ export interface CliOptions {
   sessionSecret: string | undefined;
   /** `--demo-controls`: dev-only slow-network and drop endpoints for the demo page. */
   demoControls: boolean;
+  /** `--redis` or env `REDIS_URL`: keep conversations in Redis, shared by many nodes. */
+  redisUrl: string | undefined;
+  /** `--history-ttl-ms`: how long Redis keeps a conversation after its last message. */
+  historyTtlMs: number | undefined;
 }
 
 export const usage = `Usage: ai-stream-chat-server [options]
@@ -52,6 +56,11 @@ Options:
   --demo-controls     Dev only: serve POST /demo/network {"delayMs": n} (delay every
                       frame sent) and POST /demo/drop (drop every socket) for the
                       demo page's slow-network and drop switches (default off)
+  --redis <url>       Keep conversations in Redis (redis://host:port[/db], rediss:// for
+                      TLS; env REDIS_URL) so many nodes behind a load balancer share
+                      them; default: this process's memory
+  --history-ttl-ms <n>  With --redis: delete a conversation this long after its last
+                      message (default 604800000, 7 days)
   -h, --help          Show this help
 `;
 
@@ -84,6 +93,8 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       'require-session': { type: 'boolean', default: false },
       'session-ttl-ms': { type: 'string', default: '3600000' },
       'demo-controls': { type: 'boolean', default: false },
+      redis: { type: 'string' },
+      'history-ttl-ms': { type: 'string' },
     },
   });
   const rate = values.rate === 'max' ? Number.POSITIVE_INFINITY : Number(values.rate);
@@ -106,8 +117,19 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
   if (values['require-session'] && env.SESSION_SECRET && Buffer.byteLength(env.SESSION_SECRET) < 32) {
     throw new Error('SESSION_SECRET must be at least 32 bytes long (e.g. openssl rand -base64 32)');
   }
+  const redisUrl = values.redis ?? (env.REDIS_URL || undefined);
+  if (redisUrl !== undefined && !/^rediss?:\/\/./.test(redisUrl)) {
+    throw new Error(
+      `--redis (or REDIS_URL) must be a redis:// or rediss:// URL, got ${JSON.stringify(redisUrl)}`,
+    );
+  }
   return {
     help: values.help,
+    redisUrl,
+    historyTtlMs:
+      values['history-ttl-ms'] === undefined
+        ? undefined
+        : integer('--history-ttl-ms', values['history-ttl-ms'], 1000, 2 ** 31 - 1),
     followUp,
     port: integer('--port', values.port ?? env.PORT ?? '8787', 0, 65535),
     host: values.host,

@@ -59,6 +59,7 @@ async function main(): Promise<void> {
       ? { secret: sessionSecretFrom(options), ttlMs: options.sessionTtlMs }
       : undefined,
     demoControls: options.demoControls,
+    redis: options.redisUrl && { url: options.redisUrl, historyTtlMs: options.historyTtlMs },
   });
   // Tests and scripts read this line to find the port.
   process.stdout.write(

@@ -11,7 +11,7 @@ import {
   type SendFrame,
   type ServerFrame,
 } from '../protocol/index.js';
-import type { Conversation } from './conversation.js';
+import type { ChatConversation } from './conversation-store.js';
 import { newId } from './ids.js';
 import { checkParams, type ParamsPolicy } from './params-policy.js';
 
@@ -23,7 +23,9 @@ export interface ConnectionContext {
    * Returns the conversation `id` names, or a new one when it is absent or
    * unknown; undefined when this connection may not open it.
    */
-  openConversation(id: string | undefined): Conversation | undefined;
+  openConversation(
+    id: string | undefined,
+  ): ChatConversation | undefined | Promise<ChatConversation | undefined>;
   /** Rate limit: true admits an inbound frame; an error frame or false drops it (answering with the frame). */
   admitFrame?(): true | ErrorFrame | false;
 }
@@ -35,7 +37,9 @@ export interface ConnectionContext {
  * never throw.
  */
 export class Connection {
-  private conversation: Conversation | undefined;
+  private conversation: ChatConversation | undefined;
+  /** Frames that arrived while a shared store was opening the conversation. */
+  private backlog: ClientFrame[] | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly sessionId = newId('s');
 
@@ -76,6 +80,10 @@ export class Connection {
       this.hello(frame);
       return;
     }
+    if (this.backlog) {
+      this.backlog.push(frame);
+      return;
+    }
     const conversation = this.conversation;
     if (!conversation) {
       this.sendError(ErrorCode.BadState, `Send hello before ${frame.type}.`);
@@ -98,7 +106,54 @@ export class Connection {
       this.socket.close(CloseCode.ProtocolVersionUnsupported, `protocol version ${PROTOCOL_VERSION} only`);
       return;
     }
-    const conversation = this.context.openConversation(frame.conversationId);
+    if (this.backlog) {
+      this.sendError(ErrorCode.BadState, 'hello was already received on this connection.');
+      return;
+    }
+    const opened = this.context.openConversation(frame.conversationId);
+    if (!(opened instanceof Promise)) {
+      this.welcome(frame, opened);
+      return;
+    }
+    // A shared store (Redis) loads the conversation first; frames meanwhile wait.
+    this.backlog = [];
+    opened
+      .then(async (conversation) => {
+        if (
+          conversation &&
+          conversation.id === frame.conversationId &&
+          frame.resume &&
+          conversation.prepareResume
+        ) {
+          await conversation.prepareResume(frame.resume);
+        }
+        return conversation;
+      })
+      .then(
+        (conversation) => {
+          const backlog = this.backlog ?? [];
+          this.backlog = undefined;
+          this.welcome(frame, conversation);
+          if (this.conversation) for (const f of backlog) this.handle(f);
+        },
+        (error: unknown) => this.storeFailed(error),
+      );
+  }
+
+  /** The store could not be reached: say so, and close so the client reconnects and tries again. */
+  private storeFailed(error: unknown): void {
+    this.backlog = undefined;
+    this.send({
+      type: 'error',
+      code: ErrorCode.Internal,
+      message: `The conversation store is unavailable (${error instanceof Error ? error.message : String(error)}); reconnecting will retry.`,
+      retryable: true,
+    });
+    this.socket.close(CloseCode.Reconnect, 'store unavailable');
+  }
+
+  private welcome(frame: HelloFrame, conversation: ChatConversation | undefined): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
     if (!conversation) {
       // 4503 tells the client to stop (a 44xx code would make it reconnect in a loop).
       this.sendError(ErrorCode.Forbidden, 'Your session token does not open that conversation.');
@@ -132,7 +187,7 @@ export class Connection {
     }
   }
 
-  private submit(conversation: Conversation, frame: SendFrame): void {
+  private submit(conversation: ChatConversation, frame: SendFrame): void {
     if (frame.text.length > this.context.limits.maxTextLength) {
       this.sendError(
         ErrorCode.TextTooLong,
@@ -151,8 +206,23 @@ export class Connection {
       this.sendError(ErrorCode.BadParams, `Invalid params: ${problem}.`, { clientMsgId: frame.clientMsgId });
       return;
     }
-    const { message, queuePosition } = conversation.submit(frame.clientMsgId, frame.text, params);
-    this.send({ type: 'ack', clientMsgId: frame.clientMsgId, messageId: message.id, queuePosition });
+    const submitted = conversation.submit(frame.clientMsgId, frame.text, params);
+    const ack = ({ message, queuePosition }: Awaited<typeof submitted>): void =>
+      this.send({ type: 'ack', clientMsgId: frame.clientMsgId, messageId: message.id, queuePosition });
+    if (!(submitted instanceof Promise)) {
+      ack(submitted);
+      return;
+    }
+    submitted.then(ack, (error: unknown) => {
+      // Not stored, so not acknowledged: the client sends it again after reconnecting.
+      this.send({
+        type: 'error',
+        code: ErrorCode.Internal,
+        message: `The message could not be stored (${error instanceof Error ? error.message : String(error)}).`,
+        retryable: true,
+      });
+      this.socket.close(CloseCode.Reconnect, 'store unavailable');
+    });
   }
 
   private sendError(code: ErrorCode, message: string, extra: Partial<ErrorFrame> = {}): void {

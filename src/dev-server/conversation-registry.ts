@@ -1,10 +1,11 @@
 import { Conversation, type ConversationOptions } from './conversation.js';
+import type { ConversationStore, StoreHealth } from './conversation-store.js';
 
 /**
  * The in-memory conversations of one server process. A conversation nobody
  * follows, with nothing generating, expires `ttlMs` after its last activity.
  */
-export class ConversationRegistry {
+export class ConversationRegistry implements ConversationStore {
   private readonly conversations = new Map<string, Conversation>();
   private readonly sweeper: NodeJS.Timeout;
 
@@ -27,6 +28,10 @@ export class ConversationRegistry {
     const created = new Conversation(this.options, createWithId ? id : undefined);
     this.conversations.set(created.id, created);
     return created;
+  }
+
+  health(): StoreHealth {
+    return { kind: 'memory', ok: true };
   }
 
   get size(): number {

@@ -1,4 +1,5 @@
 import type { FinishReason, HistoryMessage, MessageParams, ServerFrame, Usage } from '../protocol/index.js';
+import type { ChatConversation } from './conversation-store.js';
 import { DeltaLog } from './delta-log.js';
 import { newId } from './ids.js';
 import type { SourceMessage, TokenSource } from './sources/types.js';
@@ -53,7 +54,7 @@ export interface ResumeRequest {
  * answer streams waits for it or interrupts it, per the follow-up policy. A
  * dropped socket never stops generation: only `cancel` does.
  */
-export class Conversation {
+export class Conversation implements ChatConversation {
   readonly id: string;
   readonly messages: StoredMessage[] = [];
   /** Time of the last send, cancel or end of an answer (for expiry). */

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { StoreHealth } from './conversation-store.js';
 import type { GenerateRequest, GenerateResult, TokenSource } from './sources/types.js';
 
 type Labels = Record<string, string>;
@@ -122,6 +123,7 @@ export class ChatMetrics {
 export function createOpsEndpoint(
   metrics: ChatMetrics,
   connections: () => number,
+  store: () => StoreHealth,
   paths: { health: string; metrics: string },
 ): (request: IncomingMessage, response: ServerResponse) => boolean {
   return (request, response) => {
@@ -131,11 +133,18 @@ export function createOpsEndpoint(
       response.writeHead(405, { allow: 'GET, HEAD' }).end();
       return true;
     }
+    const health = store();
     const body =
       pathname === paths.health
-        ? `${JSON.stringify({ status: 'ok', connections: connections(), activeStreams: metrics.activeStreams })}\n`
+        ? `${JSON.stringify({
+            status: health.ok ? 'ok' : 'degraded',
+            connections: connections(),
+            activeStreams: metrics.activeStreams,
+            store: health,
+          })}\n`
         : metrics.render(connections());
-    response.writeHead(200, {
+    // A node that cannot reach its store answers 503, so a load balancer stops sending it clients.
+    response.writeHead(pathname === paths.health && !health.ok ? 503 : 200, {
       'content-type':
         pathname === paths.health
           ? 'application/json; charset=utf-8'

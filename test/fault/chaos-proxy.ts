@@ -21,6 +21,8 @@ export interface ConnectionPlan {
    * drop, which only heartbeats can detect.
    */
   stallAfterBytes?: number;
+  /** Send this connection to another port of the target host (a load balancer over several nodes). */
+  targetPort?: number;
 }
 
 export class ChaosProxy {
@@ -53,7 +55,7 @@ export class ChaosProxy {
 
   private accept(client: Socket): void {
     const plan = this.plan(this.connections++, this.random);
-    const upstream = connect(this.target.port, this.target.host);
+    const upstream = connect(plan.targetPort ?? this.target.port, this.target.host);
     this.sockets.add(client);
     this.sockets.add(upstream);
     let forwarded = 0;

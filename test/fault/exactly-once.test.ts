@@ -2,7 +2,8 @@
  * Every answer lands exactly once, byte-identical to what the source
  * produced, through connections cut at random byte offsets, split into
  * random pieces and delayed. The client is the widget's own protocol code
- * (ChatSession) running in Node over `ws`.
+ * (ChatSession) running in Node over `ws`. Runs against both conversation
+ * stores: this process's memory, and Redis (a real redis-server).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -11,6 +12,7 @@ import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
 import { ChatSession } from '../../src/widget/chat-session.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { ChaosProxy } from './chaos-proxy.js';
 
 const RUNS = 200;
@@ -84,42 +86,48 @@ async function run(seed: number, server: DevServer): Promise<RunResult> {
   }
 }
 
-describe('exactly once through a hostile network', () => {
-  let roomy: DevServer;
-  let tight: DevServer;
-  before(async () => {
-    const source = () => createMockSource({ seed: SEED, tokensPerSecond: 4000, sections: SECTIONS });
-    roomy = await startDevServer({ port: 0, source: source() });
-    // Keeps so few deltas that most resumes must be served by a snapshot.
-    tight = await startDevServer({ port: 0, source: source(), replayMaxChars: 64 });
-  });
-  after(async () => {
-    await roomy.close();
-    await tight.close();
-  });
+for (const store of ['memory', 'redis'] as const) {
+  describe(`exactly once through a hostile network (${store} store)`, () => {
+    let roomy: DevServer;
+    let tight: DevServer;
+    let redis: TestRedis | undefined;
+    before(async () => {
+      if (store === 'redis') redis = await startRedis();
+      const stored = redis ? { redis: redis.url } : {};
+      const source = () => createMockSource({ seed: SEED, tokensPerSecond: 4000, sections: SECTIONS });
+      roomy = await startDevServer({ port: 0, source: source(), ...stored });
+      // Keeps so few deltas that most resumes must be served by a snapshot.
+      tight = await startDevServer({ port: 0, source: source(), replayMaxChars: 64, ...stored });
+    });
+    after(async () => {
+      await roomy.close();
+      await tight.close();
+      await redis?.close();
+    });
 
-  it(`${RUNS} seeded runs with several cuts each: every answer exactly once, byte-identical`, async () => {
-    const results: RunResult[] = [];
-    const seeds = Array.from({ length: RUNS }, (_, i) => i + 1);
-    for (let i = 0; i < seeds.length; i += CONCURRENCY) {
-      const batch = seeds.slice(i, i + CONCURRENCY);
-      results.push(...(await Promise.all(batch.map((seed) => run(seed, seed % 2 ? roomy : tight)))));
-    }
-    for (const r of results) {
-      assert.equal(r.text, mockAnswerFor(`question ${r.seed}`, 0, SEED, SECTIONS), `seed ${r.seed}`);
-      assert.deepEqual(
-        r.messages,
-        [
-          { role: 'user', status: 'done' },
-          { role: 'assistant', status: 'done' },
-        ],
-        `seed ${r.seed}: one question, one answer`,
-      );
-      assert.ok(r.cuts >= 1, `seed ${r.seed}: the proxy cut at least once`);
-      assert.ok(r.connections >= 2, `seed ${r.seed}: the client reconnected`);
-    }
-    const cuts = results.reduce((n, r) => n + r.cuts, 0);
-    console.log(`fault suite: ${cuts} cuts over ${RUNS} runs`);
-    assert.ok(cuts >= 2 * RUNS, `${cuts} cuts over ${RUNS} runs`);
+    it(`${RUNS} seeded runs with several cuts each: every answer exactly once, byte-identical`, async () => {
+      const results: RunResult[] = [];
+      const seeds = Array.from({ length: RUNS }, (_, i) => i + 1);
+      for (let i = 0; i < seeds.length; i += CONCURRENCY) {
+        const batch = seeds.slice(i, i + CONCURRENCY);
+        results.push(...(await Promise.all(batch.map((seed) => run(seed, seed % 2 ? roomy : tight)))));
+      }
+      for (const r of results) {
+        assert.equal(r.text, mockAnswerFor(`question ${r.seed}`, 0, SEED, SECTIONS), `seed ${r.seed}`);
+        assert.deepEqual(
+          r.messages,
+          [
+            { role: 'user', status: 'done' },
+            { role: 'assistant', status: 'done' },
+          ],
+          `seed ${r.seed}: one question, one answer`,
+        );
+        assert.ok(r.cuts >= 1, `seed ${r.seed}: the proxy cut at least once`);
+        assert.ok(r.connections >= 2, `seed ${r.seed}: the client reconnected`);
+      }
+      const cuts = results.reduce((n, r) => n + r.cuts, 0);
+      console.log(`fault suite (${store} store): ${cuts} cuts over ${RUNS} runs`);
+      assert.ok(cuts >= 2 * RUNS, `${cuts} cuts over ${RUNS} runs`);
+    });
   });
-});
+}

@@ -1,7 +1,8 @@
 /**
  * A connection that goes silent without closing (a dead NAT mapping, a
  * sleeping laptop) is detected by the client's heartbeat: it reconnects,
- * resumes, and the answer still lands exactly once.
+ * resumes, and the answer still lands exactly once. With both conversation
+ * stores (memory and Redis).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -10,63 +11,72 @@ import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
 import { ChatSession } from '../../src/widget/chat-session.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { ChaosProxy } from './chaos-proxy.js';
 
-describe('silent drop', () => {
-  let server: DevServer;
-  before(async () => {
-    server = await startDevServer({
-      port: 0,
-      heartbeatMs: 150,
-      source: createMockSource({ seed: 2, tokensPerSecond: 500, sections: 1 }),
+for (const store of ['memory', 'redis'] as const) {
+  describe(`silent drop (${store} store)`, () => {
+    let server: DevServer;
+    let redis: TestRedis | undefined;
+    before(async () => {
+      if (store === 'redis') redis = await startRedis();
+      server = await startDevServer({
+        ...(redis ? { redis: redis.url } : {}),
+        port: 0,
+        heartbeatMs: 150,
+        source: createMockSource({ seed: 2, tokensPerSecond: 500, sections: 1 }),
+      });
+    });
+    after(async () => {
+      await server.close();
+      await redis?.close();
+    });
+
+    it('the client notices 2x heartbeat of silence, reconnects and resumes', async () => {
+      const proxy = new ChaosProxy(
+        { host: '127.0.0.1', port: Number(new URL(server.url).port) },
+        1,
+        (index) => ({
+          stallAfterBytes: index === 0 ? 3000 : undefined,
+          maxPiece: 512,
+          maxDelayMs: 0,
+          delayChance: 0,
+        }),
+      );
+      const port = await proxy.listen();
+      const details: string[] = [];
+      let session: ChatSession | undefined;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('no answer in time')), 20_000);
+          const current: ChatSession = new ChatSession(
+            undefined,
+            {
+              url: () => `ws://127.0.0.1:${port}/ws`,
+              onStatus: (status, detail) => details.push(`${status}:${detail}`),
+              onProtocolError: reject,
+              onChange: () => {
+                if (current.state.messages.find((m) => m.role === 'assistant')?.status === 'done') {
+                  clearTimeout(timer);
+                  resolve();
+                }
+              },
+            },
+            { backoff: { baseMs: 5, maxMs: 20 }, WebSocket },
+          );
+          session = current;
+          current.send('hello');
+          current.open();
+        });
+        assert.ok(details.includes('reconnecting:heartbeat timeout'), details.join(', '));
+        assert.ok(proxy.connections >= 2);
+        const answers = session?.state.messages.filter((m) => m.role === 'assistant') ?? [];
+        assert.equal(answers.length, 1);
+        assert.equal(answers[0]?.text, mockAnswerFor('hello', 0, 2, 1));
+      } finally {
+        session?.close();
+        await proxy.close();
+      }
     });
   });
-  after(() => server.close());
-
-  it('the client notices 2x heartbeat of silence, reconnects and resumes', async () => {
-    const proxy = new ChaosProxy(
-      { host: '127.0.0.1', port: Number(new URL(server.url).port) },
-      1,
-      (index) => ({
-        stallAfterBytes: index === 0 ? 3000 : undefined,
-        maxPiece: 512,
-        maxDelayMs: 0,
-        delayChance: 0,
-      }),
-    );
-    const port = await proxy.listen();
-    const details: string[] = [];
-    let session: ChatSession | undefined;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no answer in time')), 20_000);
-        const current: ChatSession = new ChatSession(
-          undefined,
-          {
-            url: () => `ws://127.0.0.1:${port}/ws`,
-            onStatus: (status, detail) => details.push(`${status}:${detail}`),
-            onProtocolError: reject,
-            onChange: () => {
-              if (current.state.messages.find((m) => m.role === 'assistant')?.status === 'done') {
-                clearTimeout(timer);
-                resolve();
-              }
-            },
-          },
-          { backoff: { baseMs: 5, maxMs: 20 }, WebSocket },
-        );
-        session = current;
-        current.send('hello');
-        current.open();
-      });
-      assert.ok(details.includes('reconnecting:heartbeat timeout'), details.join(', '));
-      assert.ok(proxy.connections >= 2);
-      const answers = session?.state.messages.filter((m) => m.role === 'assistant') ?? [];
-      assert.equal(answers.length, 1);
-      assert.equal(answers[0]?.text, mockAnswerFor('hello', 0, 2, 1));
-    } finally {
-      session?.close();
-      await proxy.close();
-    }
-  });
-});
+}

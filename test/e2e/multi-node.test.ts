@@ -1,0 +1,97 @@
+/**
+ * Two server nodes share one Redis behind a round-robin balancer (every
+ * connection goes to the other node). After every node restarts, a reload
+ * shows the whole conversation. The built bundle, real dev server binaries,
+ * a real redis-server.
+ */
+import { executeServerCommand } from '@web/test-runner-commands';
+import { expect } from 'chai';
+import '../../dist/ai-stream-chat.js';
+import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
+import type { AiStreamChat } from '../../src/widget/ai-stream-chat.js';
+import {
+  answerDone,
+  type RunningDevServer,
+  settled,
+  shadow,
+  startDevServer,
+  stopDevServer,
+  waitFor,
+} from '../helpers/browser.js';
+
+const SEED = 4;
+
+describe('many nodes, one conversation (Redis)', () => {
+  let redis: { pid: number; url: string } | undefined;
+  let balancer: { port: number; wsUrl: string } | undefined;
+  let nodes: RunningDevServer[] = [];
+  const cleanup: (() => void)[] = [];
+
+  afterEach(async () => {
+    for (const c of cleanup.splice(0)) c();
+    for (const n of nodes) await stopDevServer(n);
+    nodes = [];
+    if (balancer) await executeServerCommand('stop-balancer', { port: balancer.port });
+    if (redis) await executeServerCommand('stop-redis', { pid: redis.pid });
+  });
+
+  it('after a restart of every node, a reload shows the full history', async () => {
+    redis = await executeServerCommand<{ pid: number; url: string }, undefined>('start-redis');
+    if (!redis) throw new Error('no redis');
+    const args = ['--redis', redis.url, '--seed', String(SEED), '--rate', '400'];
+    nodes = [await startDevServer(args), await startDevServer(args)];
+    const ports = nodes.map((n) => Number(new URL(n.httpUrl).port));
+    balancer = await executeServerCommand<{ port: number; wsUrl: string }, { ports: number[] }>(
+      'start-balancer',
+      { ports },
+    );
+    if (!balancer) throw new Error('no balancer');
+
+    const frame = document.createElement('iframe');
+    frame.style.width = '600px';
+    frame.style.height = '600px';
+    document.body.append(frame);
+    cleanup.push(() => frame.remove());
+    const loaded = () => new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
+    const widget = () =>
+      waitFor(
+        () => frame.contentDocument?.querySelector('ai-stream-chat') as AiStreamChat | null,
+        'the widget',
+      );
+    const page = `/test/e2e/fixtures/embed.html?ws=${encodeURIComponent(balancer.wsUrl)}`;
+
+    let load = loaded();
+    frame.src = page;
+    await load;
+    const el = await widget();
+    el.send('first question');
+    await answerDone(el, 1);
+    // The reload reconnects through the balancer: the other node answers the second question.
+    load = loaded();
+    frame.contentWindow?.location.reload();
+    await load;
+    const again = await widget();
+    await waitFor(() => again.messages.length === 2, 'the first exchange back');
+    again.send('second question');
+    await answerDone(again, 2);
+
+    for (const n of nodes) await stopDevServer(n);
+    nodes = [];
+    nodes = [await startDevServer(args, ports[0]), await startDevServer(args, ports[1])];
+
+    load = loaded();
+    frame.contentWindow?.location.reload();
+    await load;
+    const after = await widget();
+    await waitFor(() => after.messages.length === 4, 'the whole history');
+    expect(after.messages.map((m) => [m.role, m.status, m.finishReason, m.text])).to.deep.equal([
+      ['user', 'done', undefined, 'first question'],
+      ['assistant', 'done', 'stop', mockAnswerFor('first question', 0, SEED, 1)],
+      ['user', 'done', undefined, 'second question'],
+      ['assistant', 'done', 'stop', mockAnswerFor('second question', 1, SEED, 1)],
+    ]);
+    await settled(after);
+    expect(shadow(after).querySelectorAll('.assistant').length).to.equal(2);
+    expect(shadow(after).querySelector('.notice')?.textContent ?? '').not.to.match(/no longer has/);
+  });
+});

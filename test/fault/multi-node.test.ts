@@ -1,0 +1,127 @@
+/**
+ * Many nodes, one conversation: three server processes share one Redis, and
+ * a proxy in front of them sends every new client connection to a random
+ * node and cuts connections at random byte offsets, so the client moves
+ * between nodes mid-answer. Every answer still lands exactly once,
+ * byte-identical, whichever node generated it.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
+import { ChatSession } from '../../src/widget/chat-session.js';
+import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { type ServerNode, startNode, stopAll } from '../helpers/server-nodes.js';
+import { ChaosProxy } from './chaos-proxy.js';
+
+const RUNS = 100;
+const CONCURRENCY = 8;
+const SEED = 5;
+const SECTIONS = 2;
+
+interface RunResult {
+  seed: number;
+  text: string;
+  messages: { role: string; status: string }[];
+  nodesUsed: number;
+  cuts: number;
+}
+
+async function run(seed: number, nodes: ServerNode[]): Promise<RunResult> {
+  const cutsWanted = 2 + (seed % 3);
+  const used = new Set<number>();
+  const proxy = new ChaosProxy({ host: '127.0.0.1', port: 0 }, seed, (index, random) => {
+    const node = nodes[Math.floor(random() * nodes.length)] as ServerNode;
+    used.add(node.port);
+    return {
+      targetPort: node.port,
+      cutAfterBytes: index < cutsWanted ? 150 + Math.floor(random() * 30_000) : undefined,
+      maxPiece: 4 + Math.floor(random() * 400),
+      maxDelayMs: 3,
+      delayChance: 0.05,
+    };
+  });
+  const proxyPort = await proxy.listen();
+  const question = `question ${seed}`;
+  let session: ChatSession | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`seed ${seed}: no complete answer in time`)), 30_000);
+      const current: ChatSession = new ChatSession(
+        undefined,
+        {
+          url: () => `ws://127.0.0.1:${proxyPort}/ws`,
+          onStatus: () => {},
+          onProtocolError: (message) => reject(new Error(`seed ${seed}: invalid frame: ${message}`)),
+          onChange: () => {
+            const answer = current.state.messages.find((m) => m.role === 'assistant');
+            if (answer?.status !== 'done') return;
+            clearTimeout(timer);
+            setTimeout(resolve, 20);
+          },
+        },
+        { backoff: { baseMs: 2, maxMs: 20 }, WebSocket },
+      );
+      session = current;
+      current.send(question);
+      current.open();
+    });
+    const messages = session?.state.messages ?? [];
+    return {
+      seed,
+      text: messages.find((m) => m.role === 'assistant')?.text ?? '',
+      messages: messages.map((m) => ({ role: m.role, status: m.status })),
+      nodesUsed: used.size,
+      cuts: proxy.cuts,
+    };
+  } finally {
+    session?.close();
+    await proxy.close();
+  }
+}
+
+describe('many nodes share one Redis', () => {
+  let redis: TestRedis;
+  let nodes: ServerNode[];
+  before(async () => {
+    redis = await startRedis();
+    const args = [
+      '--redis',
+      redis.url,
+      '--rate',
+      '3000',
+      '--seed',
+      String(SEED),
+      '--sections',
+      String(SECTIONS),
+    ];
+    nodes = await Promise.all([startNode(args), startNode(args), startNode(args)]);
+  });
+  after(async () => {
+    await stopAll();
+    await redis.close();
+  });
+
+  it(`${RUNS} seeded runs moved between 3 nodes at random points: every answer exactly once`, async () => {
+    const results: RunResult[] = [];
+    const seeds = Array.from({ length: RUNS }, (_, i) => i + 1);
+    for (let i = 0; i < seeds.length; i += CONCURRENCY) {
+      const batch = seeds.slice(i, i + CONCURRENCY);
+      results.push(...(await Promise.all(batch.map((seed) => run(seed, nodes)))));
+    }
+    for (const r of results) {
+      assert.equal(r.text, mockAnswerFor(`question ${r.seed}`, 0, SEED, SECTIONS), `seed ${r.seed}`);
+      assert.deepEqual(
+        r.messages,
+        [
+          { role: 'user', status: 'done' },
+          { role: 'assistant', status: 'done' },
+        ],
+        `seed ${r.seed}: one question, one answer`,
+      );
+      assert.ok(r.cuts >= 1, `seed ${r.seed}: the proxy cut at least once`);
+    }
+    const moved = results.filter((r) => r.nodesUsed >= 2).length;
+    assert.ok(moved >= RUNS / 2, `${moved} of ${RUNS} runs used two or more nodes`);
+  });
+});
