@@ -26,6 +26,9 @@ export type ChatTheme = 'light' | 'dark' | 'auto';
 export type ChatMode = 'inline' | 'floating';
 export type ChatPersist = 'local' | 'session' | 'none';
 
+/** Longest answer text read out when an answer finishes; the rest stays in the log. */
+const MAX_ANNOUNCED = 4000;
+
 /** The WebSocket URL used when the `url` attribute is absent: same origin, path `/ws`. */
 export function defaultSocketUrl(base: string = location.href): string {
   const url = new URL('/ws', base);
@@ -459,7 +462,9 @@ export class AiStreamChat extends LitElement {
   private announceAnswer(message: ChatMessage): void {
     void nextFrame().then(() => {
       const rendered = this.renderRoot.querySelector(`[data-key="${CSS.escape(message.key)}"] .markdown`);
-      const text = rendered?.textContent?.trim() || message.text;
+      const full = rendered?.textContent?.trim() || message.text;
+      // Nobody listens to megabytes, and laying them out in the live region would stall the page.
+      const text = full.length > MAX_ANNOUNCED ? `${full.slice(0, MAX_ANNOUNCED)}…` : full;
       if (text) this.announce(formatString(this.ui.answerFinished, { text }));
     });
   }

@@ -81,8 +81,9 @@ class PlainBlock {
     this.root.className = 'md-plain';
   }
 
-  /** Shows `text`, which extends what is shown. */
+  /** Shows `text`, which extends what is shown or is a prefix of it. */
   update(text: string): void {
+    if (text.length < this.shown) this.truncate(text.length);
     while (this.shown < text.length) {
       if (!this.last || (this.last.textContent?.length ?? 0) >= PLAIN_CHUNK) {
         this.last = document.createElement('span');
@@ -95,6 +96,30 @@ class PlainBlock {
       this.shown += piece.length;
     }
   }
+
+  private truncate(length: number): void {
+    this.last = truncateChunks(this.root, this.shown, length);
+    this.shown = length;
+  }
+}
+
+/** Drops what is shown past `length`, from the end. */
+function truncateChunks(root: HTMLElement, shown: number, length: number): HTMLElement | undefined {
+  let over = shown - length;
+  let last = root.lastElementChild as HTMLElement | null;
+  while (last && over > 0) {
+    const text = last.firstChild as Text | null;
+    const size = text?.length ?? 0;
+    if (size <= over) {
+      over -= size;
+      last.remove();
+      last = root.lastElementChild as HTMLElement | null;
+    } else {
+      text?.deleteData(size - over, over);
+      over = 0;
+    }
+  }
+  return last ?? undefined;
 }
 
 type Live =
@@ -319,6 +344,8 @@ export class MarkdownStream {
    */
   private plainBlock(tail: string, end: number, canLex: boolean): boolean {
     const retry = this.complete || this.live.kind !== 'plain' || tail.length >= this.live.retryAt;
+    // Without a blank line the whole tail is this one block: lexing megabytes would only say so.
+    if (this.live.kind === 'plain' && !tail.includes('\n\n')) canLex = false;
     if (end < 0 && canLex && retry) {
       const tokens = this.blocks(tail);
       const first = tokens?.[0];
@@ -336,10 +363,14 @@ export class MarkdownStream {
     }
     if (end > 0 || this.complete) {
       const raw = end > 0 ? tail.slice(0, end) : tail;
-      this.removeLive();
-      const block = new PlainBlock();
+      // The live block already shows most of it: finish that one rather than laying out
+      // megabytes of text again in a single frame.
+      const live = this.live.kind === 'plain' ? this.live.block : undefined;
+      if (live) this.live = { kind: 'none' };
+      else this.removeLive();
+      const block = live ?? new PlainBlock();
       block.update(raw.replace(/\n+$/, ''));
-      this.container.append(block.root);
+      if (!live) this.container.append(block.root);
       this.frozenLength += raw.length;
       return true;
     }
