@@ -8,6 +8,7 @@ import type { FollowUpPolicy } from './conversation.js';
 import { ConversationRegistry } from './conversation-registry.js';
 import { newId } from './ids.js';
 import { ChatMetrics, createOpsEndpoint } from './metrics.js';
+import { type BackpressureOptions, defaultBackpressure } from './outbound.js';
 import { type ParamsPolicy, resolveParamsPolicy } from './params-policy.js';
 import { guardConnection, resolveServerLimits, type ServerLimitOptions } from './server-limits.js';
 import { type ChatServerAuthOptions, closeWhenExpired, resolveAuthOptions } from './session-auth.js';
@@ -56,6 +57,14 @@ export interface ChatServerOptions extends ServerLimitOptions {
    * `handleRequest`. On by default; `false` turns both off.
    */
   operations?: false | { healthPath?: string; metricsPath?: string };
+  /**
+   * A client that reads slower than answers arrive: over `highWaterBytes` in
+   * its send buffer (default 65536) deltas are coalesced into fewer, larger
+   * frames; over it for `slowConsumerMs` (default 30000), or with more than
+   * `maxPendingBytes` held back (default 1048576), it is closed with 4008 and
+   * resumes when it reconnects.
+   */
+  backpressure?: Partial<BackpressureOptions>;
 }
 
 export interface ChatServer {
@@ -68,6 +77,8 @@ export interface ChatServer {
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
   /** Routes `server`'s upgrade requests for `path` to the chat server. */
   attach(server: Server): void;
+  /** Bytes held for each open connection (send buffer plus coalesced frames waiting), in no particular order. */
+  outboundBytes(): number[];
   /** Closes every socket and stops the heartbeat. */
   close(): Promise<void>;
 }
@@ -77,6 +88,18 @@ function positiveInteger(name: string, value: number): number {
     throw new TypeError(`${name} must be a positive integer, got ${String(value)}`);
   }
   return value;
+}
+
+function resolveBackpressure(options: Partial<BackpressureOptions> | undefined): BackpressureOptions {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new TypeError('backpressure must be an object');
+  }
+  const o = { ...defaultBackpressure, ...options };
+  return {
+    highWaterBytes: positiveInteger('backpressure.highWaterBytes', o.highWaterBytes),
+    slowConsumerMs: positiveInteger('backpressure.slowConsumerMs', o.slowConsumerMs),
+    maxPendingBytes: positiveInteger('backpressure.maxPendingBytes', o.maxPendingBytes),
+  };
 }
 
 export function createChatServer(options: ChatServerOptions): ChatServer {
@@ -105,6 +128,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   if (operations !== false && (typeof operations !== 'object' || operations === null)) {
     throw new TypeError('operations must be false or an object');
   }
+  const backpressure = resolveBackpressure(options.backpressure);
   const caps = new ConnectionCaps(serverLimits.maxConnections, serverLimits.maxConnectionsPerIp);
 
   const conversations = new ConversationRegistry(
@@ -139,6 +163,9 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     perMessageDeflate: false,
   });
   const alive = new WeakSet<WebSocket>();
+  const connections = new Set<Connection>();
+  const outboundBytes = (): number[] => Array.from(connections, (c) => c.outboundBytes);
+  metrics.outboundBytes = () => outboundBytes().reduce((a, b) => a + b, 0);
   wss.on('connection', (socket: WebSocket, _request: IncomingMessage, claims?: SessionClaims) => {
     alive.add(socket);
     socket.on('pong', () => alive.add(socket));
@@ -148,7 +175,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     socket.once('close', (code) => metrics.closes.inc({ code: String(code) }));
     const guard = guardConnection(socket, serverLimits);
     const open = openFor(claims);
-    new Connection(socket, {
+    const connection = new Connection(socket, {
       limits,
       heartbeatMs,
       params,
@@ -161,7 +188,14 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
         if (verdict !== true) metrics.rateLimited.inc();
         return verdict;
       },
+      backpressure,
+      outboundEvents: {
+        coalesced: (merged) => metrics.deltasCoalesced.inc({}, merged),
+        slowConsumer: () => metrics.slowConsumers.inc(),
+      },
     });
+    connections.add(connection);
+    socket.once('close', () => connections.delete(connection));
   });
   const heartbeat = setInterval(() => {
     for (const socket of wss.clients) {
@@ -202,6 +236,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     path,
     handleUpgrade,
     metrics,
+    outboundBytes,
     handleRequest: (request, response) =>
       (sessionEndpoint?.(request, response) || opsEndpoint?.(request, response)) ?? false,
     attach(server) {

@@ -13,6 +13,7 @@ import {
 } from '../protocol/index.js';
 import type { Conversation } from './conversation.js';
 import { newId } from './ids.js';
+import { type BackpressureOptions, defaultBackpressure, Outbound, type OutboundEvents } from './outbound.js';
 import { checkParams, type ParamsPolicy } from './params-policy.js';
 
 export interface ConnectionContext {
@@ -26,6 +27,10 @@ export interface ConnectionContext {
   openConversation(id: string | undefined): Conversation | undefined;
   /** Rate limit: true admits an inbound frame; an error frame or false drops it (answering with the frame). */
   admitFrame?(): true | ErrorFrame | false;
+  /** When to coalesce deltas for a slow reader, and when to give up on it (see outbound.ts). */
+  backpressure?: BackpressureOptions;
+  /** Told when deltas are coalesced and when the client is closed as a slow consumer. */
+  outboundEvents?: OutboundEvents;
 }
 
 /**
@@ -38,11 +43,13 @@ export class Connection {
   private conversation: Conversation | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly sessionId = newId('s');
+  private readonly outbound: Outbound;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly context: ConnectionContext,
   ) {
+    this.outbound = new Outbound(socket, context.backpressure ?? defaultBackpressure, context.outboundEvents);
     socket.on('message', (data, isBinary) => {
       const verdict = this.context.admitFrame?.() ?? true;
       if (verdict !== true) {
@@ -155,12 +162,16 @@ export class Connection {
     this.send({ type: 'ack', clientMsgId: frame.clientMsgId, messageId: message.id, queuePosition });
   }
 
+  /** Bytes this connection holds for its client: the socket's send buffer plus coalesced frames waiting. */
+  get outboundBytes(): number {
+    return this.outbound.bytes;
+  }
+
   private sendError(code: ErrorCode, message: string, extra: Partial<ErrorFrame> = {}): void {
     this.send({ type: 'error', code, message, retryable: false, ...extra });
   }
 
   private send(frame: ServerFrame): void {
-    if (this.socket.readyState !== this.socket.OPEN) return;
-    this.socket.send(JSON.stringify(frame));
+    this.outbound.send(frame);
   }
 }

@@ -63,7 +63,17 @@ export class ChatMetrics {
     'ai_chat_generations_total',
     'Generations ended, by outcome (stop, length, cancelled, error).',
   );
+  readonly deltasCoalesced = new Counter(
+    'ai_chat_deltas_coalesced_total',
+    'Deltas merged into a larger delta for a client that read too slowly.',
+  );
+  readonly slowConsumers = new Counter(
+    'ai_chat_slow_consumers_total',
+    'Connections closed with 4008 because the client read too slowly for too long.',
+  );
   activeStreams = 0;
+  /** Sum of the bytes held for open connections (set by the chat server). */
+  outboundBytes: () => number = () => 0;
 
   /** Wraps a token source so its tokens, active streams and failures are counted. */
   meter(source: TokenSource): TokenSource {
@@ -109,6 +119,13 @@ export class ChatMetrics {
       this.rateLimited.render(),
       this.tokens.render(),
       this.generations.render(),
+      this.deltasCoalesced.render(),
+      this.slowConsumers.render(),
+      gauge(
+        'ai_chat_outbound_bytes',
+        'Bytes waiting to reach clients: socket send buffers plus coalesced frames held back.',
+        this.outboundBytes(),
+      ),
       gauge(
         'process_resident_memory_bytes',
         'Resident memory of the server process.',
