@@ -32,6 +32,12 @@ export interface ChatServerOptions extends ServerLimitOptions {
   maxFrameBytes?: number;
   /** A message sent while an answer streams waits for it (`queue`, default) or stops it (`interrupt`). */
   followUp?: FollowUpPolicy;
+  /**
+   * With `followUp: 'queue'`, how many messages may wait behind the answer
+   * being generated in one conversation; a send beyond gets an `error` with
+   * code `busy` (`retryable: true`). Default 4.
+   */
+  maxQueuedPerConversation?: number;
   /** Characters of deltas kept per answer for exact replay on resume. Default 262144. */
   replayMaxChars?: number;
   /** How long an answer's deltas are kept after it ends; later resumes get a snapshot. Default 300000. */
@@ -118,6 +124,10 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   if (followUp !== 'queue' && followUp !== 'interrupt') {
     throw new TypeError(`followUp must be "queue" or "interrupt", got ${JSON.stringify(followUp)}`);
   }
+  const maxQueuedPerConversation = positiveInteger(
+    'maxQueuedPerConversation',
+    options.maxQueuedPerConversation ?? 4,
+  );
   const params = resolveParamsPolicy(options.params);
   const allowedOrigins =
     options.allowedOrigins === undefined ? undefined : normalizeOrigins(options.allowedOrigins);
@@ -188,6 +198,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
         if (verdict !== true) metrics.rateLimited.inc();
         return verdict;
       },
+      maxQueuedPerConversation,
       backpressure,
       outboundEvents: {
         coalesced: (merged) => metrics.deltasCoalesced.inc({}, merged),

@@ -27,6 +27,8 @@ export interface ConnectionContext {
   openConversation(id: string | undefined): Conversation | undefined;
   /** Rate limit: true admits an inbound frame; an error frame or false drops it (answering with the frame). */
   admitFrame?(): true | ErrorFrame | false;
+  /** Most messages that may wait behind the answer being generated; a send beyond gets `busy`. */
+  maxQueuedPerConversation?: number;
   /** When to coalesce deltas for a slow reader, and when to give up on it (see outbound.ts). */
   backpressure?: BackpressureOptions;
   /** Told when deltas are coalesced and when the client is closed as a slow consumer. */
@@ -156,6 +158,19 @@ export class Connection {
     const problem = checkParams(params, this.context.params);
     if (problem) {
       this.sendError(ErrorCode.BadParams, `Invalid params: ${problem}.`, { clientMsgId: frame.clientMsgId });
+      return;
+    }
+    const maxQueued = this.context.maxQueuedPerConversation ?? Number.POSITIVE_INFINITY;
+    // One answer is generated at a time; up to maxQueued more may wait behind it.
+    const waiting = conversation.unansweredCount - 1;
+    if (waiting >= maxQueued && !conversation.hasClientMsgId(frame.clientMsgId)) {
+      this.send({
+        type: 'error',
+        code: ErrorCode.Busy,
+        message: `${waiting} messages already wait for an answer; send this one once one is answered.`,
+        retryable: true,
+        clientMsgId: frame.clientMsgId,
+      });
       return;
     }
     const { message, queuePosition } = conversation.submit(frame.clientMsgId, frame.text, params);

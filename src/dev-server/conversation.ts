@@ -175,6 +175,16 @@ export class Conversation {
     return true;
   }
 
+  /** User messages not answered yet: the one being (or about to be) answered and those waiting behind it. */
+  get unansweredCount(): number {
+    return this.queue.length + (this.current ? 1 : 0);
+  }
+
+  /** Whether a send with this client id was already taken (a resend of it is acknowledged again). */
+  hasClientMsgId(clientMsgId: string): boolean {
+    return this.byClientMsgId.has(clientMsgId);
+  }
+
   hasMessage(messageId: string): boolean {
     return this.messages.some((m) => m.id === messageId);
   }
