@@ -7,6 +7,7 @@ import { ConnectionCaps } from './connection-caps.js';
 import type { FollowUpPolicy } from './conversation.js';
 import { ConversationRegistry } from './conversation-registry.js';
 import { newId } from './ids.js';
+import { type ChatLogger, checkLogger } from './logger.js';
 import { ChatMetrics, createOpsEndpoint } from './metrics.js';
 import { type BackpressureOptions, defaultBackpressure } from './outbound.js';
 import { type ParamsPolicy, resolveParamsPolicy } from './params-policy.js';
@@ -15,8 +16,9 @@ import { type ChatServerAuthOptions, closeWhenExpired, resolveAuthOptions } from
 import { createSessionEndpoint } from './session-endpoint.js';
 import type { SessionClaims } from './session-token.js';
 import type { TokenSource } from './sources/types.js';
-import { admitUpgrade, normalizeOrigins } from './upgrade-guard.js';
+import { admitUpgrade, normalizeOrigins, refuseUpgrade } from './upgrade-guard.js';
 
+export type { ChatLogger } from './logger.js';
 export type { ChatServerAuthOptions } from './session-auth.js';
 
 export interface ChatServerOptions extends ServerLimitOptions {
@@ -71,6 +73,13 @@ export interface ChatServerOptions extends ServerLimitOptions {
    * resumes when it reconnects.
    */
   backpressure?: Partial<BackpressureOptions>;
+  /**
+   * Structured logs: connections opened and closed (with the close code),
+   * refused upgrades, error frames sent, resumes, slow consumers, generation
+   * outcomes, draining. Any pino logger fits. Never logs message text, answer
+   * tokens or session tokens. Default: no logs.
+   */
+  logger?: ChatLogger;
 }
 
 export interface ChatServer {
@@ -85,6 +94,16 @@ export interface ChatServer {
   attach(server: Server): void;
   /** Bytes held for each open connection (send buffer plus coalesced frames waiting), in no particular order. */
   outboundBytes(): number[];
+  /**
+   * Graceful shutdown: refuses new upgrades (HTTP 503) and reports `draining`
+   * on the health path (HTTP 503), closes every socket with 1001 so clients
+   * reconnect elsewhere, lets answers being generated finish for up to
+   * `deadlineMs` (they are kept for resumes), then stops what is left, which
+   * ends `interrupted`, and closes like `close()`.
+   */
+  drain(deadlineMs: number): Promise<void>;
+  /** Whether `drain` was called. */
+  readonly draining: boolean;
   /** Closes every socket and stops the heartbeat. */
   close(): Promise<void>;
 }
@@ -134,6 +153,8 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   const auth = options.auth === undefined ? undefined : resolveAuthOptions(options.auth);
   const serverLimits = resolveServerLimits(options);
   const metrics = new ChatMetrics();
+  const logger = checkLogger(options.logger);
+  let draining = false;
   const operations = options.operations === undefined ? {} : options.operations;
   if (operations !== false && (typeof operations !== 'object' || operations === null)) {
     throw new TypeError('operations must be false or an object');
@@ -143,7 +164,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
 
   const conversations = new ConversationRegistry(
     {
-      source: metrics.meter(options.source),
+      source: metrics.meter(options.source, logger),
       followUp,
       replayMaxChars: positiveInteger('replayMaxChars', options.replayMaxChars ?? 256 * 1024),
       replayRetentionMs: positiveInteger('replayRetentionMs', options.replayRetentionMs ?? 5 * 60_000),
@@ -176,7 +197,20 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   const connections = new Set<Connection>();
   const outboundBytes = (): number[] => Array.from(connections, (c) => c.outboundBytes);
   metrics.outboundBytes = () => outboundBytes().reduce((a, b) => a + b, 0);
-  wss.on('connection', (socket: WebSocket, _request: IncomingMessage, claims?: SessionClaims) => {
+  let connectionCount = 0;
+  wss.on('connection', (socket: WebSocket, request: IncomingMessage, claims?: SessionClaims) => {
+    const connectionId = ++connectionCount;
+    const opened = Date.now();
+    logger.info(
+      { event: 'connection_open', connectionId, ip: serverLimits.clientIp(request) },
+      'connection opened',
+    );
+    socket.once('close', (code) =>
+      logger.info(
+        { event: 'connection_close', connectionId, code, durationMs: Date.now() - opened },
+        'connection closed',
+      ),
+    );
     alive.add(socket);
     socket.on('pong', () => alive.add(socket));
     socket.on('error', () => socket.terminate());
@@ -200,9 +234,23 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
       },
       maxQueuedPerConversation,
       backpressure,
-      outboundEvents: {
+      events: {
         coalesced: (merged) => metrics.deltasCoalesced.inc({}, merged),
-        slowConsumer: () => metrics.slowConsumers.inc(),
+        slowConsumer: () => {
+          metrics.slowConsumers.inc();
+          logger.warn({ event: 'slow_consumer', connectionId }, 'closing a slow consumer with 4008');
+        },
+        errorFrame: (frame) => {
+          metrics.errorFrames.inc({ code: frame.code });
+          const level = frame.code === 'source_failed' || frame.code === 'internal' ? 'warn' : 'info';
+          logger[level]({ event: 'error_frame', connectionId, code: frame.code }, 'error frame sent');
+        },
+        resume: (result) => {
+          metrics.resumes.inc({ result });
+          logger.debug({ event: 'resume', connectionId, result }, 'answer resumed');
+        },
+        welcomed: (conversationId) =>
+          logger.debug({ event: 'welcome', connectionId, conversationId }, 'client welcomed'),
       },
     });
     connections.add(connection);
@@ -223,24 +271,45 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   const opsEndpoint =
     operations === false
       ? undefined
-      : createOpsEndpoint(metrics, () => wss.clients.size, {
-          health: operations.healthPath ?? '/healthz',
-          metrics: operations.metricsPath ?? '/metrics',
-        });
+      : createOpsEndpoint(
+          metrics,
+          () => wss.clients.size,
+          {
+            health: operations.healthPath ?? '/healthz',
+            metrics: operations.metricsPath ?? '/metrics',
+          },
+          () => draining,
+        );
+  const refused = (status: number, request: IncomingMessage): void => {
+    metrics.upgradesRefused.inc({ status: String(status) });
+    logger.info({ event: 'upgrade_refused', status, ip: serverLimits.clientIp(request) }, 'upgrade refused');
+  };
 
   const handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     const { pathname } = new URL(request.url ?? '/', 'http://localhost');
     if (pathname !== path) return false;
+    if (draining) {
+      refused(503, request);
+      refuseUpgrade(socket, 503, 'server shutting down', { 'Retry-After': '1' });
+      return true;
+    }
     const admitted = admitUpgrade(request, socket, {
       secret: auth?.secret,
       allowedOrigins,
       caps,
       clientIp: serverLimits.clientIp,
-      onRefused: (status) => metrics.upgradesRefused.inc({ status: String(status) }),
+      onRefused: (status) => refused(status, request),
     });
     if (!admitted) return true;
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request, admitted.claims));
     return true;
+  };
+
+  const close = (): Promise<void> => {
+    clearInterval(heartbeat);
+    conversations.close();
+    for (const socket of wss.clients) socket.close(1001, 'server shutting down');
+    return new Promise((resolve) => wss.close(() => resolve()));
   };
 
   return {
@@ -257,11 +326,37 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
         }
       });
     },
-    close() {
-      clearInterval(heartbeat);
-      conversations.close();
-      for (const socket of wss.clients) socket.close(1001, 'server shutting down');
-      return new Promise((resolve) => wss.close(() => resolve()));
+    get draining() {
+      return draining;
     },
+    async drain(deadlineMs) {
+      positiveInteger('drain deadlineMs', deadlineMs);
+      draining = true;
+      logger.info(
+        {
+          event: 'drain_start',
+          connections: wss.clients.size,
+          activeStreams: metrics.activeStreams,
+          deadlineMs,
+        },
+        'draining',
+      );
+      for (const socket of wss.clients) socket.close(1001, 'going away');
+      const deadline = Date.now() + deadlineMs;
+      while (metrics.activeStreams > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const interrupted = metrics.activeStreams;
+      conversations.close(); // what is still generating ends `interrupted`
+      const settled = Date.now() + 1000;
+      while (metrics.activeStreams > 0 && Date.now() < settled) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      // Clients had the whole deadline to answer the close; do not wait on the rest.
+      for (const socket of wss.clients) socket.terminate();
+      logger.info({ event: 'drain_end', interrupted }, 'drained');
+      await close();
+    },
+    close,
   };
 }

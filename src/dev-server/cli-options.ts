@@ -23,7 +23,17 @@ export interface CliOptions {
   requireSession: boolean;
   /** `SESSION_SECRET`, if set. */
   sessionSecret: string | undefined;
+  /** pino level of the JSON logs on stdout. */
+  logLevel: LogLevel;
+  /** How long SIGTERM lets answers being generated finish. */
+  drainMs: number;
+  /** `--tls-cert` and `--tls-key`: paths of PEM files; both or neither. */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
 }
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
 
 export const usage = `Usage: ai-stream-chat-server [options]
 
@@ -44,6 +54,13 @@ Options:
                       https://example.com,http://localhost:5173 (default: any)
   --require-session   Serve POST /session and refuse upgrades without its token
                       (signed with env SESSION_SECRET, random per start if unset)
+  --log-level <lvl>   JSON logs on stdout: fatal, error, warn, info (default), debug,
+                      trace or silent
+  --drain-ms <n>      On SIGTERM: refuse new sockets, close clients with 1001, let
+                      answers being generated finish for this long, then exit 0
+                      (default 10000)
+  --tls-cert <file>   Serve HTTPS and WSS with this PEM certificate (with --tls-key)
+  --tls-key <file>    PEM private key for --tls-cert
   -h, --help          Show this help
 `;
 
@@ -74,6 +91,10 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       model: { type: 'string' },
       'allowed-origins': { type: 'string' },
       'require-session': { type: 'boolean', default: false },
+      'log-level': { type: 'string', default: 'info' },
+      'drain-ms': { type: 'string', default: '10000' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
     },
   });
   const rate = values.rate === 'max' ? Number.POSITIVE_INFINITY : Number(values.rate);
@@ -96,8 +117,19 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
   if (values['require-session'] && env.SESSION_SECRET && Buffer.byteLength(env.SESSION_SECRET) < 32) {
     throw new Error('SESSION_SECRET must be at least 32 bytes long (e.g. openssl rand -base64 32)');
   }
+  const logLevel = values['log-level'] as LogLevel;
+  if (!logLevels.includes(logLevel)) {
+    throw new Error(`--log-level must be one of ${logLevels.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  }
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
+    throw new Error('--tls-cert and --tls-key go together: give both or neither');
+  }
   return {
     help: values.help,
+    logLevel,
+    drainMs: integer('--drain-ms', values['drain-ms'], 1, 3_600_000),
+    tlsCert: values['tls-cert'],
+    tlsKey: values['tls-key'],
     followUp,
     port: integer('--port', values.port ?? env.PORT ?? '8787', 0, 65535),
     host: values.host,

@@ -16,6 +16,15 @@ import { newId } from './ids.js';
 import { type BackpressureOptions, defaultBackpressure, Outbound, type OutboundEvents } from './outbound.js';
 import { checkParams, type ParamsPolicy } from './params-policy.js';
 
+export interface ConnectionEvents extends OutboundEvents {
+  /** An `error` frame is being sent to the client. */
+  errorFrame?(frame: ErrorFrame): void;
+  /** A `hello.resume` entry was served with `deltas`, a `snapshot`, or not at all (`unknown`). */
+  resume?(result: 'deltas' | 'snapshot' | 'unknown'): void;
+  /** The client said hello and was welcomed into `conversationId`. */
+  welcomed?(conversationId: string): void;
+}
+
 export interface ConnectionContext {
   limits: Limits;
   heartbeatMs: number;
@@ -31,8 +40,8 @@ export interface ConnectionContext {
   maxQueuedPerConversation?: number;
   /** When to coalesce deltas for a slow reader, and when to give up on it (see outbound.ts). */
   backpressure?: BackpressureOptions;
-  /** Told when deltas are coalesced and when the client is closed as a slow consumer. */
-  outboundEvents?: OutboundEvents;
+  /** Told when deltas are coalesced, when the client is closed as a slow consumer, and more. */
+  events?: ConnectionEvents;
 }
 
 /**
@@ -51,7 +60,7 @@ export class Connection {
     private readonly socket: WebSocket,
     private readonly context: ConnectionContext,
   ) {
-    this.outbound = new Outbound(socket, context.backpressure ?? defaultBackpressure, context.outboundEvents);
+    this.outbound = new Outbound(socket, context.backpressure ?? defaultBackpressure, context.events);
     socket.on('message', (data, isBinary) => {
       const verdict = this.context.admitFrame?.() ?? true;
       if (verdict !== true) {
@@ -131,7 +140,11 @@ export class Connection {
       history: conversation.history(resumed),
       active: conversation.activeMessageIds(),
     });
+    this.context.events?.welcomed?.(conversation.id);
     for (const { request, frames } of replays) {
+      this.context.events?.resume?.(
+        frames ? (frames[0]?.type === 'snapshot' ? 'snapshot' : 'deltas') : 'unknown',
+      );
       if (frames) for (const f of frames) this.send(f);
       else {
         this.sendError(ErrorCode.UnknownMessage, 'Cannot resume a message this conversation does not have.', {
@@ -187,6 +200,7 @@ export class Connection {
   }
 
   private send(frame: ServerFrame): void {
+    if (frame.type === 'error') this.context.events?.errorFrame?.(frame);
     this.outbound.send(frame);
   }
 }
