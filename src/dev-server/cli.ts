@@ -2,11 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { parseCliOptions, usage } from './cli-options.js';
-import { startDevServer } from './dev-server.js';
-import { randomSessionSecret } from './session-token.js';
-import { createMockSource } from './sources/mock.js';
-import { createOpenAISource } from './sources/openai.js';
-import type { TokenSource } from './sources/types.js';
+// The CLI uses the public server API only: flags in, library options out.
+import {
+  createMockSource,
+  createOpenAISource,
+  randomSessionSecret,
+  startDevServer,
+  type TokenSource,
+} from './index.js';
 
 function sourceFrom(options: ReturnType<typeof parseCliOptions>): TokenSource {
   if (options.source === 'openai') {
