@@ -77,7 +77,9 @@ function assemble(
 ): { text: string; seq: number } {
   for (const f of frames) {
     if (f.type === 'delta' && f.messageId === messageId) {
-      expect(f.seq === seq + 1, `delta seq ${f.seq} after ${seq}: deltas must be gapless and in order`);
+      const from = f.fromSeq ?? f.seq;
+      expect(from <= f.seq, `delta fromSeq ${from} is after its seq ${f.seq}`);
+      expect(from === seq + 1, `delta seq ${from} after ${seq}: deltas must be gapless and in order`);
       seq = f.seq;
       text += f.text;
     } else if (f.type === 'snapshot' && f.messageId === messageId) {

@@ -8,7 +8,9 @@ import type { FollowUpPolicy } from './conversation.js';
 import { ConversationRegistry } from './conversation-registry.js';
 import type { ChatConversation, ConversationStore } from './conversation-store.js';
 import { newId } from './ids.js';
+import { type ChatLogger, checkLogger } from './logger.js';
 import { ChatMetrics, createOpsEndpoint } from './metrics.js';
+import { type BackpressureOptions, defaultBackpressure } from './outbound.js';
 import { type ParamsPolicy, resolveParamsPolicy } from './params-policy.js';
 import { RedisConversationStore } from './redis/redis-conversation-store.js';
 import type { RedisStoreOptions } from './redis/redis-store.js';
@@ -17,8 +19,9 @@ import { type ChatServerAuthOptions, closeWhenExpired, resolveAuthOptions } from
 import { createSessionEndpoint } from './session-endpoint.js';
 import type { SessionClaims } from './session-token.js';
 import type { TokenSource } from './sources/types.js';
-import { admitUpgrade, normalizeOrigins } from './upgrade-guard.js';
+import { admitUpgrade, normalizeOrigins, refuseUpgrade } from './upgrade-guard.js';
 
+export type { ChatLogger } from './logger.js';
 export type { ChatServerAuthOptions } from './session-auth.js';
 
 export interface ChatServerOptions extends ServerLimitOptions {
@@ -34,6 +37,12 @@ export interface ChatServerOptions extends ServerLimitOptions {
   maxFrameBytes?: number;
   /** A message sent while an answer streams waits for it (`queue`, default) or stops it (`interrupt`). */
   followUp?: FollowUpPolicy;
+  /**
+   * With `followUp: 'queue'`, how many messages may wait behind the answer
+   * being generated in one conversation; a send beyond gets an `error` with
+   * code `busy` (`retryable: true`). Default 4.
+   */
+  maxQueuedPerConversation?: number;
   /** Characters of deltas kept per answer for exact replay on resume. Default 262144. */
   replayMaxChars?: number;
   /** How long an answer's deltas are kept after it ends; later resumes get a snapshot. Default 300000. */
@@ -69,6 +78,21 @@ export interface ChatServerOptions extends ServerLimitOptions {
    * The dev server's `--demo-controls` use it to delay and drop sockets.
    */
   onSocket?: (socket: WebSocket) => void;
+  /**
+   * A client that reads slower than answers arrive: over `highWaterBytes` in
+   * its send buffer (default 65536) deltas are coalesced into fewer, larger
+   * frames; over it for `slowConsumerMs` (default 30000), or with more than
+   * `maxPendingBytes` held back (default 1048576), it is closed with 4008 and
+   * resumes when it reconnects.
+   */
+  backpressure?: Partial<BackpressureOptions>;
+  /**
+   * Structured logs: connections opened and closed (with the close code),
+   * refused upgrades, error frames sent, resumes, slow consumers, generation
+   * outcomes, draining. Any pino logger fits. Never logs message text, answer
+   * tokens or session tokens. Default: no logs.
+   */
+  logger?: ChatLogger;
 }
 
 export interface ChatServer {
@@ -81,6 +105,18 @@ export interface ChatServer {
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
   /** Routes `server`'s upgrade requests for `path` to the chat server. */
   attach(server: Server): void;
+  /** Bytes held for each open connection (send buffer plus coalesced frames waiting), in no particular order. */
+  outboundBytes(): number[];
+  /**
+   * Graceful shutdown: refuses new upgrades (HTTP 503) and reports `draining`
+   * on the health path (HTTP 503), closes every socket with 1001 so clients
+   * reconnect elsewhere, lets answers being generated finish for up to
+   * `deadlineMs` (they are kept for resumes), then stops what is left, which
+   * ends `interrupted`, and closes like `close()`.
+   */
+  drain(deadlineMs: number): Promise<void>;
+  /** Whether `drain` was called. */
+  readonly draining: boolean;
   /** Closes every socket and stops the heartbeat. */
   close(): Promise<void>;
 }
@@ -90,6 +126,18 @@ function positiveInteger(name: string, value: number): number {
     throw new TypeError(`${name} must be a positive integer, got ${String(value)}`);
   }
   return value;
+}
+
+function resolveBackpressure(options: Partial<BackpressureOptions> | undefined): BackpressureOptions {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new TypeError('backpressure must be an object');
+  }
+  const o = { ...defaultBackpressure, ...options };
+  return {
+    highWaterBytes: positiveInteger('backpressure.highWaterBytes', o.highWaterBytes),
+    slowConsumerMs: positiveInteger('backpressure.slowConsumerMs', o.slowConsumerMs),
+    maxPendingBytes: positiveInteger('backpressure.maxPendingBytes', o.maxPendingBytes),
+  };
 }
 
 export function createChatServer(options: ChatServerOptions): ChatServer {
@@ -108,12 +156,18 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   if (followUp !== 'queue' && followUp !== 'interrupt') {
     throw new TypeError(`followUp must be "queue" or "interrupt", got ${JSON.stringify(followUp)}`);
   }
+  const maxQueuedPerConversation = positiveInteger(
+    'maxQueuedPerConversation',
+    options.maxQueuedPerConversation ?? 4,
+  );
   const params = resolveParamsPolicy(options.params);
   const allowedOrigins =
     options.allowedOrigins === undefined ? undefined : normalizeOrigins(options.allowedOrigins);
   const auth = options.auth === undefined ? undefined : resolveAuthOptions(options.auth);
   const serverLimits = resolveServerLimits(options);
   const metrics = new ChatMetrics();
+  const logger = checkLogger(options.logger);
+  let draining = false;
   const operations = options.operations === undefined ? {} : options.operations;
   if (operations !== false && (typeof operations !== 'object' || operations === null)) {
     throw new TypeError('operations must be false or an object');
@@ -121,10 +175,11 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   if (options.onSocket !== undefined && typeof options.onSocket !== 'function') {
     throw new TypeError('onSocket must be a function');
   }
+  const backpressure = resolveBackpressure(options.backpressure);
   const caps = new ConnectionCaps(serverLimits.maxConnections, serverLimits.maxConnectionsPerIp);
 
   const conversationOptions = {
-    source: metrics.meter(options.source),
+    source: metrics.meter(options.source, logger),
     followUp,
     replayMaxChars: positiveInteger('replayMaxChars', options.replayMaxChars ?? 256 * 1024),
     replayRetentionMs: positiveInteger('replayRetentionMs', options.replayRetentionMs ?? 5 * 60_000),
@@ -163,7 +218,23 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     perMessageDeflate: false,
   });
   const alive = new WeakSet<WebSocket>();
-  wss.on('connection', (socket: WebSocket, _request: IncomingMessage, claims?: SessionClaims) => {
+  const connections = new Set<Connection>();
+  const outboundBytes = (): number[] => Array.from(connections, (c) => c.outboundBytes);
+  metrics.outboundBytes = () => outboundBytes().reduce((a, b) => a + b, 0);
+  let connectionCount = 0;
+  wss.on('connection', (socket: WebSocket, request: IncomingMessage, claims?: SessionClaims) => {
+    const connectionId = ++connectionCount;
+    const opened = Date.now();
+    logger.info(
+      { event: 'connection_open', connectionId, ip: serverLimits.clientIp(request) },
+      'connection opened',
+    );
+    socket.once('close', (code) =>
+      logger.info(
+        { event: 'connection_close', connectionId, code, durationMs: Date.now() - opened },
+        'connection closed',
+      ),
+    );
     options.onSocket?.(socket);
     alive.add(socket);
     socket.on('pong', () => alive.add(socket));
@@ -173,7 +244,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     socket.once('close', (code) => metrics.closes.inc({ code: String(code) }));
     const guard = guardConnection(socket, serverLimits);
     const open = openFor(claims);
-    new Connection(socket, {
+    const connection = new Connection(socket, {
       limits,
       heartbeatMs,
       params,
@@ -186,7 +257,29 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
         if (verdict !== true) metrics.rateLimited.inc();
         return verdict;
       },
+      maxQueuedPerConversation,
+      backpressure,
+      events: {
+        coalesced: (merged) => metrics.deltasCoalesced.inc({}, merged),
+        slowConsumer: () => {
+          metrics.slowConsumers.inc();
+          logger.warn({ event: 'slow_consumer', connectionId }, 'closing a slow consumer with 4008');
+        },
+        errorFrame: (frame) => {
+          metrics.errorFrames.inc({ code: frame.code });
+          const level = frame.code === 'source_failed' || frame.code === 'internal' ? 'warn' : 'info';
+          logger[level]({ event: 'error_frame', connectionId, code: frame.code }, 'error frame sent');
+        },
+        resume: (result) => {
+          metrics.resumes.inc({ result });
+          logger.debug({ event: 'resume', connectionId, result }, 'answer resumed');
+        },
+        welcomed: (conversationId) =>
+          logger.debug({ event: 'welcome', connectionId, conversationId }, 'client welcomed'),
+      },
     });
+    connections.add(connection);
+    socket.once('close', () => connections.delete(connection));
   });
   const heartbeat = setInterval(() => {
     for (const socket of wss.clients) {
@@ -211,27 +304,45 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
             health: operations.healthPath ?? '/healthz',
             metrics: operations.metricsPath ?? '/metrics',
           },
+          () => draining,
         );
+  const refused = (status: number, request: IncomingMessage): void => {
+    metrics.upgradesRefused.inc({ status: String(status) });
+    logger.info({ event: 'upgrade_refused', status, ip: serverLimits.clientIp(request) }, 'upgrade refused');
+  };
 
   const handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     const { pathname } = new URL(request.url ?? '/', 'http://localhost');
     if (pathname !== path) return false;
+    if (draining) {
+      refused(503, request);
+      refuseUpgrade(socket, 503, 'server shutting down', { 'Retry-After': '1' });
+      return true;
+    }
     const admitted = admitUpgrade(request, socket, {
       secret: auth?.secret,
       allowedOrigins,
       caps,
       clientIp: serverLimits.clientIp,
-      onRefused: (status) => metrics.upgradesRefused.inc({ status: String(status) }),
+      onRefused: (status) => refused(status, request),
     });
     if (!admitted) return true;
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request, admitted.claims));
     return true;
   };
 
+  const close = async (): Promise<void> => {
+    clearInterval(heartbeat);
+    for (const socket of wss.clients) socket.close(1001, 'server shutting down');
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    await conversations.close();
+  };
+
   return {
     path,
     handleUpgrade,
     metrics,
+    outboundBytes,
     handleRequest: (request, response) =>
       (sessionEndpoint?.(request, response) || opsEndpoint?.(request, response)) ?? false,
     attach(server) {
@@ -241,11 +352,37 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
         }
       });
     },
-    async close() {
-      clearInterval(heartbeat);
-      for (const socket of wss.clients) socket.close(1001, 'server shutting down');
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await conversations.close();
+    get draining() {
+      return draining;
     },
+    async drain(deadlineMs) {
+      positiveInteger('drain deadlineMs', deadlineMs);
+      draining = true;
+      logger.info(
+        {
+          event: 'drain_start',
+          connections: wss.clients.size,
+          activeStreams: metrics.activeStreams,
+          deadlineMs,
+        },
+        'draining',
+      );
+      for (const socket of wss.clients) socket.close(1001, 'going away');
+      const deadline = Date.now() + deadlineMs;
+      while (metrics.activeStreams > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const interrupted = metrics.activeStreams;
+      await conversations.close(); // what is still generating ends `interrupted`
+      const settled = Date.now() + 1000;
+      while (metrics.activeStreams > 0 && Date.now() < settled) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      // Clients had the whole deadline to answer the close; do not wait on the rest.
+      for (const socket of wss.clients) socket.terminate();
+      logger.info({ event: 'drain_end', interrupted }, 'drained');
+      await close();
+    },
+    close,
   };
 }

@@ -31,7 +31,17 @@ export interface CliOptions {
   redisUrl: string | undefined;
   /** `--history-ttl-ms`: how long Redis keeps a conversation after its last message. */
   historyTtlMs: number | undefined;
+  /** pino level of the JSON logs on stdout. */
+  logLevel: LogLevel;
+  /** How long SIGTERM lets answers being generated finish. */
+  drainMs: number;
+  /** `--tls-cert` and `--tls-key`: paths of PEM files; both or neither. */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
 }
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
 
 export const usage = `Usage: ai-stream-chat-server [options]
 
@@ -61,6 +71,13 @@ Options:
                       them; default: this process's memory
   --history-ttl-ms <n>  With --redis: delete a conversation this long after its last
                       message (default 604800000, 7 days)
+  --log-level <lvl>   JSON logs on stdout: fatal, error, warn, info (default), debug,
+                      trace or silent
+  --drain-ms <n>      On SIGTERM: refuse new sockets, close clients with 1001, let
+                      answers being generated finish for this long, then exit 0
+                      (default 10000)
+  --tls-cert <file>   Serve HTTPS and WSS with this PEM certificate (with --tls-key)
+  --tls-key <file>    PEM private key for --tls-cert
   -h, --help          Show this help
 `;
 
@@ -95,6 +112,10 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       'demo-controls': { type: 'boolean', default: false },
       redis: { type: 'string' },
       'history-ttl-ms': { type: 'string' },
+      'log-level': { type: 'string', default: 'info' },
+      'drain-ms': { type: 'string', default: '10000' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
     },
   });
   const rate = values.rate === 'max' ? Number.POSITIVE_INFINITY : Number(values.rate);
@@ -123,6 +144,13 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       `--redis (or REDIS_URL) must be a redis:// or rediss:// URL, got ${JSON.stringify(redisUrl)}`,
     );
   }
+  const logLevel = values['log-level'] as LogLevel;
+  if (!logLevels.includes(logLevel)) {
+    throw new Error(`--log-level must be one of ${logLevels.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  }
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) {
+    throw new Error('--tls-cert and --tls-key go together: give both or neither');
+  }
   return {
     help: values.help,
     redisUrl,
@@ -130,6 +158,10 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): CliOpti
       values['history-ttl-ms'] === undefined
         ? undefined
         : integer('--history-ttl-ms', values['history-ttl-ms'], 1000, 2 ** 31 - 1),
+    logLevel,
+    drainMs: integer('--drain-ms', values['drain-ms'], 1, 3_600_000),
+    tlsCert: values['tls-cert'],
+    tlsKey: values['tls-key'],
     followUp,
     port: integer('--port', values.port ?? env.PORT ?? '8787', 0, 65535),
     host: values.host,

@@ -1,10 +1,15 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { pino } from 'pino';
 import { parseCliOptions, usage } from './cli-options.js';
-import { startDevServer } from './dev-server.js';
-import { randomSessionSecret } from './session-token.js';
-import { createMockSource } from './sources/mock.js';
-import { createOpenAISource } from './sources/openai.js';
-import type { TokenSource } from './sources/types.js';
+// The CLI uses the public server API only: flags in, library options out.
+import {
+  createMockSource,
+  createOpenAISource,
+  randomSessionSecret,
+  startDevServer,
+  type TokenSource,
+} from './index.js';
 
 function sourceFrom(options: ReturnType<typeof parseCliOptions>): TokenSource {
   if (options.source === 'openai') {
@@ -48,7 +53,21 @@ async function main(): Promise<void> {
       `ai-stream-chat-server: warning: --demo-controls on ${options.host} lets anyone who reaches this port slow down and drop every connection\n`,
     );
   }
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  if (options.tlsCert !== undefined && options.tlsKey !== undefined) {
+    try {
+      tls = { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) };
+    } catch (error) {
+      process.stderr.write(
+        `ai-stream-chat-server: cannot read the TLS files: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+      process.exit(2);
+    }
+  }
+  const logger = pino({ level: options.logLevel, base: { pid: process.pid } });
   const server = await startDevServer({
+    tls,
+    logger,
     port: options.port,
     host: options.host,
     heartbeatMs: options.heartbeatMs,
@@ -65,14 +84,30 @@ async function main(): Promise<void> {
   process.stdout.write(
     `ai-stream-chat dev server listening on ${server.url}/ (WebSocket ${server.url.replace(/^http/, 'ws')}${server.chat.path})\n`,
   );
-  const shutdown = (): void => {
-    server.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
+  logger.info({ event: 'listening', url: server.url, path: server.chat.path }, 'listening');
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) {
+      logger.warn({ event: 'exit', signal }, 'second signal: exiting at once');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ event: 'shutdown', signal, drainMs: options.drainMs }, 'shutting down');
+    server.drain(options.drainMs).then(
+      () => {
+        logger.info({ event: 'exit', code: 0 }, 'stopped');
+        logger.flush();
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ event: 'exit', code: 1, error: String(error) }, 'shutdown failed');
+        logger.flush();
+        process.exit(1);
+      },
     );
   };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
 main().catch((error: unknown) => {

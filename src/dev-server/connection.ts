@@ -13,7 +13,17 @@ import {
 } from '../protocol/index.js';
 import type { ChatConversation } from './conversation-store.js';
 import { newId } from './ids.js';
+import { type BackpressureOptions, defaultBackpressure, Outbound, type OutboundEvents } from './outbound.js';
 import { checkParams, type ParamsPolicy } from './params-policy.js';
+
+export interface ConnectionEvents extends OutboundEvents {
+  /** An `error` frame is being sent to the client. */
+  errorFrame?(frame: ErrorFrame): void;
+  /** A `hello.resume` entry was served with `deltas`, a `snapshot`, or not at all (`unknown`). */
+  resume?(result: 'deltas' | 'snapshot' | 'unknown'): void;
+  /** The client said hello and was welcomed into `conversationId`. */
+  welcomed?(conversationId: string): void;
+}
 
 export interface ConnectionContext {
   limits: Limits;
@@ -28,6 +38,12 @@ export interface ConnectionContext {
   ): ChatConversation | undefined | Promise<ChatConversation | undefined>;
   /** Rate limit: true admits an inbound frame; an error frame or false drops it (answering with the frame). */
   admitFrame?(): true | ErrorFrame | false;
+  /** Most messages that may wait behind the answer being generated; a send beyond gets `busy`. */
+  maxQueuedPerConversation?: number;
+  /** When to coalesce deltas for a slow reader, and when to give up on it (see outbound.ts). */
+  backpressure?: BackpressureOptions;
+  /** Told when deltas are coalesced, when the client is closed as a slow consumer, and more. */
+  events?: ConnectionEvents;
 }
 
 /**
@@ -42,11 +58,13 @@ export class Connection {
   private backlog: ClientFrame[] | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly sessionId = newId('s');
+  private readonly outbound: Outbound;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly context: ConnectionContext,
   ) {
+    this.outbound = new Outbound(socket, context.backpressure ?? defaultBackpressure, context.events);
     socket.on('message', (data, isBinary) => {
       const verdict = this.context.admitFrame?.() ?? true;
       if (verdict !== true) {
@@ -177,7 +195,11 @@ export class Connection {
       history: conversation.history(resumed),
       active: conversation.activeMessageIds(),
     });
+    this.context.events?.welcomed?.(conversation.id);
     for (const { request, frames } of replays) {
+      this.context.events?.resume?.(
+        frames ? (frames[0]?.type === 'snapshot' ? 'snapshot' : 'deltas') : 'unknown',
+      );
       if (frames) for (const f of frames) this.send(f);
       else {
         this.sendError(ErrorCode.UnknownMessage, 'Cannot resume a message this conversation does not have.', {
@@ -206,6 +228,19 @@ export class Connection {
       this.sendError(ErrorCode.BadParams, `Invalid params: ${problem}.`, { clientMsgId: frame.clientMsgId });
       return;
     }
+    const maxQueued = this.context.maxQueuedPerConversation ?? Number.POSITIVE_INFINITY;
+    // One answer is generated at a time; up to maxQueued more may wait behind it (stores that count them).
+    const waiting = (conversation.unansweredCount ?? 0) - 1;
+    if (waiting >= maxQueued && conversation.hasClientMsgId?.(frame.clientMsgId) === false) {
+      this.send({
+        type: 'error',
+        code: ErrorCode.Busy,
+        message: `${waiting} messages already wait for an answer; send this one once one is answered.`,
+        retryable: true,
+        clientMsgId: frame.clientMsgId,
+      });
+      return;
+    }
     const submitted = conversation.submit(frame.clientMsgId, frame.text, params);
     const ack = ({ message, queuePosition }: Awaited<typeof submitted>): void =>
       this.send({ type: 'ack', clientMsgId: frame.clientMsgId, messageId: message.id, queuePosition });
@@ -225,12 +260,17 @@ export class Connection {
     });
   }
 
+  /** Bytes this connection holds for its client: the socket's send buffer plus coalesced frames waiting. */
+  get outboundBytes(): number {
+    return this.outbound.bytes;
+  }
+
   private sendError(code: ErrorCode, message: string, extra: Partial<ErrorFrame> = {}): void {
     this.send({ type: 'error', code, message, retryable: false, ...extra });
   }
 
   private send(frame: ServerFrame): void {
-    if (this.socket.readyState !== this.socket.OPEN) return;
-    this.socket.send(JSON.stringify(frame));
+    if (frame.type === 'error') this.context.events?.errorFrame?.(frame);
+    this.outbound.send(frame);
   }
 }

@@ -35,6 +35,10 @@ export interface ChatConversation {
   /** Stops the answer `messageId` wherever it is generated. Safe to repeat. */
   cancel(messageId: string): boolean;
   hasMessage(messageId: string): boolean;
+  /** User messages not answered yet (being answered or waiting), where the store counts them. */
+  readonly unansweredCount?: number;
+  /** Whether a send with this client id was already taken, where the store can tell at once. */
+  hasClientMsgId?(clientMsgId: string): boolean;
 }
 
 export interface StoreHealth {

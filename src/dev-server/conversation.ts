@@ -19,6 +19,9 @@ export interface StoredMessage {
   log?: DeltaLog;
 }
 
+/** Abort reason of a generation stopped because the server is going away, not by the user. */
+export const INTERRUPTED = 'interrupted';
+
 export type FrameListener = (frame: ServerFrame) => void;
 
 /** What to do with a message sent while an answer is still streaming. */
@@ -176,14 +179,24 @@ export class Conversation implements ChatConversation {
     return true;
   }
 
+  /** User messages not answered yet: the one being (or about to be) answered and those waiting behind it. */
+  get unansweredCount(): number {
+    return this.queue.length + (this.current ? 1 : 0);
+  }
+
+  /** Whether a send with this client id was already taken (a resend of it is acknowledged again). */
+  hasClientMsgId(clientMsgId: string): boolean {
+    return this.byClientMsgId.has(clientMsgId);
+  }
+
   hasMessage(messageId: string): boolean {
     return this.messages.some((m) => m.id === messageId);
   }
 
-  /** Stops generation and timers; the conversation is being dropped. */
+  /** Stops generation and timers; the conversation is being dropped (an answer cut short ends `interrupted`). */
   dispose(): void {
     this.queue.length = 0;
-    this.current?.abort.abort();
+    this.current?.abort.abort(INTERRUPTED);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.listeners.clear();
@@ -248,13 +261,13 @@ export class Conversation implements ChatConversation {
         this.emit({ type: 'delta', messageId: message.id, seq: message.seq, text: next.value });
       }
       if (abort.signal.aborted) {
-        finishReason = 'cancelled';
+        finishReason = abort.signal.reason === INTERRUPTED ? 'interrupted' : 'cancelled';
         // Closing the generator lets the source release its upstream request.
         await chunks.return({ finishReason: 'stop', usage: null }).catch(() => {});
       }
     } catch (error) {
       if (abort.signal.aborted) {
-        finishReason = 'cancelled';
+        finishReason = abort.signal.reason === INTERRUPTED ? 'interrupted' : 'cancelled';
       } else {
         finishReason = 'error';
         this.emit({

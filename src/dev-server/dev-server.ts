@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type ChatServer, type ChatServerOptions, createChatServer } from './chat-server.js';
@@ -13,13 +14,17 @@ export interface DevServerOptions extends ChatServerOptions {
   host?: string;
   /** Dev-only `/demo/network` and `/demo/drop` endpoints (see demo-controls.ts). Default off. */
   demoControls?: boolean;
+  /** Serve HTTPS and WSS with this certificate and key (PEM). Default: plain HTTP and WS. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 export interface DevServer {
   readonly http: Server;
   readonly chat: ChatServer;
-  /** `http://host:port` once listening. */
+  /** `http://host:port` (or `https://`) once listening. */
   readonly url: string;
+  /** Graceful shutdown (see `ChatServer.drain`), then the HTTP server closes. */
+  drain(deadlineMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -35,11 +40,15 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const host = options.host ?? '127.0.0.1';
   const root = packageRoot();
   const mounts = { '/dist/': join(root, 'dist'), '/': join(root, 'demo') };
+  const tls = options.tls;
+  if (tls !== undefined && (typeof tls !== 'object' || tls === null || !tls.cert || !tls.key)) {
+    throw new TypeError('tls must be { cert, key } (PEM strings or Buffers)');
+  }
   const demo = options.demoControls ? createDemoControls() : undefined;
   const chat = createChatServer(
     demo ? { ...options, onSocket: chainOnSocket(options.onSocket, demo) } : options,
   );
-  const http = createServer((request, response) => {
+  const handler = (request: IncomingMessage, response: ServerResponse): void => {
     if (chat.handleRequest(request, response)) return;
     if (demo?.handleRequest(request, response)) return;
     serveStatic(mounts, request, response)
@@ -52,7 +61,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       .catch((error: unknown) => {
         response.destroy(error instanceof Error ? error : new Error(String(error)));
       });
-  });
+  };
+  const http: Server = tls
+    ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler)
+    : createServer(handler);
   chat.attach(http);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -63,14 +75,21 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   });
   const address = http.address() as AddressInfo;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const closeHttp = async (): Promise<void> => {
+    http.closeAllConnections();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+  };
   return {
     http,
     chat,
-    url: `http://${shownHost}:${address.port}`,
+    url: `${tls ? 'https' : 'http'}://${shownHost}:${address.port}`,
+    async drain(deadlineMs) {
+      await chat.drain(deadlineMs);
+      await closeHttp();
+    },
     async close() {
       await chat.close();
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await closeHttp();
     },
   };
 }

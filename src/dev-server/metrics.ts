@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StoreHealth } from './conversation-store.js';
+import type { ChatLogger } from './logger.js';
+import { silentLogger } from './logger.js';
 import type { GenerateRequest, GenerateResult, TokenSource } from './sources/types.js';
 
 type Labels = Record<string, string>;
@@ -62,27 +64,48 @@ export class ChatMetrics {
   readonly tokens = new Counter('ai_chat_tokens_total', 'Text chunks produced by the token source.');
   readonly generations = new Counter(
     'ai_chat_generations_total',
-    'Generations ended, by outcome (stop, length, cancelled, error).',
+    'Generations ended, by outcome (stop, length, cancelled, error, interrupted).',
+  );
+  readonly deltasCoalesced = new Counter(
+    'ai_chat_deltas_coalesced_total',
+    'Deltas merged into a larger delta for a client that read too slowly.',
+  );
+  readonly errorFrames = new Counter('ai_chat_error_frames_total', 'Error frames sent to clients, by code.');
+  readonly resumes = new Counter(
+    'ai_chat_resumes_total',
+    'Answers resumed after a reconnect, by how: deltas (exact replay), snapshot, or unknown (not found).',
+  );
+  readonly slowConsumers = new Counter(
+    'ai_chat_slow_consumers_total',
+    'Connections closed with 4008 because the client read too slowly for too long.',
   );
   activeStreams = 0;
+  /** Sum of the bytes held for open connections (set by the chat server). */
+  outboundBytes: () => number = () => 0;
 
   /** Wraps a token source so its tokens, active streams and failures are counted. */
-  meter(source: TokenSource): TokenSource {
+  meter(source: TokenSource, logger: ChatLogger = silentLogger): TokenSource {
     const metrics = this;
+    const stopped = (signal: AbortSignal): string =>
+      signal.reason === 'interrupted' ? 'interrupted' : 'cancelled';
     return {
       async *generate(request: GenerateRequest): AsyncGenerator<string, GenerateResult, void> {
         metrics.activeStreams++;
+        const started = Date.now();
+        let chunks = 0;
         let outcome = 'cancelled';
+        let failure: string | undefined;
         try {
           const inner = source.generate(request);
           try {
             for (;;) {
               const next = await inner.next();
               if (next.done) {
-                outcome = request.signal.aborted ? 'cancelled' : next.value.finishReason;
+                outcome = request.signal.aborted ? stopped(request.signal) : next.value.finishReason;
                 return next.value;
               }
               metrics.tokens.inc();
+              chunks++;
               yield next.value;
             }
           } finally {
@@ -90,11 +113,16 @@ export class ChatMetrics {
             await inner.return({ finishReason: 'stop', usage: null }).catch(() => {});
           }
         } catch (error) {
-          outcome = request.signal.aborted ? 'cancelled' : 'error';
+          outcome = request.signal.aborted ? stopped(request.signal) : 'error';
+          failure = error instanceof Error ? error.message : String(error);
           throw error;
         } finally {
           metrics.activeStreams--;
           metrics.generations.inc({ outcome });
+          const fields = { event: 'generation_end', outcome, chunks, durationMs: Date.now() - started };
+          // The failure is the source's own message (e.g. the upstream's HTTP error), never answer text.
+          if (failure !== undefined) logger.error({ ...fields, error: failure }, 'generation failed');
+          else logger.info(fields, 'generation ended');
         }
       },
     };
@@ -110,6 +138,15 @@ export class ChatMetrics {
       this.rateLimited.render(),
       this.tokens.render(),
       this.generations.render(),
+      this.deltasCoalesced.render(),
+      this.slowConsumers.render(),
+      this.errorFrames.render(),
+      this.resumes.render(),
+      gauge(
+        'ai_chat_outbound_bytes',
+        'Bytes waiting to reach clients: socket send buffers plus coalesced frames held back.',
+        this.outboundBytes(),
+      ),
       gauge(
         'process_resident_memory_bytes',
         'Resident memory of the server process.',
@@ -125,6 +162,7 @@ export function createOpsEndpoint(
   connections: () => number,
   store: () => StoreHealth,
   paths: { health: string; metrics: string },
+  draining: () => boolean = () => false,
 ): (request: IncomingMessage, response: ServerResponse) => boolean {
   return (request, response) => {
     const { pathname } = new URL(request.url ?? '/', 'http://localhost');
@@ -137,14 +175,14 @@ export function createOpsEndpoint(
     const body =
       pathname === paths.health
         ? `${JSON.stringify({
-            status: health.ok ? 'ok' : 'degraded',
+            status: draining() ? 'draining' : health.ok ? 'ok' : 'degraded',
             connections: connections(),
             activeStreams: metrics.activeStreams,
             store: health,
           })}\n`
         : metrics.render(connections());
-    // A node that cannot reach its store answers 503, so a load balancer stops sending it clients.
-    response.writeHead(pathname === paths.health && !health.ok ? 503 : 200, {
+    // A draining node, or one that cannot reach its store, answers 503, so a load balancer stops sending it clients.
+    response.writeHead(pathname === paths.health && (draining() || !health.ok) ? 503 : 200, {
       'content-type':
         pathname === paths.health
           ? 'application/json; charset=utf-8'

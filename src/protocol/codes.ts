@@ -27,6 +27,8 @@ export const ErrorCode = {
   Forbidden: 'forbidden',
   /** Frames arrive faster than the server's rate limit; retry after `retryAfterMs`. */
   RateLimited: 'rate_limited',
+  /** Too many messages already wait for an answer in this conversation; send again once one is answered. */
+  Busy: 'busy',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

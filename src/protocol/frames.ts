@@ -118,6 +118,12 @@ export const DeltaFrameSchema = v.looseObject({
   type: v.literal('delta'),
   messageId: Id,
   seq: v.pipe(Seq, v.minValue(1)),
+  /**
+   * First seq this delta covers, when it carries several (the server merges
+   * deltas for a client that reads slowly); absent means `seq`. The text is
+   * the texts of `fromSeq`..`seq` joined.
+   */
+  fromSeq: v.optional(v.pipe(Seq, v.minValue(1))),
   text: v.string(),
 });
 

@@ -229,7 +229,8 @@ export class ChatState {
         const m = this.byId(frame.messageId);
         if (m?.status !== 'streaming') return { kind: 'none' };
         if (frame.seq <= m.seq) return { kind: 'none' }; // a duplicate: already applied
-        if (frame.seq !== m.seq + 1) return { kind: 'gap', message: m };
+        // A merged delta covers fromSeq..seq; it applies only right after what we hold.
+        if ((frame.fromSeq ?? frame.seq) !== m.seq + 1) return { kind: 'gap', message: m };
         m.text += frame.text;
         m.seq = frame.seq;
         return { kind: 'text', message: m };

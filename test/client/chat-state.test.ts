@@ -52,6 +52,29 @@ describe('ChatState: applying deltas', () => {
     assert.equal(state.messages.at(-1)?.text, 'abc');
   });
 
+  it('applies a merged delta (fromSeq..seq) right after what it holds, then continues from its seq', () => {
+    const state = streaming();
+    state.apply(delta(1, 'a'));
+    const merged: ServerFrame = { type: 'delta', messageId: 'm_a', fromSeq: 2, seq: 4, text: 'bcd' };
+    assert.equal(state.apply(merged).kind, 'text');
+    assert.equal(state.messages.at(-1)?.seq, 4);
+    assert.equal(state.apply(merged).kind, 'none', 'a repeated merged delta is a duplicate');
+    assert.equal(state.apply(delta(3, 'c')).kind, 'none', 'so is a single delta it covered');
+    assert.equal(state.apply(delta(5, 'e')).kind, 'text');
+    assert.equal(state.messages.at(-1)?.text, 'abcde');
+  });
+
+  it('a merged delta that starts past or inside what it holds is a gap, and is not applied', () => {
+    const state = streaming();
+    state.apply(delta(1, 'a'));
+    const ahead: ServerFrame = { type: 'delta', messageId: 'm_a', fromSeq: 3, seq: 4, text: 'cd' };
+    const overlapping: ServerFrame = { type: 'delta', messageId: 'm_a', fromSeq: 1, seq: 3, text: 'abc' };
+    assert.equal(state.apply(ahead).kind, 'gap');
+    assert.equal(state.apply(overlapping).kind, 'gap');
+    assert.equal(state.messages.at(-1)?.text, 'a');
+    assert.equal(state.messages.at(-1)?.seq, 1);
+  });
+
   it('reports a gap when done claims more deltas than arrived', () => {
     const state = streaming();
     state.apply(delta(1, 'a'));

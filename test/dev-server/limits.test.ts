@@ -193,6 +193,47 @@ describe('server limits', () => {
     });
   });
 
+  it('answers a send beyond maxQueuedPerConversation with busy (retryable), and serves others', async () => {
+    await withServer(
+      { maxQueuedPerConversation: 2, source: createMockSource({ seed: SEED, tokensPerSecond: 200 }) },
+      async (_server, url) => {
+        const bystander = await welcomed(url);
+        const busy = await welcomed(url);
+        for (const id of ['q1', 'q2', 'q3', 'q4']) busy.send({ type: 'send', clientMsgId: id, text: id });
+        const refused = await busy.waitFor(isType('error'));
+        assert.equal(refused.code, ErrorCode.Busy);
+        assert.equal(refused.retryable, true);
+        assert.equal(refused.clientMsgId, 'q4', 'one generating, two waiting: the fourth is refused');
+        const acks = await Promise.all(
+          ['q1', 'q2', 'q3'].map((id) => busy.waitFor(isType('ack', (a) => a.clientMsgId === id))),
+        );
+        assert.deepEqual(
+          acks.map((a) => a.queuePosition),
+          [0, 1, 2],
+        );
+        // A resend of a waiting message is acknowledged again, not refused.
+        const from = busy.frames.length;
+        busy.send({ type: 'send', clientMsgId: 'q3', text: 'q3' });
+        const again = await busy.waitFor(
+          isType('ack', (a) => a.clientMsgId === 'q3'),
+          { from },
+        );
+        assert.equal(again.messageId, acks[2]?.messageId);
+        await bystanderAnswers(bystander, 'next to a full queue');
+        // Once the first answer is done there is room again.
+        await busy.waitFor(isType('done'));
+        const later = busy.frames.length;
+        busy.send({ type: 'send', clientMsgId: 'q4', text: 'q4' });
+        await busy.waitFor(
+          isType('ack', (a) => a.clientMsgId === 'q4'),
+          { from: later },
+        );
+        busy.close();
+        bystander.close();
+      },
+    );
+  });
+
   it('rejects bad limit options with a TypeError naming the option', () => {
     const source = createMockSource();
     const bad: [Partial<ChatServerOptions>, RegExp][] = [
@@ -202,6 +243,7 @@ describe('server limits', () => {
       [{ rateLimit: { burst: 0 } }, /rateLimit.burst must be a positive integer/],
       [{ handshakeTimeoutMs: Number.NaN }, /handshakeTimeoutMs must be a positive integer/],
       [{ idleTimeoutMs: '5' as unknown as number }, /idleTimeoutMs must be a positive integer/],
+      [{ maxQueuedPerConversation: 0 }, /maxQueuedPerConversation must be a positive integer/],
     ];
     for (const [options, message] of bad)
       assert.throws(() => createChatServer({ source, ...options }), message);

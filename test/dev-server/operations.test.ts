@@ -54,6 +54,47 @@ describe('GET /healthz and GET /metrics', () => {
     }
   });
 
+  it('count error frames by code and resumes by how they were served', async () => {
+    const server = await startDevServer({
+      port: 0,
+      source: createMockSource({ tokensPerSecond: Number.POSITIVE_INFINITY }),
+    });
+    const url = `${server.url.replace(/^http/, 'ws')}/ws`;
+    try {
+      const client = await Peer.connect(url);
+      client.sendRaw('{not json');
+      client.sendRaw('{not json');
+      client.send({ type: 'cancel', messageId: 'm_nope' });
+      client.send({ type: 'hello', v: 1 });
+      const welcome = await client.waitFor(isType('welcome'));
+      client.send({ type: 'send', clientMsgId: 'm', text: 'resume me' });
+      const done = await client.waitFor(isType('done'));
+      client.close();
+      const again = await Peer.connect(url);
+      again.send({
+        type: 'hello',
+        v: 1,
+        conversationId: welcome.conversationId,
+        resume: [
+          { messageId: done.messageId, lastSeq: 1 },
+          { messageId: 'm_unknown', lastSeq: 0 },
+        ],
+      });
+      await again.waitFor(isType('done'));
+      await again.waitFor(isType('error', (e) => e.messageId === 'm_unknown'));
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      assert.equal(sample(text, 'ai_chat_error_frames_total{code="bad_json"}'), 2);
+      assert.equal(sample(text, 'ai_chat_error_frames_total{code="bad_state"}'), 1);
+      assert.equal(sample(text, 'ai_chat_error_frames_total{code="unknown_message"}'), 1);
+      assert.equal(sample(text, 'ai_chat_resumes_total{result="deltas"}'), 1);
+      assert.equal(sample(text, 'ai_chat_resumes_total{result="unknown"}'), 1);
+      assert.equal(sample(text, 'ai_chat_resumes_total{result="snapshot"}'), undefined);
+      again.close();
+    } finally {
+      await server.close();
+    }
+  });
+
   it('can be turned off', async () => {
     const server = await startDevServer({ port: 0, source: createMockSource(), operations: false });
     try {

@@ -86,6 +86,63 @@ describe('packed tarball', () => {
     assert.ok(code.includes('customElements'));
   });
 
+  it('the server library imports as ai-stream-chat/server: the README embedding example runs', () => {
+    // The README's Library API example in plain JS: own http.Server, own token
+    // source, own authorize hook, session, a conversation, then drain.
+    const script = `
+      import { createServer } from 'node:http';
+      import WebSocket from 'ws';
+      import { createChatServer, CloseCode } from 'ai-stream-chat/server';
+      const echo = {
+        async *generate({ messages, signal }) {
+          for (const word of ('You said: ' + messages.at(-1).content).split(/(?<= )/)) {
+            if (signal.aborted) break;
+            yield word;
+          }
+          return { finishReason: 'stop', usage: null };
+        },
+      };
+      const chat = createChatServer({
+        source: echo,
+        path: '/chat/ws',
+        auth: { secret: 'x'.repeat(32), sessionPath: '/chat/session', authorize: (r) => r.headers.cookie === 'session=1' },
+      });
+      const http = createServer((request, response) => {
+        if (chat.handleRequest(request, response)) return;
+        response.writeHead(404).end();
+      });
+      chat.attach(http);
+      await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
+      const base = '127.0.0.1:' + http.address().port;
+      const refused = await fetch('http://' + base + '/chat/session', { method: 'POST' });
+      const session = await (await fetch('http://' + base + '/chat/session', { method: 'POST', headers: { cookie: 'session=1' } })).json();
+      const ws = new WebSocket('ws://' + base + '/chat/ws?token=' + session.token);
+      let text = '';
+      const closed = new Promise((resolve) => ws.on('close', resolve));
+      await new Promise((resolve) => {
+        ws.on('open', () => {
+          ws.send(JSON.stringify({ type: 'hello', v: 1 }));
+          ws.send(JSON.stringify({ type: 'send', clientMsgId: 'a', text: 'hello there' }));
+        });
+        ws.on('message', (data) => {
+          const frame = JSON.parse(String(data));
+          if (frame.type === 'delta') text += frame.text;
+          if (frame.type === 'done') resolve();
+        });
+      });
+      const drained = chat.drain(1000);
+      const code = await closed;
+      await drained;
+      http.close();
+      console.log(JSON.stringify({ refused: refused.status, text, code, goingAway: CloseCode.GoingAway }));
+    `;
+    writeFileSync(join(dir, 'embed.mjs'), script);
+    const out = JSON.parse(
+      execFileSync(process.execPath, [join(dir, 'embed.mjs')], { cwd: dir, encoding: 'utf8' }),
+    );
+    assert.deepEqual(out, { refused: 401, text: 'You said: hello there', code: 1001, goingAway: 1001 });
+  });
+
   it('the dev-server bin runs', () => {
     const help = execFileSync(join(dir, 'node_modules', '.bin', 'ai-stream-chat-server'), ['--help'], {
       encoding: 'utf8',

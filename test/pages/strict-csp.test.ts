@@ -59,6 +59,19 @@ function record(page: Page): Recorded {
 const shadowQuery = (selector: string) =>
   `document.querySelector('#strict-chat').shadowRoot.querySelector('${selector}')`;
 
+/**
+ * Polls `expression` until it is truthy. Through page.evaluate (the DevTools
+ * protocol), not waitForFunction, whose string predicates run through eval
+ * in the page, which this page's CSP rightly refuses.
+ */
+async function waitInPage(page: Page, expression: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expression))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${expression}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('demo/strict-csp.html in Chromium', () => {
   let server: DevServer;
   let browser: Browser;
@@ -92,7 +105,7 @@ describe('demo/strict-csp.html in Chromium', () => {
       POLICY,
       'the page declares the strict policy',
     );
-    await page.waitForFunction(`${shadowQuery('[part~="status"]')}?.textContent === ''`);
+    await waitInPage(page, `${shadowQuery('[part~="status"]')}?.textContent === ''`);
 
     const input = page.locator('#strict-chat textarea');
     await input.fill(`/echo ${ANSWER}`);
@@ -164,7 +177,7 @@ describe('demo/strict-csp.html in Chromium', () => {
     const page = await browser.newPage();
     await page.addInitScript(RECORD_VIOLATIONS);
     await page.goto(`${server.url}/strict-csp.html`);
-    await page.waitForFunction(`${shadowQuery('[part~="status"]')}?.textContent === ''`);
+    await waitInPage(page, `${shadowQuery('[part~="status"]')}?.textContent === ''`);
     const outcome = await page.evaluate(`(() => {
       let html = 'allowed';
       try { document.createElement('div').innerHTML = '<b>x</b>'; } catch (e) { html = e.name; }

@@ -1,0 +1,169 @@
+import type { WebSocket } from 'ws';
+import { CloseCode, type ServerFrame } from '../protocol/index.js';
+
+/** How one connection copes with a client that reads slower than answers are produced. */
+export interface BackpressureOptions {
+  /**
+   * Bytes in the socket's send buffer (`bufferedAmount`) above which the
+   * server stops writing and coalesces deltas instead. Default 65536.
+   */
+  highWaterBytes: number;
+  /** A client whose buffer stays over the mark this long is closed with 4008 (it resumes later). Default 30000. */
+  slowConsumerMs: number;
+  /** Bytes the server holds back for one connection at most; more closes it with 4008. Default 1048576. */
+  maxPendingBytes: number;
+}
+
+export const defaultBackpressure: BackpressureOptions = {
+  highWaterBytes: 64 * 1024,
+  slowConsumerMs: 30_000,
+  maxPendingBytes: 1024 * 1024,
+};
+
+/** Consecutive deltas of one message, held back: sent as one delta covering `fromSeq`..`seq`. */
+interface HeldDeltas {
+  messageId: string;
+  fromSeq: number;
+  seq: number;
+  parts: string[];
+}
+
+export interface OutboundEvents {
+  /** A coalesced delta went out, merging `merged` deltas away. */
+  coalesced?(merged: number): void;
+  /** The connection is being closed with 4008. */
+  slowConsumer?(): void;
+}
+
+type Held = { kind: 'deltas'; deltas: HeldDeltas } | { kind: 'frame'; json: string };
+
+/**
+ * The send path of one connection. While the socket's send buffer is under
+ * the high-water mark, frames are written as they come. Above it, nothing is
+ * written: frames wait in order, and consecutive deltas of one message merge
+ * into one pending delta (`fromSeq`..`seq`, their texts joined). When the
+ * buffer falls to half the mark, everything waiting is written, so a slow
+ * reader gets fewer, larger frames instead of a growing queue of small ones.
+ *
+ * What a connection holds is bounded: the send buffer (about the mark plus
+ * one flush) and what waits (at most `maxPendingBytes`). A client whose buffer
+ * stays over the mark for `slowConsumerMs`, or that makes more than
+ * `maxPendingBytes` wait, is closed with 4008; it reconnects and resumes
+ * exactly from the seq it holds.
+ */
+export class Outbound {
+  private held: Held[] = [];
+  /** The held delta run each message's next delta may extend. */
+  private readonly openRuns = new Map<string, HeldDeltas>();
+  private heldBytes = 0;
+  private backlogged = false;
+  private slowTimer: NodeJS.Timeout | undefined;
+  /** One callback for every write: called once the frame has left the process. */
+  private readonly written = (): void => this.drained();
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly options: BackpressureOptions,
+    private readonly events: OutboundEvents = {},
+  ) {
+    socket.once('close', () => this.release());
+  }
+
+  /** Bytes this connection holds: the socket's send buffer plus what waits to be written. */
+  get bytes(): number {
+    return this.socket.bufferedAmount + this.heldBytes;
+  }
+
+  send(frame: ServerFrame): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    if (!this.backlogged) {
+      this.write(JSON.stringify(frame));
+      if (this.socket.bufferedAmount > this.options.highWaterBytes) this.enterBacklog();
+      return;
+    }
+    this.hold(frame);
+    if (this.heldBytes > this.options.maxPendingBytes) this.closeSlow();
+  }
+
+  private write(json: string): void {
+    this.socket.send(json, this.written);
+  }
+
+  private hold(frame: ServerFrame): void {
+    if (frame.type === 'delta') {
+      const run = this.openRuns.get(frame.messageId);
+      const bytes = Buffer.byteLength(frame.text);
+      this.heldBytes += bytes;
+      if (run && run.seq + 1 === (frame.fromSeq ?? frame.seq)) {
+        run.parts.push(frame.text);
+        run.seq = frame.seq;
+        return;
+      }
+      const deltas: HeldDeltas = {
+        messageId: frame.messageId,
+        fromSeq: frame.fromSeq ?? frame.seq,
+        seq: frame.seq,
+        parts: [frame.text],
+      };
+      this.openRuns.set(frame.messageId, deltas);
+      this.held.push({ kind: 'deltas', deltas });
+      this.heldBytes += 64; // the frame's own fields
+      return;
+    }
+    // Any other frame about a message ends its run: later text must follow it.
+    const about = (frame as { messageId?: string }).messageId; // start, snapshot, done, error carry one
+    if (about !== undefined) this.openRuns.delete(about);
+    const json = JSON.stringify(frame);
+    this.held.push({ kind: 'frame', json });
+    this.heldBytes += json.length;
+  }
+
+  private enterBacklog(): void {
+    this.backlogged = true;
+    this.slowTimer = setTimeout(() => this.closeSlow(), this.options.slowConsumerMs);
+    this.slowTimer.unref();
+  }
+
+  /** A write left the process: if the buffer is low enough, write what waits. */
+  private drained(): void {
+    if (!this.backlogged || this.socket.readyState !== this.socket.OPEN) return;
+    if (this.socket.bufferedAmount > this.options.highWaterBytes / 2) return;
+    const held = this.held;
+    this.held = [];
+    this.openRuns.clear();
+    this.heldBytes = 0;
+    for (const entry of held) {
+      if (entry.kind === 'frame') {
+        this.write(entry.json);
+        continue;
+      }
+      const { messageId, fromSeq, seq, parts } = entry.deltas;
+      const text = parts.length === 1 ? (parts[0] as string) : parts.join('');
+      this.write(
+        JSON.stringify(
+          fromSeq === seq
+            ? { type: 'delta', messageId, seq, text }
+            : { type: 'delta', messageId, fromSeq, seq, text },
+        ),
+      );
+      if (seq > fromSeq) this.events.coalesced?.(seq - fromSeq);
+    }
+    if (this.socket.bufferedAmount > this.options.highWaterBytes) return; // still behind: the clock runs on
+    this.backlogged = false;
+    clearTimeout(this.slowTimer);
+  }
+
+  private closeSlow(): void {
+    this.release();
+    this.events.slowConsumer?.();
+    this.socket.close(CloseCode.SlowConsumer, 'slow consumer');
+  }
+
+  private release(): void {
+    clearTimeout(this.slowTimer);
+    this.held = [];
+    this.openRuns.clear();
+    this.heldBytes = 0;
+    this.backlogged = false;
+  }
+}
