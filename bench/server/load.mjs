@@ -38,10 +38,12 @@ function open() {
         welcomed = true;
         resolve(socket);
       } else if (frame.type === 'delta') {
-        if (frame.seq !== lastSeq + 1) fail('seq-gap');
+        // A delta merged by the server's backpressure covers fromSeq..seq; its text starts with the oldest token's time.
+        const from = frame.fromSeq ?? frame.seq;
+        if (from !== lastSeq + 1) fail('seq-gap');
         lastSeq = frame.seq;
         if (measuring) {
-          received++;
+          received += frame.seq - from + 1;
           latencies.push(now() - Number.parseFloat(frame.text));
         }
       } else if (frame.type === 'error') {

@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Limits } from '../protocol/index.js';
-import { Connection } from './connection.js';
+import { Connection, type ConnectionEvents } from './connection.js';
 import { ConnectionCaps } from './connection-caps.js';
 import type { FollowUpPolicy } from './conversation.js';
 import { ConversationRegistry } from './conversation-registry.js';
@@ -221,6 +221,25 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   const connections = new Set<Connection>();
   const outboundBytes = (): number[] => Array.from(connections, (c) => c.outboundBytes);
   metrics.outboundBytes = () => outboundBytes().reduce((a, b) => a + b, 0);
+  /** One object for every connection: each event names its connection. */
+  const events: ConnectionEvents = {
+    coalesced: (_id, merged) => metrics.deltasCoalesced.inc({}, merged),
+    slowConsumer: (connectionId) => {
+      metrics.slowConsumers.inc();
+      logger.warn({ event: 'slow_consumer', connectionId }, 'closing a slow consumer with 4008');
+    },
+    errorFrame: (connectionId, frame) => {
+      metrics.errorFrames.inc({ code: frame.code });
+      const level = frame.code === 'source_failed' || frame.code === 'internal' ? 'warn' : 'info';
+      logger[level]({ event: 'error_frame', connectionId, code: frame.code }, 'error frame sent');
+    },
+    resume: (connectionId, result) => {
+      metrics.resumes.inc({ result });
+      logger.debug({ event: 'resume', connectionId, result }, 'answer resumed');
+    },
+    welcomed: (connectionId, conversationId) =>
+      logger.debug({ event: 'welcome', connectionId, conversationId }, 'client welcomed'),
+  };
   let connectionCount = 0;
   wss.on('connection', (socket: WebSocket, request: IncomingMessage, claims?: SessionClaims) => {
     const connectionId = ++connectionCount;
@@ -229,19 +248,12 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
       { event: 'connection_open', connectionId, ip: serverLimits.clientIp(request) },
       'connection opened',
     );
-    socket.once('close', (code) =>
-      logger.info(
-        { event: 'connection_close', connectionId, code, durationMs: Date.now() - opened },
-        'connection closed',
-      ),
-    );
     options.onSocket?.(socket);
     alive.add(socket);
     socket.on('pong', () => alive.add(socket));
     socket.on('error', () => socket.terminate());
     if (claims) closeWhenExpired(socket, claims);
     metrics.connectionsAccepted.inc();
-    socket.once('close', (code) => metrics.closes.inc({ code: String(code) }));
     const guard = guardConnection(socket, serverLimits);
     const open = openFor(claims);
     const connection = new Connection(socket, {
@@ -257,29 +269,21 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
         if (verdict !== true) metrics.rateLimited.inc();
         return verdict;
       },
-      maxQueuedPerConversation,
+      // With `interrupt` a send replaces what waits, so nothing piles up.
+      maxQueuedPerConversation: followUp === 'queue' ? maxQueuedPerConversation : undefined,
       backpressure,
-      events: {
-        coalesced: (merged) => metrics.deltasCoalesced.inc({}, merged),
-        slowConsumer: () => {
-          metrics.slowConsumers.inc();
-          logger.warn({ event: 'slow_consumer', connectionId }, 'closing a slow consumer with 4008');
-        },
-        errorFrame: (frame) => {
-          metrics.errorFrames.inc({ code: frame.code });
-          const level = frame.code === 'source_failed' || frame.code === 'internal' ? 'warn' : 'info';
-          logger[level]({ event: 'error_frame', connectionId, code: frame.code }, 'error frame sent');
-        },
-        resume: (result) => {
-          metrics.resumes.inc({ result });
-          logger.debug({ event: 'resume', connectionId, result }, 'answer resumed');
-        },
-        welcomed: (conversationId) =>
-          logger.debug({ event: 'welcome', connectionId, conversationId }, 'client welcomed'),
-      },
+      events,
+      id: connectionId,
     });
     connections.add(connection);
-    socket.once('close', () => connections.delete(connection));
+    socket.once('close', (code) => {
+      connections.delete(connection);
+      metrics.closes.inc({ code: String(code) });
+      logger.info(
+        { event: 'connection_close', connectionId, code, durationMs: Date.now() - opened },
+        'connection closed',
+      );
+    });
   });
   const heartbeat = setInterval(() => {
     for (const socket of wss.clients) {

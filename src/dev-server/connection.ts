@@ -16,13 +16,14 @@ import { newId } from './ids.js';
 import { type BackpressureOptions, defaultBackpressure, Outbound, type OutboundEvents } from './outbound.js';
 import { checkParams, type ParamsPolicy } from './params-policy.js';
 
+/** Shared by every connection of a server; `id` is the connection's `ConnectionContext.id`. */
 export interface ConnectionEvents extends OutboundEvents {
   /** An `error` frame is being sent to the client. */
-  errorFrame?(frame: ErrorFrame): void;
+  errorFrame?(id: number, frame: ErrorFrame): void;
   /** A `hello.resume` entry was served with `deltas`, a `snapshot`, or not at all (`unknown`). */
-  resume?(result: 'deltas' | 'snapshot' | 'unknown'): void;
+  resume?(id: number, result: 'deltas' | 'snapshot' | 'unknown'): void;
   /** The client said hello and was welcomed into `conversationId`. */
-  welcomed?(conversationId: string): void;
+  welcomed?(id: number, conversationId: string): void;
 }
 
 export interface ConnectionContext {
@@ -44,6 +45,8 @@ export interface ConnectionContext {
   backpressure?: BackpressureOptions;
   /** Told when deltas are coalesced, when the client is closed as a slow consumer, and more. */
   events?: ConnectionEvents;
+  /** Names this connection in `events` (and logs). */
+  id?: number;
 }
 
 /**
@@ -64,7 +67,12 @@ export class Connection {
     private readonly socket: WebSocket,
     private readonly context: ConnectionContext,
   ) {
-    this.outbound = new Outbound(socket, context.backpressure ?? defaultBackpressure, context.events);
+    this.outbound = new Outbound(
+      socket,
+      context.backpressure ?? defaultBackpressure,
+      context.events,
+      context.id,
+    );
     socket.on('message', (data, isBinary) => {
       const verdict = this.context.admitFrame?.() ?? true;
       if (verdict !== true) {
@@ -195,9 +203,10 @@ export class Connection {
       history: conversation.history(resumed),
       active: conversation.activeMessageIds(),
     });
-    this.context.events?.welcomed?.(conversation.id);
+    this.context.events?.welcomed?.(this.context.id ?? 0, conversation.id);
     for (const { request, frames } of replays) {
       this.context.events?.resume?.(
+        this.context.id ?? 0,
         frames ? (frames[0]?.type === 'snapshot' ? 'snapshot' : 'deltas') : 'unknown',
       );
       if (frames) for (const f of frames) this.send(f);
@@ -270,7 +279,7 @@ export class Connection {
   }
 
   private send(frame: ServerFrame): void {
-    if (frame.type === 'error') this.context.events?.errorFrame?.(frame);
+    if (frame.type === 'error') this.context.events?.errorFrame?.(this.context.id ?? 0, frame);
     this.outbound.send(frame);
   }
 }

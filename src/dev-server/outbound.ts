@@ -28,12 +28,16 @@ interface HeldDeltas {
   parts: string[];
 }
 
+/** Shared by every connection of a server; `id` names the connection. */
 export interface OutboundEvents {
   /** A coalesced delta went out, merging `merged` deltas away. */
-  coalesced?(merged: number): void;
+  coalesced?(id: number, merged: number): void;
   /** The connection is being closed with 4008. */
-  slowConsumer?(): void;
+  slowConsumer?(id: number): void;
 }
+
+/** How often a backlogged socket's buffer is checked. Only backlogged sockets have this timer. */
+const DRAIN_CHECK_MS = 20;
 
 type Held = { kind: 'deltas'; deltas: HeldDeltas } | { kind: 'frame'; json: string };
 
@@ -52,19 +56,19 @@ type Held = { kind: 'deltas'; deltas: HeldDeltas } | { kind: 'frame'; json: stri
  * exactly from the seq it holds.
  */
 export class Outbound {
-  private held: Held[] = [];
+  // Allocated only while backlogged, so an idle connection costs no more than the fields.
+  private held: Held[] | undefined;
   /** The held delta run each message's next delta may extend. */
-  private readonly openRuns = new Map<string, HeldDeltas>();
+  private openRuns: Map<string, HeldDeltas> | undefined;
   private heldBytes = 0;
-  private backlogged = false;
-  private slowTimer: NodeJS.Timeout | undefined;
-  /** One callback for every write: called once the frame has left the process. */
-  private readonly written = (): void => this.drained();
+  private backlogSince = 0;
+  private drainTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly options: BackpressureOptions,
     private readonly events: OutboundEvents = {},
+    private readonly id = 0,
   ) {
     socket.once('close', () => this.release());
   }
@@ -76,8 +80,8 @@ export class Outbound {
 
   send(frame: ServerFrame): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
-    if (!this.backlogged) {
-      this.write(JSON.stringify(frame));
+    if (this.drainTimer === undefined) {
+      this.socket.send(JSON.stringify(frame));
       if (this.socket.bufferedAmount > this.options.highWaterBytes) this.enterBacklog();
       return;
     }
@@ -85,13 +89,14 @@ export class Outbound {
     if (this.heldBytes > this.options.maxPendingBytes) this.closeSlow();
   }
 
-  private write(json: string): void {
-    this.socket.send(json, this.written);
-  }
-
   private hold(frame: ServerFrame): void {
+    if (!this.held || !this.openRuns) {
+      this.held = [];
+      this.openRuns = new Map();
+    }
+    const { held, openRuns } = this;
     if (frame.type === 'delta') {
-      const run = this.openRuns.get(frame.messageId);
+      const run = openRuns.get(frame.messageId);
       const bytes = Buffer.byteLength(frame.text);
       this.heldBytes += bytes;
       if (run && run.seq + 1 === (frame.fromSeq ?? frame.seq)) {
@@ -105,65 +110,76 @@ export class Outbound {
         seq: frame.seq,
         parts: [frame.text],
       };
-      this.openRuns.set(frame.messageId, deltas);
-      this.held.push({ kind: 'deltas', deltas });
+      openRuns.set(frame.messageId, deltas);
+      held.push({ kind: 'deltas', deltas });
       this.heldBytes += 64; // the frame's own fields
       return;
     }
     // Any other frame about a message ends its run: later text must follow it.
     const about = (frame as { messageId?: string }).messageId; // start, snapshot, done, error carry one
-    if (about !== undefined) this.openRuns.delete(about);
+    if (about !== undefined) openRuns.delete(about);
     const json = JSON.stringify(frame);
-    this.held.push({ kind: 'frame', json });
+    held.push({ kind: 'frame', json });
     this.heldBytes += json.length;
   }
 
   private enterBacklog(): void {
-    this.backlogged = true;
-    this.slowTimer = setTimeout(() => this.closeSlow(), this.options.slowConsumerMs);
-    this.slowTimer.unref();
+    this.backlogSince = Date.now();
+    // ws reports no per-socket drain, so a backlogged socket checks its buffer on a timer.
+    this.drainTimer = setInterval(() => this.check(), DRAIN_CHECK_MS);
+    this.drainTimer.unref();
   }
 
-  /** A write left the process: if the buffer is low enough, write what waits. */
-  private drained(): void {
-    if (!this.backlogged || this.socket.readyState !== this.socket.OPEN) return;
-    if (this.socket.bufferedAmount > this.options.highWaterBytes / 2) return;
-    const held = this.held;
-    this.held = [];
-    this.openRuns.clear();
+  /** Closes a client too slow for too long; else, once the buffer is low enough, writes what waits. */
+  private check(): void {
+    if (this.socket.readyState !== this.socket.OPEN) {
+      this.release();
+      return;
+    }
+    if (this.socket.bufferedAmount > this.options.highWaterBytes / 2) {
+      if (Date.now() - this.backlogSince >= this.options.slowConsumerMs) this.closeSlow();
+      return;
+    }
+    const held = this.held ?? [];
+    this.held = undefined;
+    this.openRuns = undefined;
     this.heldBytes = 0;
     for (const entry of held) {
       if (entry.kind === 'frame') {
-        this.write(entry.json);
+        this.socket.send(entry.json);
         continue;
       }
       const { messageId, fromSeq, seq, parts } = entry.deltas;
       const text = parts.length === 1 ? (parts[0] as string) : parts.join('');
-      this.write(
+      this.socket.send(
         JSON.stringify(
           fromSeq === seq
             ? { type: 'delta', messageId, seq, text }
             : { type: 'delta', messageId, fromSeq, seq, text },
         ),
       );
-      if (seq > fromSeq) this.events.coalesced?.(seq - fromSeq);
+      if (seq > fromSeq) this.events.coalesced?.(this.id, seq - fromSeq);
     }
-    if (this.socket.bufferedAmount > this.options.highWaterBytes) return; // still behind: the clock runs on
-    this.backlogged = false;
-    clearTimeout(this.slowTimer);
+    if (this.socket.bufferedAmount > this.options.highWaterBytes) {
+      // Still behind: the slow-consumer clock runs on.
+      if (Date.now() - this.backlogSince >= this.options.slowConsumerMs) this.closeSlow();
+      return;
+    }
+    clearInterval(this.drainTimer);
+    this.drainTimer = undefined;
   }
 
   private closeSlow(): void {
     this.release();
-    this.events.slowConsumer?.();
+    this.events.slowConsumer?.(this.id);
     this.socket.close(CloseCode.SlowConsumer, 'slow consumer');
   }
 
   private release(): void {
-    clearTimeout(this.slowTimer);
-    this.held = [];
-    this.openRuns.clear();
+    clearInterval(this.drainTimer);
+    this.drainTimer = undefined;
+    this.held = undefined;
+    this.openRuns = undefined;
     this.heldBytes = 0;
-    this.backlogged = false;
   }
 }

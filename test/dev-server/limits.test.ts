@@ -234,6 +234,22 @@ describe('server limits', () => {
     );
   });
 
+  it('never answers busy under the interrupt policy: each send replaces what waits', async () => {
+    await withServer({ followUp: 'interrupt', maxQueuedPerConversation: 1 }, async (_server, url) => {
+      const client = await welcomed(url);
+      client.send({ type: 'send', clientMsgId: 'i1', text: 'i1' });
+      await client.waitFor(isType('start'));
+      for (const id of ['i2', 'i3', 'i4']) client.send({ type: 'send', clientMsgId: id, text: id });
+      await client.waitFor(isType('ack', (a) => a.clientMsgId === 'i4'));
+      const last = await client.waitFor(
+        isType('start', (s) => s.replyTo === client.frames.filter(isType('ack')).at(-1)?.messageId),
+      );
+      await client.waitFor(isType('done', (d) => d.messageId === last.messageId));
+      assert.deepEqual(client.frames.filter(isType('error')), []);
+      client.close();
+    });
+  });
+
   it('rejects bad limit options with a TypeError naming the option', () => {
     const source = createMockSource();
     const bad: [Partial<ChatServerOptions>, RegExp][] = [
