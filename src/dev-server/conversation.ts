@@ -2,6 +2,7 @@ import type { FinishReason, HistoryMessage, MessageParams, ServerFrame, Usage } 
 import type { ChatConversation } from './conversation-store.js';
 import { DeltaLog } from './delta-log.js';
 import { newId } from './ids.js';
+import { historyOf, replayFrames } from './message-frames.js';
 import type { SourceMessage, TokenSource } from './sources/types.js';
 
 export interface StoredMessage {
@@ -95,15 +96,7 @@ export class Conversation implements ChatConversation {
    * resuming) come without text: `replay` sends what the client is missing.
    */
   history(omitText: ReadonlySet<string> = new Set()): HistoryMessage[] {
-    return this.messages.map((m) => ({
-      id: m.id,
-      role: m.role,
-      ...(omitText.has(m.id) ? {} : { text: m.text }),
-      ...(m.role === 'assistant' ? { seq: m.seq } : {}),
-      ...(m.finishReason ? { finishReason: m.finishReason } : {}),
-      ...(m.replyTo ? { replyTo: m.replyTo } : {}),
-      ...(m.clientMsgId ? { clientMsgId: m.clientMsgId } : {}),
-    }));
+    return historyOf(this.messages, omitText);
   }
 
   /** Ids of assistant messages still being generated. */
@@ -119,24 +112,7 @@ export class Conversation implements ChatConversation {
    */
   replay({ messageId, lastSeq }: ResumeRequest): ServerFrame[] | undefined {
     const m = this.messages.find((x) => x.id === messageId && x.role === 'assistant');
-    if (!m) return undefined;
-    const frames: ServerFrame[] = [];
-    const deltas = m.log?.after(lastSeq, m.seq);
-    if (deltas) {
-      for (const d of deltas) frames.push({ type: 'delta', messageId, seq: d.seq, text: d.text });
-    } else {
-      frames.push({ type: 'snapshot', messageId, seq: m.seq, text: m.text });
-    }
-    if (m.finishReason) {
-      frames.push({
-        type: 'done',
-        messageId,
-        seq: m.seq,
-        finishReason: m.finishReason,
-        usage: m.usage ?? null,
-      });
-    }
-    return frames;
+    return m && replayFrames(m, lastSeq);
   }
 
   /**

@@ -9,6 +9,7 @@ import {
 import type { FollowUpPolicy } from '../conversation.js';
 import type { ChatConversation, FrameListener, ResumeRequest, SubmitResult } from '../conversation-store.js';
 import { newId } from '../ids.js';
+import { historyOf, replayFrames } from '../message-frames.js';
 import type { SourceMessage, TokenSource } from '../sources/types.js';
 import type { ConversationEvent, QueuedTurnRecord, RedisStore, StoredRecord } from './redis-store.js';
 import { ReplayLog } from './replay-log.js';
@@ -82,15 +83,7 @@ export class RedisConversation implements ChatConversation {
   }
 
   history(omitText: ReadonlySet<string> = new Set()): HistoryMessage[] {
-    return this.messages.map((m) => ({
-      id: m.id,
-      role: m.role,
-      ...(omitText.has(m.id) ? {} : { text: m.text }),
-      ...(m.role === 'assistant' ? { seq: m.seq } : {}),
-      ...(m.finishReason ? { finishReason: m.finishReason } : {}),
-      ...(m.replyTo ? { replyTo: m.replyTo } : {}),
-      ...(m.clientMsgId ? { clientMsgId: m.clientMsgId } : {}),
-    }));
+    return historyOf(this.messages, omitText);
   }
 
   activeMessageIds(): string[] {
@@ -116,24 +109,7 @@ export class RedisConversation implements ChatConversation {
 
   replay({ messageId, lastSeq }: ResumeRequest): ServerFrame[] | undefined {
     const m = this.messages.find((x) => x.id === messageId && x.role === 'assistant');
-    if (!m) return undefined;
-    const frames: ServerFrame[] = [];
-    const deltas = m.log?.after(lastSeq, m.seq);
-    if (deltas) {
-      for (const d of deltas) frames.push({ type: 'delta', messageId, seq: d.seq, text: d.text });
-    } else {
-      frames.push({ type: 'snapshot', messageId, seq: m.seq, text: m.text });
-    }
-    if (m.finishReason) {
-      frames.push({
-        type: 'done',
-        messageId,
-        seq: m.seq,
-        finishReason: m.finishReason,
-        usage: m.usage ?? null,
-      });
-    }
-    return frames;
+    return m && replayFrames(m, lastSeq);
   }
 
   async submit(clientMsgId: string, text: string, params: MessageParams): Promise<SubmitResult> {
