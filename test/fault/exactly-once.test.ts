@@ -7,12 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import WebSocket from 'ws';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
-import { ChatSession } from '../../src/widget/chat-session.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { askOnce } from './ask.js';
 import { ChaosProxy } from './chaos-proxy.js';
 
 const RUNS = 200;
@@ -47,32 +46,10 @@ async function run(seed: number, server: DevServer): Promise<RunResult> {
     delayChance: 0.05,
   }));
   const proxyPort = await proxy.listen();
-  const question = `question ${seed}`;
-  let session: ChatSession | undefined;
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`seed ${seed}: no complete answer in time`)), 30_000);
-      const current: ChatSession = new ChatSession(
-        undefined,
-        {
-          url: () => `ws://127.0.0.1:${proxyPort}/ws`,
-          onStatus: () => {},
-          onProtocolError: (message) => reject(new Error(`seed ${seed}: invalid frame: ${message}`)),
-          onChange: () => {
-            const answer = current.state.messages.find((m) => m.role === 'assistant');
-            if (answer?.status !== 'done') return;
-            clearTimeout(timer);
-            // Linger a moment, so a late duplicate would have time to show.
-            setTimeout(resolve, 20);
-          },
-        },
-        { backoff: { baseMs: 2, maxMs: 20 }, WebSocket },
-      );
-      session = current;
-      current.send(question);
-      current.open();
+    const messages = await askOnce(`ws://127.0.0.1:${proxyPort}/ws`, `question ${seed}`, {
+      label: `seed ${seed}`,
     });
-    const messages = session?.state.messages ?? [];
     return {
       seed,
       text: messages.find((m) => m.role === 'assistant')?.text ?? '',
@@ -81,7 +58,6 @@ async function run(seed: number, server: DevServer): Promise<RunResult> {
       cuts: proxy.cuts,
     };
   } finally {
-    session?.close();
     await proxy.close();
   }
 }

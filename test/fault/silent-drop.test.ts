@@ -6,12 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import WebSocket from 'ws';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
-import { ChatSession } from '../../src/widget/chat-session.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
+import { askOnce } from './ask.js';
 import { ChaosProxy } from './chaos-proxy.js';
 
 for (const store of ['memory', 'redis'] as const) {
@@ -45,36 +44,18 @@ for (const store of ['memory', 'redis'] as const) {
       );
       const port = await proxy.listen();
       const details: string[] = [];
-      let session: ChatSession | undefined;
       try {
-        await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error('no answer in time')), 20_000);
-          const current: ChatSession = new ChatSession(
-            undefined,
-            {
-              url: () => `ws://127.0.0.1:${port}/ws`,
-              onStatus: (status, detail) => details.push(`${status}:${detail}`),
-              onProtocolError: reject,
-              onChange: () => {
-                if (current.state.messages.find((m) => m.role === 'assistant')?.status === 'done') {
-                  clearTimeout(timer);
-                  resolve();
-                }
-              },
-            },
-            { backoff: { baseMs: 5, maxMs: 20 }, WebSocket },
-          );
-          session = current;
-          current.send('hello');
-          current.open();
+        const messages = await askOnce(`ws://127.0.0.1:${port}/ws`, 'hello', {
+          label: 'silent drop',
+          timeoutMs: 20_000,
+          statuses: details,
         });
         assert.ok(details.includes('reconnecting:heartbeat timeout'), details.join(', '));
         assert.ok(proxy.connections >= 2);
-        const answers = session?.state.messages.filter((m) => m.role === 'assistant') ?? [];
+        const answers = messages.filter((m) => m.role === 'assistant');
         assert.equal(answers.length, 1);
         assert.equal(answers[0]?.text, mockAnswerFor('hello', 0, 2, 1));
       } finally {
-        session?.close();
         await proxy.close();
       }
     });
