@@ -11,6 +11,7 @@ import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
 import type { AiStreamChat } from '../../src/widget/ai-stream-chat.js';
 import {
   answerDone,
+  EmbedFrame,
   type RunningDevServer,
   settled,
   shadow,
@@ -47,30 +48,13 @@ describe('many nodes, one conversation (Redis)', () => {
     );
     if (!balancer) throw new Error('no balancer');
 
-    const frame = document.createElement('iframe');
-    frame.style.width = '600px';
-    frame.style.height = '600px';
-    document.body.append(frame);
-    cleanup.push(() => frame.remove());
-    const loaded = () => new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
-    const widget = () =>
-      waitFor(
-        () => frame.contentDocument?.querySelector('ai-stream-chat') as AiStreamChat | null,
-        'the widget',
-      );
-    const page = `/test/e2e/fixtures/embed.html?ws=${encodeURIComponent(balancer.wsUrl)}`;
-
-    let load = loaded();
-    frame.src = page;
-    await load;
-    const el = await widget();
+    const embed = new EmbedFrame(balancer.wsUrl);
+    cleanup.push(() => embed.remove());
+    const el = await embed.open();
     el.send('first question');
     await answerDone(el, 1);
     // The reload reconnects through the balancer: the other node answers the second question.
-    load = loaded();
-    frame.contentWindow?.location.reload();
-    await load;
-    const again = await widget();
+    const again = await embed.open();
     await waitFor(() => again.messages.length === 2, 'the first exchange back');
     again.send('second question');
     await answerDone(again, 2);
@@ -79,10 +63,7 @@ describe('many nodes, one conversation (Redis)', () => {
     nodes = [];
     nodes = [await startDevServer(args, ports[0]), await startDevServer(args, ports[1])];
 
-    load = loaded();
-    frame.contentWindow?.location.reload();
-    await load;
-    const after = await widget();
+    const after = await embed.open();
     await waitFor(() => after.messages.length === 4, 'the whole history');
     expect(after.messages.map((m) => [m.role, m.status, m.finishReason, m.text])).to.deep.equal([
       ['user', 'done', undefined, 'first question'],

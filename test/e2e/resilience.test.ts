@@ -9,6 +9,7 @@ import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
 import type { AiStreamChat } from '../../src/widget/ai-stream-chat.js';
 import {
   answerDone,
+  EmbedFrame,
   type RunningDevServer,
   settled,
   shadow,
@@ -45,32 +46,16 @@ afterEach(async () => {
 describe('reload in the middle of an answer', () => {
   it('shows the history and continues the live answer, with no duplicate and no gap', async () => {
     const s = await server(['--rate', '150', '--sections', '2']);
-    const frame = document.createElement('iframe');
-    frame.style.width = '600px';
-    frame.style.height = '600px';
-    document.body.append(frame);
-    cleanup.push(() => frame.remove());
-    const loaded = () => new Promise((resolve) => frame.addEventListener('load', resolve, { once: true }));
-    const widget = () =>
-      waitFor(
-        () => frame.contentDocument?.querySelector('ai-stream-chat') as AiStreamChat | null,
-        'the widget',
-      );
-
-    let load = loaded();
-    frame.src = `/test/e2e/fixtures/embed.html?ws=${encodeURIComponent(s.wsUrl)}`;
-    await load;
-    const before = await widget();
+    const embed = new EmbedFrame(s.wsUrl);
+    cleanup.push(() => embed.remove());
+    const before = await embed.open();
     before.send('Explain streaming');
     await waitFor(
       () => (before.messages.find((m) => m.role === 'assistant')?.text.length ?? 0) > 200,
       'some text',
     );
 
-    load = loaded();
-    frame.contentWindow?.location.reload();
-    await load;
-    const after = await widget();
+    const after = await embed.open();
     // Right after the reload the answer is still streaming, from the history the server sent back.
     const resumed = await waitFor(
       () => after.messages.find((m) => m.role === 'assistant' && m.text.length > 0),

@@ -53,3 +53,33 @@ export async function settled(el: AiStreamChat): Promise<void> {
   await el.updateComplete;
   await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
 }
+
+/**
+ * The built widget in an iframe of test/e2e/fixtures/embed.html, pointed at
+ * `wsUrl`: a same-origin page the test can really reload.
+ */
+export class EmbedFrame {
+  readonly frame = document.createElement('iframe');
+
+  constructor(private readonly wsUrl: string) {
+    this.frame.style.width = '600px';
+    this.frame.style.height = '600px';
+    document.body.append(this.frame);
+  }
+
+  /** Loads the page (or reloads it) and returns its widget. */
+  async open(): Promise<AiStreamChat> {
+    const loaded = new Promise((resolve) => this.frame.addEventListener('load', resolve, { once: true }));
+    if (this.frame.src) this.frame.contentWindow?.location.reload();
+    else this.frame.src = `/test/e2e/fixtures/embed.html?ws=${encodeURIComponent(this.wsUrl)}`;
+    await loaded;
+    return waitFor(
+      () => this.frame.contentDocument?.querySelector('ai-stream-chat') as AiStreamChat | null,
+      'the widget',
+    );
+  }
+
+  remove(): void {
+    this.frame.remove();
+  }
+}
