@@ -8,7 +8,6 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import { expect } from 'chai';
 import '../../dist/ai-stream-chat.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
-import type { AiStreamChat } from '../../src/widget/ai-stream-chat.js';
 import {
   answerDone,
   EmbedFrame,
