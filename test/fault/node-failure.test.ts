@@ -212,7 +212,7 @@ describe('multi-node failures', () => {
         const m = session.state.messages.find((x) => x.role === 'assistant');
         return m?.status === 'done' ? m : undefined;
       }, 'the answer to end');
-      assert.equal(answer.finishReason, 'stop');
+      assert.equal(answer.finishReason, 'stop', answer.error);
       assert.equal(answer.text, mockAnswerFor('survive this', 0, SEED, 2));
       assert.equal(session.state.messages.length, 2);
       let up = await health();

@@ -51,6 +51,9 @@ export interface RedisStoreOptions {
   replayRetentionMs?: number;
 }
 
+/** Redis's refusal of an XADD whose explicit id is not past the stream's last entry. */
+const ALREADY_APPENDED = /equal or smaller than the target stream top item/;
+
 const SCRIPTS = {
   /** KEYS meta order msgs cmid queue; ARGV clientMsgId id json ttl turn interrupt → {created, id, queueLength} */
   appendUser: `
@@ -404,14 +407,23 @@ export class RedisStore {
     return ok === 1;
   }
 
-  /** Appends delta `seq` (stream id `<seq>-0`); pipelined behind earlier commands, so in order. */
+  /**
+   * Appends delta `seq` (stream id `<seq>-0`); pipelined behind earlier
+   * commands, so in order. Idempotent: after a Redis restart the client
+   * resends commands whose replies were lost, and an XADD that had already
+   * been applied (and persisted) is then refused for its id; that delta is
+   * already there.
+   */
   appendDelta(conversationId: string, messageId: string, seq: number, text: string): Promise<unknown> {
     const key = this.keys.deltas(conversationId, messageId);
-    if (seq === 1) {
-      // A stream whose node dies unseen still goes away with the history.
-      return this.redis.multi().xadd(key, `${seq}-0`, 't', text).pexpire(key, this.historyTtlMs).exec();
-    }
-    return this.redis.xadd(key, `${seq}-0`, 't', text);
+    const append =
+      seq === 1
+        ? // A stream whose node dies unseen still goes away with the history.
+          this.redis.multi().xadd(key, `${seq}-0`, 't', text).pexpire(key, this.historyTtlMs).exec()
+        : this.redis.xadd(key, `${seq}-0`, 't', text);
+    return append.catch((error: unknown) => {
+      if (!ALREADY_APPENDED.test(error instanceof Error ? error.message : String(error))) throw error;
+    });
   }
 
   /** Ends an answer (whole text, finish reason, usage) and starts its stream's retention. */
