@@ -1,9 +1,10 @@
 import { defineConfig } from 'vite';
 import { minifyTemplatesPlugin } from './scripts/minify-templates.mjs';
+import { restParametersPlugin } from './scripts/rest-parameters.mjs';
 
 // The widget bundle: one self-registering file per format, every dependency inside.
 export default defineConfig({
-  plugins: [minifyTemplatesPlugin()],
+  plugins: [minifyTemplatesPlugin(), restParametersPlugin()],
   build: {
     outDir: 'dist',
     // dist/server holds the compiled dev server; the widget build must not wipe it.
