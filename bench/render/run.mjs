@@ -192,9 +192,16 @@ async function traceTasks(body) {
   return { result, tasks: best };
 }
 
-async function taskDurationMs(cdp) {
+/** The renderer's cumulative main-thread times (ms): all tasks, and the script, style and layout parts of them. */
+async function mainThreadTimes(cdp) {
   const { metrics } = await cdp.send('Performance.getMetrics');
-  return (metrics.find((x) => x.name === 'TaskDuration')?.value ?? 0) * 1000;
+  const ms = (name) => (metrics.find((x) => x.name === name)?.value ?? 0) * 1000;
+  return {
+    task: ms('TaskDuration'),
+    script: ms('ScriptDuration'),
+    style: ms('RecalcStyleDuration'),
+    layout: ms('LayoutDuration'),
+  };
 }
 
 /** Evaluates in the page, giving up after `ms` (a swamped main thread may not answer). */
@@ -219,7 +226,7 @@ async function run(renderer, chunks, rate) {
     await cdp.send('Performance.enable');
     const wallStart = performance.now();
     const { result, tasks } = await traceTasks(async () => {
-      const before = await taskDurationMs(cdp);
+      const before = await mainThreadTimes(cdp);
       await page.evaluate(
         `benchStart(${JSON.stringify(prompt)}, ${chunks.length}, ${JSON.stringify(SENTINEL)})`,
       );
@@ -229,9 +236,16 @@ async function run(renderer, chunks, rate) {
         finished = (await evaluate(page, 'benchFinished()', 5000)) === true;
       }
       const wallMs = performance.now() - wallStart;
-      const after = await Promise.race([taskDurationMs(cdp), sleep(10_000).then(() => null)]);
+      const after = await Promise.race([mainThreadTimes(cdp), sleep(10_000).then(() => null)]);
       const measured = await evaluate(page, 'benchResult()', 10_000);
-      return { finished, wallMs, mainThreadMs: after === null ? null : after - before, measured };
+      const spent = (key) => (after === null ? null : after[key] - before[key]);
+      return {
+        finished,
+        wallMs,
+        mainThreadMs: spent('task'),
+        breakdown: { scriptMs: spent('script'), styleMs: spent('style'), layoutMs: spent('layout') },
+        measured,
+      };
     });
     generation++;
     const m = result.measured;
@@ -244,6 +258,9 @@ async function run(renderer, chunks, rate) {
       wallMs: round(result.wallMs, 0),
       deltasReceived: m?.deltas ?? null,
       totalMainThreadMs: round(result.mainThreadMs, 0),
+      scriptMs: round(result.breakdown.scriptMs, 0),
+      recalcStyleMs: round(result.breakdown.styleMs, 0),
+      layoutMs: round(result.breakdown.layoutMs, 0),
       traceMainThreadMs: round(
         tasks.reduce((a, b) => a + b, 0),
         0,
@@ -389,6 +406,9 @@ const columns = [
   ['renderer', (r) => r.renderer],
   ['done', (r) => (r.finished ? 'yes' : 'NO (cap)')],
   ['main ms', (r) => r.totalMainThreadMs],
+  ['script', (r) => r.scriptMs],
+  ['style', (r) => r.recalcStyleMs],
+  ['layout', (r) => r.layoutMs],
   ['longest ms', (r) => r.longestTaskMs],
   ['>50ms', (r) => r.tasksOver50ms],
   ['p95 frame', (r) => r.p95FrameIntervalMs],
