@@ -407,7 +407,9 @@ export class AiStreamChat extends LitElement {
 
   private onChange(change: Change): void {
     if (change.kind === 'text') {
-      this.streams.get(change.message.key)?.update(change.message.text, false);
+      const stream = this.streams.get(change.message.key);
+      if (change.appended !== undefined) stream?.append(change.appended);
+      else stream?.update(change.message.text, false);
       return;
     }
     this.refreshStreams();

@@ -51,8 +51,8 @@ export type Change =
   | { kind: 'none' }
   /** Messages were added, removed or changed status. */
   | { kind: 'structure' }
-  /** Only the text of one message changed. */
-  | { kind: 'text'; message: ChatMessage }
+  /** Only the text of one message changed; `appended`: the text added at its end, when that is all that changed. */
+  | { kind: 'text'; message: ChatMessage; appended?: string }
   /** Frames are missing: reconnect, and the resume fills the gap exactly. */
   | { kind: 'gap'; message: ChatMessage };
 
@@ -233,7 +233,7 @@ export class ChatState {
         if ((frame.fromSeq ?? frame.seq) !== m.seq + 1) return { kind: 'gap', message: m };
         m.text += frame.text;
         m.seq = frame.seq;
-        return { kind: 'text', message: m };
+        return { kind: 'text', message: m, appended: frame.text };
       }
       case 'snapshot': {
         const m = this.byId(frame.messageId);

@@ -104,6 +104,52 @@ describe('MarkdownStream', () => {
     );
   });
 
+  it('ends with the same DOM when deltas are appended, mixed with whole-text updates', async () => {
+    for (let seed = 1; seed <= 4; seed++) {
+      const text = mockAnswerText(seed, 2);
+      const random = seededRandom(seed);
+      const container = document.createElement('div');
+      const stream = new MarkdownStream(container);
+      let at = 0;
+      while (at < text.length) {
+        const end = Math.min(text.length, at + 1 + Math.floor(random() * 40));
+        // Mostly appends (as streamed deltas arrive); now and then the whole text, as a snapshot does.
+        if (random() < 0.1) stream.update(text.slice(0, end), false);
+        else stream.append(text.slice(at, end));
+        at = end;
+        if (random() < 0.5) await frame();
+      }
+      stream.update(text, true);
+      while (stream.pending) await frame();
+      expect(container.innerHTML, `seed ${seed}`).to.equal(await oneShot(text));
+    }
+  });
+
+  it('starts over when a whole-text update rewrites what was appended', async () => {
+    const container = document.createElement('div');
+    const stream = new MarkdownStream(container);
+    stream.append('# One\n\nalpha\n\n');
+    stream.append('beta');
+    await frame();
+    stream.update('# Two\n\ngamma', false);
+    stream.append(' delta');
+    stream.update('# Two\n\ngamma delta', true);
+    await frame();
+    expect(container.innerHTML).to.equal(await oneShot('# Two\n\ngamma delta'));
+  });
+
+  it('groups finished blocks into sections of a few KB, the same however the text streamed in', async () => {
+    const text = Array.from(
+      { length: 120 },
+      (_, i) => `Paragraph ${i}: ${'words of the answer '.repeat(5)}`,
+    ).join('\n\n');
+    const container = await streamed(text, 7);
+    const sections = container.querySelectorAll(':scope > .md-section');
+    expect(sections.length).to.be.within(3, 6);
+    expect(container.querySelectorAll(':scope > .md-section > p').length).to.equal(120);
+    expect(container.innerHTML).to.equal(await oneShot(text));
+  });
+
   it('starts over when the text is replaced rather than extended', async () => {
     const container = document.createElement('div');
     const stream = new MarkdownStream(container);

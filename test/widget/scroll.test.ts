@@ -102,6 +102,40 @@ describe('<ai-stream-chat> scrolling while an answer streams', () => {
     expect(distanceFromBottom(log), 'following again').to.be.lessThan(2);
   });
 
+  it('skips rendering the parts of a long answer that are scrolled out of view, and shows them again', async () => {
+    const log = part(el, 'log') as HTMLElement;
+    await streamParagraphs(600);
+    const sections = [...shadow(el).querySelectorAll<HTMLElement>('.message.assistant .md-section')];
+    expect(sections.length, 'finished blocks are grouped into sections').to.be.greaterThan(2);
+    const first = sections[0] as HTMLElement;
+    const firstBlock = first.firstElementChild as HTMLElement;
+    // Far above the view: the browser skips its style, layout and paint (content-visibility: auto).
+    await waitFor(
+      () => !firstBlock.checkVisibility({ contentVisibilityAuto: true }),
+      'the first section skipped',
+    );
+    expect(first.textContent, 'its text is still in the DOM').to.contain('Paragraph 1: a line');
+    const lastSection = sections.at(-1) as HTMLElement;
+    await waitFor(
+      () => (lastSection.lastElementChild as HTMLElement).checkVisibility({ contentVisibilityAuto: true }),
+      'the section in view rendered',
+    );
+
+    // Skipped sections keep the size they had when laid out: the scroll height is the true one.
+    const skippedHeight = first.getBoundingClientRect().height;
+    const scrollHeight = log.scrollHeight;
+    expect(skippedHeight).to.be.greaterThan(300);
+
+    log.scrollTop = 0;
+    await new Promise((resolve) => log.addEventListener('scroll', resolve, { once: true }));
+    await waitFor(
+      () => firstBlock.checkVisibility({ contentVisibilityAuto: true }),
+      'the first section rendered again',
+    );
+    expect(first.getBoundingClientRect().height, 'laid out again, at the same size').to.equal(skippedHeight);
+    expect(log.scrollHeight).to.equal(scrollHeight);
+  });
+
   it('follows again when the reader scrolls back to the bottom themselves', async () => {
     const log = part(el, 'log') as HTMLElement;
     await streamParagraphs(24);

@@ -12,6 +12,11 @@
  * - Only the last, unfinished block is live: its unterminated syntax is healed
  *   (heal.ts) and it is re-rendered in place. A live fenced code block grows
  *   line by line instead, highlighted as it arrives.
+ * - Finished blocks are grouped into sections of a few KB, which the styles
+ *   mark `content-visibility: auto`: the browser skips style, layout and
+ *   paint of sections off screen, so a frame costs the same at the end of a
+ *   long answer as at its start (without it, Chromium's per-frame work grew
+ *   with the whole answer: layout, compositing inputs and paint).
  * - Blocks that marked cannot render within a frame, or at all (very long
  *   lines, huge blocks, thousands of nesting levels: marked's inline lexer is
  *   quadratic on `**a**` runs and it overflows the stack on deep nesting),
@@ -45,6 +50,8 @@ const DEEP_NESTING =
 /** Plain-text blocks are split into chunks of this many characters, so appending lays out only the last chunk. */
 const PLAIN_CHUNK = 4096;
 const FENCE = /^ {0,3}(?:`{3,}|~{3,})/;
+/** A section of finished blocks is closed once it holds this much markdown. */
+const SECTION_CHARS = 4096;
 
 /** End of a deeply nested block: after the first blank line followed by an unindented, non-container line. */
 function deepBlockEnd(tail: string): number {
@@ -76,7 +83,8 @@ class PlainBlock {
   private shown = 0;
   private last: HTMLElement | undefined;
 
-  constructor() {
+  /** `onFull`: a chunk is full (it will not grow unless the text is cut back). */
+  constructor(private readonly onFull: (chunk: HTMLElement) => void) {
     this.root = document.createElement('div');
     this.root.className = 'md-plain';
   }
@@ -86,6 +94,7 @@ class PlainBlock {
     if (text.length < this.shown) this.truncate(text.length);
     while (this.shown < text.length) {
       if (!this.last || (this.last.textContent?.length ?? 0) >= PLAIN_CHUNK) {
+        if (this.last) this.onFull(this.last);
         this.last = document.createElement('span');
         this.root.append(this.last);
       }
@@ -130,21 +139,35 @@ type Live =
   | { kind: 'plain'; block: PlainBlock; retryAt: number };
 
 export class MarkdownStream {
-  /** The raw text as last given to `update()`. */
+  /** The raw text as given to `update()` and `append()`. */
   private input = '';
   private inputComplete = false;
-  /** How much of `input` is in `text`, and whether it ended in a CR (whose LF may follow). */
+  /** Raw text given to `append()` since the last sync. */
+  private appended = '';
+  /** `update()` was called since the last sync: `input` may not extend what was synced. */
+  private rewritten = false;
+  /** How much of `input` is synced, and whether it ended in a CR (whose LF may follow). */
   private synced = 0;
   private endedWithCR = false;
   private lastInput = '';
-  /** The text synced so far, line endings normalised as marked would. */
-  private text = '';
+  /**
+   * The synced text after the frozen blocks (line endings normalised as
+   * marked would). Only this tail is kept: no per-frame operation touches
+   * the whole answer.
+   */
+  private tail = '';
   private complete = false;
-  /** Length of the prefix of `text` already rendered into frozen blocks. */
-  private frozenLength = 0;
   /** Reference-link definitions seen in frozen blocks, for the blocks after them. */
   private links: Links = Object.create(null);
   private live: Live = { kind: 'none' };
+  /** The section finished blocks are appended to, and how much markdown it holds. */
+  private section: HTMLElement | undefined;
+  private sectionChars = 0;
+  /** Sections and plain-text chunks that are full, to be marked closed in the next frame. */
+  private closing: HTMLElement[] = [];
+  private readonly closeLater = (element: HTMLElement): void => {
+    this.closing.push(element);
+  };
   private readonly policy: RenderPolicy;
   private readonly onRender: (() => void) | undefined;
   private readonly renderTask = (): void => this.render();
@@ -171,6 +194,19 @@ export class MarkdownStream {
     if (text === this.input && complete === this.inputComplete) return;
     this.input = text;
     this.inputComplete = complete;
+    this.rewritten = true;
+    this.schedule();
+  }
+
+  /**
+   * Adds `chunk` at the end of the text: the path for streamed deltas, which
+   * costs the same however long the answer already is (`update()` compares
+   * the whole text with what it had).
+   */
+  append(chunk: string): void {
+    if (chunk === '') return;
+    this.input += chunk;
+    if (!this.rewritten) this.appended += chunk;
     this.schedule();
   }
 
@@ -188,6 +224,7 @@ export class MarkdownStream {
       // Each step is bounded; keep going until the text is caught up.
     }
     this.onRender?.();
+    this.closeFull();
   }
 
   /** Stops rendering; the container keeps what it shows. */
@@ -202,15 +239,20 @@ export class MarkdownStream {
     scheduleFrameTask(this.renderTask);
   }
 
-  /** Brings `text` up to date with `input`, normalising only the new part. */
+  /** Brings `tail` up to date with `input`, normalising only the new part. */
   private sync(): void {
     const input = this.input;
-    if (this.synced > 0 && !input.startsWith(this.lastInput)) this.reset();
-    if (input.length > this.synced) {
-      let added = input.slice(this.synced);
+    let added = this.appended;
+    if (this.rewritten) {
+      if (this.synced > 0 && !input.startsWith(this.lastInput)) this.reset();
+      added = input.slice(this.synced);
+    }
+    this.rewritten = false;
+    this.appended = '';
+    if (added !== '') {
       if (this.endedWithCR && added.startsWith('\n')) added = added.slice(1);
       this.endedWithCR = added.endsWith('\r');
-      this.text += added.replace(/\r\n?/g, '\n');
+      this.tail += added.replace(/\r\n?/g, '\n');
       this.synced = input.length;
       this.lastInput = input;
     }
@@ -219,17 +261,19 @@ export class MarkdownStream {
 
   private reset(): void {
     this.container.replaceChildren();
-    this.text = '';
+    this.tail = '';
     this.synced = 0;
     this.endedWithCR = false;
     this.lastInput = '';
-    this.frozenLength = 0;
     this.links = Object.create(null);
     this.live = { kind: 'none' };
+    this.section = undefined;
+    this.closing = [];
   }
 
   private render(): void {
     this.scheduled = false;
+    this.closeFull();
     this.sync();
     let steps = 0;
     for (;;) {
@@ -243,6 +287,21 @@ export class MarkdownStream {
       }
     }
     if (steps > 0) this.onRender?.();
+    // Sections that filled up in this frame are closed in the next one.
+    if (this.closing.length > 0 && !this.scheduled) this.schedule();
+  }
+
+  /**
+   * Marks full sections and chunks closed: the styles let the browser skip
+   * them while off screen (content-visibility: auto). Only once full, so a
+   * new one is never skipped (painted blank) for the frame in which it
+   * appears; and only in a frame after they filled up, so the browser has
+   * laid them out and remembers their size (contain-intrinsic-size: auto)
+   * for when it skips them: the scroll height stays true.
+   */
+  private closeFull(): void {
+    for (const element of this.closing) element.classList.add('md-closed');
+    this.closing = [];
   }
 
   private newLexer(): Lexer {
@@ -262,7 +321,7 @@ export class MarkdownStream {
 
   /** One bounded piece of work; true when there is more to do now. */
   private step(): boolean {
-    const tail = this.text.slice(this.frozenLength);
+    const tail = this.tail;
     if (tail === '') {
       this.removeLive();
       return false;
@@ -368,16 +427,20 @@ export class MarkdownStream {
       const live = this.live.kind === 'plain' ? this.live.block : undefined;
       if (live) this.live = { kind: 'none' };
       else this.removeLive();
-      const block = live ?? new PlainBlock();
+      const block = live ?? new PlainBlock(this.closeLater);
       block.update(raw.replace(/\n+$/, ''));
-      if (!live) this.container.append(block.root);
-      this.frozenLength += raw.length;
+      if (!live) this.appendOutsideSections(block.root);
+      else if (this.section) {
+        this.closeLater(this.section);
+        this.section = undefined;
+      }
+      this.tail = this.tail.slice(raw.length);
       return true;
     }
     if (this.live.kind !== 'plain') {
       this.removeLive();
-      const block = new PlainBlock();
-      this.container.append(block.root);
+      const block = new PlainBlock(this.closeLater);
+      this.appendOutsideSections(block.root);
       this.live = { kind: 'plain', block, retryAt: tail.length * 2 };
     } else if (retry) {
       this.live.retryAt = tail.length * 2;
@@ -389,7 +452,7 @@ export class MarkdownStream {
   /** Renders a finished block once and appends it; it is never touched again. */
   private freeze(token: Token): void {
     this.removeLive();
-    this.frozenLength += token.raw.length;
+    this.tail = this.tail.slice(token.raw.length);
     if (token.type === 'space') return;
     if (token.type === 'def') {
       // First definition wins, as in marked; only finished ones, never a URL still streaming in.
@@ -398,12 +461,32 @@ export class MarkdownStream {
       return;
     }
     if (tooHeavy(token.raw, token.type)) {
-      const block = new PlainBlock();
+      const block = new PlainBlock(this.closeLater);
       block.update(token.raw.replace(/\n+$/, ''));
-      this.container.append(block.root);
+      this.appendOutsideSections(block.root);
       return;
     }
-    this.container.append(this.renderBlock(token.raw, false));
+    this.appendToSection(this.renderBlock(token.raw, false), token.raw.length);
+  }
+
+  /** Appends a finished block to the open section, opening a new one when there is none or it is full. */
+  private appendToSection(block: Node, chars: number): void {
+    if (!this.section || this.sectionChars >= SECTION_CHARS) {
+      if (this.section) this.closeLater(this.section);
+      this.section = document.createElement('div');
+      this.section.className = 'md-section';
+      this.sectionChars = 0;
+      this.container.append(this.section);
+    }
+    this.section.append(block);
+    this.sectionChars += chars;
+  }
+
+  /** Appends a plain-text block (already cheap to lay out, chunk by chunk) after the sections; the next finished block opens a new one. */
+  private appendOutsideSections(block: HTMLElement): void {
+    this.container.append(block);
+    if (this.section) this.closeLater(this.section);
+    this.section = undefined;
   }
 
   /** Lexes (inline included), renders, sanitizes and frames one block's markdown. */
@@ -412,7 +495,7 @@ export class MarkdownStream {
     try {
       tokens = this.newLexer().lex(raw);
     } catch {
-      const block = new PlainBlock();
+      const block = new PlainBlock(this.closeLater);
       block.update(raw.replace(/\n+$/, ''));
       return block.root;
     }
@@ -434,7 +517,7 @@ export class MarkdownStream {
       return;
     }
     if (tooHeavy(token.raw, token.type)) {
-      this.plainBlock(this.text.slice(this.frozenLength), -1, false);
+      this.plainBlock(this.tail, -1, false);
       return;
     }
     const rendered = this.renderBlock(healBlock(token.raw), true);

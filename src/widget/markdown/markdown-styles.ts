@@ -13,6 +13,40 @@ export const markdownStyles = css`
     word-break: normal;
     white-space: normal;
   }
+  /*
+   * Full sections of finished blocks, and full chunks of plain-text blocks
+   * (md-closed), skip style, layout and paint while off screen: a frame late
+   * in a long answer costs what one at its start does. The browser remembers
+   * the size each had while open (contain-intrinsic-size: auto), so skipping
+   * one changes no height and the scroll height stays true. For that, a
+   * section's size must not change when it closes: containment makes it its
+   * own formatting context, where its children's outer margins would no
+   * longer collapse through it, so it has none; the section's own margin
+   * spaces it from the next block. The inline padding leaves room for focus
+   * rings, which paint containment would clip.
+   */
+  .markdown > .md-section {
+    padding-inline: 4px;
+    margin-inline: -4px;
+    margin-block: 0 1em;
+  }
+  .markdown > .md-section:last-child {
+    margin-bottom: 0;
+  }
+  .markdown > .md-section > :first-child {
+    margin-top: 0;
+  }
+  .markdown > .md-section > :last-child {
+    margin-bottom: 0;
+  }
+  .markdown > .md-section,
+  .markdown .md-plain > span {
+    contain-intrinsic-size: auto 300px;
+  }
+  .markdown > .md-section.md-closed,
+  .markdown .md-plain > span.md-closed {
+    content-visibility: auto;
+  }
   .markdown .md-code {
     margin: 0.6rem 0;
     border-radius: 8px;
