@@ -146,6 +146,30 @@ describe('MarkdownStream: healed tail', () => {
     expect(container.textContent).not.to.contain('https://exa');
   });
 
+  it('holds back the < of an autolink until its > arrives', async () => {
+    const text = 'See <https://example.com/docs> or <team@example.com> for more.';
+    await everyPrefix(text, (container, prefix) => {
+      expect(container.textContent, JSON.stringify(prefix)).not.to.contain('<');
+    });
+    const links = [...(await renderOnce(text)).querySelectorAll('a')].map((a) => a.getAttribute('href'));
+    expect(links).to.deep.equal(['https://example.com/docs', 'mailto:team@example.com']);
+  });
+
+  it('does not turn a paragraph into a heading while a list item starts under it', async () => {
+    const text = 'Steps to take\n- first step\n- second step';
+    await everyPrefix(text, (container, prefix) => {
+      expect(container.querySelector('h1, h2'), JSON.stringify(prefix)).to.equal(null);
+    });
+    const container = document.createElement('div');
+    const stream = new MarkdownStream(container);
+    stream.update('Title\n===', false);
+    await settle(stream);
+    expect(container.querySelector('h1'), 'a bare underline is held back').to.equal(null);
+    stream.update('Title\n===\n', false);
+    await settle(stream);
+    expect(container.querySelector('h1')?.textContent, 'a finished underline makes the heading').to.equal('Title');
+  });
+
   it('shows a table as soon as its header row is complete, never half rows as a paragraph', async () => {
     const text = '| Name | Value |\n|------|-------|\n| a | 1 |\n| b | 2 |';
     await everyPrefix(text, (container, prefix) => {
@@ -291,6 +315,9 @@ describe('MarkdownStream: hostile sizes', () => {
     const container = await renderOnce(line);
     expect(container.textContent === line).to.equal(true);
     expect(container.querySelector('.md-plain')?.children.length).to.be.greaterThan(100);
+    // Every full chunk is closed (skipped while off screen); only the last one, still filling, is not.
+    const chunks = container.querySelector('.md-plain')?.children.length ?? 0;
+    expect(container.querySelectorAll('.md-plain > .md-closed').length).to.equal(chunks - 1);
     const word = 'x'.repeat(128 * 1024);
     const wordContainer = await renderOnce(`Start.\n\n${word}\n\nEnd.`);
     expect(wordContainer.querySelector('p')?.textContent).to.equal('Start.');

@@ -6,6 +6,9 @@
  * - an open code span, emphasis (`*`, `_`, `**`, `__`, `~~`) is closed at the end;
  * - a delimiter run with nothing after it yet (`**`, a backtick) is held back;
  * - `[text](partial-url` and `[text]` show as `text`; a lone `[` or `![` is held back;
+ * - the `<` of an autolink (or tag) still streaming (`<https://exa`) is held back;
+ * - a last line of only `=` or `-` still being typed is held back: it may yet
+ *   turn the paragraph above into a heading, or be the start of a list item;
  * - a table whose delimiter row has not arrived yet (`| a | b |`) gets one,
  *   so it shows as the table it is about to be rather than as a paragraph.
  *
@@ -17,6 +20,14 @@ const FENCE_START = /^ {0,3}(`{3,}|~{3,})/;
 const BLOCK_START = /^ {0,3}(?:[*+-][ \t]|\d{1,9}[.)][ \t]|>|#{1,6}[ \t]|\|)/;
 const THEMATIC_BREAK = /^ {0,3}([*_-])(?:[ \t]*\1){2,}[ \t]*$/;
 const TABLE_DELIMITER_PARTIAL = /^ {0,3}\|?[ \t:|-]*$/;
+/**
+ * A `<` that may still become an autolink (`<scheme:…>`, `<user@host>`) or a
+ * tag: nothing after it yet but a scheme, an address or a name, up to the end of the text.
+ */
+const OPEN_AUTOLINK =
+  /^<(?:[A-Za-z][A-Za-z0-9+.-]{0,31}(?::[^\s<>]*)?|[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+(?:@[A-Za-z0-9.-]*)?)?$/;
+/** A line that could be a setext underline, or the start of a list item. */
+const SETEXT_PARTIAL = /\n {0,3}(?:=+|-+)[ \t]*$/;
 
 /** Start of the last run of lines that inline markup can span (a paragraph, item or cell row). */
 function segmentStart(text: string): number {
@@ -83,6 +94,9 @@ function healInline(segment: string, depth = 0): string {
       codeStart = i;
       i += n;
       continue;
+    }
+    if (ch === '<' && OPEN_AUTOLINK.test(segment.slice(i))) {
+      return healInline(segment.slice(0, i) + segment.slice(i + 1), depth + 1);
     }
     if (ch === '[') {
       bracket = segment[i - 1] === '!' ? i - 1 : i;
@@ -179,7 +193,9 @@ function healTable(block: string): string | undefined {
 export function healBlock(raw: string): string {
   if (FENCE_START.test(raw)) return raw;
   // Trailing newlines are insignificant at the end of the text, and closers must come before them.
-  const block = raw.replace(/\n+$/, '');
+  let block = raw.replace(/\n+$/, '');
+  const underline = raw === block ? SETEXT_PARTIAL.exec(block) : null;
+  if (underline) block = block.slice(0, underline.index);
   const table = healTable(block);
   if (table !== undefined) return table;
   const start = segmentStart(block);
