@@ -49,9 +49,28 @@ const DEEP_NESTING =
   /^[ \t]*(?:(?:>|[*+-](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]*){48}|^[ \t]{200,}(?:>|[*+-]|\d{1,9}[.)])/m;
 /** Plain-text blocks are split into chunks of this many characters, so appending lays out only the last chunk. */
 const PLAIN_CHUNK = 4096;
+/** Of the chunks one update fills, this many at its end are laid out before they close (see PlainBlock.update). */
+const OPEN_CHUNKS = 2;
+/** The class of full sections and chunks, which the browser may skip while off screen. */
+const CLOSED = 'md-closed';
 const FENCE = /^ {0,3}(?:`{3,}|~{3,})/;
 /** A section of finished blocks is closed once it holds this much markdown. */
 const SECTION_CHARS = 4096;
+
+/** A first line that a blank line may not end the block of: a fence, a list item, indented code. */
+const CONTINUABLE = /^(?: {0,3}(?:`{3,}|~{3,}|[*+-](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$))| {4}|\t)/;
+
+/**
+ * End of a block that is a single line followed by a blank line (a long
+ * paragraph, say): after that blank line; -1 when the tail does not start so.
+ * Lexing would say the same, but it costs a pass over the whole line.
+ */
+function singleLineBlockEnd(tail: string): number {
+  const nl = tail.indexOf('\n');
+  if (nl < 0 || CONTINUABLE.test(tail.slice(0, Math.min(nl, 16)))) return -1;
+  const blank = /^\n[ \t]*\n\n*/.exec(tail.slice(nl, nl + 256));
+  return blank ? nl + blank[0].length : -1;
+}
 
 /** End of a deeply nested block: after the first blank line followed by an unindented, non-container line. */
 function deepBlockEnd(tail: string): number {
@@ -92,9 +111,10 @@ class PlainBlock {
   /** Shows `text`, which extends what is shown or is a prefix of it. */
   update(text: string): void {
     if (text.length < this.shown) this.truncate(text.length);
+    const filled: HTMLElement[] = [];
     while (this.shown < text.length) {
       if (!this.last || (this.last.textContent?.length ?? 0) >= PLAIN_CHUNK) {
-        if (this.last) this.onFull(this.last);
+        if (this.last) filled.push(this.last);
         this.last = document.createElement('span');
         this.root.append(this.last);
       }
@@ -104,6 +124,13 @@ class PlainBlock {
       else this.last.append(piece);
       this.shown += piece.length;
     }
+    // Chunks filled by this call well above its end are off screen: close them now, before the
+    // browser lays them out (shaping a megabyte of text in one frame took hundreds of ms). They
+    // get a placeholder height until first scrolled to. The last ones close a frame later.
+    filled.forEach((chunk, i) => {
+      if (i < filled.length - OPEN_CHUNKS) chunk.classList.add(CLOSED);
+      else this.onFull(chunk);
+    });
   }
 
   private truncate(length: number): void {
@@ -300,7 +327,7 @@ export class MarkdownStream {
    * for when it skips them: the scroll height stays true.
    */
   private closeFull(): void {
-    for (const element of this.closing) element.classList.add('md-closed');
+    for (const element of this.closing) element.classList.add(CLOSED);
     this.closing = [];
   }
 
@@ -405,6 +432,10 @@ export class MarkdownStream {
     const retry = this.complete || this.live.kind !== 'plain' || tail.length >= this.live.retryAt;
     // Without a blank line the whole tail is this one block: lexing megabytes would only say so.
     if (this.live.kind === 'plain' && !tail.includes('\n\n')) canLex = false;
+    if (end < 0 && canLex && retry) {
+      const single = singleLineBlockEnd(tail);
+      if (single > 0 && tooHeavy(tail.slice(0, single), 'paragraph')) end = single;
+    }
     if (end < 0 && canLex && retry) {
       const tokens = this.blocks(tail);
       const first = tokens?.[0];
