@@ -167,7 +167,9 @@ describe('MarkdownStream: healed tail', () => {
     expect(container.querySelector('h1'), 'a bare underline is held back').to.equal(null);
     stream.update('Title\n===\n', false);
     await settle(stream);
-    expect(container.querySelector('h1')?.textContent, 'a finished underline makes the heading').to.equal('Title');
+    expect(container.querySelector('h1')?.textContent, 'a finished underline makes the heading').to.equal(
+      'Title',
+    );
   });
 
   it('shows a table as soon as its header row is complete, never half rows as a paragraph', async () => {
