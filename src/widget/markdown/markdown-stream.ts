@@ -461,10 +461,7 @@ export class MarkdownStream {
       const block = live ?? new PlainBlock(this.closeLater);
       block.update(raw.replace(/\n+$/, ''));
       if (!live) this.appendOutsideSections(block.root);
-      else if (this.section) {
-        this.closeLater(this.section);
-        this.section = undefined;
-      }
+      else this.endSection();
       this.tail = this.tail.slice(raw.length);
       return true;
     }
@@ -503,7 +500,7 @@ export class MarkdownStream {
   /** Appends a finished block to the open section, opening a new one when there is none or it is full. */
   private appendToSection(block: Node, chars: number): void {
     if (!this.section || this.sectionChars >= SECTION_CHARS) {
-      if (this.section) this.closeLater(this.section);
+      this.endSection();
       this.section = document.createElement('div');
       this.section.className = 'md-section';
       this.sectionChars = 0;
@@ -516,6 +513,11 @@ export class MarkdownStream {
   /** Appends a plain-text block (already cheap to lay out, chunk by chunk) after the sections; the next finished block opens a new one. */
   private appendOutsideSections(block: HTMLElement): void {
     this.container.append(block);
+    this.endSection();
+  }
+
+  /** Ends the open section, if any (it closes in the next frame); the next finished block opens a new one. */
+  private endSection(): void {
     if (this.section) this.closeLater(this.section);
     this.section = undefined;
   }
