@@ -270,7 +270,10 @@ async function run(renderer, chunks, rate) {
       frames: intervals.length,
       p95FrameIntervalMs: round(percentile(intervals, 95)),
       p95RenderWorkMs: round(percentile(m?.frameWork ?? [], 95), 2),
-      maxRenderWorkMs: round((m?.frameWork ?? []).reduce((a, b) => Math.max(a, b), 0), 1),
+      maxRenderWorkMs: round(
+        (m?.frameWork ?? []).reduce((a, b) => Math.max(a, b), 0),
+        1,
+      ),
       lagAfterLastFrameMs: m?.finalAt ? round(m.finalAt - m.lastDeltaAt) : null,
       lagAfterLastSentMs: m?.finalAt && answer.lastSentWall ? m.finalWall - answer.lastSentWall : null,
       pageErrors: errors,
