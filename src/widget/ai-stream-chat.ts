@@ -13,6 +13,7 @@ import {
 import { ChatSession } from './chat-session.js';
 import type { Change, ChatMessage, ChatState, WelcomeOutcome } from './chat-state.js';
 import type { ConnectionStatus } from './controllers/connection-controller.js';
+import { FollowBottomController } from './controllers/follow-bottom-controller.js';
 import { emit, type ShownConnectionStatus } from './events.js';
 import { nextFrame } from './frame-loop.js';
 import { MarkdownStream, type MarkdownStreamOptions } from './markdown/markdown-stream.js';
@@ -141,7 +142,6 @@ export class AiStreamChat extends LitElement {
     copiedKey: { state: true },
     announcement: { state: true },
     notice: { state: true },
-    following: { state: true },
     retryAt: { state: true },
   };
 
@@ -186,10 +186,14 @@ export class AiStreamChat extends LitElement {
   declare protected announcement: string;
   /** A one-line explanation of something the user should know (e.g. the server lost the conversation). */
   declare protected notice: string;
-  /** Whether the log follows the bottom as answers grow (false once the reader scrolls up). */
-  declare protected following: boolean;
   /** When the next reconnect attempt starts (epoch ms), for the countdown; 0 when none is scheduled. */
   declare protected retryAt: number;
+
+  private readonly scroller = new FollowBottomController(this, () => {
+    const log = this.renderRoot.querySelector<HTMLElement>('.log');
+    const end = log?.querySelector<HTMLElement>(':scope > .log-end');
+    return log && end ? { log, end } : undefined;
+  });
 
   private readonly session = new ChatSession(this, {
     url: () => this.connectUrl(),
@@ -235,7 +239,6 @@ export class AiStreamChat extends LitElement {
     this.copiedKey = '';
     this.announcement = '';
     this.notice = '';
-    this.following = true;
     this.retryAt = 0;
   }
 
@@ -305,7 +308,6 @@ export class AiStreamChat extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
-    this.followBottom();
     // Opening the floating panel moves focus into it; closing it returns focus to the launcher.
     if (changed.has('open') && changed.get('open') !== undefined && this.mode === 'floating') {
       if (this.open) this.input?.focus();
@@ -529,31 +531,13 @@ export class AiStreamChat extends LitElement {
     return {
       allowHtml: this.allowHtml,
       imageOrigins: this.allowImages.split(/\s+/).filter(Boolean),
-      onRender: () => this.followBottom(),
+      onRender: () => this.scroller.afterFrame(),
     };
   }
 
-  /** Keeps the log scrolled to the bottom while the reader is there (runs in the frame loop). */
-  private followBottom(): void {
-    if (!this.following) return;
-    const log = this.renderRoot.querySelector('.log');
-    if (log) log.scrollTop = log.scrollHeight;
-  }
-
-  /** The reader scrolled: follow again only once they are back at the bottom. */
-  private onLogScroll(event: Event): void {
-    const log = event.currentTarget as HTMLElement;
-    this.following = log.scrollHeight - log.scrollTop - log.clientHeight < 8;
-  }
-
-  private jumpToLatest(): void {
-    this.following = true;
-    this.followBottom();
-  }
-
   private renderJumpToLatest(): TemplateResult | typeof nothing {
-    if (this.following) return nothing;
-    return html`<button class="jump-latest" part="jump-latest" type="button" @click=${this.jumpToLatest}>
+    if (this.scroller.following) return nothing;
+    return html`<button class="jump-latest" part="jump-latest" type="button" @click=${this.scroller.jumpToLatest}>
       ${this.ui.jumpToLatest}
     </button>`;
   }
@@ -797,15 +781,15 @@ export class AiStreamChat extends LitElement {
     >
       ${this.renderHeader()}
       <div
-        class="log"
+        class=${this.scroller.following ? 'log following' : 'log'}
         part="log"
         role="log"
         aria-live="off"
         aria-label=${this.ui.messagesLabel}
         tabindex="0"
-        @scroll=${this.onLogScroll}
+        @scroll=${this.scroller.onScroll}
       >
-        ${this.renderMessages()}
+        ${this.renderMessages()}<div class="log-end" aria-hidden="true"></div>
       </div>
       ${this.renderJumpToLatest()}
       ${this.notice ? html`<div class="notice" part="notice">${this.notice}</div>` : nothing}

@@ -50,6 +50,19 @@ export const chatStyles = css`
     flex-direction: column;
     gap: 0.75em;
   }
+  /* While following, only the end marker is a scroll anchor, so the browser keeps the bottom in view (follow-bottom-controller.ts). */
+  .log.following * {
+    overflow-anchor: none;
+  }
+  .log.following > .log-end {
+    overflow-anchor: auto;
+  }
+  .log-end {
+    flex: none;
+    height: 1px;
+    /* Takes no room: cancels the gap before it and its own height. */
+    margin-top: calc(-0.75em - 1px);
+  }
   .message {
     max-width: 100%;
   }

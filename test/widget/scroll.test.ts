@@ -136,6 +136,24 @@ describe('<ai-stream-chat> scrolling while an answer streams', () => {
     expect(log.scrollHeight).to.equal(scrollHeight);
   });
 
+  it('follows where the browser does not anchor scrolling (here a host page turns it off)', async () => {
+    const style = document.createElement('style');
+    style.textContent = 'ai-stream-chat::part(log) { overflow-anchor: none; }';
+    document.head.append(style);
+    try {
+      const log = part(el, 'log') as HTMLElement;
+      expect(getComputedStyle(log).overflowAnchor).to.equal('none');
+      for (let round = 0; round < 4; round++) {
+        await streamParagraphs(4);
+        expect(distanceFromBottom(log), `at the bottom after round ${round}`).to.be.lessThan(2);
+      }
+      expect(log.scrollHeight, 'the answer overflows the log').to.be.greaterThan(log.clientHeight * 2);
+      expect(part(el, 'jump-latest'), 'no jump button while following').to.equal(null);
+    } finally {
+      style.remove();
+    }
+  });
+
   it('follows again when the reader scrolls back to the bottom themselves', async () => {
     const log = part(el, 'log') as HTMLElement;
     await streamParagraphs(24);

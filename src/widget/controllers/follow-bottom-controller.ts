@@ -1,0 +1,99 @@
+/**
+ * Keeps the log at its bottom while the reader is there, and lets go once
+ * they scroll up.
+ *
+ * Where the browser has CSS scroll anchoring (Chromium, Firefox), the browser
+ * does the following itself: while following, every element of the log but
+ * an end marker opts out of anchoring, so the marker is the anchor and each
+ * layout keeps it where it was, at the bottom. No script reads the layout in
+ * the middle of a frame, which would force the browser to lay out the log
+ * once more in that frame. Anchoring does nothing while the log is scrolled
+ * to the very top (the spec suppresses it there), and a host page can turn
+ * it off, so an IntersectionObserver on the marker scrolls back down the
+ * frame after the marker leaves the view. Without scroll anchoring (Safari),
+ * the log is scrolled after each rendered frame.
+ */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+
+/** Evaluated once: whether this browser anchors scrolling (`overflow-anchor`). */
+const browserAnchors = typeof CSS !== 'undefined' && CSS.supports('overflow-anchor', 'auto');
+
+/** How close to the bottom (px) still counts as "at the bottom" after the reader scrolls. */
+const AT_BOTTOM_PX = 8;
+
+export class FollowBottomController implements ReactiveController {
+  /** Whether the log follows new content (the reader is at the bottom). */
+  following = true;
+  /** The log's scrollTop when a scroll event or our own scroll last set it. */
+  private knownScrollTop = 0;
+  private observer: IntersectionObserver | undefined;
+  private observed: Element | undefined;
+
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    /** The scrolling log and its end marker, once rendered. */
+    private readonly parts: () => { log: HTMLElement; end: HTMLElement } | undefined,
+  ) {
+    host.addController(this);
+  }
+
+  hostUpdated(): void {
+    this.observeEnd();
+    this.scrollToEnd();
+  }
+
+  hostDisconnected(): void {
+    this.observer?.disconnect();
+    this.observer = undefined;
+    this.observed = undefined;
+  }
+
+  /** After a frame's rendering: only where the browser does not anchor. */
+  afterFrame(): void {
+    if (!browserAnchors) this.scrollToEnd();
+  }
+
+  /** The reader scrolled (anchoring scrolls too): follow only while at the bottom. */
+  readonly onScroll = (event: Event): void => {
+    const log = event.currentTarget as HTMLElement;
+    this.knownScrollTop = log.scrollTop;
+    this.setFollowing(log.scrollHeight - log.scrollTop - log.clientHeight < AT_BOTTOM_PX);
+  };
+
+  readonly jumpToLatest = (): void => {
+    this.setFollowing(true);
+    this.scrollToEnd();
+  };
+
+  private setFollowing(following: boolean): void {
+    if (following === this.following) return;
+    this.following = following;
+    this.host.requestUpdate();
+  }
+
+  private scrollToEnd(): void {
+    if (!this.following) return;
+    const log = this.parts()?.log;
+    if (!log) return;
+    log.scrollTop = log.scrollHeight;
+    this.knownScrollTop = log.scrollTop;
+  }
+
+  private observeEnd(): void {
+    const parts = this.parts();
+    if (!parts || parts.end === this.observed || typeof IntersectionObserver === 'undefined') return;
+    this.observer?.disconnect();
+    this.observer = new IntersectionObserver(
+      (entries) => {
+        // The reader may have scrolled since this was observed, before their
+        // scroll event arrives: leave that to the scroll event.
+        if (entries.at(-1)?.isIntersecting !== false || parts.log.scrollTop !== this.knownScrollTop) return;
+        // Runs after layout, so reading the scroll height here forces none.
+        this.scrollToEnd();
+      },
+      { root: parts.log },
+    );
+    this.observer.observe(parts.end);
+    this.observed = parts.end;
+  }
+}
