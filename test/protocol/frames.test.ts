@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import * as v from 'valibot';
+import { DeltaFrameSchema } from '../../src/protocol/frames.js';
 import {
   ErrorCode,
   parseClientFrame,
@@ -72,6 +74,34 @@ describe('parseServerFrame', () => {
 
   it('rejects a client frame type', () => {
     assert.equal(parseServerFrame(JSON.stringify({ type: 'send', clientMsgId: 'u', text: 'x' })).ok, false);
+  });
+
+  it('judges every delta frame as the schema does (deltas skip the schema on their fast path)', () => {
+    const values = {
+      messageId: [undefined, null, '', 'm', 'm'.repeat(128), 'm'.repeat(129), 7, ['m']],
+      seq: [undefined, null, 0, 1, 2.5, -1, 9007199254740991, 1e300, '1', Number.NaN, true],
+      fromSeq: [undefined, null, 0, 1, 3, 1.5, '2'],
+      text: [undefined, null, '', ' word', 5, { t: 'x' }],
+    };
+    let accepted = 0;
+    let checked = 0;
+    for (const messageId of values.messageId)
+      for (const seq of values.seq)
+        for (const fromSeq of values.fromSeq)
+          for (const text of values.text)
+            for (const extra of [{}, { future: { x: 1 } }]) {
+              const frame = { type: 'delta', messageId, seq, fromSeq, text, ...extra };
+              const raw = JSON.stringify(frame);
+              const expected = v.safeParse(DeltaFrameSchema, JSON.parse(raw));
+              const result = parseServerFrame(raw);
+              assert.equal(result.ok, expected.success, raw);
+              if (result.ok && expected.success) {
+                assert.deepEqual(result.frame, expected.output, raw);
+                accepted++;
+              }
+              checked++;
+            }
+    assert.ok(accepted > 0 && accepted < checked, `${accepted} of ${checked} accepted`);
   });
 });
 
