@@ -1,7 +1,8 @@
 /**
  * One benchmark page, four renderers (?renderer=widget|naive-chunk|naive-frame|plain).
  * All four read the same `delta` frames from the same chat server over a real
- * WebSocket, and all four follow the bottom once per animation frame.
+ * WebSocket, and all four follow the bottom the same way: by the browser's
+ * scroll anchoring, as the widget does (see followBottom).
  *
  * Instrumentation, the same for all four, installed before any renderer code:
  * - every `message` listener of every WebSocket and every requestAnimationFrame
@@ -141,27 +142,32 @@ function connect(onDelta) {
   };
 }
 
-function followBottomEachFrame(box) {
-  let dirty = false;
-  const tick = () => {
-    if (dirty) {
-      box.scrollTop = box.scrollHeight;
-      dirty = false;
-    }
-    requestAnimationFrame(tick);
-  };
-  requestAnimationFrame(tick);
-  return () => {
-    dirty = true;
-  };
+/**
+ * Keeps `box` at its bottom the way the widget does in Chromium
+ * (src/widget/controllers/follow-bottom-controller.ts): the end marker is the
+ * only scroll anchor (page.css), so each layout keeps it in view; when it
+ * leaves the view anyway (anchoring does nothing at scrollTop 0), an
+ * IntersectionObserver scrolls down. No script reads the layout mid-frame.
+ */
+function followBottom(box, end) {
+  new IntersectionObserver(
+    (entries) => {
+      if (entries.at(-1)?.isIntersecting === false) box.scrollTop = box.scrollHeight;
+    },
+    { root: box },
+  ).observe(end);
 }
 
 async function setUpBaseline() {
   const box = document.createElement('div');
   box.className = 'box';
+  const content = document.createElement('div');
+  const end = document.createElement('div');
+  end.className = 'end';
+  box.append(content, end);
   document.body.append(box);
-  watchRoot = box;
-  const changed = followBottomEachFrame(box);
+  watchRoot = content;
+  followBottom(box, end);
   let text = '';
   let onDelta;
   if (renderer === 'plain') {
@@ -175,12 +181,11 @@ async function setUpBaseline() {
         if (i > 0 || !block) {
           block = document.createElement('div');
           block.className = 'plain';
-          box.append(block);
+          content.append(block);
         }
         if (parts[i]) block.append(document.createTextNode(parts[i]));
       }
       lastChar = chunk.slice(-1);
-      changed();
     };
   } else {
     const [{ marked }, { default: DOMPurify }] = await Promise.all([
@@ -188,8 +193,7 @@ async function setUpBaseline() {
       import('/vendor/dompurify/purify.es.mjs'),
     ]);
     const renderAll = () => {
-      box.innerHTML = DOMPurify.sanitize(marked.parse(text));
-      changed();
+      content.innerHTML = DOMPurify.sanitize(marked.parse(text));
     };
     if (renderer === 'naive-chunk') {
       onDelta = (chunk) => {

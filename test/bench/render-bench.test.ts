@@ -51,6 +51,8 @@ describe('npm run bench:render (smoke)', () => {
         '1000,max',
         '--cap',
         '60',
+        '--naive-cap',
+        '60',
         '--hostile',
         'small',
         '--out',
