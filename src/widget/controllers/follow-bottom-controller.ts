@@ -90,6 +90,10 @@ export class FollowBottomController implements ReactiveController {
         if (entries.at(-1)?.isIntersecting !== false || parts.log.scrollTop !== this.knownScrollTop) return;
         // Runs after layout, so reading the scroll height here forces none.
         this.scrollToEnd();
+        // Observing afresh reports the marker's state after the next layout even if it is the
+        // same "not intersecting" as now (the log grew again before the scroll was seen).
+        this.observer?.unobserve(parts.end);
+        this.observer?.observe(parts.end);
       },
       { root: parts.log },
     );
