@@ -396,6 +396,12 @@ export class MarkdownStream {
       return this.plainBlock(tail, -1, true);
     }
     const live = tokens.slice(Math.max(liveFrom, 0)).filter((t) => t.type !== 'space');
+    if (froze > 0 && live.length > 0) {
+      // A frame that rendered finished blocks leaves the new live one to the next frame,
+      // so no frame pays for both.
+      this.schedule();
+      return false;
+    }
     if (live.length === 1) this.renderLive(live[0] as Token);
     else if (live.length > 1)
       this.renderLive({ type: 'paragraph', raw: live.map((t) => t.raw).join('') } as Token);
