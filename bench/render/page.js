@@ -150,12 +150,17 @@ function connect(onDelta) {
  * IntersectionObserver scrolls down. No script reads the layout mid-frame.
  */
 function followBottom(box, end) {
-  new IntersectionObserver(
+  const observer = new IntersectionObserver(
     (entries) => {
-      if (entries.at(-1)?.isIntersecting === false) box.scrollTop = box.scrollHeight;
+      if (entries.at(-1)?.isIntersecting !== false) return;
+      box.scrollTop = box.scrollHeight;
+      // As the widget does: report the state after the next layout even if unchanged.
+      observer.unobserve(end);
+      observer.observe(end);
     },
     { root: box },
-  ).observe(end);
+  );
+  observer.observe(end);
 }
 
 async function setUpBaseline() {
