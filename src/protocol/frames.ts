@@ -8,7 +8,10 @@ import * as v from 'valibot';
 
 export const PROTOCOL_VERSION = 1;
 
-const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(128));
+/** The longest id (messageId, clientMsgId, conversationId) a frame may carry. */
+export const MAX_ID_LENGTH = 128;
+
+const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_ID_LENGTH));
 const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
 const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
 

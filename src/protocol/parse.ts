@@ -1,6 +1,12 @@
 import * as v from 'valibot';
 import { ErrorCode } from './codes.js';
-import { type ClientFrame, ClientFrameSchema, type ServerFrame, ServerFrameSchema } from './frames.js';
+import {
+  type ClientFrame,
+  ClientFrameSchema,
+  MAX_ID_LENGTH,
+  type ServerFrame,
+  ServerFrameSchema,
+} from './frames.js';
 
 export type ParseResult<T> =
   | { ok: true; frame: T }
@@ -15,12 +21,12 @@ export type ParseResult<T> =
 function refsOf(data: object): { clientMsgId?: string; messageId?: string } {
   const { clientMsgId, messageId } = data as { clientMsgId?: unknown; messageId?: unknown };
   return {
-    ...(typeof clientMsgId === 'string' && clientMsgId.length <= 128 ? { clientMsgId } : {}),
-    ...(typeof messageId === 'string' && messageId.length <= 128 ? { messageId } : {}),
+    ...(typeof clientMsgId === 'string' && clientMsgId.length <= MAX_ID_LENGTH ? { clientMsgId } : {}),
+    ...(typeof messageId === 'string' && messageId.length <= MAX_ID_LENGTH ? { messageId } : {}),
   };
 }
 
-const isId = (x: unknown): boolean => typeof x === 'string' && x.length >= 1 && x.length <= 128;
+const isId = (x: unknown): boolean => typeof x === 'string' && x.length >= 1 && x.length <= MAX_ID_LENGTH;
 const isSeq = (x: unknown): boolean => Number.isInteger(x) && (x as number) >= 1;
 
 /**
