@@ -48,7 +48,8 @@ export const chatStyles = css`
     padding: 1em;
     display: flex;
     flex-direction: column;
-    gap: 0.75em;
+    --_log-gap: 0.75em;
+    gap: var(--_log-gap);
   }
   /* While following, only the end marker is a scroll anchor, so the browser keeps the bottom in view (follow-bottom-controller.ts). */
   .log.following * {
@@ -61,7 +62,7 @@ export const chatStyles = css`
     flex: none;
     height: 1px;
     /* Takes no room: cancels the gap before it and its own height. */
-    margin-top: calc(-0.75em - 1px);
+    margin-top: calc(-1 * var(--_log-gap) - 1px);
   }
   .message {
     max-width: 100%;

@@ -84,7 +84,7 @@ export class FollowBottomController implements ReactiveController {
     if (!parts || parts.end === this.observed || typeof IntersectionObserver === 'undefined') return;
     this.observer?.disconnect();
     this.observer = new IntersectionObserver(
-      (entries) => {
+      (entries, observer) => {
         // The reader may have scrolled since this was observed, before their
         // scroll event arrives: leave that to the scroll event.
         if (entries.at(-1)?.isIntersecting !== false || parts.log.scrollTop !== this.knownScrollTop) return;
@@ -92,8 +92,8 @@ export class FollowBottomController implements ReactiveController {
         this.scrollToEnd();
         // Observing afresh reports the marker's state after the next layout even if it is the
         // same "not intersecting" as now (the log grew again before the scroll was seen).
-        this.observer?.unobserve(parts.end);
-        this.observer?.observe(parts.end);
+        observer.unobserve(parts.end);
+        observer.observe(parts.end);
       },
       { root: parts.log },
     );
