@@ -80,11 +80,6 @@ async function main(): Promise<void> {
     demoControls: options.demoControls,
     redis: options.redisUrl && { url: options.redisUrl, historyTtlMs: options.historyTtlMs },
   });
-  // Tests and scripts read this line to find the port.
-  process.stdout.write(
-    `ai-stream-chat dev server listening on ${server.url}/ (WebSocket ${server.url.replace(/^http/, 'ws')}${server.chat.path})\n`,
-  );
-  logger.info({ event: 'listening', url: server.url, path: server.chat.path }, 'listening');
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) {
@@ -108,6 +103,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Tests and scripts read this line to find the port, then may signal at once: the
+  // handlers above must already be installed, or SIGTERM would kill without draining.
+  process.stdout.write(
+    `ai-stream-chat dev server listening on ${server.url}/ (WebSocket ${server.url.replace(/^http/, 'ws')}${server.chat.path})\n`,
+  );
+  logger.info({ event: 'listening', url: server.url, path: server.chat.path }, 'listening');
 }
 
 main().catch((error: unknown) => {

@@ -33,10 +33,18 @@ async function start(args: string[]): Promise<Running> {
     out += c;
   });
   child.stderr.resume();
-  while (!/listening on/.test(out)) {
-    if (child.exitCode !== null) throw new Error(`server exited: ${out}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  // Resolves the moment the URL line arrives, as a supervisor script would read it.
+  await new Promise<void>((resolve, reject) => {
+    const onData = (): void => {
+      if (!/listening on/.test(out)) return;
+      child.stdout.off('data', onData);
+      child.off('exit', onExit);
+      resolve();
+    };
+    const onExit = (): void => reject(new Error(`server exited: ${out}`));
+    child.stdout.on('data', onData);
+    child.once('exit', onExit);
+  });
   const match = out.match(/listening on (\S+?)\/ \(WebSocket (\S+)\)/);
   assert.ok(match, out);
   return {
@@ -145,6 +153,16 @@ describe('server binary: operations', () => {
     const bad = spawnSync(process.execPath, [bin, '--log-level', 'loud'], { encoding: 'utf8' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--log-level must be one of/);
+  });
+
+  it('SIGTERM sent the moment the URL line is printed still drains and exits 0', async () => {
+    // The window between printing the line and installing the handlers is short, so try a few times.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const server = await start(['--log-level', 'info']);
+      server.child.kill('SIGTERM');
+      assert.equal(await exitCode(server.child), 0, `attempt ${attempt}: ${server.out()}`);
+      assert.ok(server.logs().some((l) => l.event === 'drain_end'));
+    }
   });
 
   it('serves HTTPS and WSS with --tls-cert and --tls-key', async (t) => {
