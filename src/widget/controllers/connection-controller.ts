@@ -13,6 +13,7 @@ import {
   shouldReconnectAfterClose,
 } from '../../protocol/index.js';
 import { type BackoffOptions, backoffDelay, defaultBackoff } from './backoff.js';
+import { deliveringMessagesTo, type WebSocketClass } from './direct-message-socket.js';
 
 export type ConnectionStatus = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 
@@ -96,7 +97,10 @@ export class ConnectionController {
         maxRetries: Number.POSITIVE_INFINITY,
         maxEnqueuedMessages: 0,
         shouldReconnectOnClose: (event: CloseEvent) => shouldReconnectAfterClose(event.code),
-        ...(this.options.WebSocket ? { WebSocket: this.options.WebSocket } : {}),
+        WebSocket: deliveringMessagesTo(
+          (event) => this.onMessage(socket, event),
+          (this.options.WebSocket as WebSocketClass | undefined) ?? globalThis.WebSocket,
+        ),
       },
     );
     socket.addEventListener('open', () => {
@@ -111,31 +115,6 @@ export class ConnectionController {
         ...(resume.length > 0 ? { resume } : {}),
       });
     });
-    socket.addEventListener('message', (event: MessageEvent) => {
-      if (socket !== this.socket) return;
-      this.lastFrameAt = Date.now();
-      if (typeof event.data !== 'string') return;
-      const parsed = parseServerFrame(event.data);
-      if (!parsed.ok) {
-        this.callbacks.onProtocolError(parsed.message);
-        return;
-      }
-      if (parsed.frame.type === 'welcome' && parsed.frame.v !== PROTOCOL_VERSION) {
-        this.close();
-        this.setStatus(
-          'stopped',
-          `the server speaks protocol version ${parsed.frame.v}, not ${PROTOCOL_VERSION}`,
-        );
-        return;
-      }
-      if (parsed.frame.type === 'welcome') {
-        this.welcomed = true;
-        this.attempt = 0;
-        this.startHeartbeat(parsed.frame.heartbeatMs);
-        this.setStatus('connected', '');
-      }
-      this.callbacks.onFrame(parsed.frame);
-    });
     socket.addEventListener('close', (event: CloseEvent) => {
       if (socket !== this.socket) return;
       this.callbacks.onClose?.(event.code);
@@ -148,6 +127,32 @@ export class ConnectionController {
       }
     });
     this.socket = socket;
+  }
+
+  private onMessage(socket: ReconnectingWebSocket, event: MessageEvent): void {
+    if (socket !== this.socket) return;
+    this.lastFrameAt = Date.now();
+    if (typeof event.data !== 'string') return;
+    const parsed = parseServerFrame(event.data);
+    if (!parsed.ok) {
+      this.callbacks.onProtocolError(parsed.message);
+      return;
+    }
+    if (parsed.frame.type === 'welcome' && parsed.frame.v !== PROTOCOL_VERSION) {
+      this.close();
+      this.setStatus(
+        'stopped',
+        `the server speaks protocol version ${parsed.frame.v}, not ${PROTOCOL_VERSION}`,
+      );
+      return;
+    }
+    if (parsed.frame.type === 'welcome') {
+      this.welcomed = true;
+      this.attempt = 0;
+      this.startHeartbeat(parsed.frame.heartbeatMs);
+      this.setStatus('connected', '');
+    }
+    this.callbacks.onFrame(parsed.frame);
   }
 
   close(): void {
