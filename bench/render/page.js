@@ -246,6 +246,8 @@ const ready = renderer === 'widget' ? setUpWidget() : setUpBaseline();
 /** Starts one run: asks the server for `prompt`, whose answer has `expectedDeltas` delta frames ending with `word`. */
 window.benchStart = async (prompt, expectedDeltas, word) => {
   const send = await ready;
+  // Names this page's main thread in the trace (run.mjs traceTasks).
+  performance.mark('ai-stream-chat-bench-start');
   sentinel = word;
   m.expectedDeltas = expectedDeltas;
   m.running = true;

@@ -144,18 +144,24 @@ function percentile(values, p) {
 
 const round = (x, digits = 1) => (x === null || x === undefined ? null : Number(x.toFixed(digits)));
 
+/** The user-timing mark the page sets when a run starts (page.js benchStart): it names the page's thread in the trace. */
+const START_MARK = 'ai-stream-chat-bench-start';
+
 /**
  * Records a trace of top-level tasks ("toplevel" category) while `body` runs,
  * keeping only task durations per thread, and returns the top-level tasks of
- * the busiest renderer main thread (the page's: each run has its own page).
+ * the page's renderer main thread: the one that recorded START_MARK. Other
+ * renderers run too (Chromium loads its new-tab page in one, with module
+ * evaluations of 100 ms and more), so "the busiest renderer" is not a safe
+ * guess on a short run.
  */
 async function traceTasks(body) {
   const perThread = new Map();
-  const names = new Map();
+  let pageThread;
   const onData = ({ value }) => {
     for (const e of value) {
       const key = `${e.pid}:${e.tid}`;
-      if (e.ph === 'M' && e.name === 'thread_name') names.set(key, e.args?.name);
+      if (e.name === START_MARK) pageThread = key;
       else if (e.ph === 'X' && typeof e.dur === 'number' && /RunTask$/.test(e.name)) {
         const list = perThread.get(key) ?? [];
         if (list.length === 0) perThread.set(key, list);
@@ -166,7 +172,10 @@ async function traceTasks(body) {
   browserCdp.on('Tracing.dataCollected', onData);
   await browserCdp.send('Tracing.start', {
     transferMode: 'ReportEvents',
-    traceConfig: { includedCategories: ['toplevel', '__metadata'], recordMode: 'recordContinuously' },
+    traceConfig: {
+      includedCategories: ['toplevel', 'blink.user_timing'],
+      recordMode: 'recordContinuously',
+    },
   });
   let result;
   try {
@@ -177,28 +186,20 @@ async function traceTasks(body) {
     await complete;
     browserCdp.off('Tracing.dataCollected', onData);
   }
-  let best = [];
-  let bestTotal = -1;
-  for (const [key, list] of perThread) {
-    if (names.get(key) !== 'CrRendererMain') continue;
-    // Top-level tasks only (a nested run loop reports tasks inside a task).
-    const pairs = [];
-    for (let i = 0; i < list.length; i += 2) pairs.push([list[i], list[i + 1]]);
-    pairs.sort((a, b) => a[0] - b[0]);
-    const top = [];
-    let end = -1;
-    for (const [ts, dur] of pairs) {
-      if (ts < end) continue;
-      top.push(dur / 1000);
-      end = ts + dur;
-    }
-    const total = top.reduce((a, b) => a + b, 0);
-    if (total > bestTotal) {
-      bestTotal = total;
-      best = top;
-    }
+  if (!pageThread) throw new Error(`the trace has no ${START_MARK} mark: cannot tell the page's thread`);
+  const list = perThread.get(pageThread) ?? [];
+  // Top-level tasks only (a nested run loop reports tasks inside a task).
+  const pairs = [];
+  for (let i = 0; i < list.length; i += 2) pairs.push([list[i], list[i + 1]]);
+  pairs.sort((a, b) => a[0] - b[0]);
+  const tasks = [];
+  let end = -1;
+  for (const [ts, dur] of pairs) {
+    if (ts < end) continue;
+    tasks.push(dur / 1000);
+    end = ts + dur;
   }
-  return { result, tasks: best };
+  return { result, tasks };
 }
 
 /** The renderer's cumulative main-thread times (ms): all tasks, and the script, style and layout parts of them. */
