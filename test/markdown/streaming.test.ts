@@ -312,6 +312,34 @@ describe('MarkdownStream: hostile sizes', () => {
     expect(container.querySelectorAll('strong').length).to.equal(0);
   });
 
+  it('a live block too dense to re-render in a frame shows as text until it is finished, then renders', async () => {
+    // 10 KB of **a**: under the line and block limits, but 2,000 inline elements.
+    const dense = '**a**'.repeat(2000);
+    const container = document.createElement('div');
+    const stream = new MarkdownStream(container);
+    stream.update(dense.slice(0, 4000), false);
+    await settle(stream);
+    // Large strings compare as booleans: chai's diff of two long strings can take minutes.
+    expect(container.querySelector('.md-plain')?.textContent === dense.slice(0, 4000)).to.equal(true);
+    expect(container.querySelectorAll('strong').length).to.equal(0);
+    stream.update(dense, false);
+    await settle(stream);
+    expect(container.querySelectorAll('strong').length, 'still live').to.equal(0);
+    stream.update(`${dense}\n\nAfter **this**`, false);
+    await settle(stream);
+    expect(container.querySelector('.md-plain')).to.equal(null);
+    const finished = (await renderOnce(dense)).querySelector('p')?.outerHTML;
+    expect(container.querySelector('p')?.outerHTML === finished, 'the finished block, rendered').to.equal(
+      true,
+    );
+    expect(container.querySelectorAll('p')[1]?.innerHTML).to.equal('After <strong>this</strong>');
+    stream.update(`${dense}\n\nAfter **this**.`, true);
+    await settle(stream);
+    const oneShot = (await renderOnce(`${dense}\n\nAfter **this**.`)).innerHTML;
+    expect(container.innerHTML === oneShot, 'the same DOM as a one-shot render').to.equal(true);
+    stream.dispose();
+  });
+
   it('a 5 MB single line and a 128 KB word render as chunked text', async () => {
     const line = 'lorem ipsum '.repeat(440_000);
     const container = await renderOnce(line);

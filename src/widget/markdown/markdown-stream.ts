@@ -11,7 +11,9 @@
  *   nodes keep identity, so selection, scroll and focus inside them survive.
  * - Only the last, unfinished block is live: its unterminated syntax is healed
  *   (heal.ts) and it is re-rendered in place. A live fenced code block grows
- *   line by line instead, highlighted as it arrives.
+ *   line by line instead, highlighted as it arrives. A live block whose
+ *   re-rendering no longer fits the frame budget (live-render-cost.ts) is
+ *   shown as plain text until it is finished, then rendered once.
  * - Finished blocks are grouped into sections of a few KB, which the styles
  *   mark `content-visibility: auto`: the browser skips style, layout and
  *   paint of sections off screen, so a frame costs the same at the end of a
@@ -26,6 +28,7 @@ import type { Lexer, Links, Token, Tokens } from 'marked';
 import { cancelFrameTask, frameTimeLeft, scheduleFrameTask } from '../frame-loop.js';
 import { frameCodeBlocks, LiveCodeBlock } from './code-block.js';
 import { healBlock } from './heal.js';
+import { LiveRenderCost } from './live-render-cost.js';
 import { fenceLanguage, marked, type RenderPolicy, renderTokens } from './marked-setup.js';
 import { sanitizeToFragment } from './sanitize.js';
 
@@ -162,7 +165,7 @@ type Live =
   | { kind: 'none' }
   | { kind: 'html'; nodes: Node[] }
   | { kind: 'code'; block: LiveCodeBlock }
-  /** A block too heavy to render; `retryAt`: tail length at which to look for its end again. */
+  /** A block shown as text; `retryAt`: tail length at which to look for its end again (0: every frame). */
   | { kind: 'plain'; block: PlainBlock; retryAt: number };
 
 export class MarkdownStream {
@@ -187,6 +190,8 @@ export class MarkdownStream {
   /** Reference-link definitions seen in frozen blocks, for the blocks after them. */
   private links: Links = Object.create(null);
   private live: Live = { kind: 'none' };
+  /** What re-rendering the live block costs, to show it as text once that no longer fits a frame. */
+  private readonly liveCost = new LiveRenderCost();
   /** The section finished blocks are appended to, and how much markdown it holds. */
   private section: HTMLElement | undefined;
   private sectionChars = 0;
@@ -294,6 +299,7 @@ export class MarkdownStream {
     this.lastInput = '';
     this.links = Object.create(null);
     this.live = { kind: 'none' };
+    this.liveCost.reset();
     this.section = undefined;
     this.closing = [];
   }
@@ -468,7 +474,7 @@ export class MarkdownStream {
       block.update(raw.replace(/\n+$/, ''));
       if (!live) this.appendOutsideSections(block.root);
       else this.endSection();
-      this.tail = this.tail.slice(raw.length);
+      this.consume(raw.length);
       return true;
     }
     if (this.live.kind !== 'plain') {
@@ -483,10 +489,16 @@ export class MarkdownStream {
     return false;
   }
 
+  /** Drops `chars` finished characters from the start of the tail: the live block that follows is a new one. */
+  private consume(chars: number): void {
+    this.tail = this.tail.slice(chars);
+    this.liveCost.reset();
+  }
+
   /** Renders a finished block once and appends it; it is never touched again. */
   private freeze(token: Token): void {
     this.removeLive();
-    this.tail = this.tail.slice(token.raw.length);
+    this.consume(token.raw.length);
     if (token.type === 'space') return;
     if (token.type === 'def') {
       // First definition wins, as in marked; only finished ones, never a URL still streaming in.
@@ -559,11 +571,31 @@ export class MarkdownStream {
       this.plainBlock(this.tail, -1, false);
       return;
     }
+    if (!this.liveCost.fits(token.raw)) {
+      this.livePlain(token.raw);
+      return;
+    }
+    const started = performance.now();
     const rendered = this.renderBlock(healBlock(token.raw), true);
     this.removeLive();
     const nodes = rendered instanceof DocumentFragment ? [...rendered.childNodes] : [rendered];
     this.container.append(rendered);
     this.live = { kind: 'html', nodes };
+    this.liveCost.record(token.raw, performance.now() - started);
+  }
+
+  /**
+   * Shows the live block as text: it is small enough to lex every frame (so its end is
+   * seen at once), but rendering it as markdown no longer fits a frame.
+   */
+  private livePlain(raw: string): void {
+    if (this.live.kind !== 'plain') {
+      this.removeLive();
+      const block = new PlainBlock(this.closeLater);
+      this.container.append(block.root);
+      this.live = { kind: 'plain', block, retryAt: 0 };
+    }
+    this.live.block.update(raw);
   }
 
   private removeLive(): void {
