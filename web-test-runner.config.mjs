@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter, summaryReporter } from '@web/test-runner';
 import { playwrightLauncher } from '@web/test-runner-playwright';
-import { CHROMIUM_ARGS, findChromium, findRedisServer } from './scripts/system-deps.mjs';
+import { startRedisProcess } from './scripts/redis-process.mjs';
+import { CHROMIUM_ARGS, findChromium } from './scripts/system-deps.mjs';
 
 const executablePath = findChromium();
 if (!executablePath) {
@@ -58,45 +57,17 @@ function stopDevServer(pid) {
 const redisServers = new Map();
 const balancers = new Map();
 
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 async function startRedis() {
-  const binary = findRedisServer();
-  if (!binary) throw new Error('redis-server not found: npm test installs it, or set REDIS_SERVER_PATH');
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'ai-stream-chat-redis-'));
-  const child = spawn(
-    binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
-  for (let i = 0; i < 200; i++) {
-    const up = await new Promise((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.end();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  redisServers.set(child.pid, { child, dir });
-  return { pid: child.pid, url: `redis://127.0.0.1:${port}` };
+  const redis = await startRedisProcess();
+  redisServers.set(redis.pid, redis);
+  return { pid: redis.pid, url: redis.url };
 }
 
-function stopRedis(pid) {
-  const entry = redisServers.get(pid);
-  if (!entry) return false;
+async function stopRedis(pid) {
+  const redis = redisServers.get(pid);
+  if (!redis) return false;
   redisServers.delete(pid);
-  entry.child.kill('SIGKILL');
-  rmSync(entry.dir, { recursive: true, force: true });
+  await redis.close();
   return true;
 }
 
@@ -142,10 +113,10 @@ const devServerCommands = {
     if (command === 'stop-balancer') return stopBalancer(payload.port);
     return undefined;
   },
-  serverStop() {
+  async serverStop() {
     for (const pid of [...devServers.keys()]) stopDevServer(pid);
-    for (const pid of [...redisServers.keys()]) stopRedis(pid);
     for (const port of [...balancers.keys()]) stopBalancer(port);
+    await Promise.all([...redisServers.keys()].map(stopRedis));
   },
 };
 

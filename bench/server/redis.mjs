@@ -4,50 +4,28 @@
  * level in memory and on two Redis nodes, samples Redis's memory, measures
  * what a stored conversation costs, and adds it all to bench/results/server.json.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { startDevServer } from '../../dist/server/dev-server/dev-server.js';
 import { createMockSource } from '../../dist/server/dev-server/sources/mock.js';
+import { startRedisProcess } from '../../scripts/redis-process.mjs';
 import { ensureRedisServer } from '../../scripts/system-deps.mjs';
 
 const resultsFile = new URL('../results/server.json', import.meta.url);
 const round = (n, digits = 1) => (n === null || n === undefined ? null : Number(n.toFixed(digits)));
 
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 async function startRedisServer() {
-  const binary = ensureRedisServer();
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'ai-stream-chat-bench-redis-'));
-  const child = spawn(
-    binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  const client = new Redis(`redis://127.0.0.1:${port}`, { retryStrategy: (n) => (n > 100 ? null : 50) });
+  ensureRedisServer();
+  const redis = await startRedisProcess();
+  const client = new Redis(redis.url);
   await client.ping();
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: redis.url,
     client,
     async stop() {
       client.disconnect();
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-      rmSync(dir, { recursive: true, force: true });
+      await redis.close();
     },
   };
 }

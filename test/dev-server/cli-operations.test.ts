@@ -3,7 +3,7 @@
  * Each test spawns dist/server/dev-server/cli.js (built by the test command).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
@@ -13,54 +13,21 @@ import { describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { isType, Peer } from '../../src/conformance/peer.js';
 import { CloseCode } from '../../src/protocol/index.js';
+import { cliPath, type RunningCli, startCli } from '../helpers/cli.js';
 
-const bin = new URL('../../dist/server/dev-server/cli.js', import.meta.url).pathname;
-
-interface Running {
-  child: ChildProcessWithoutNullStreams;
-  url: string;
-  wsUrl: string;
-  /** Everything printed on stdout so far. */
-  out: () => string;
-  /** The JSON log lines so far. */
-  logs: () => Record<string, unknown>[];
+/** Starts the binary on a free port; `logs()` parses the JSON log lines it printed so far. */
+async function start(args: string[]): Promise<RunningCli & { logs(): Record<string, unknown>[] }> {
+  const server = await startCli(['--port', '0', ...args]);
+  const logs = (): Record<string, unknown>[] =>
+    server
+      .stdout()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { ...server, logs };
 }
 
-async function start(args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, [bin, '--port', '0', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => {
-    out += c;
-  });
-  child.stderr.resume();
-  // Resolves the moment the URL line arrives, as a supervisor script would read it.
-  await new Promise<void>((resolve, reject) => {
-    const onData = (): void => {
-      if (!/listening on/.test(out)) return;
-      child.stdout.off('data', onData);
-      child.off('exit', onExit);
-      resolve();
-    };
-    const onExit = (): void => reject(new Error(`server exited: ${out}`));
-    child.stdout.on('data', onData);
-    child.once('exit', onExit);
-  });
-  const match = out.match(/listening on (\S+?)\/ \(WebSocket (\S+)\)/);
-  assert.ok(match, out);
-  return {
-    child,
-    url: match[1] as string,
-    wsUrl: match[2] as string,
-    out: () => out,
-    logs: () =>
-      out
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-  };
-}
-
-async function exitCode(child: ChildProcessWithoutNullStreams): Promise<number | null> {
+async function exitCode(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return child.exitCode;
   const [code] = (await once(child, 'exit')) as [number | null];
   return code;
@@ -110,7 +77,7 @@ describe('server binary: operations', () => {
       assert.equal(generation?.outcome, 'stop', 'the answer in flight finished within the deadline');
       assert.ok(logs.some((l) => l.event === 'upgrade_refused' && l.status === 503));
       assert.ok(logs.every((l) => typeof l.level === 'number' && typeof l.time === 'number'));
-      const text = server.out();
+      const text = server.stdout();
       assert.ok(!text.includes('secret question'), 'message text is never logged');
       // Answer text is not logged either: no delta text, no "text" field.
       const answer = client.frames.filter(isType('delta')).map((d) => d.text);
@@ -150,7 +117,7 @@ describe('server binary: operations', () => {
     server.child.kill('SIGTERM');
     assert.equal(await exitCode(server.child), 0);
     assert.deepEqual(server.logs(), []);
-    const bad = spawnSync(process.execPath, [bin, '--log-level', 'loud'], { encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, [cliPath, '--log-level', 'loud'], { encoding: 'utf8' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--log-level must be one of/);
   });
@@ -160,7 +127,7 @@ describe('server binary: operations', () => {
     for (let attempt = 0; attempt < 5; attempt++) {
       const server = await start(['--log-level', 'info']);
       server.child.kill('SIGTERM');
-      assert.equal(await exitCode(server.child), 0, `attempt ${attempt}: ${server.out()}`);
+      assert.equal(await exitCode(server.child), 0, `attempt ${attempt}: ${server.stdout()}`);
       assert.ok(server.logs().some((l) => l.event === 'drain_end'));
     }
   });
@@ -230,12 +197,12 @@ describe('server binary: operations', () => {
   });
 
   it('rejects --tls-cert without --tls-key, and unreadable TLS files, with status 2', () => {
-    const half = spawnSync(process.execPath, [bin, '--tls-cert', 'x.pem'], { encoding: 'utf8' });
+    const half = spawnSync(process.execPath, [cliPath, '--tls-cert', 'x.pem'], { encoding: 'utf8' });
     assert.equal(half.status, 2);
     assert.match(half.stderr, /--tls-cert and --tls-key go together/);
     const missing = spawnSync(
       process.execPath,
-      [bin, '--tls-cert', '/nonexistent/c', '--tls-key', '/nonexistent/k'],
+      [cliPath, '--tls-cert', '/nonexistent/c', '--tls-key', '/nonexistent/k'],
       {
         encoding: 'utf8',
       },

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { isType, Peer } from '../../src/conformance/peer.js';
 import { parseCliOptions } from '../../src/dev-server/cli-options.js';
-import { cliPath, startCli } from '../helpers/cli.js';
+import { startCli } from '../helpers/cli.js';
 import { answer, FakeUpstream } from './fake-openai.js';
 
 describe('CLI --source', () => {
@@ -36,9 +35,7 @@ describe('CLI --source', () => {
     const upstream = await FakeUpstream.start();
     upstream.defaultScript = answer(['from ', 'upstream']);
     const { child, wsUrl } = await startCli(['--port', '0', '--source', 'openai', '--model', 'fake-model'], {
-      ...process.env,
-      OPENAI_BASE_URL: upstream.baseURL,
-      OPENAI_API_KEY: 'sk-cli',
+      env: { ...process.env, OPENAI_BASE_URL: upstream.baseURL, OPENAI_API_KEY: 'sk-cli' },
     });
     try {
       const client = await Peer.connect(wsUrl);
@@ -82,35 +79,13 @@ describe('CLI session flags', () => {
   it('the binary warns about a random secret, issues tokens and refuses upgrades without one', async () => {
     const env = { ...process.env };
     delete env.SESSION_SECRET;
-    const child = spawn(
-      process.execPath,
-      [
-        cliPath,
-        '--port',
-        '0',
-        '--rate',
-        'max',
-        '--require-session',
-        '--allowed-origins',
-        'https://a.example',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env },
+    const server = await startCli(
+      ['--port', '0', '--rate', 'max', '--require-session', '--allowed-origins', 'https://a.example'],
+      { env },
     );
     try {
-      let out = '';
-      let err = '';
-      child.stderr.setEncoding('utf8').on('data', (c: string) => {
-        err += c;
-      });
-      child.stdout.setEncoding('utf8');
-      while (!/listening on/.test(out)) {
-        const [chunk] = (await once(child.stdout, 'data')) as [string];
-        out += chunk;
-      }
-      assert.match(err, /warning: SESSION_SECRET is not set/);
-      const httpUrl = out.match(/listening on (http:\/\/\S+?)\//)?.[1];
-      const wsUrl = out.match(/WebSocket (ws:\/\/\S+)\)/)?.[1];
-      assert.ok(httpUrl && wsUrl, out);
+      await server.untilStderr(/warning: SESSION_SECRET is not set/);
+      const { url: httpUrl, wsUrl } = server;
       const res = await fetch(`${httpUrl}/session`, {
         method: 'POST',
         headers: { origin: 'https://a.example' },
@@ -125,7 +100,7 @@ describe('CLI session flags', () => {
       await client.waitFor(isType('welcome'));
       client.close();
     } finally {
-      child.kill('SIGKILL');
+      server.child.kill('SIGKILL');
     }
   });
 });

@@ -4,7 +4,6 @@
  * drop loses or cancels anything.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { after, describe, it } from 'node:test';
@@ -14,6 +13,7 @@ import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
 import type { ServerFrame } from '../../src/protocol/index.js';
+import { startCli } from '../helpers/cli.js';
 
 const servers: DevServer[] = [];
 after(() => Promise.all(servers.map((s) => s.close())));
@@ -188,19 +188,8 @@ describe('demo controls (dev server --demo-controls)', () => {
   });
 
   it('the CLI passes --demo-controls through to the server', async () => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/dev-server/cli.ts', '--port', '0', '--demo-controls'],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const { child, url: base } = await startCli(['--port', '0', '--demo-controls']);
     try {
-      let output = '';
-      child.stdout.setEncoding('utf8');
-      while (!/listening on (http:\/\/\S+?)\//.test(output)) {
-        const [chunk] = (await once(child.stdout, 'data')) as [string];
-        output += chunk;
-      }
-      const base = output.match(/listening on (http:\/\/\S+?)\//)?.[1] ?? '';
       const fake = { url: base } as DevServer;
       assert.deepEqual(JSON.parse((await call(fake, 'GET', '/demo/network')).body), { delayMs: 0 });
     } finally {

@@ -7,10 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { type RedisProcess, startRedisProcess } from '../../scripts/redis-process.mjs';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { askOnce } from './ask.js';
 import { ChaosProxy } from './chaos-proxy.js';
 
@@ -66,9 +66,9 @@ for (const store of ['memory', 'redis'] as const) {
   describe(`exactly once through a hostile network (${store} store)`, () => {
     let roomy: DevServer;
     let tight: DevServer;
-    let redis: TestRedis | undefined;
+    let redis: RedisProcess | undefined;
     before(async () => {
-      if (store === 'redis') redis = await startRedis();
+      if (store === 'redis') redis = await startRedisProcess();
       const stored = redis ? { redis: redis.url } : {};
       const source = () => createMockSource({ seed: SEED, tokensPerSecond: 4000, sections: SECTIONS });
       roomy = await startDevServer({ port: 0, source: source(), ...stored });

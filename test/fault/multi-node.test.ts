@@ -7,8 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { type RedisProcess, startRedisProcess } from '../../scripts/redis-process.mjs';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { type ServerNode, startNode, stopAll } from '../helpers/server-nodes.js';
 import { askOnce } from './ask.js';
 import { ChaosProxy } from './chaos-proxy.js';
@@ -58,10 +58,10 @@ async function run(seed: number, nodes: ServerNode[]): Promise<RunResult> {
 }
 
 describe('many nodes share one Redis', () => {
-  let redis: TestRedis;
+  let redis: RedisProcess;
   let nodes: ServerNode[];
   before(async () => {
-    redis = await startRedis();
+    redis = await startRedisProcess();
     const args = [
       '--redis',
       redis.url,

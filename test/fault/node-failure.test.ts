@@ -8,28 +8,28 @@ import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
+import { type RedisProcess, startRedisProcess } from '../../scripts/redis-process.mjs';
 import { isType, Peer } from '../../src/conformance/peer.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
 import type { ServerFrame } from '../../src/protocol/index.js';
 import { ChatSession } from '../../src/widget/chat-session.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { type ServerNode, startNode, stopAll } from '../helpers/server-nodes.js';
 import { ChaosProxy } from './chaos-proxy.js';
 
 const SEED = 3;
-const redises: TestRedis[] = [];
+const redises: RedisProcess[] = [];
 afterEach(stopAll);
 after(async () => {
   for (const r of redises) await r.close();
 });
 
-async function redis(persistent = false): Promise<TestRedis> {
-  const r = await startRedis({ persistent });
+async function redis(persistent = false): Promise<RedisProcess> {
+  const r = await startRedisProcess({ persistent });
   redises.push(r);
   return r;
 }
 
-function nodeArgs(r: TestRedis, rate: number, sections = 3): string[] {
+function nodeArgs(r: RedisProcess, rate: number, sections = 3): string[] {
   return ['--redis', r.url, '--rate', String(rate), '--seed', String(SEED), '--sections', String(sections)];
 }
 

@@ -6,19 +6,19 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { type RedisProcess, startRedisProcess } from '../../scripts/redis-process.mjs';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
-import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { askOnce } from './ask.js';
 import { ChaosProxy } from './chaos-proxy.js';
 
 for (const store of ['memory', 'redis'] as const) {
   describe(`silent drop (${store} store)`, () => {
     let server: DevServer;
-    let redis: TestRedis | undefined;
+    let redis: RedisProcess | undefined;
     before(async () => {
-      if (store === 'redis') redis = await startRedis();
+      if (store === 'redis') redis = await startRedisProcess();
       server = await startDevServer({
         ...(redis ? { redis: redis.url } : {}),
         port: 0,

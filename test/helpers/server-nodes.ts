@@ -3,10 +3,9 @@
  * multi-node tests: each listens on a free 127.0.0.1 port and shares the
  * given Redis. Every node started is stopped by `stopAll`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-
-const bin = new URL('../../dist/server/dev-server/cli.js', import.meta.url).pathname;
+import { startCli } from './cli.js';
 
 export interface ServerNode {
   readonly port: number;
@@ -21,34 +20,13 @@ export interface ServerNode {
 const started = new Set<ServerNode>();
 
 export async function startNode(args: string[], port = 0): Promise<ServerNode> {
-  const child = spawn(process.execPath, [bin, '--port', String(port), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  let out = '';
-  const listening = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`node did not start: ${err}`)), 15_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`node exited (${code}): ${err}`));
-    });
-  });
+  const cli = await startCli(['--port', String(port), ...args]);
+  const child = cli.child;
   const node: ServerNode = {
-    port: listening,
+    port: Number(new URL(cli.url).port),
     pid: child.pid as number,
     process: child,
-    stderr: () => err,
+    stderr: cli.stderr,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       started.delete(node);
       if (child.exitCode !== null || child.signalCode !== null) return;

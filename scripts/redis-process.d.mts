@@ -1,0 +1,18 @@
+/** A port that was free on 127.0.0.1 a moment ago. */
+export function freePort(): Promise<number>;
+
+export interface RedisProcess {
+  readonly port: number;
+  readonly url: string;
+  /** The running process's pid; undefined while stopped. */
+  readonly pid: number | undefined;
+  /** Stops the server (SIGTERM, or SIGKILL when `hard`). */
+  stop(hard?: boolean): Promise<void>;
+  /** Starts it again on the same port and directory (with `persistent`, the data comes back). */
+  start(): Promise<void>;
+  /** Kills it and removes its directory. */
+  close(): Promise<void>;
+}
+
+/** `persistent`: append-only file fsynced on every write, so a restart keeps everything. */
+export function startRedisProcess(options?: { persistent?: boolean }): Promise<RedisProcess>;
