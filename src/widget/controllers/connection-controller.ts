@@ -72,6 +72,12 @@ export class ConnectionController {
 
   /** (Re)opens the connection to the callbacks' current URL. */
   open(): void {
+    const BaseSocket = (this.options.WebSocket as WebSocketClass | undefined) ?? globalThis.WebSocket;
+    if (typeof BaseSocket !== 'function') {
+      throw new TypeError(
+        'No WebSocket implementation: outside browsers, pass one as options.WebSocket (e.g. ws)',
+      );
+    }
     this.close();
     this.setStatus('connecting', '');
     this.attempt = 0;
@@ -97,10 +103,7 @@ export class ConnectionController {
         maxRetries: Number.POSITIVE_INFINITY,
         maxEnqueuedMessages: 0,
         shouldReconnectOnClose: (event: CloseEvent) => shouldReconnectAfterClose(event.code),
-        WebSocket: deliveringMessagesTo(
-          (event) => this.onMessage(socket, event),
-          (this.options.WebSocket as WebSocketClass | undefined) ?? globalThis.WebSocket,
-        ),
+        WebSocket: deliveringMessagesTo((event) => this.onMessage(socket, event), BaseSocket),
       },
     );
     socket.addEventListener('open', () => {
