@@ -243,11 +243,15 @@ async function setUpWidget() {
 
 const ready = renderer === 'widget' ? setUpWidget() : setUpBaseline();
 
+/** Names this page's main thread in the trace (run.mjs traceTasks): at the start, and again at each poll. */
+function markPageThread() {
+  performance.mark('ai-stream-chat-bench-page');
+}
+
 /** Starts one run: asks the server for `prompt`, whose answer has `expectedDeltas` delta frames ending with `word`. */
 window.benchStart = async (prompt, expectedDeltas, word) => {
   const send = await ready;
-  // Names this page's main thread in the trace (run.mjs traceTasks).
-  performance.mark('ai-stream-chat-bench-start');
+  markPageThread();
   sentinel = word;
   m.expectedDeltas = expectedDeltas;
   m.running = true;
@@ -259,8 +263,11 @@ window.benchStart = async (prompt, expectedDeltas, word) => {
 
 window.benchReady = () => ready.then(() => true);
 
-/** Whether the final text is on screen yet. */
-window.benchFinished = () => m.finalAt > 0;
+/** Whether the final text is on screen yet (polled by run.mjs every 200 ms). */
+window.benchFinished = () => {
+  markPageThread();
+  return m.finalAt > 0;
+};
 
 /** Stops recording and returns what the page measured. */
 window.benchResult = () => {

@@ -144,13 +144,17 @@ function percentile(values, p) {
 
 const round = (x, digits = 1) => (x === null || x === undefined ? null : Number(x.toFixed(digits)));
 
-/** The user-timing mark the page sets when a run starts (page.js benchStart): it names the page's thread in the trace. */
-const START_MARK = 'ai-stream-chat-bench-start';
+/**
+ * The user-timing mark the page sets when a run starts and at every
+ * benchFinished() poll (page.js): it names the page's thread in the trace,
+ * even when a long run's trace buffer has dropped its first events.
+ */
+const PAGE_MARK = 'ai-stream-chat-bench-page';
 
 /**
  * Records a trace of top-level tasks ("toplevel" category) while `body` runs,
  * keeping only task durations per thread, and returns the top-level tasks of
- * the page's renderer main thread: the one that recorded START_MARK. Other
+ * the page's renderer main thread: the one that recorded PAGE_MARK. Other
  * renderers run too (Chromium loads its new-tab page in one, with module
  * evaluations of 100 ms and more), so "the busiest renderer" is not a safe
  * guess on a short run.
@@ -161,7 +165,7 @@ async function traceTasks(body) {
   const onData = ({ value }) => {
     for (const e of value) {
       const key = `${e.pid}:${e.tid}`;
-      if (e.name === START_MARK) pageThread = key;
+      if (e.name === PAGE_MARK) pageThread = key;
       else if (e.ph === 'X' && typeof e.dur === 'number' && /RunTask$/.test(e.name)) {
         const list = perThread.get(key) ?? [];
         if (list.length === 0) perThread.set(key, list);
@@ -186,7 +190,7 @@ async function traceTasks(body) {
     await complete;
     browserCdp.off('Tracing.dataCollected', onData);
   }
-  if (!pageThread) throw new Error(`the trace has no ${START_MARK} mark: cannot tell the page's thread`);
+  if (!pageThread) throw new Error(`the trace has no ${PAGE_MARK} mark: cannot tell the page's thread`);
   const list = perThread.get(pageThread) ?? [];
   // Top-level tasks only (a nested run loop reports tasks inside a task).
   const pairs = [];
