@@ -1,6 +1,3 @@
-/** A port that was free on 127.0.0.1 a moment ago. */
-export function freePort(): Promise<number>;
-
 export interface RedisProcess {
   readonly port: number;
   readonly url: string;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { findRedisServer } from './system-deps.mjs';
 
 /** A port that was free on 127.0.0.1 a moment ago. */
-export async function freePort() {
+async function freePort() {
   const server = createServer();
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();

@@ -22,10 +22,11 @@ export interface RunningCli {
   untilStderr(pattern: RegExp, timeoutMs?: number): Promise<void>;
 }
 
+/** startCli gives up (and kills the process) when no URL line came by then. */
+const START_TIMEOUT_MS = 15_000;
+
 export interface StartOptions {
   env?: NodeJS.ProcessEnv;
-  /** Gives up (and kills the process) when no URL line came by then. */
-  timeoutMs?: number;
 }
 
 export async function startCli(args: string[], options: StartOptions = {}): Promise<RunningCli> {
@@ -57,8 +58,8 @@ export async function startCli(args: string[], options: StartOptions = {}): Prom
     const onExit = (code: number | null): void => finish(new Error(`server exited (${code}): ${stderr}`));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      finish(new Error(`server printed no URL line in ${options.timeoutMs ?? 15_000} ms: ${stderr}`));
-    }, options.timeoutMs ?? 15_000);
+      finish(new Error(`server printed no URL line in ${START_TIMEOUT_MS} ms: ${stderr}`));
+    }, START_TIMEOUT_MS);
     child.stdout.on('data', onData);
     child.once('exit', onExit);
   });
