@@ -14,6 +14,7 @@ import { type BackpressureOptions, defaultBackpressure } from './outbound.js';
 import { type ParamsPolicy, resolveParamsPolicy } from './params-policy.js';
 import { RedisConversationStore } from './redis/redis-conversation-store.js';
 import type { RedisStoreOptions } from './redis/redis-store.js';
+import { requestPath } from './request-url.js';
 import { guardConnection, resolveServerLimits, type ServerLimitOptions } from './server-limits.js';
 import { type ChatServerAuthOptions, closeWhenExpired, resolveAuthOptions } from './session-auth.js';
 import { createSessionEndpoint } from './session-endpoint.js';
@@ -316,8 +317,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   };
 
   const handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
-    const { pathname } = new URL(request.url ?? '/', 'http://localhost');
-    if (pathname !== path) return false;
+    if (requestPath(request) !== path) return false;
     if (draining) {
       refused(503, request);
       refuseUpgrade(socket, 503, 'server shutting down', { 'Retry-After': '1' });
@@ -351,8 +351,12 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
       (sessionEndpoint?.(request, response) || opsEndpoint?.(request, response)) ?? false,
     attach(server) {
       server.on('upgrade', (request, socket, head) => {
-        if (!handleUpgrade(request, socket, head)) {
-          socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+        try {
+          if (!handleUpgrade(request, socket, head)) refuseUpgrade(socket, 404, 'not found');
+        } catch (error) {
+          // One bad upgrade request costs its own socket, never the process.
+          logger.error({ event: 'upgrade_failed', error: String(error) }, 'upgrade handler threw');
+          refuseUpgrade(socket, 500, 'internal error');
         }
       });
     },

@@ -19,6 +19,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
+import { requestPath } from './request-url.js';
 
 export const DEMO_NETWORK_PATH = '/demo/network';
 export const DEMO_DROP_PATH = '/demo/drop';
@@ -136,7 +137,7 @@ export function createDemoControls(): DemoControls {
       return delayMs;
     },
     handleRequest(request, response) {
-      const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+      const pathname = requestPath(request);
       if (pathname !== DEMO_NETWORK_PATH && pathname !== DEMO_DROP_PATH) return false;
       serve(request, response, pathname).catch((error: unknown) => {
         response.destroy(error instanceof Error ? error : new Error(String(error)));

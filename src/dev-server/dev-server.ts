@@ -2,10 +2,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { type ChatServer, type ChatServerOptions, createChatServer } from './chat-server.js';
 import { createDemoControls, type DemoControls } from './demo-controls.js';
 import { packageRoot } from './package-root.js';
+import { requestUrl } from './request-url.js';
 import { serveStatic } from './static-files.js';
+import { refuseUpgrade } from './upgrade-guard.js';
 
 export interface DevServerOptions extends ChatServerOptions {
   /** Port to listen on; 0 picks a free one. Default 8787. */
@@ -48,24 +51,39 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const chat = createChatServer(
     demo ? { ...options, onSocket: chainOnSocket(options.onSocket, demo) } : options,
   );
-  const handler = (request: IncomingMessage, response: ServerResponse): void => {
+  const route = (request: IncomingMessage, response: ServerResponse): void => {
+    if (requestUrl(request) === undefined) {
+      plainAnswer(response, 400, 'Bad request target\n');
+      return;
+    }
     if (chat.handleRequest(request, response)) return;
     if (demo?.handleRequest(request, response)) return;
     serveStatic(mounts, request, response)
       .then((served) => {
-        if (!served) {
-          response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
-          response.end('Not found\n');
-        }
+        if (!served) plainAnswer(response, 404, 'Not found\n');
       })
       .catch((error: unknown) => {
         response.destroy(error instanceof Error ? error : new Error(String(error)));
       });
   };
+  // A bug in a route must cost one request, never the process and every live answer with it.
+  const handler = (request: IncomingMessage, response: ServerResponse): void => {
+    try {
+      route(request, response);
+    } catch (error) {
+      options.logger?.error({ event: 'request_failed', error: String(error) }, 'request handler threw');
+      if (!response.headersSent) plainAnswer(response, 500, 'Internal error\n');
+      else response.destroy();
+    }
+  };
   const http: Server = tls
     ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler)
     : createServer(handler);
   chat.attach(http);
+  // Without a listener Node drops a CONNECT silently; a stranger gets a plain answer.
+  http.on('connect', (_request, socket: Duplex) => {
+    refuseUpgrade(socket, 405, 'method not allowed');
+  });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(port, host, () => {
@@ -102,4 +120,12 @@ function chainOnSocket(
     own?.(socket);
     demo.onSocket(socket);
   };
+}
+
+function plainAnswer(response: ServerResponse, status: number, body: string): void {
+  response.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
+  response.end(body);
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StoreHealth } from './conversation-store.js';
 import type { ChatLogger } from './logger.js';
 import { silentLogger } from './logger.js';
+import { requestPath } from './request-url.js';
 import type { GenerateRequest, GenerateResult, TokenSource } from './sources/types.js';
 
 type Labels = Record<string, string>;
@@ -165,7 +166,7 @@ export function createOpsEndpoint(
   draining: () => boolean = () => false,
 ): (request: IncomingMessage, response: ServerResponse) => boolean {
   return (request, response) => {
-    const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+    const pathname = requestPath(request);
     if (pathname !== paths.health && pathname !== paths.metrics) return false;
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD' }).end();

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { requestPath } from './request-url.js';
 import { createSessionToken, type SessionSecret, verifySessionToken } from './session-token.js';
 import { originAllowed } from './upgrade-guard.js';
 
@@ -133,8 +134,7 @@ export function createSessionEndpoint(
   }
 
   return (request, response) => {
-    const { pathname } = new URL(request.url ?? '/', 'http://localhost');
-    if (pathname !== options.path) return false;
+    if (requestPath(request) !== options.path) return false;
     serve(request, response).catch(() => {
       if (!response.headersSent) json(response, 500, { error: 'internal error' }, {});
       else response.destroy();

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ConnectionCaps } from './connection-caps.js';
+import { requestUrl } from './request-url.js';
 import {
   type SessionClaims,
   type SessionSecret,
@@ -67,16 +68,20 @@ export function checkUpgrade(request: IncomingMessage, options: UpgradeGuardOpti
     return { ok: false, status: 403, reason: 'origin not allowed' };
   }
   if (options.secret === undefined) return { ok: true, claims: undefined };
-  const token = new URL(request.url ?? '/', 'http://localhost').searchParams.get('token');
+  const token = requestUrl(request)?.searchParams.get('token') ?? null;
   const result = verifySessionToken(token, options.secret, (options.now ?? Date.now)());
   if (!result.ok) return { ok: false, status: 401, reason: tokenMessages[result.reason] };
   return { ok: true, claims: result.claims };
 }
 
 const statusText: Record<number, string> = {
+  400: 'Bad Request',
   401: 'Unauthorized',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
   403: 'Forbidden',
   429: 'Too Many Requests',
+  500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
 
