@@ -6,13 +6,15 @@ import {
   type ErrorFrame,
   type HelloFrame,
   type Limits,
+  MAX_RESUME_ENTRIES,
   PROTOCOL_VERSION,
   parseClientFrame,
   type SendFrame,
   type ServerFrame,
 } from '../protocol/index.js';
-import type { ChatConversation } from './conversation-store.js';
+import type { ChatConversation, ResumeRequest } from './conversation-store.js';
 import { newId } from './ids.js';
+import type { Replay } from './message-frames.js';
 import { type BackpressureOptions, defaultBackpressure, Outbound, type OutboundEvents } from './outbound.js';
 import { checkParams, type ParamsPolicy } from './params-policy.js';
 
@@ -145,13 +147,9 @@ export class Connection {
     this.backlog = [];
     opened
       .then(async (conversation) => {
-        if (
-          conversation &&
-          conversation.id === frame.conversationId &&
-          frame.resume &&
-          conversation.prepareResume
-        ) {
-          await conversation.prepareResume(frame.resume);
+        if (conversation && conversation.id === frame.conversationId && conversation.prepareResume) {
+          const resume = resumeRequests(frame);
+          if (resume.length > 0) await conversation.prepareResume(resume);
         }
         return conversation;
       })
@@ -188,9 +186,9 @@ export class Connection {
     }
     this.conversation = conversation;
     // Resuming only makes sense in the conversation the client asked for.
-    const resume = conversation.id === frame.conversationId ? (frame.resume ?? []) : [];
-    const replays = resume.map((r) => ({ request: r, frames: conversation.replay(r) }));
-    const resumed = new Set(replays.filter((r) => r.frames).map((r) => r.request.messageId));
+    const resume = conversation.id === frame.conversationId ? resumeRequests(frame) : [];
+    const replays = resume.map((r) => ({ request: r, replay: conversation.replay(r) }));
+    const resumed = new Set(replays.filter((r) => r.replay).map((r) => r.request.messageId));
     // Everything below happens in one tick with the subscription, so no live frame falls between.
     this.unsubscribe = conversation.subscribe((f) => this.send(f));
     this.send({
@@ -204,17 +202,29 @@ export class Connection {
       active: conversation.activeMessageIds(),
     });
     this.context.events?.welcomed?.(this.context.id ?? 0, conversation.id);
-    for (const { request, frames } of replays) {
-      this.context.events?.resume?.(
-        this.context.id ?? 0,
-        frames ? (frames[0]?.type === 'snapshot' ? 'snapshot' : 'deltas') : 'unknown',
-      );
-      if (frames) for (const f of frames) this.send(f);
-      else {
-        this.sendError(ErrorCode.UnknownMessage, 'Cannot resume a message this conversation does not have.', {
-          messageId: request.messageId,
-        });
+    for (const { replay } of replays)
+      this.context.events?.resume?.(this.context.id ?? 0, replay?.kind ?? 'unknown');
+    if (replays.length > 0) this.outbound.sendSequence(this.replayFrames(replays));
+  }
+
+  /** Each resume's replay in turn, or its `unknown_message` error; built as the socket drains. */
+  private *replayFrames(
+    replays: readonly { request: ResumeRequest; replay: Replay | undefined }[],
+  ): Generator<ServerFrame> {
+    for (const { request, replay } of replays) {
+      if (replay) {
+        yield* replay.frames;
+        continue;
       }
+      const error: ErrorFrame = {
+        type: 'error',
+        code: ErrorCode.UnknownMessage,
+        message: 'Cannot resume a message this conversation does not have.',
+        retryable: false,
+        messageId: request.messageId,
+      };
+      this.context.events?.errorFrame?.(this.context.id ?? 0, error);
+      yield error;
     }
   }
 
@@ -282,4 +292,21 @@ export class Connection {
     if (frame.type === 'error') this.context.events?.errorFrame?.(this.context.id ?? 0, frame);
     this.outbound.send(frame);
   }
+}
+
+/**
+ * The resumes a hello asks for, each message once (the first entry naming it)
+ * and at most MAX_RESUME_ENTRIES of them: a hello naming one long answer a
+ * thousand times must cost what naming it once costs.
+ */
+function resumeRequests(frame: HelloFrame): ResumeRequest[] {
+  const seen = new Set<string>();
+  const requests: ResumeRequest[] = [];
+  for (const { messageId, lastSeq } of frame.resume ?? []) {
+    if (seen.has(messageId)) continue;
+    seen.add(messageId);
+    requests.push({ messageId, lastSeq });
+    if (requests.length === MAX_RESUME_ENTRIES) break;
+  }
+  return requests;
 }

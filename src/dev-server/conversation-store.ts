@@ -1,4 +1,5 @@
 import type { HistoryMessage, MessageParams, ServerFrame } from '../protocol/index.js';
+import type { Replay } from './message-frames.js';
 
 export type FrameListener = (frame: ServerFrame) => void;
 
@@ -28,7 +29,7 @@ export interface ChatConversation {
   subscribe(listener: FrameListener): () => void;
   history(omitText?: ReadonlySet<string>): HistoryMessage[];
   activeMessageIds(): string[];
-  replay(request: ResumeRequest): ServerFrame[] | undefined;
+  replay(request: ResumeRequest): Replay | undefined;
   /** Fetches what `replay` needs for these resumes (stores whose deltas live elsewhere). */
   prepareResume?(requests: readonly ResumeRequest[]): Promise<void>;
   submit(clientMsgId: string, text: string, params: MessageParams): SubmitResult | Promise<SubmitResult>;

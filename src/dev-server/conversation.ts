@@ -2,7 +2,7 @@ import type { FinishReason, HistoryMessage, MessageParams, ServerFrame, Usage } 
 import type { ChatConversation } from './conversation-store.js';
 import { DeltaLog } from './delta-log.js';
 import { newId } from './ids.js';
-import { historyOf, replayFrames } from './message-frames.js';
+import { historyOf, type Replay, replayOf } from './message-frames.js';
 import type { SourceMessage, TokenSource } from './sources/types.js';
 
 export interface StoredMessage {
@@ -110,9 +110,9 @@ export class Conversation implements ChatConversation {
    * snapshot of the whole text (never a partial replay); then `done` if the
    * answer has ended. Undefined for a message this conversation does not have.
    */
-  replay({ messageId, lastSeq }: ResumeRequest): ServerFrame[] | undefined {
+  replay({ messageId, lastSeq }: ResumeRequest): Replay | undefined {
     const m = this.messages.find((x) => x.id === messageId && x.role === 'assistant');
-    return m && replayFrames(m, lastSeq);
+    return m && replayOf(m, lastSeq);
   }
 
   /**

@@ -35,27 +35,32 @@ export function historyOf(
   }));
 }
 
+/** How a resume is served: the missing deltas, or one snapshot (PROTOCOL.md section 5). */
+export interface Replay {
+  kind: 'deltas' | 'snapshot';
+  /**
+   * The frames, built one by one as they are read: the state they describe is
+   * taken when `replayOf` is called (so it joins the live frames after it
+   * exactly), but no frame exists before the socket has room for it.
+   */
+  frames: Iterable<ServerFrame>;
+}
+
 /**
  * The frames that bring a client holding `lastSeq` of answer `m` up to date:
  * exactly the missing deltas when they are all still kept, else one snapshot
  * of the whole text (never a partial replay); then `done` if it has ended.
  */
-export function replayFrames(m: MessageRecord, lastSeq: number): ServerFrame[] {
-  const frames: ServerFrame[] = [];
-  const deltas = m.log?.after(lastSeq, m.seq);
-  if (deltas) {
-    for (const d of deltas) frames.push({ type: 'delta', messageId: m.id, seq: d.seq, text: d.text });
-  } else {
-    frames.push({ type: 'snapshot', messageId: m.id, seq: m.seq, text: m.text });
+export function replayOf(m: MessageRecord, lastSeq: number): Replay {
+  const { id: messageId, seq, text } = m;
+  const deltas = m.log?.after(lastSeq, seq);
+  const done: ServerFrame | undefined = m.finishReason
+    ? { type: 'done', messageId, seq, finishReason: m.finishReason, usage: m.usage ?? null }
+    : undefined;
+  function* frames(): Generator<ServerFrame> {
+    if (deltas) for (const d of deltas) yield { type: 'delta', messageId, seq: d.seq, text: d.text };
+    else yield { type: 'snapshot', messageId, seq, text };
+    if (done) yield done;
   }
-  if (m.finishReason) {
-    frames.push({
-      type: 'done',
-      messageId: m.id,
-      seq: m.seq,
-      finishReason: m.finishReason,
-      usage: m.usage ?? null,
-    });
-  }
-  return frames;
+  return { kind: deltas ? 'deltas' : 'snapshot', frames: { [Symbol.iterator]: frames } };
 }

@@ -63,6 +63,8 @@ export class Outbound {
   private heldBytes = 0;
   private backlogSince = 0;
   private drainTimer: NodeJS.Timeout | undefined;
+  /** Frames of a replay still to write, ahead of everything held. */
+  private sequence: Iterator<ServerFrame> | undefined;
 
   constructor(
     private readonly socket: WebSocket,
@@ -80,13 +82,49 @@ export class Outbound {
 
   send(frame: ServerFrame): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
-    if (this.drainTimer === undefined) {
+    if (this.drainTimer === undefined && this.sequence === undefined) {
       this.socket.send(JSON.stringify(frame));
       if (this.socket.bufferedAmount > this.options.highWaterBytes) this.enterBacklog();
       return;
     }
     this.hold(frame);
     if (this.heldBytes > this.options.maxPendingBytes) this.closeSlow();
+  }
+
+  /**
+   * Writes `frames` (a resume's replay) ahead of every frame sent after this
+   * call, building each one only when the socket's buffer has room: a replay
+   * of thousands of deltas never sits in memory as frames, and other
+   * connections keep being served while it drains. Frames sent meanwhile wait
+   * (and coalesce) behind it, as in a backlog.
+   */
+  sendSequence(frames: Iterable<ServerFrame>): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    const iterator = frames[Symbol.iterator]();
+    if (this.sequence !== undefined) {
+      // Rare (one resume per connection): chain behind the one still draining.
+      const first = this.sequence;
+      this.sequence = chain(first, iterator);
+      return;
+    }
+    this.sequence = iterator;
+    if (this.drainTimer === undefined && this.writeSequence()) return;
+    if (this.drainTimer === undefined) this.enterBacklog();
+  }
+
+  /** Writes from the sequence while the buffer has room; true once it is all written. */
+  private writeSequence(): boolean {
+    const sequence = this.sequence;
+    if (sequence === undefined) return true;
+    while (this.socket.bufferedAmount <= this.options.highWaterBytes) {
+      const next = sequence.next();
+      if (next.done) {
+        this.sequence = undefined;
+        return true;
+      }
+      this.socket.send(JSON.stringify(next.value));
+    }
+    return false;
   }
 
   private hold(frame: ServerFrame): void {
@@ -136,7 +174,7 @@ export class Outbound {
       this.release();
       return;
     }
-    if (this.socket.bufferedAmount > this.options.highWaterBytes / 2) {
+    if (this.socket.bufferedAmount > this.options.highWaterBytes / 2 || !this.writeSequence()) {
       if (Date.now() - this.backlogSince >= this.options.slowConsumerMs) this.closeSlow();
       return;
     }
@@ -178,8 +216,14 @@ export class Outbound {
   private release(): void {
     clearInterval(this.drainTimer);
     this.drainTimer = undefined;
+    this.sequence = undefined;
     this.held = undefined;
     this.openRuns = undefined;
     this.heldBytes = 0;
   }
+}
+
+function* chain<T>(first: Iterator<T>, second: Iterator<T>): Generator<T> {
+  for (let next = first.next(); !next.done; next = first.next()) yield next.value;
+  for (let next = second.next(); !next.done; next = second.next()) yield next.value;
 }

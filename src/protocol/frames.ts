@@ -11,16 +11,30 @@ export const PROTOCOL_VERSION = 1;
 /** The longest id (messageId, clientMsgId, conversationId) a frame may carry. */
 export const MAX_ID_LENGTH = 128;
 
+/**
+ * The most answers one `hello` resumes: entries past the first this many
+ * distinct `messageId`s (and repeats of one) are ignored. A client resumes
+ * the answers it was streaming, one or two in practice.
+ */
+export const MAX_RESUME_ENTRIES = 32;
+
 const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_ID_LENGTH));
 const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));
 const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
 
-export const MessageParamsSchema = v.looseObject({
-  temperature: v.optional(v.number()),
-  maxTokens: v.optional(v.pipe(v.number(), v.integer())),
-  model: v.optional(v.string()),
-  system: v.optional(v.string()),
-});
+export const MessageParamsSchema = v.pipe(
+  // valibot's object schemas take arrays too (and copy them into objects); `params: []` is no object here.
+  v.custom<object>(
+    (params) => typeof params === 'object' && params !== null && !Array.isArray(params),
+    'Invalid type: Expected Object',
+  ),
+  v.looseObject({
+    temperature: v.optional(v.number()),
+    maxTokens: v.optional(v.pipe(v.number(), v.integer())),
+    model: v.optional(v.string()),
+    system: v.optional(v.string()),
+  }),
+);
 export type MessageParams = v.InferOutput<typeof MessageParamsSchema>;
 
 export const FinishReasonSchema = v.picklist(['stop', 'length', 'cancelled', 'error', 'interrupted']);

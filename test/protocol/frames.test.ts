@@ -58,6 +58,19 @@ describe('parseClientFrame', () => {
     assert.equal(result.ok, false);
     assert.match(result.ok ? '' : result.message, /send frame at text/);
   });
+  it('refuses params that are not an object (an array is not one)', () => {
+    for (const params of [[], [1], 'x', 3, null]) {
+      const result = parseClientFrame(
+        JSON.stringify({ type: 'send', clientMsgId: 'c1', text: 'hi', params }),
+      );
+      assert.ok(!result.ok, `params ${JSON.stringify(params)} was accepted`);
+      assert.equal(result.code, ErrorCode.BadFrame);
+      assert.match(result.message, /at params/);
+    }
+    assert.ok(
+      parseClientFrame(JSON.stringify({ type: 'send', clientMsgId: 'c1', text: 'hi', params: {} })).ok,
+    );
+  });
 });
 
 describe('parseServerFrame', () => {

@@ -9,7 +9,7 @@ import {
 import type { FollowUpPolicy } from '../conversation.js';
 import type { ChatConversation, FrameListener, ResumeRequest, SubmitResult } from '../conversation-store.js';
 import { newId } from '../ids.js';
-import { historyOf, replayFrames } from '../message-frames.js';
+import { historyOf, type Replay, replayOf } from '../message-frames.js';
 import type { SourceMessage, TokenSource } from '../sources/types.js';
 import type { ConversationEvent, QueuedTurnRecord, RedisStore, StoredRecord } from './redis-store.js';
 import { ReplayLog } from './replay-log.js';
@@ -107,9 +107,9 @@ export class RedisConversation implements ChatConversation {
     );
   }
 
-  replay({ messageId, lastSeq }: ResumeRequest): ServerFrame[] | undefined {
+  replay({ messageId, lastSeq }: ResumeRequest): Replay | undefined {
     const m = this.messages.find((x) => x.id === messageId && x.role === 'assistant');
-    return m && replayFrames(m, lastSeq);
+    return m && replayOf(m, lastSeq);
   }
 
   async submit(clientMsgId: string, text: string, params: MessageParams): Promise<SubmitResult> {
