@@ -12,6 +12,7 @@ import { type ChatLogger, checkLogger } from './logger.js';
 import { ChatMetrics, createOpsEndpoint } from './metrics.js';
 import { type BackpressureOptions, defaultBackpressure } from './outbound.js';
 import { type ParamsPolicy, resolveParamsPolicy } from './params-policy.js';
+import { PeerGuard } from './peer-guard.js';
 import { RedisConversationStore } from './redis/redis-conversation-store.js';
 import type { RedisStoreOptions } from './redis/redis-store.js';
 import { requestPath } from './request-url.js';
@@ -315,6 +316,14 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     metrics.upgradesRefused.inc({ status: String(status) });
     logger.info({ event: 'upgrade_refused', status, ip: serverLimits.clientIp(request) }, 'upgrade refused');
   };
+  // With the default clientIp the caps' address is the TCP peer's: count each connection from its first byte.
+  const peers =
+    options.clientIp === undefined
+      ? new PeerGuard(caps, (status) => {
+          metrics.upgradesRefused.inc({ status: String(status) });
+          logger.info({ event: 'connection_refused', status }, 'connection refused');
+        })
+      : undefined;
 
   const handleUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     if (requestPath(request) !== path) return false;
@@ -327,6 +336,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
       secret: auth?.secret,
       allowedOrigins,
       caps,
+      holdsPlace: peers && ((socket) => peers.holdsPlace(socket)),
       clientIp: serverLimits.clientIp,
       onRefused: (status) => refused(status, request),
     });
@@ -350,6 +360,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     handleRequest: (request, response) =>
       (sessionEndpoint?.(request, response) || opsEndpoint?.(request, response)) ?? false,
     attach(server) {
+      peers?.watch(server);
       server.on('upgrade', (request, socket, head) => {
         try {
           if (!handleUpgrade(request, socket, head)) refuseUpgrade(socket, 404, 'not found');

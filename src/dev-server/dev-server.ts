@@ -19,7 +19,17 @@ export interface DevServerOptions extends ChatServerOptions {
   demoControls?: boolean;
   /** Serve HTTPS and WSS with this certificate and key (PEM). Default: plain HTTP and WS. */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * A connection whose request (or upgrade request) headers are not all in
+   * after this long gets 408 and is closed. Default 10000.
+   */
+  headersTimeoutMs?: number;
+  /** A request whose body is not all in after this long gets 408 and is closed. Default 15000. */
+  requestTimeoutMs?: number;
 }
+
+/** How often Node checks the two timeouts above; its default (30 s) would let a slow socket stay 3x too long. */
+const TIMEOUT_CHECK_MS = 1000;
 
 export interface DevServer {
   readonly http: Server;
@@ -42,10 +52,21 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
   const host = options.host ?? '127.0.0.1';
   const root = packageRoot();
-  const mounts = { '/dist/': join(root, 'dist'), '/': join(root, 'demo') };
+  const mounts = {
+    // The widget's bundles and their source maps; never dist/server (this server's own code) or dist/types.
+    '/dist/': { dir: join(root, 'dist'), only: /^ai-stream-chat(\.iife)?\.js(\.map)?$/ },
+    '/': join(root, 'demo'),
+  };
   const tls = options.tls;
   if (tls !== undefined && (typeof tls !== 'object' || tls === null || !tls.cert || !tls.key)) {
     throw new TypeError('tls must be { cert, key } (PEM strings or Buffers)');
+  }
+  const headersTimeout = positiveInteger('headersTimeoutMs', options.headersTimeoutMs ?? 10_000);
+  const requestTimeout = positiveInteger('requestTimeoutMs', options.requestTimeoutMs ?? 15_000);
+  if (requestTimeout < headersTimeout) {
+    throw new TypeError(
+      `requestTimeoutMs (${requestTimeout}) must be at least headersTimeoutMs (${headersTimeout})`,
+    );
   }
   const demo = options.demoControls ? createDemoControls() : undefined;
   const chat = createChatServer(
@@ -76,9 +97,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       else response.destroy();
     }
   };
+  const timeouts = { headersTimeout, requestTimeout, connectionsCheckingInterval: TIMEOUT_CHECK_MS };
   const http: Server = tls
-    ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler)
-    : createServer(handler);
+    ? createHttpsServer({ ...timeouts, cert: tls.cert, key: tls.key }, handler)
+    : createServer(timeouts, handler);
   chat.attach(http);
   // Without a listener Node drops a CONNECT silently; a stranger gets a plain answer.
   http.on('connect', (_request, socket: Duplex) => {
@@ -128,4 +150,11 @@ function plainAnswer(response: ServerResponse, status: number, body: string): vo
     'content-length': Buffer.byteLength(body),
   });
   response.end(body);
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new TypeError(`${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
 }

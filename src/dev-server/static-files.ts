@@ -16,8 +16,14 @@ const contentTypes: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
-/** URL prefix → directory it serves. */
-export type Mounts = Record<string, string>;
+/** What one URL prefix serves: a directory, and optionally only the files `only` accepts (by path below it). */
+export interface Mount {
+  dir: string;
+  only?: RegExp;
+}
+
+/** URL prefix → what it serves. */
+export type Mounts = Record<string, string | Mount>;
 
 /**
  * Serves files under each mount, refusing anything that would resolve outside
@@ -37,10 +43,12 @@ export async function serveStatic(
     return false;
   }
   if (pathname.includes('\0')) return false;
-  for (const [prefix, dir] of Object.entries(mounts)) {
+  for (const [prefix, mount] of Object.entries(mounts)) {
     if (!pathname.startsWith(prefix)) continue;
+    const { dir, only } = typeof mount === 'string' ? { dir: mount, only: undefined } : mount;
     let relative = pathname.slice(prefix.length);
     if (relative === '' || relative.endsWith('/')) relative += 'index.html';
+    if (only && !only.test(relative)) return false;
     const file = normalize(join(dir, relative));
     if (file !== dir && !file.startsWith(dir.endsWith(sep) ? dir : dir + sep)) return false;
     const info = await stat(file).catch(() => undefined);

@@ -111,6 +111,8 @@ export function refuseUpgrade(
 
 export interface AdmitUpgradeOptions extends UpgradeGuardOptions {
   caps: ConnectionCaps;
+  /** Whether the socket already holds a place in the caps (counted from its first byte). */
+  holdsPlace?: (socket: Duplex) => boolean;
   clientIp: (request: IncomingMessage) => string;
   /** Told the HTTP status of each refusal (for metrics). */
   onRefused?: (status: number) => void;
@@ -133,6 +135,7 @@ export function admitUpgrade(
     refuseUpgrade(socket, decision.status, decision.reason);
     return undefined;
   }
+  if (options.holdsPlace?.(socket)) return { claims: decision.claims };
   const ip = options.clientIp(request);
   const capped = options.caps.acquire(ip);
   if (!capped.ok) {

@@ -52,6 +52,21 @@ describe('dev server HTTP', () => {
     }
   });
 
+  it("serves only the widget's bundles under /dist/, never the server's own code or the types", async () => {
+    for (const path of ['/dist/ai-stream-chat.iife.js', '/dist/ai-stream-chat.js.map']) {
+      assert.equal((await get(server.url, path)).status, 200, path);
+    }
+    for (const path of [
+      '/dist/server/dev-server/cli.js',
+      '/dist/server/dev-server/session-token.js',
+      '/dist/server/protocol/frames.js',
+      '/dist/types/widget/index.d.ts',
+      '/dist/',
+    ]) {
+      assert.equal((await get(server.url, path)).status, 404, path);
+    }
+  });
+
   it('refuses WebSocket upgrades on other paths', async () => {
     const client = new Peer(`${server.url.replace(/^http/, 'ws')}/elsewhere`);
     const [error] = (await once(client.socket, 'error')) as [Error];
