@@ -5,8 +5,8 @@ import type { ConnectionCaps } from './connection-caps.js';
 import { refuseUpgrade } from './upgrade-guard.js';
 
 /**
- * Counts every TCP connection of an HTTP server against the connection caps
- * from its first byte: a socket that never finishes its request or its
+ * Counts every TCP connection of an HTTP server against its address's
+ * connection cap from its first byte: a socket that never finishes its request or its
  * upgrade (slowloris) holds a place like an open WebSocket, so one address
  * cannot hold more than its share however slowly it writes. A connection that
  * becomes a WebSocket keeps the place it has.
@@ -36,7 +36,7 @@ export class PeerGuard {
 
   private admit(socket: Socket): void {
     const address = socket.remoteAddress ?? 'unknown';
-    const verdict = this.caps.acquire(address);
+    const verdict = this.caps.acquireFrom(address);
     if (!verdict.ok) {
       this.onRefused(verdict.status);
       refuseUpgrade(socket, verdict.status, verdict.reason, { 'Retry-After': '5' });
@@ -46,7 +46,7 @@ export class PeerGuard {
     this.counted.add(key);
     socket.once('close', () => {
       this.counted.delete(key);
-      this.caps.release(address);
+      this.caps.releaseFrom(address);
     });
   }
 }

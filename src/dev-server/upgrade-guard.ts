@@ -135,14 +135,15 @@ export function admitUpgrade(
     refuseUpgrade(socket, decision.status, decision.reason);
     return undefined;
   }
-  if (options.holdsPlace?.(socket)) return { claims: decision.claims };
+  // A connection that holds its address's place already counts toward the total only.
   const ip = options.clientIp(request);
-  const capped = options.caps.acquire(ip);
+  const addressHeld = options.holdsPlace?.(socket) ?? false;
+  const capped = addressHeld ? options.caps.acquireTotal() : options.caps.acquire(ip);
   if (!capped.ok) {
     options.onRefused?.(capped.status);
     refuseUpgrade(socket, capped.status, capped.reason, { 'Retry-After': '5' });
     return undefined;
   }
-  socket.once('close', () => options.caps.release(ip));
+  socket.once('close', () => (addressHeld ? options.caps.releaseTotal() : options.caps.release(ip)));
   return { claims: decision.claims };
 }
