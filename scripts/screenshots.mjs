@@ -24,7 +24,7 @@ const QUESTION = 'How do I stream tokens to the browser without losing any?';
 function startServer() {
   const child = spawn(
     process.execPath,
-    ['dist/server/dev-server/cli.js', '--port', '0', '--rate', 'max', '--demo-controls'],
+    ['dist/server/dev-server/cli.js', '--port', '0', '--rate', 'max', '--demo-controls', '--require-session'],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   return new Promise((resolve, reject) => {

@@ -81,6 +81,7 @@ async function storageCost(redis, count = 500) {
     redis: redis.url,
     source: createMockSource({ seed: 1, tokensPerSecond: Number.POSITIVE_INFINITY, sections: 1 }),
     maxConnectionsPerIp: 1_000_000,
+    maxNewConversationsPerIp: 1_000_000,
   });
   const url = `${server.url.replace(/^http/, 'ws')}/ws`;
   const before = await sample(redis.client);

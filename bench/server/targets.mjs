@@ -39,6 +39,7 @@ async function startChat() {
     // Every load connection comes from 127.0.0.1: lift the per-IP cap (default 100) for the bench.
     maxConnectionsPerIp: 1_000_000,
     maxConnections: 1_000_000,
+    maxNewConversationsPerIp: 1_000_000,
     ...(redisUrl ? { redis: redisUrl } : {}),
   });
   return Number(new URL(server.url).port);

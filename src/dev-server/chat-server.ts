@@ -7,7 +7,9 @@ import { ConnectionCaps } from './connection-caps.js';
 import type { FollowUpPolicy } from './conversation.js';
 import { ConversationRegistry } from './conversation-registry.js';
 import type { ChatConversation, ConversationStore } from './conversation-store.js';
+import { SERVER_DEFAULTS } from './defaults.js';
 import { newId } from './ids.js';
+import { KeyedRateLimiter } from './keyed-rate-limiter.js';
 import { type ChatLogger, checkLogger } from './logger.js';
 import { ChatMetrics, createOpsEndpoint } from './metrics.js';
 import { type BackpressureOptions, defaultBackpressure } from './outbound.js';
@@ -49,8 +51,32 @@ export interface ChatServerOptions extends ServerLimitOptions {
   replayMaxChars?: number;
   /** How long an answer's deltas are kept after it ends; later resumes get a snapshot. Default 300000. */
   replayRetentionMs?: number;
-  /** A conversation nobody follows and nothing generates is forgotten after this long. Default 1800000. */
+  /**
+   * In memory: a conversation nobody follows and nothing generates is
+   * forgotten after this long. Default 1800000 (with Redis, see `redis.historyTtlMs`).
+   */
   conversationTtlMs?: number;
+  /**
+   * In memory: conversations held at most; a new one evicts the least
+   * recently active one nobody follows, or is refused (`busy`, close 4029)
+   * when all are in use. Default 10000.
+   */
+  maxConversations?: number;
+  /**
+   * New conversations one client address may open per `newConversationWindowMs`
+   * (in bursts of up to this many); a hello over it gets `rate_limited` with
+   * `retryAfterMs` and close 4029. Default 60 per 60000 ms.
+   */
+  maxNewConversationsPerIp?: number;
+  newConversationWindowMs?: number;
+  /**
+   * Messages kept per conversation (in memory and in Redis); older answered
+   * ones are dropped, and a welcome says how many it leaves out (`omitted`).
+   * Default 200.
+   */
+  maxHistoryMessages?: number;
+  /** Characters of message text one `welcome` carries at most; older history is left out of it. Default 262144. */
+  welcomeHistoryChars?: number;
   /**
    * Keep conversations in Redis instead of this process's memory, so many
    * server nodes share them (`redis://host:port`, or options). Default: memory.
@@ -146,21 +172,21 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   if (!options || typeof options.source?.generate !== 'function') {
     throw new TypeError('createChatServer: options.source must be a TokenSource with a generate() method');
   }
-  const path = options.path ?? '/ws';
+  const path = options.path ?? SERVER_DEFAULTS.path;
   if (!path.startsWith('/')) throw new TypeError(`path must start with "/", got ${JSON.stringify(path)}`);
-  const heartbeatMs = positiveInteger('heartbeatMs', options.heartbeatMs ?? 15_000);
+  const heartbeatMs = positiveInteger('heartbeatMs', options.heartbeatMs ?? SERVER_DEFAULTS.heartbeatMs);
   const limits: Limits = {
-    maxTextLength: positiveInteger('maxTextLength', options.maxTextLength ?? 8000),
-    maxFrameBytes: positiveInteger('maxFrameBytes', options.maxFrameBytes ?? 64 * 1024),
+    maxTextLength: positiveInteger('maxTextLength', options.maxTextLength ?? SERVER_DEFAULTS.maxTextLength),
+    maxFrameBytes: positiveInteger('maxFrameBytes', options.maxFrameBytes ?? SERVER_DEFAULTS.maxFrameBytes),
   };
 
-  const followUp = options.followUp ?? 'queue';
+  const followUp = options.followUp ?? SERVER_DEFAULTS.followUp;
   if (followUp !== 'queue' && followUp !== 'interrupt') {
     throw new TypeError(`followUp must be "queue" or "interrupt", got ${JSON.stringify(followUp)}`);
   }
   const maxQueuedPerConversation = positiveInteger(
     'maxQueuedPerConversation',
-    options.maxQueuedPerConversation ?? 4,
+    options.maxQueuedPerConversation ?? SERVER_DEFAULTS.maxQueuedPerConversation,
   );
   const params = resolveParamsPolicy(options.params);
   const allowedOrigins =
@@ -180,30 +206,70 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   const backpressure = resolveBackpressure(options.backpressure);
   const caps = new ConnectionCaps(serverLimits.maxConnections, serverLimits.maxConnectionsPerIp);
 
+  const maxHistoryMessages = positiveInteger(
+    'maxHistoryMessages',
+    options.maxHistoryMessages ?? SERVER_DEFAULTS.maxHistoryMessages,
+  );
+  if (maxHistoryMessages < maxQueuedPerConversation + 4) {
+    // Trimming only drops settled messages; this keeps the unsettled newest ones well inside the bound.
+    throw new TypeError(
+      `maxHistoryMessages must be at least maxQueuedPerConversation + 4 (${maxQueuedPerConversation + 4}), got ${maxHistoryMessages}`,
+    );
+  }
   const conversationOptions = {
     source: metrics.meter(options.source, logger),
     followUp,
-    replayMaxChars: positiveInteger('replayMaxChars', options.replayMaxChars ?? 256 * 1024),
-    replayRetentionMs: positiveInteger('replayRetentionMs', options.replayRetentionMs ?? 5 * 60_000),
+    replayMaxChars: positiveInteger(
+      'replayMaxChars',
+      options.replayMaxChars ?? SERVER_DEFAULTS.replayMaxChars,
+    ),
+    replayRetentionMs: positiveInteger(
+      'replayRetentionMs',
+      options.replayRetentionMs ?? SERVER_DEFAULTS.replayRetentionMs,
+    ),
+    maxHistoryMessages,
+    welcomeHistoryChars: positiveInteger(
+      'welcomeHistoryChars',
+      options.welcomeHistoryChars ?? SERVER_DEFAULTS.welcomeHistoryChars,
+    ),
   };
-  const conversationTtlMs = positiveInteger('conversationTtlMs', options.conversationTtlMs ?? 30 * 60_000);
+  const conversationTtlMs = positiveInteger(
+    'conversationTtlMs',
+    options.conversationTtlMs ?? SERVER_DEFAULTS.conversationTtlMs,
+  );
+  const maxConversations = positiveInteger(
+    'maxConversations',
+    options.maxConversations ?? SERVER_DEFAULTS.maxConversations,
+  );
+  const newConversations = new KeyedRateLimiter(
+    positiveInteger(
+      'maxNewConversationsPerIp',
+      options.maxNewConversationsPerIp ?? SERVER_DEFAULTS.maxNewConversationsPerIp,
+    ),
+    positiveInteger(
+      'newConversationWindowMs',
+      options.newConversationWindowMs ?? SERVER_DEFAULTS.newConversationWindowMs,
+    ),
+  );
   const conversations: ConversationStore =
     options.redis === undefined
-      ? new ConversationRegistry(conversationOptions, conversationTtlMs)
+      ? new ConversationRegistry(conversationOptions, conversationTtlMs, maxConversations)
       : new RedisConversationStore(
           {
             ...(typeof options.redis === 'string' ? { url: options.redis } : options.redis),
             replayRetentionMs: conversationOptions.replayRetentionMs,
+            maxHistoryMessages,
           },
           conversationOptions,
         );
-  /** With a session token, a connection may open its own conversation only. */
+  /** With a session token, a connection may open its own conversation only; new ones count against its address. */
   const openFor =
-    (claims: SessionClaims | undefined) =>
+    (claims: SessionClaims | undefined, ip: string) =>
     (id: string | undefined): ChatConversation | Promise<ChatConversation> | undefined => {
-      if (!claims) return conversations.open(id);
+      const admitNew = (): number => newConversations.take(ip);
+      if (!claims) return conversations.open(id, { admitNew });
       if (id !== undefined && id !== claims.conversationId) return undefined;
-      return conversations.open(claims.conversationId, { createWithId: true });
+      return conversations.open(claims.conversationId, { createWithId: true, admitNew });
     };
   const sessionEndpoint =
     auth &&
@@ -246,10 +312,8 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   wss.on('connection', (socket: WebSocket, request: IncomingMessage, claims?: SessionClaims) => {
     const connectionId = ++connectionCount;
     const opened = Date.now();
-    logger.info(
-      { event: 'connection_open', connectionId, ip: serverLimits.clientIp(request) },
-      'connection opened',
-    );
+    const ip = serverLimits.clientIp(request);
+    logger.info({ event: 'connection_open', connectionId, ip }, 'connection opened');
     options.onSocket?.(socket);
     alive.add(socket);
     socket.on('pong', () => alive.add(socket));
@@ -257,7 +321,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     if (claims) closeWhenExpired(socket, claims);
     metrics.connectionsAccepted.inc();
     const guard = guardConnection(socket, serverLimits);
-    const open = openFor(claims);
+    const open = openFor(claims, ip);
     const connection = new Connection(socket, {
       limits,
       heartbeatMs,
@@ -349,6 +413,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
     clearInterval(heartbeat);
     for (const socket of wss.clients) socket.close(1001, 'server shutting down');
     await new Promise<void>((resolve) => wss.close(() => resolve()));
+    newConversations.close();
     await conversations.close();
   };
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
-import { parseCliOptions, usage } from './cli-options.js';
+import { type CliOptions, parseCliOptions, usage } from './cli-options.js';
 // The CLI uses the public server API only: flags in, library options out.
 import {
   createMockSource,
@@ -11,7 +11,7 @@ import {
   type TokenSource,
 } from './index.js';
 
-function sourceFrom(options: ReturnType<typeof parseCliOptions>): TokenSource {
+function sourceFrom(options: CliOptions): TokenSource {
   if (options.source === 'openai') {
     return createOpenAISource({
       model: options.model ?? '',
@@ -26,7 +26,7 @@ function sourceFrom(options: ReturnType<typeof parseCliOptions>): TokenSource {
   });
 }
 
-function sessionSecretFrom(options: ReturnType<typeof parseCliOptions>): string | Buffer {
+function sessionSecretFrom(options: CliOptions): string | Buffer {
   if (options.sessionSecret !== undefined) return options.sessionSecret;
   process.stderr.write(
     'ai-stream-chat-server: warning: SESSION_SECRET is not set; using a random secret, so session tokens stop working when this process exits and are not valid on other servers\n',
@@ -35,7 +35,7 @@ function sessionSecretFrom(options: ReturnType<typeof parseCliOptions>): string 
 }
 
 async function main(): Promise<void> {
-  let options: ReturnType<typeof parseCliOptions>;
+  let options: CliOptions;
   try {
     options = parseCliOptions(process.argv.slice(2), process.env);
   } catch (error) {
@@ -78,7 +78,21 @@ async function main(): Promise<void> {
       ? { secret: sessionSecretFrom(options), ttlMs: options.sessionTtlMs }
       : undefined,
     demoControls: options.demoControls,
-    redis: options.redisUrl && { url: options.redisUrl, historyTtlMs: options.historyTtlMs },
+    redis: options.redisUrl && {
+      url: options.redisUrl,
+      historyTtlMs: options.historyTtlMs,
+      graceMs: options.redisGraceMs,
+    },
+    maxConnections: options.maxConnections,
+    maxConnectionsPerIp: options.maxConnectionsPerIp,
+    headersTimeoutMs: options.headersTimeoutMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+    maxNewConversationsPerIp: options.maxNewConversationsPerIp,
+    newConversationWindowMs: options.newConversationWindowMs,
+    maxConversations: options.maxConversations,
+    conversationTtlMs: options.conversationTtlMs,
+    maxHistoryMessages: options.maxHistoryMessages,
+    welcomeHistoryChars: options.welcomeHistoryChars,
   });
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -5,6 +5,7 @@ import {
   ErrorCode,
   type ErrorFrame,
   type HelloFrame,
+  type HistoryMessage,
   type Limits,
   MAX_RESUME_ENTRIES,
   PROTOCOL_VERSION,
@@ -12,9 +13,9 @@ import {
   type SendFrame,
   type ServerFrame,
 } from '../protocol/index.js';
-import type { ChatConversation, ResumeRequest } from './conversation-store.js';
+import { type ChatConversation, ConversationRefused, type ResumeRequest } from './conversation-store.js';
 import { newId } from './ids.js';
-import type { Replay } from './message-frames.js';
+import type { Replay, WelcomeHistory } from './message-frames.js';
 import { type BackpressureOptions, defaultBackpressure, Outbound, type OutboundEvents } from './outbound.js';
 import { checkParams, type ParamsPolicy } from './params-policy.js';
 
@@ -138,7 +139,13 @@ export class Connection {
       this.sendError(ErrorCode.BadState, 'hello was already received on this connection.');
       return;
     }
-    const opened = this.context.openConversation(frame.conversationId);
+    let opened: ReturnType<ConnectionContext['openConversation']>;
+    try {
+      opened = this.context.openConversation(frame.conversationId);
+    } catch (error) {
+      this.storeFailed(error);
+      return;
+    }
     if (!(opened instanceof Promise)) {
       this.welcome(frame, opened);
       return;
@@ -167,6 +174,17 @@ export class Connection {
   /** The store could not be reached: say so, and close so the client reconnects and tries again. */
   private storeFailed(error: unknown): void {
     this.backlog = undefined;
+    if (error instanceof ConversationRefused) {
+      this.send({
+        type: 'error',
+        code: error.reason === 'rate' ? ErrorCode.RateLimited : ErrorCode.Busy,
+        message: `${error.message} Try again in ${Math.ceil(error.retryAfterMs / 1000)} s.`,
+        retryable: true,
+        retryAfterMs: error.retryAfterMs,
+      });
+      this.socket.close(CloseCode.TooMany, 'too many conversations');
+      return;
+    }
     this.send({
       type: 'error',
       code: ErrorCode.Internal,
@@ -198,7 +216,7 @@ export class Connection {
       conversationId: conversation.id,
       heartbeatMs: this.context.heartbeatMs,
       limits: this.context.limits,
-      history: conversation.history(resumed),
+      ...welcomeHistory(conversation.history(resumed)),
       active: conversation.activeMessageIds(),
     });
     this.context.events?.welcomed?.(this.context.id ?? 0, conversation.id);
@@ -309,4 +327,12 @@ function resumeRequests(frame: HelloFrame): ResumeRequest[] {
     if (requests.length === MAX_RESUME_ENTRIES) break;
   }
   return requests;
+}
+
+/** A welcome's `history`, and `omitted` only when something was left out (version-1 welcomes stay as they were). */
+function welcomeHistory({ history, omitted }: WelcomeHistory): {
+  history: HistoryMessage[];
+  omitted?: number;
+} {
+  return omitted > 0 ? { history, omitted } : { history };
 }

@@ -1,5 +1,5 @@
-import type { HistoryMessage, MessageParams, ServerFrame } from '../protocol/index.js';
-import type { Replay } from './message-frames.js';
+import type { MessageParams, ServerFrame } from '../protocol/index.js';
+import type { Replay, WelcomeHistory } from './message-frames.js';
 
 export type FrameListener = (frame: ServerFrame) => void;
 
@@ -27,7 +27,7 @@ export interface SubmitResult {
 export interface ChatConversation {
   readonly id: string;
   subscribe(listener: FrameListener): () => void;
-  history(omitText?: ReadonlySet<string>): HistoryMessage[];
+  history(omitText?: ReadonlySet<string>): WelcomeHistory;
   activeMessageIds(): string[];
   replay(request: ResumeRequest): Replay | undefined;
   /** Fetches what `replay` needs for these resumes (stores whose deltas live elsewhere). */
@@ -40,6 +40,30 @@ export interface ChatConversation {
   readonly unansweredCount?: number;
   /** Whether a send with this client id was already taken, where the store can tell at once. */
   hasClientMsgId?(clientMsgId: string): boolean;
+}
+
+/**
+ * Thrown by `open` when a new conversation may not be created now: its
+ * client made too many (`rate`), or the server holds all it can (`full`).
+ */
+export class ConversationRefused extends Error {
+  constructor(
+    readonly reason: 'rate' | 'full',
+    readonly retryAfterMs: number,
+  ) {
+    super(
+      reason === 'rate'
+        ? 'Too many new conversations from your address.'
+        : 'The server holds all the conversations it can.',
+    );
+  }
+}
+
+export interface OpenOptions {
+  /** Give a new conversation this id (a session token names its conversation before it exists). */
+  createWithId?: boolean;
+  /** Asked before a conversation is created: 0 admits it, else the ms until one may be (see ConversationRefused). */
+  admitNew?: () => number;
 }
 
 export interface StoreHealth {
@@ -58,10 +82,7 @@ export interface ConversationStore {
    * The conversation `id` names, or a new one when it is absent or unknown.
    * `createWithId` gives the new one that id.
    */
-  open(
-    id: string | undefined,
-    options?: { createWithId?: boolean },
-  ): ChatConversation | Promise<ChatConversation>;
+  open(id: string | undefined, options?: OpenOptions): ChatConversation | Promise<ChatConversation>;
   health(): StoreHealth;
   close(): void | Promise<void>;
 }

@@ -1,8 +1,8 @@
-import type { FinishReason, HistoryMessage, MessageParams, ServerFrame, Usage } from '../protocol/index.js';
+import type { FinishReason, MessageParams, ServerFrame, Usage } from '../protocol/index.js';
 import type { ChatConversation } from './conversation-store.js';
 import { DeltaLog } from './delta-log.js';
 import { newId } from './ids.js';
-import { historyOf, type Replay, replayOf } from './message-frames.js';
+import { historyOf, type Replay, replayOf, type WelcomeHistory } from './message-frames.js';
 import type { SourceMessage, TokenSource } from './sources/types.js';
 
 export interface StoredMessage {
@@ -35,6 +35,10 @@ export interface ConversationOptions {
   replayMaxChars: number;
   /** How long deltas are kept after an answer ends. */
   replayRetentionMs: number;
+  /** Messages kept per conversation; older ones are dropped once settled (answered, ended). */
+  maxHistoryMessages: number;
+  /** Characters of message text a welcome carries at most; older history is left out of it. */
+  welcomeHistoryChars: number;
 }
 
 interface Generation {
@@ -68,6 +72,8 @@ export class Conversation implements ChatConversation {
   private readonly queue: QueuedTurn[] = [];
   private current: Generation | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Messages dropped from the front of `messages` (see `trim`). */
+  private trimmed = 0;
 
   constructor(
     private readonly options: ConversationOptions,
@@ -95,8 +101,11 @@ export class Conversation implements ChatConversation {
    * The history for a `welcome`. Messages in `omitText` (those the client is
    * resuming) come without text: `replay` sends what the client is missing.
    */
-  history(omitText: ReadonlySet<string> = new Set()): HistoryMessage[] {
-    return historyOf(this.messages, omitText);
+  history(omitText: ReadonlySet<string> = new Set()): WelcomeHistory {
+    return historyOf(this.messages, omitText, {
+      maxChars: this.options.welcomeHistoryChars,
+      trimmed: this.trimmed,
+    });
   }
 
   /** Ids of assistant messages still being generated. */
@@ -142,6 +151,7 @@ export class Conversation implements ChatConversation {
       this.current?.abort.abort();
     }
     this.queue.push({ user, params });
+    this.trim();
     const queuePosition = this.queue.length - 1 + (this.current ? 1 : 0);
     queueMicrotask(() => this.pump());
     return { message: user, created: true, queuePosition };
@@ -176,6 +186,30 @@ export class Conversation implements ChatConversation {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.listeners.clear();
+  }
+
+  /**
+   * Drops the oldest messages past `maxHistoryMessages`, as far as they are
+   * settled: an ended answer, or a user message neither waiting nor being answered.
+   */
+  private trim(): void {
+    let excess = this.messages.length - this.options.maxHistoryMessages;
+    let count = 0;
+    while (excess > 0) {
+      const m = this.messages[count];
+      if (!m || !this.settled(m)) break;
+      if (m.clientMsgId !== undefined) this.byClientMsgId.delete(m.clientMsgId);
+      count++;
+      excess--;
+    }
+    if (count === 0) return;
+    this.messages.splice(0, count);
+    this.trimmed += count;
+  }
+
+  private settled(m: StoredMessage): boolean {
+    if (m.role === 'assistant') return m.finishReason !== undefined;
+    return this.current?.message.replyTo !== m.id && !this.queue.some((t) => t.user === m);
   }
 
   private emit(frame: ServerFrame): void {
@@ -258,6 +292,7 @@ export class Conversation implements ChatConversation {
     message.finishReason = finishReason;
     message.usage = usage;
     this.emit({ type: 'done', messageId: message.id, seq: message.seq, finishReason, usage });
+    this.trim();
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       message.log?.clear();

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { type ChatServer, type ChatServerOptions, createChatServer } from './chat-server.js';
+import { SERVER_DEFAULTS } from './defaults.js';
 import { createDemoControls, type DemoControls } from './demo-controls.js';
 import { packageRoot } from './package-root.js';
 import { requestUrl } from './request-url.js';
@@ -46,11 +47,11 @@ export interface DevServer {
  * `/dist/`, and WebSocket upgrades on the chat path.
  */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
-  const port = options.port ?? 8787;
+  const port = options.port ?? SERVER_DEFAULTS.port;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new TypeError(`port must be an integer from 0 to 65535, got ${String(port)}`);
   }
-  const host = options.host ?? '127.0.0.1';
+  const host = options.host ?? SERVER_DEFAULTS.host;
   const root = packageRoot();
   const mounts = {
     // The widget's bundles and their source maps; never dist/server (this server's own code) or dist/types.
@@ -61,8 +62,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   if (tls !== undefined && (typeof tls !== 'object' || tls === null || !tls.cert || !tls.key)) {
     throw new TypeError('tls must be { cert, key } (PEM strings or Buffers)');
   }
-  const headersTimeout = positiveInteger('headersTimeoutMs', options.headersTimeoutMs ?? 10_000);
-  const requestTimeout = positiveInteger('requestTimeoutMs', options.requestTimeoutMs ?? 15_000);
+  const headersTimeout = positiveInteger(
+    'headersTimeoutMs',
+    options.headersTimeoutMs ?? SERVER_DEFAULTS.headersTimeoutMs,
+  );
+  const requestTimeout = positiveInteger(
+    'requestTimeoutMs',
+    options.requestTimeoutMs ?? SERVER_DEFAULTS.requestTimeoutMs,
+  );
   if (requestTimeout < headersTimeout) {
     throw new TypeError(
       `requestTimeoutMs (${requestTimeout}) must be at least headersTimeoutMs (${headersTimeout})`,

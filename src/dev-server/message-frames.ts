@@ -19,12 +19,37 @@ export interface MessageRecord {
   log?: { after(lastSeq: number, upToSeq: number): { seq: number; text: string }[] | undefined };
 }
 
-/** A welcome's history. Messages in `omitText` (being resumed) come without text. */
+/** A welcome's history: the newest messages that fit its budget, and how many older ones it leaves out. */
+export interface WelcomeHistory {
+  history: HistoryMessage[];
+  /** Older messages not in `history`: trimmed from the store, or over the welcome's budget. */
+  omitted: number;
+}
+
+/**
+ * A welcome's history. Messages in `omitText` (being resumed) come without
+ * text. Walking back from the newest, messages are taken while their texts
+ * fit in `maxChars`; an unfinished answer and the messages after it are
+ * always taken, so a resume never loses its place. `trimmed` counts older
+ * messages the store no longer holds.
+ */
 export function historyOf(
   messages: readonly MessageRecord[],
   omitText: ReadonlySet<string>,
-): HistoryMessage[] {
-  return messages.map((m) => ({
+  { maxChars = Number.POSITIVE_INFINITY, trimmed = 0 }: { maxChars?: number; trimmed?: number } = {},
+): WelcomeHistory {
+  let first = messages.length;
+  let chars = 0;
+  let mustReach = messages.findIndex((m) => m.role === 'assistant' && !m.finishReason);
+  if (mustReach < 0) mustReach = messages.length;
+  while (first > 0) {
+    const m = messages[first - 1] as MessageRecord;
+    const size = omitText.has(m.id) ? 0 : m.text.length;
+    if (first - 1 < mustReach && chars + size > maxChars && first < messages.length) break;
+    chars += size;
+    first--;
+  }
+  const history = messages.slice(first).map((m) => ({
     id: m.id,
     role: m.role,
     ...(omitText.has(m.id) ? {} : { text: m.text }),
@@ -33,6 +58,7 @@ export function historyOf(
     ...(m.replyTo ? { replyTo: m.replyTo } : {}),
     ...(m.clientMsgId ? { clientMsgId: m.clientMsgId } : {}),
   }));
+  return { history, omitted: trimmed + first };
 }
 
 /** How a resume is served: the missing deltas, or one snapshot (PROTOCOL.md section 5). */

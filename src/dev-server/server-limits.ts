@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { CloseCode, ErrorCode, type ErrorFrame } from '../protocol/index.js';
+import { SERVER_DEFAULTS } from './defaults.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Abuse limits of the chat server; every one has a default. */
@@ -54,15 +55,21 @@ export function resolveServerLimits(options: ServerLimitOptions): ResolvedServer
     throw new TypeError('clientIp must be a function');
   }
   return {
-    maxConnections: positive('maxConnections', options.maxConnections ?? 10_000),
-    maxConnectionsPerIp: positive('maxConnectionsPerIp', options.maxConnectionsPerIp ?? 100),
+    maxConnections: positive('maxConnections', options.maxConnections ?? SERVER_DEFAULTS.maxConnections),
+    maxConnectionsPerIp: positive(
+      'maxConnectionsPerIp',
+      options.maxConnectionsPerIp ?? SERVER_DEFAULTS.maxConnectionsPerIp,
+    ),
     clientIp: options.clientIp ?? ((request) => request.socket.remoteAddress ?? 'unknown'),
     rateLimit: {
-      burst: positive('rateLimit.burst', rate.burst ?? 30),
-      perSecond: positive('rateLimit.perSecond', rate.perSecond ?? 10, false),
+      burst: positive('rateLimit.burst', rate.burst ?? SERVER_DEFAULTS.rateLimitBurst),
+      perSecond: positive('rateLimit.perSecond', rate.perSecond ?? SERVER_DEFAULTS.rateLimitPerSecond, false),
     },
-    handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs ?? 10_000),
-    idleTimeoutMs: positive('idleTimeoutMs', options.idleTimeoutMs ?? 300_000),
+    handshakeTimeoutMs: positive(
+      'handshakeTimeoutMs',
+      options.handshakeTimeoutMs ?? SERVER_DEFAULTS.handshakeTimeoutMs,
+    ),
+    idleTimeoutMs: positive('idleTimeoutMs', options.idleTimeoutMs ?? SERVER_DEFAULTS.idleTimeoutMs),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { CloseCode } from '../protocol/index.js';
+import { SERVER_DEFAULTS } from './defaults.js';
 import { checkSessionSecret, type SessionClaims, type SessionSecret } from './session-token.js';
 
 export interface ChatServerAuthOptions {
@@ -36,9 +37,12 @@ export function resolveAuthOptions(
   }
   return {
     secret: checkSessionSecret(auth.secret, 'auth.secret'),
-    ttlMs: positiveInteger('auth.ttlMs', auth.ttlMs ?? 3_600_000),
+    ttlMs: positiveInteger('auth.ttlMs', auth.ttlMs ?? SERVER_DEFAULTS.sessionTtlMs),
     sessionPath,
-    renewWindowMs: positiveInteger('auth.renewWindowMs', auth.renewWindowMs ?? 86_400_000),
+    renewWindowMs: positiveInteger(
+      'auth.renewWindowMs',
+      auth.renewWindowMs ?? SERVER_DEFAULTS.sessionRenewWindowMs,
+    ),
     authorize: auth.authorize,
   };
 }

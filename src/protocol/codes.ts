@@ -43,6 +43,8 @@ export const CloseCode = {
   TokenExpired: 4001,
   /** The client read too slowly; reconnect and resume. */
   SlowConsumer: 4008,
+  /** Too many new conversations from this address, or the server holds all it can; reconnect after `retryAfterMs`. */
+  TooMany: 4029,
   /** No `hello` arrived in time after the socket opened. */
   HandshakeTimeout: 4408,
   /** The client sent no frame for the server's idle timeout; reconnect when next needed. */

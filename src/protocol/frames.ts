@@ -115,6 +115,8 @@ export const WelcomeFrameSchema = v.looseObject({
   limits: LimitsSchema,
   history: v.array(HistoryMessageSchema),
   active: v.array(Id),
+  /** How many older messages of the conversation `history` leaves out (trimmed or over the welcome's budget). */
+  omitted: v.optional(Count),
 });
 
 export const AckFrameSchema = v.looseObject({

@@ -137,10 +137,12 @@ export class ChatState {
   applyWelcome(welcome: WelcomeFrame): WelcomeOutcome {
     const requested = this.conversationId;
     this.conversationId = welcome.conversationId;
-    // The history is the whole conversation, so a message the server confirmed and no longer
-    // lists means it lost the conversation, even when it kept the id (a session token names it).
+    // The history is the conversation but for `omitted` older messages, so a message the server
+    // confirmed and no longer lists (and that is not older than all it lists) means it lost the
+    // conversation, even when it kept the id (a session token names it).
     const known = new Set(welcome.history.map((h) => h.id));
-    const forgotten = this.messages.some((m) => m.id !== undefined && !known.has(m.id));
+    const older = (welcome.omitted ?? 0) > 0 ? this.olderThan(known) : [];
+    const forgotten = this.messages.some((m) => m.id !== undefined && !known.has(m.id) && !older.includes(m));
     if (requested !== undefined && (requested !== welcome.conversationId || forgotten)) {
       for (const m of this.messages) {
         if (m.status === 'streaming') this.finish(m, 'interrupted');
@@ -160,8 +162,14 @@ export class ChatState {
       (m) => !mergedKeys.has(m.key) && m.role === 'user' && m.status !== 'done',
     );
     for (const m of unconfirmed) if (m.status === 'sent') m.status = 'pending';
-    this.messages = [...merged, ...unconfirmed];
+    this.messages = [...older, ...merged, ...unconfirmed];
     return requested === undefined ? 'new' : 'resumed';
+  }
+
+  /** Our confirmed messages before the oldest one the server lists: history it left out, kept as we show it. */
+  private olderThan(listed: ReadonlySet<string>): ChatMessage[] {
+    const first = this.messages.findIndex((m) => m.id !== undefined && listed.has(m.id));
+    return this.messages.slice(0, first < 0 ? this.messages.length : first).filter((m) => m.id !== undefined);
   }
 
   private fromHistory(h: HistoryMessage, known: ChatMessage | undefined, active: boolean): ChatMessage {

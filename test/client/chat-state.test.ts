@@ -192,6 +192,37 @@ describe('ChatState: welcome after a reconnect', () => {
     );
   });
 
+  it('with older history omitted, the messages before the oldest listed one are kept, not lost', () => {
+    const state = streaming();
+    state.apply(delta(1, 'first answer'));
+    state.apply({ type: 'done', messageId: 'm_a', seq: 1, finishReason: 'stop', usage: null });
+    state.addUserMessage('two', 'u_2');
+    state.apply({ type: 'ack', clientMsgId: 'u_2', messageId: 'm_u2' });
+    state.apply({ type: 'start', messageId: 'm_b', replyTo: 'm_u2' });
+    state.apply({ type: 'delta', messageId: 'm_b', seq: 1, text: 'second' });
+    const frame = welcome(
+      'c_1',
+      [
+        { id: 'm_u2', role: 'user', text: 'two', clientMsgId: 'u_2' },
+        { id: 'm_b', role: 'assistant', text: 'second answer', seq: 2 },
+      ],
+      ['m_b'],
+    );
+    assert.equal(state.applyWelcome({ ...frame, omitted: 2 }), 'resumed');
+    assert.deepEqual(
+      state.messages.map((m) => [m.id, m.text, m.status]),
+      [
+        ['m_u', 'hi', 'done'],
+        ['m_a', 'first answer', 'done'],
+        ['m_u2', 'two', 'done'],
+        ['m_b', 'second answer', 'streaming'],
+      ],
+    );
+    // The same welcome without `omitted` says the server lost them.
+    const again = streaming();
+    assert.equal(again.applyWelcome(frame), 'lost');
+  });
+
   it('unacknowledged sends go back to the outbox; acknowledged ones are matched by client id', () => {
     const state = new ChatState('c_1');
     state.applyWelcome(welcome('c_1'));

@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
+import { askAndTime, quantile, welcomedPeer } from '../helpers/bystander.js';
 import { type RunningCli, startCli } from '../helpers/cli.js';
 
 /** mulberry32: the same requests on every run, so a failure names a reproducible line. */
@@ -109,7 +111,7 @@ describe('HTTP request fuzzing', () => {
 
   before(async () => {
     server = await startCli(
-      ['--port', '0', '--require-session', '--demo-controls', '--log-level', 'silent'],
+      ['--port', '0', '--rate', '200', '--require-session', '--demo-controls', '--log-level', 'silent'],
       {
         env: { ...process.env, SESSION_SECRET: 'x'.repeat(32) },
       },
@@ -128,8 +130,13 @@ describe('HTTP request fuzzing', () => {
     }
   });
 
-  it('answers 3,000 generated requests on every route and the upgrade path with a status', async () => {
+  it('answers 3,000 generated requests on every route and the upgrade path with a status', async (t) => {
     const requests = generated(3000, 14);
+    const session = (await (await fetch(`${server.url}/session`, { method: 'POST' })).json()) as {
+      token: string;
+    };
+    const bystander = await welcomedPeer(`${server.wsUrl}?token=${session.token}`);
+    const answered = askAndTime(bystander, 'amid the fuzzing');
     const statuses = new Map<number, number>();
     const unanswered: string[] = [];
     const concurrency = 16;
@@ -144,6 +151,12 @@ describe('HTTP request fuzzing', () => {
         }
       }),
     );
+    const { text, gaps } = await answered;
+    bystander.close();
+    assert.equal(text, mockAnswerFor('amid the fuzzing', 0, 1, 1), "the bystander's answer is exact");
+    const p99 = quantile(gaps, 0.99);
+    t.diagnostic(`bystander p99 token gap ${p99.toFixed(1)} ms, max ${Math.max(...gaps).toFixed(1)} ms`);
+    assert.ok(p99 < 1000, `the bystander's p99 token gap is ${p99.toFixed(0)} ms`);
     assert.deepEqual(unanswered.slice(0, 5), [], `${unanswered.length} requests got no status`);
     assert.equal(server.child.exitCode, null, 'the server exited');
     assert.equal(await statusOf(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'), 200);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { isType, Peer } from '../../src/conformance/peer.js';
@@ -9,6 +9,7 @@ import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
 import { TokenBucket } from '../../src/dev-server/token-bucket.js';
 import { CloseCode, ErrorCode } from '../../src/protocol/index.js';
+import { askAndTime, quantile } from '../helpers/bystander.js';
 
 const SEED = 3;
 
@@ -55,20 +56,24 @@ async function welcomed(url: string, headers: Record<string, string> = {}): Prom
   return client;
 }
 
-/** An unrelated client asks a question; its answer must arrive whole while the attack goes on. */
+/**
+ * An unrelated client asks a question; its answer must arrive whole while the
+ * attack goes on, and its tokens keep flowing (p99 gap under a second).
+ */
 async function bystanderAnswers(client: Peer, text: string): Promise<void> {
-  const from = client.frames.length;
-  client.send({ type: 'send', clientMsgId: `b-${text}`, text });
-  const done = await client.waitFor(isType('done'), { from, timeoutMs: 15_000 });
-  assert.equal(done.finishReason, 'stop');
-  const answer = client.frames
-    .slice(from)
-    .filter(isType('delta', (d) => d.messageId === done.messageId))
-    .map((d) => d.text)
-    .join('');
-  const turn = client.frames.slice(0, from).filter(isType('ack')).length;
+  const turn = client.frames.filter(isType('ack')).length;
+  const { text: answer, gaps } = await askAndTime(client, text, 15_000);
   assert.equal(answer, mockAnswerFor(text, turn, SEED, 1), "the bystander's answer is whole");
+  const p99 = quantile(gaps, 0.99);
+  assert.ok(p99 < 1000, `the bystander's p99 token gap is ${p99.toFixed(0)} ms`);
+  gapReport.push(`${text}: p99 ${p99.toFixed(1)} ms, max ${Math.max(...gaps).toFixed(1)} ms`);
 }
+
+/** Each bystander's token gaps, printed at the end for README's figures. */
+const gapReport: string[] = [];
+after(() => {
+  for (const line of gapReport) process.stdout.write(`# bystander ${line}\n`);
+});
 
 describe('token bucket', () => {
   it('admits a burst, then one per refill interval, and says how long to wait', () => {

@@ -69,7 +69,8 @@ for (const store of ['memory', 'redis'] as const) {
     let redis: RedisProcess | undefined;
     before(async () => {
       if (store === 'redis') redis = await startRedisProcess();
-      const stored = redis ? { redis: redis.url } : {};
+      // Every run is a new conversation from 127.0.0.1: lift the per-address creation limit (default 60 a minute).
+      const stored = { maxNewConversationsPerIp: 1_000_000, ...(redis ? { redis: redis.url } : {}) };
       const source = () => createMockSource({ seed: SEED, tokensPerSecond: 4000, sections: SECTIONS });
       roomy = await startDevServer({ port: 0, source: source(), ...stored });
       // Keeps so few deltas that most resumes must be served by a snapshot.

@@ -71,6 +71,9 @@ describe('many nodes share one Redis', () => {
       String(SEED),
       '--sections',
       String(SECTIONS),
+      // Every run is a new conversation from 127.0.0.1: lift the per-address creation limit.
+      '--max-new-conversations-per-ip',
+      '1000000',
     ];
     nodes = await Promise.all([startNode(args), startNode(args), startNode(args)]);
   });

@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, findChromium } from '../../scripts/system-deps.mjs';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
+import { randomSessionSecret } from '../../src/dev-server/session-token.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
 
@@ -100,6 +101,8 @@ describe('demo pages in Chromium', () => {
       port: 0,
       source: createMockSource({ tokensPerSecond: Number.POSITIVE_INFINITY }),
       demoControls: true,
+      // The demo pages fetch their session from /session, as npm start serves them.
+      auth: { secret: randomSessionSecret() },
     });
     browser = await chromium.launch({
       executablePath: findChromium(),

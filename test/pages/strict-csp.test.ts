@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { findChromium } from '../../scripts/system-deps.mjs';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
+import { randomSessionSecret } from '../../src/dev-server/session-token.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 
 const POLICY =
@@ -77,7 +78,12 @@ describe('demo/strict-csp.html in Chromium', () => {
   let browser: Browser;
 
   before(async () => {
-    server = await startDevServer({ port: 0, source: createMockSource({ tokensPerSecond: 400 }) });
+    // The page fetches its session from /session, as npm start serves it.
+    server = await startDevServer({
+      port: 0,
+      source: createMockSource({ tokensPerSecond: 400 }),
+      auth: { secret: randomSessionSecret() },
+    });
     browser = await chromium.launch({
       executablePath: findChromium(),
       args: [

@@ -1,4 +1,10 @@
-import type { ChatConversation, ConversationStore, StoreHealth } from '../conversation-store.js';
+import {
+  type ChatConversation,
+  ConversationRefused,
+  type ConversationStore,
+  type OpenOptions,
+  type StoreHealth,
+} from '../conversation-store.js';
 import { newId } from '../ids.js';
 import { RedisConversation, type RedisConversationOptions } from './redis-conversation.js';
 import { RedisStore, type RedisStoreOptions } from './redis-store.js';
@@ -32,17 +38,23 @@ export class RedisConversationStore implements ConversationStore {
     return { kind: 'redis', ...this.store.health() };
   }
 
-  async open(id: string | undefined, { createWithId = false } = {}): Promise<ChatConversation> {
+  async open(
+    id: string | undefined,
+    { createWithId = false, admitNew }: OpenOptions = {},
+  ): Promise<ChatConversation> {
     if (id !== undefined) {
       const cached = this.conversations.get(id);
       if (cached) {
         await cached.refresh();
         return cached;
       }
-      if (createWithId || (await this.store.exists(id))) {
-        if (createWithId) await this.store.create(id);
-        return this.load(id);
-      }
+      if (await this.store.exists(id)) return this.load(id);
+    }
+    const retryAfterMs = admitNew?.() ?? 0;
+    if (retryAfterMs > 0) throw new ConversationRefused('rate', retryAfterMs);
+    if (createWithId && id !== undefined) {
+      await this.store.create(id);
+      return this.load(id);
     }
     const created = newId('c');
     await this.store.create(created);

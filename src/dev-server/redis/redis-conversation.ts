@@ -1,23 +1,28 @@
 import {
   ErrorCode,
   type FinishReason,
-  type HistoryMessage,
   type MessageParams,
   type ServerFrame,
   type Usage,
 } from '../../protocol/index.js';
-import type { FollowUpPolicy } from '../conversation.js';
+import { type FollowUpPolicy, INTERRUPTED } from '../conversation.js';
 import type { ChatConversation, FrameListener, ResumeRequest, SubmitResult } from '../conversation-store.js';
 import { newId } from '../ids.js';
-import { historyOf, type Replay, replayOf } from '../message-frames.js';
+import { historyOf, type Replay, replayOf, type WelcomeHistory } from '../message-frames.js';
 import type { SourceMessage, TokenSource } from '../sources/types.js';
 import type { ConversationEvent, QueuedTurnRecord, RedisStore, StoredRecord } from './redis-store.js';
 import { ReplayLog } from './replay-log.js';
+
+/** How often, and how many times, an answer's end is retried while Redis is away (about 10 minutes). */
+const FINISH_RETRY_MS = 1000;
+const FINISH_RETRY_LIMIT = 600;
 
 export interface RedisConversationOptions {
   source: TokenSource;
   followUp: FollowUpPolicy;
   replayMaxChars: number;
+  /** Characters of message text a welcome carries at most; older history is left out of it. */
+  welcomeHistoryChars: number;
 }
 
 interface MirrorMessage extends StoredRecord {
@@ -44,6 +49,8 @@ export class RedisConversation implements ChatConversation {
   private readonly timers = new Set<NodeJS.Timeout>();
   private unlisten: (() => void) | undefined;
   private disposed = false;
+  /** Messages Redis trimmed from the front of the conversation. */
+  private trimmed = 0;
 
   private constructor(
     readonly id: string,
@@ -82,8 +89,11 @@ export class RedisConversation implements ChatConversation {
     return !this.pumping && this.current === undefined && this.followers.size === 0;
   }
 
-  history(omitText: ReadonlySet<string> = new Set()): HistoryMessage[] {
-    return historyOf(this.messages, omitText);
+  history(omitText: ReadonlySet<string> = new Set()): WelcomeHistory {
+    return historyOf(this.messages, omitText, {
+      maxChars: this.options.welcomeHistoryChars,
+      trimmed: this.trimmed,
+    });
   }
 
   activeMessageIds(): string[] {
@@ -150,8 +160,9 @@ export class RedisConversation implements ChatConversation {
 
   /** Re-reads the history from Redis and takes in what other nodes added or ended. */
   async refresh(): Promise<void> {
-    const records = await this.store.load(this.id);
+    const { records, trimmed } = await this.store.loadHistory(this.id);
     if (this.disposed) return;
+    this.forgetTrimmed(records, trimmed);
     for (const [index, r] of records.entries()) {
       const m = this.messages.find((x) => x.id === r.id);
       if (!m) {
@@ -180,6 +191,17 @@ export class RedisConversation implements ChatConversation {
         this.follow(m);
       }
     }
+  }
+
+  /** Drops from the mirror the settled messages Redis trimmed, so the mirror stays as bounded as the store. */
+  private forgetTrimmed(records: readonly StoredRecord[], trimmed: number): void {
+    if (trimmed === this.trimmed) return;
+    this.trimmed = trimmed;
+    const kept = new Set(records.map((r) => r.id));
+    const first = this.messages.findIndex(
+      (m) => kept.has(m.id) || (m.role === 'assistant' && !m.finishReason),
+    );
+    this.messages.splice(0, first < 0 ? this.messages.length : first);
   }
 
   private onEvent(event: ConversationEvent): void {
@@ -240,6 +262,10 @@ export class RedisConversation implements ChatConversation {
           m.text += entry.text;
           m.log?.append(entry.seq, entry.text);
           this.emit({ type: 'delta', messageId: m.id, seq: entry.seq, text: entry.text });
+        } else if (entry.seq !== m.seq) {
+          // The end says more (or less) text than the deltas that reached the stream: end with the stored text.
+          const stored = await this.store.message(this.id, m.id);
+          this.end(m, entry.finishReason, entry.usage, stored?.finishReason ? stored : undefined);
         } else {
           this.end(m, entry.finishReason, entry.usage);
           return;
@@ -308,13 +334,18 @@ export class RedisConversation implements ChatConversation {
       for (;;) {
         if (!(await this.store.acquireLease(this.id))) return;
         const renewal = setInterval(() => {
-          this.store.renewLease(this.id).then(
+          // Redis away for longer than the grace: what is being generated cannot be kept; end it interrupted.
+          if (this.store.unreachableForMs() > this.store.graceMs) {
+            this.current?.abort.abort(INTERRUPTED);
+            return;
+          }
+          this.store.renewLease(this.id, this.current?.message.id).then(
             (ok) => {
-              if (!ok) this.current?.abort.abort();
+              if (!ok) this.current?.abort.abort(INTERRUPTED);
             },
             () => {},
           );
-        }, this.store.leaseMs / 3);
+        }, this.store.renewEveryMs);
         try {
           for (;;) {
             if (this.disposed) return;
@@ -394,11 +425,14 @@ export class RedisConversation implements ChatConversation {
         this.emit({ type: 'delta', messageId: message.id, seq: message.seq, text: next.value });
       }
       if (abort.signal.aborted || storeError !== undefined) {
-        finishReason = storeError !== undefined ? 'error' : 'cancelled';
+        // Only a user's cancel is `cancelled`; losing Redis or the lease is the server's doing.
+        finishReason =
+          storeError !== undefined || abort.signal.reason === INTERRUPTED ? 'interrupted' : 'cancelled';
         await chunks.return({ finishReason: 'stop', usage: null }).catch(() => {});
       }
     } catch (error) {
-      if (abort.signal.aborted) finishReason = 'cancelled';
+      if (abort.signal.aborted)
+        finishReason = abort.signal.reason === INTERRUPTED ? 'interrupted' : 'cancelled';
       else {
         finishReason = 'error';
         this.emit({
@@ -410,27 +444,36 @@ export class RedisConversation implements ChatConversation {
         });
       }
     }
-    if (storeError !== undefined) {
-      this.emit({
-        type: 'error',
-        code: ErrorCode.Internal,
-        message: `The conversation store (Redis) is unavailable: ${storeError instanceof Error ? storeError.message : String(storeError)}`,
-        retryable: true,
-        messageId: message.id,
-      });
-    }
     const { log: _log, ...record } = message;
+    const ended: StoredRecord = { ...record, finishReason, usage };
     let stored: StoredRecord | undefined;
+    let written = false;
     try {
-      const ok = await this.store.finish(this.id, { ...record, finishReason, usage });
+      written = await this.store.finish(this.id, ended);
       // Not ours to end any more: another node declared us dead and ended it first.
-      if (!ok) stored = await this.store.message(this.id, message.id);
+      if (!written) stored = await this.store.message(this.id, message.id);
     } catch {
-      // Redis is away: the lease runs out and another node ends it as interrupted.
+      // Redis is away: end it here now, and write the end once Redis is back.
+      this.finishLater(ended);
     }
     this.current = undefined;
     if (stored?.finishReason) this.end(message, stored.finishReason, stored.usage ?? null, stored);
     else this.end(message, finishReason, usage);
+  }
+
+  /**
+   * Writes an answer's end (its whole text) once Redis answers again, so other
+   * nodes and later welcomes see what this node's clients saw; gives up when
+   * another node ended it first, or after FINISH_RETRY_LIMIT tries.
+   */
+  private finishLater(record: StoredRecord, attempt = 1): void {
+    if (this.disposed || attempt > FINISH_RETRY_LIMIT) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.store.finish(this.id, record).catch(() => this.finishLater(record, attempt + 1));
+    }, FINISH_RETRY_MS);
+    timer.unref();
+    this.timers.add(timer);
   }
 
   /** Generates turns left in the queue (by a node that died). */
@@ -440,7 +483,7 @@ export class RedisConversation implements ChatConversation {
 
   dispose(): void {
     this.disposed = true;
-    this.current?.abort.abort();
+    this.current?.abort.abort(INTERRUPTED);
     for (const f of this.followers.values()) f.abort();
     this.followers.clear();
     for (const t of this.timers) clearTimeout(t);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import type { FinishReason, MessageParams, Usage } from '../../protocol/index.js';
+import { SERVER_DEFAULTS } from '../defaults.js';
 import { newId } from '../ids.js';
 import { RedisKeys } from './redis-keys.js';
 
@@ -43,20 +44,69 @@ export interface RedisStoreOptions {
   url: string;
   /** Prefix of every key. Default `aisc`. */
   keyPrefix?: string;
-  /** How long a generating node's lease lasts without renewal (renewed every third of it). Default 3000. */
+  /**
+   * How long Redis may be unreachable (stalled, restarting, cut off) before
+   * answers being generated give up: a shorter outage loses nothing, as
+   * commands wait for it and the generation leases outlast it; a longer one
+   * ends them `interrupted`, text kept. Also how long a killed node's answers
+   * take to be ended by another node. Default 10000.
+   */
+  graceMs?: number;
+  /** How long a generating node's lease lasts without renewal. Default `graceMs` + 2000. */
   leaseMs?: number;
   /** A conversation is deleted this long after its last message. Default 7 days. */
   historyTtlMs?: number;
   /** An answer's delta stream is deleted this long after the answer ends. Default 300000. */
   replayRetentionMs?: number;
+  /** Messages kept per conversation; older settled ones are deleted. Default 200. */
+  maxHistoryMessages?: number;
 }
+
+/** How often `health` pings Redis, and how long without a reply makes it unhealthy. */
+const PROBE_EVERY_MS = 1000;
+const PROBE_STALE_MS = 2500;
 
 /** Redis's refusal of an XADD whose explicit id is not past the stream's last entry. */
 const ALREADY_APPENDED = /equal or smaller than the target stream top item/;
 
+/** The hash field of `msgs` counting messages trimmed from the front of `order` (never a message id). */
+const TRIMMED_FIELD = '#trimmed';
+
+/**
+ * Lua: drops the oldest messages past \`max\` (order, msgs, cmid), as far as
+ * they are settled: an ended answer, or a user message not waiting in the
+ * queue. Counts them in msgs' TRIMMED_FIELD.
+ */
+const TRIM = `
+local function trim(order, msgs, cmid, queue, max)
+  local excess = redis.call('LLEN', order) - max
+  local dropped = 0
+  while excess > 0 do
+    local id = redis.call('LINDEX', order, 0)
+    local json = redis.call('HGET', msgs, id)
+    if json then
+      local m = cjson.decode(json)
+      if m['role'] == 'assistant' and type(m['finishReason']) ~= 'string' then break end
+      if m['role'] == 'user' then
+        for _, t in ipairs(redis.call('LRANGE', queue, 0, -1)) do
+          if cjson.decode(t)['userId'] == id then return dropped end
+        end
+        if type(m['clientMsgId']) == 'string' then redis.call('HDEL', cmid, m['clientMsgId']) end
+      end
+    end
+    redis.call('LPOP', order)
+    redis.call('HDEL', msgs, id)
+    redis.call('HINCRBY', msgs, '${TRIMMED_FIELD}', 1)
+    dropped = dropped + 1
+    excess = excess - 1
+  end
+  return dropped
+end
+`;
+
 const SCRIPTS = {
-  /** KEYS meta order msgs cmid queue; ARGV clientMsgId id json ttl turn interrupt → {created, id, queueLength} */
-  appendUser: `
+  /** KEYS meta order msgs cmid queue; ARGV clientMsgId id json ttl turn interrupt maxMessages → {created, id, queueLength} */
+  appendUser: `${TRIM}
 local existing = redis.call('HGET', KEYS[4], ARGV[1])
 if existing then return {0, existing, 0} end
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
@@ -64,6 +114,7 @@ redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
 redis.call('RPUSH', KEYS[2], ARGV[2])
 if ARGV[6] == '1' then redis.call('DEL', KEYS[5]) end
 local n = redis.call('RPUSH', KEYS[5], ARGV[5])
+trim(KEYS[2], KEYS[3], KEYS[4], KEYS[5], tonumber(ARGV[7]))
 redis.call('SET', KEYS[1], '1', 'PX', ARGV[4])
 for i = 2, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
 return {1, ARGV[2], n}`,
@@ -77,12 +128,13 @@ if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 redis.call('RPUSH', KEYS[1], ARGV[2])
 return 1`,
-  /** KEYS msgs deltas meta order cmid; ARGV id json seq reason usage retention ttl → 1, or 0 if it had already ended */
-  finish: `
+  /** KEYS msgs deltas meta order cmid queue; ARGV id json seq reason usage retention ttl maxMessages → 1, or 0 if it had already ended */
+  finish: `${TRIM}
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if not cur then return 0 end
 if cjson.decode(cur)['finishReason'] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+trim(KEYS[4], KEYS[1], KEYS[5], KEYS[6], tonumber(ARGV[8]))
 redis.call('XADD', KEYS[2], ARGV[3] .. '-1', 'r', ARGV[4], 'u', ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ARGV[6])
 redis.call('SET', KEYS[3], '1', 'PX', ARGV[7])
@@ -116,10 +168,20 @@ redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(m))
 redis.call('XADD', KEYS[2], seq .. '-1', 'r', 'interrupted', 'u', 'null')
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1`,
-  /** KEYS lease; ARGV owner ms → 1 renewed, 0 lost */
+  /**
+   * KEYS lease msgs; ARGV owner ms messageId → 1 renewed, 0 another node holds it, -1 that answer was ended
+   * elsewhere. A lease that ran out while nobody took it (Redis was away) is taken back.
+   */
   renew: `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-return redis.call('PEXPIRE', KEYS[1], ARGV[2])`,
+if ARGV[3] ~= '' then
+  local cur = redis.call('HGET', KEYS[2], ARGV[3])
+  if cur and type(cjson.decode(cur)['finishReason']) == 'string' then return -1 end
+end
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if holder then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`,
   /** KEYS lease; ARGV owner */
   release: `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -166,9 +228,13 @@ function parseEntry(id: string, fields: string[]): StreamEntry | undefined {
 export class RedisStore {
   readonly nodeId = `${hostname()}/${process.pid}/${newId('s').slice(2, 10)}`;
   readonly keys: RedisKeys;
+  readonly graceMs: number;
   readonly leaseMs: number;
+  /** How often a generating node renews its lease. */
+  readonly renewEveryMs: number;
   readonly historyTtlMs: number;
   readonly replayRetentionMs: number;
+  readonly maxHistoryMessages: number;
   readonly redis: Redis;
   private readonly subscriber: Redis;
   private readonly idleBlockers: Redis[] = [];
@@ -176,6 +242,9 @@ export class RedisStore {
   private readonly channelHandlers = new Map<string, (event: ConversationEvent) => void>();
   private lastError: string | undefined;
   private closed = false;
+  private lastReplyAt = Date.now();
+  private pinging = false;
+  private readonly prober: NodeJS.Timeout;
 
   constructor(options: RedisStoreOptions) {
     if (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url)) {
@@ -184,17 +253,30 @@ export class RedisStore {
       );
     }
     this.keys = new RedisKeys(options.keyPrefix ?? 'aisc');
-    this.leaseMs = positive('leaseMs', options.leaseMs ?? 3000);
-    this.historyTtlMs = positive('historyTtlMs', options.historyTtlMs ?? 7 * 24 * 3600_000);
-    this.replayRetentionMs = positive('replayRetentionMs', options.replayRetentionMs ?? 300_000);
+    this.graceMs = positive('graceMs', options.graceMs ?? SERVER_DEFAULTS.redisGraceMs);
+    this.leaseMs = positive('leaseMs', options.leaseMs ?? this.graceMs + 2000);
+    this.renewEveryMs = Math.min(1000, Math.ceil(this.leaseMs / 3));
+    this.historyTtlMs = positive('historyTtlMs', options.historyTtlMs ?? SERVER_DEFAULTS.historyTtlMs);
+    this.replayRetentionMs = positive(
+      'replayRetentionMs',
+      options.replayRetentionMs ?? SERVER_DEFAULTS.replayRetentionMs,
+    );
+    this.maxHistoryMessages = positive(
+      'maxHistoryMessages',
+      options.maxHistoryMessages ?? SERVER_DEFAULTS.maxHistoryMessages,
+    );
     this.redis = new Redis(options.url, {
-      // Reconnect quickly and forever; a command waits through 20 attempts (about 15 s), then fails.
+      // Reconnect quickly and forever. A command waits out an outage of up to graceMs: through
+      // enough reconnection attempts (100 ms, 200 ms, … then 1 s apart), or a stalled server's silence.
       retryStrategy: (times) => Math.min(100 * times, 1000),
-      maxRetriesPerRequest: 20,
+      maxRetriesPerRequest: Math.ceil(this.graceMs / 1000) + 5,
+      commandTimeout: this.graceMs,
       lazyConnect: false,
     });
     this.redis.on('error', (error: Error) => this.noteError(error));
     this.redis.on('ready', () => this.noteReady());
+    this.prober = setInterval(() => this.probe(), PROBE_EVERY_MS);
+    this.prober.unref();
     this.subscriber = this.redis.duplicate();
     this.subscriber.on('error', () => {});
     this.subscriber.on('message', (channel: string, message: string) => {
@@ -226,8 +308,34 @@ export class RedisStore {
     await this.redis.ping();
   }
 
+  /**
+   * A PING a second: a connected Redis that stops answering (stalled,
+   * overloaded) shows in `health` though the connection stays up.
+   */
+  private probe(): void {
+    if (this.pinging || this.closed) return;
+    this.pinging = true;
+    this.redis.ping().then(
+      () => {
+        this.pinging = false;
+        this.lastReplyAt = Date.now();
+      },
+      () => {
+        this.pinging = false;
+      },
+    );
+  }
+
+  /** How long Redis has not answered (0 while it answers). */
+  unreachableForMs(now = Date.now()): number {
+    const silent = now - this.lastReplyAt;
+    return this.redis.status !== 'ready' || silent > PROBE_STALE_MS ? silent : 0;
+  }
+
   health(): { ok: boolean; error?: string } {
-    if (this.redis.status === 'ready') return { ok: true };
+    const silent = Date.now() - this.lastReplyAt;
+    if (this.redis.status === 'ready' && silent <= PROBE_STALE_MS) return { ok: true };
+    if (this.redis.status === 'ready') return { ok: false, error: `Redis has not answered for ${silent} ms` };
     return { ok: false, error: `Redis ${this.redis.status}${this.lastError ? `: ${this.lastError}` : ''}` };
   }
 
@@ -252,12 +360,18 @@ export class RedisStore {
 
   /** The history in order, with the text and seq of unfinished answers read from their streams. */
   async load(conversationId: string): Promise<StoredRecord[]> {
+    return (await this.loadHistory(conversationId)).records;
+  }
+
+  /** `load`, and how many older messages were trimmed from the conversation. */
+  async loadHistory(conversationId: string): Promise<{ records: StoredRecord[]; trimmed: number }> {
     const k = this.keys;
     const [[, ids], [, all]] = (await this.redis
       .multi()
       .lrange(k.order(conversationId), 0, -1)
       .hgetall(k.messages(conversationId))
       .exec()) as [[null, string[]], [null, Record<string, string>]];
+    const trimmed = Number(all[TRIMMED_FIELD] ?? 0);
     const records: StoredRecord[] = [];
     for (const id of ids) {
       const json = all[id];
@@ -281,7 +395,7 @@ export class RedisStore {
           }
         }),
     );
-    return records;
+    return { records, trimmed };
   }
 
   async message(conversationId: string, messageId: string): Promise<StoredRecord | undefined> {
@@ -316,6 +430,7 @@ export class RedisStore {
         this.historyTtlMs,
         JSON.stringify(turn),
         interrupt ? '1' : '0',
+        this.maxHistoryMessages,
       ],
     )) as [number, string, number];
     return { created: created === 1, id, queueLength };
@@ -335,12 +450,19 @@ export class RedisStore {
     return true;
   }
 
-  /** Extends our lease; false when it was lost (expired and taken over). */
-  async renewLease(conversationId: string): Promise<boolean> {
-    const ok =
-      (await this.script('renew', [this.keys.lease(conversationId)], [this.nodeId, this.leaseMs])) === 1;
-    if (ok) await this.redis.zadd(this.keys.leases(), Date.now() + this.leaseMs, conversationId);
-    return ok;
+  /**
+   * Extends our lease (taking it back if it ran out unclaimed); false when
+   * another node took it, or ended `messageId` (the answer being generated).
+   */
+  async renewLease(conversationId: string, messageId = ''): Promise<boolean> {
+    const renewed =
+      (await this.script(
+        'renew',
+        [this.keys.lease(conversationId), this.keys.messages(conversationId)],
+        [this.nodeId, this.leaseMs, messageId],
+      )) === 1;
+    if (renewed) await this.redis.zadd(this.keys.leases(), Date.now() + this.leaseMs, conversationId);
+    return renewed;
   }
 
   async releaseLease(conversationId: string): Promise<void> {
@@ -437,6 +559,7 @@ export class RedisStore {
         k.meta(conversationId),
         k.order(conversationId),
         k.clientIds(conversationId),
+        k.queue(conversationId),
       ],
       [
         record.id,
@@ -446,6 +569,7 @@ export class RedisStore {
         JSON.stringify(record.usage ?? null),
         this.replayRetentionMs,
         this.historyTtlMs,
+        this.maxHistoryMessages,
       ],
     );
     return ok === 1;
@@ -540,6 +664,7 @@ export class RedisStore {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.prober);
     for (const b of [...this.idleBlockers, ...this.busyBlockers]) b.disconnect();
     this.idleBlockers.length = 0;
     this.subscriber.disconnect();

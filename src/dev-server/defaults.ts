@@ -1,0 +1,35 @@
+/**
+ * The server's defaults, written once: the library fills in options from
+ * here, and the binary's option table shows and passes the same values.
+ */
+export const SERVER_DEFAULTS = {
+  port: 8787,
+  host: '127.0.0.1',
+  path: '/ws',
+  heartbeatMs: 15_000,
+  followUp: 'queue',
+  maxTextLength: 8000,
+  maxFrameBytes: 64 * 1024,
+  maxQueuedPerConversation: 4,
+  replayMaxChars: 256 * 1024,
+  replayRetentionMs: 5 * 60_000,
+  maxConnections: 10_000,
+  maxConnectionsPerIp: 100,
+  rateLimitBurst: 30,
+  rateLimitPerSecond: 10,
+  handshakeTimeoutMs: 10_000,
+  idleTimeoutMs: 300_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 15_000,
+  maxNewConversationsPerIp: 60,
+  newConversationWindowMs: 60_000,
+  maxConversations: 10_000,
+  conversationTtlMs: 30 * 60_000,
+  maxHistoryMessages: 200,
+  welcomeHistoryChars: 256 * 1024,
+  sessionTtlMs: 3_600_000,
+  sessionRenewWindowMs: 86_400_000,
+  historyTtlMs: 7 * 24 * 3_600_000,
+  redisGraceMs: 10_000,
+  drainMs: 10_000,
+} as const;
