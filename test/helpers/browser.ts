@@ -1,6 +1,7 @@
 /** Helpers for browser tests (web-test-runner, real Chromium). */
 import { executeServerCommand } from '@web/test-runner-commands';
 import type { AiStreamChat } from '../../src/widget/ai-stream-chat.js';
+import { FakeSocket, welcomeFrame } from './fake-socket.js';
 
 export interface RunningDevServer {
   pid: number;
@@ -52,6 +53,49 @@ export function answerDone(el: AiStreamChat, count = 1): Promise<AiStreamChat['m
 export async function settled(el: AiStreamChat): Promise<void> {
   await el.updateComplete;
   await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+}
+
+export interface MountOptions {
+  /** Markup around the element, e.g. buttons to Tab from and to. */
+  before?: string;
+  after?: string;
+  /** Where the element goes: the page's body unless given (e.g. another shadow root). */
+  parent?: ParentNode;
+  /** Runs once the element exists, before it is connected. */
+  beforeConnect?: (el: AiStreamChat) => void;
+}
+
+const mounted = new Set<HTMLElement>();
+
+/**
+ * Puts `<ai-stream-chat ${attributes}>` in the page (whichever build
+ * registered the tag) and waits for its first render; `unmountChats()`
+ * removes it again.
+ */
+export async function mountChat(attributes = '', options: MountOptions = {}): Promise<AiStreamChat> {
+  const holder = document.createElement('div');
+  holder.innerHTML = `${options.before ?? ''}<ai-stream-chat ${attributes}></ai-stream-chat>${options.after ?? ''}`;
+  const el = holder.querySelector('ai-stream-chat') as AiStreamChat;
+  options.beforeConnect?.(el);
+  (options.parent ?? document.body).append(holder);
+  mounted.add(holder);
+  await settled(el);
+  return el;
+}
+
+/** Removes every element `mountChat` put in the page. */
+export function unmountChats(): void {
+  for (const holder of mounted) holder.remove();
+  mounted.clear();
+}
+
+/** Welcomes the element's connection to a FakeSocket (see installFakeSocket) and returns that socket. */
+export async function welcomeOnFakeSocket(el: AiStreamChat): Promise<FakeSocket> {
+  await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
+  const socket = FakeSocket.last;
+  socket.receive(welcomeFrame());
+  await settled(el);
+  return socket;
 }
 
 /**

@@ -4,11 +4,13 @@ import '../../src/widget/index.js';
 import { AiStreamChat, defaultSocketUrl } from '../../src/widget/ai-stream-chat.js';
 import {
   answerDone,
+  mountChat,
   type RunningDevServer,
   settled,
   shadow,
   startDevServer,
   stopDevServer,
+  unmountChats,
   waitFor,
 } from '../helpers/browser.js';
 
@@ -47,16 +49,11 @@ describe('<ai-stream-chat> element', () => {
   });
 
   it('reflects url, heading and placeholder attributes', async () => {
-    const el = document.createElement('ai-stream-chat');
-    el.setAttribute('url', 'ws://127.0.0.1:1/ws');
-    el.setAttribute('heading', 'Help');
-    el.setAttribute('placeholder', 'Type here');
-    document.body.append(el);
-    await settled(el);
+    const el = await mountChat('url="ws://127.0.0.1:1/ws" heading="Help" placeholder="Type here"');
     expect(el.url).to.equal('ws://127.0.0.1:1/ws');
     expect(shadow(el).querySelector('[part~="heading"]')?.textContent).to.equal('Help');
     expect(shadow(el).querySelector('textarea')?.placeholder).to.equal('Type here');
-    el.remove();
+    unmountChats();
   });
 });
 
@@ -66,14 +63,11 @@ describe('<ai-stream-chat> composer and streaming', () => {
 
   async function mount(args: string[]): Promise<void> {
     server = await startDevServer(args);
-    el = document.createElement('ai-stream-chat');
-    el.url = server.wsUrl;
-    document.body.append(el);
-    await settled(el);
+    el = await mountChat(`url="${server.wsUrl}"`);
   }
 
   afterEach(async () => {
-    el?.remove();
+    unmountChats();
     await stopDevServer(server);
     server = undefined;
   });
@@ -109,11 +103,9 @@ describe('<ai-stream-chat> composer and streaming', () => {
 
   it('a message typed before the connection is up waits as pending, then is sent once', async () => {
     server = await startDevServer(['--rate', 'max']);
-    el = document.createElement('ai-stream-chat');
-    el.url = server.wsUrl;
-    el.send('early bird'); // before the element is even connected
-    document.body.append(el);
-    await settled(el);
+    el = await mountChat(`url="${server.wsUrl}"`, {
+      beforeConnect: (el) => el.send('early bird'), // before the element is even connected
+    });
     await answerDone(el);
     expect(el.messages.filter((m) => m.role === 'user').map((m) => [m.text, m.status])).to.deep.equal([
       ['early bird', 'done'],
