@@ -21,6 +21,68 @@ export async function stopDevServer(server: RunningDevServer | undefined): Promi
   if (server) await executeServerCommand('stop-dev-server', { pid: server.pid });
 }
 
+/** Waits until the dev server counts `count` open WebSocket connections (from its /healthz). */
+export async function waitForConnections(server: RunningDevServer, count: number): Promise<void> {
+  let open: number | undefined;
+  const deadline = performance.now() + 15_000;
+  for (;;) {
+    open = await executeServerCommand<number, { httpUrl: string }>('dev-server-connections', {
+      httpUrl: server.httpUrl,
+    });
+    if (open === count) return;
+    if (performance.now() > deadline) throw new Error(`the server has ${open} connections, not ${count}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * Records the timers (timeouts and intervals) set from now on by code whose
+ * URL matches `source` (told by the stack where each is set: the test
+ * runner keeps timers of its own); `pending()` lists the delays of those
+ * that have neither run nor been cleared, and `stop()` puts the real
+ * functions back.
+ */
+export function trackTimers(source: RegExp): { pending(): number[]; stop(): void } {
+  // The DOM's signatures (Node's types merge their own into window.setTimeout's).
+  type SetTimer = (handler: TimerHandler, delay?: number, ...args: unknown[]) => number;
+  type ClearTimer = (id?: number) => void;
+  const real = {
+    setTimeout: window.setTimeout as SetTimer,
+    setInterval: window.setInterval as SetTimer,
+    clearTimeout: window.clearTimeout as ClearTimer,
+    clearInterval: window.clearInterval as ClearTimer,
+  };
+  const pending = new Map<number, number>();
+  const track =
+    (set: SetTimer, once: boolean) =>
+    (handler: TimerHandler, delay = 0, ...args: unknown[]): number => {
+      const id = set(
+        (...runArgs: unknown[]) => {
+          if (once) pending.delete(id);
+          if (typeof handler === 'function') handler(...runArgs);
+        },
+        delay,
+        ...args,
+      );
+      if (source.test(new Error().stack ?? '')) pending.set(id, delay);
+      return id;
+    };
+  const untrack = (clear: ClearTimer) => (id?: number) => {
+    if (id !== undefined) pending.delete(id);
+    clear(id);
+  };
+  Object.assign(window, {
+    setTimeout: track(real.setTimeout, true),
+    setInterval: track(real.setInterval, false),
+    clearTimeout: untrack(real.clearTimeout),
+    clearInterval: untrack(real.clearInterval),
+  });
+  return {
+    pending: () => [...pending.values()],
+    stop: () => Object.assign(window, real),
+  };
+}
+
 export async function waitFor<T>(
   check: () => T | undefined | null | false,
   what: string,

@@ -10,8 +10,10 @@ import {
   shadow,
   startDevServer,
   stopDevServer,
+  trackTimers,
   unmountChats,
   waitFor,
+  waitForConnections,
 } from '../helpers/browser.js';
 
 describe('<ai-stream-chat> element', () => {
@@ -138,6 +140,22 @@ describe('<ai-stream-chat> composer and streaming', () => {
     const deltas = answer.seq;
     expect(deltas, 'many more deltas than frames').to.be.greaterThan(frames * 2);
     expect(deliveries, `${deliveries} DOM updates over ${frames} frames`).to.be.at.most(2 * frames + 2);
+  });
+
+  it('removing the element closes its connection and leaves no timer running', async () => {
+    const timers = trackTimers(/\/src\/widget\/|\/partysocket\//);
+    try {
+      await mount(['--rate', 'max']);
+      el.send('hello');
+      await answerDone(el);
+      await waitForConnections(server as RunningDevServer, 1);
+      unmountChats();
+      await settled(el);
+      expect(timers.pending(), 'delays (ms) of timers still set after removal').to.deep.equal([]);
+      await waitForConnections(server as RunningDevServer, 0);
+    } finally {
+      timers.stop();
+    }
   });
 
   it('keeps the status line quiet while connected and says so when the connection drops', async () => {
