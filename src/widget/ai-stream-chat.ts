@@ -516,6 +516,8 @@ export class AiStreamChat extends LitElement {
         this.streams.get(key)?.dispose();
         this.streams.delete(key);
         if (!(el instanceof HTMLElement)) return;
+        // Connected again (the element moved): render the answer afresh, not after what it shows.
+        el.replaceChildren();
         const stream = new MarkdownStream(el, this.markdownOptions());
         this.streams.set(key, stream);
         const message = this.state.messages.find((m) => m.key === key);

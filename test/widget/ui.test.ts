@@ -315,6 +315,23 @@ describe('<ai-stream-chat> controls (scripted server)', () => {
     expect(input.getBoundingClientRect().height).to.equal(oneLine);
   });
 
+  it('shows an answer once after the element is moved in the page', async () => {
+    const socket = FakeSocket.last;
+    el.send('hi');
+    const send = socket.sent.find((f) => f.type === 'send') as { clientMsgId: string };
+    socket.receive({ type: 'ack', clientMsgId: send.clientMsgId, messageId: 'u1' });
+    socket.receive({ type: 'start', messageId: 'a1', replyTo: 'u1' });
+    socket.receive({ type: 'delta', messageId: 'a1', seq: 1, text: 'Hello **world**' });
+    socket.receive({ type: 'done', messageId: 'a1', seq: 1, finishReason: 'stop', usage: null });
+    const markdown = () => shadow(el).querySelector('.markdown')?.innerHTML;
+    await waitFor(() => markdown()?.includes('world'), 'the answer');
+    const before = markdown();
+    el.parentElement?.append(el); // disconnected, then connected again
+    await settled(el);
+    await settled(el);
+    expect(markdown()).to.equal(before);
+  });
+
   it('shows no status while connected, and the reason when stopped, with a way to reconnect', async () => {
     const changes = record(el, 'ai-chat-connection-change');
     expect(part(el, 'status')?.textContent).to.equal('');
