@@ -304,7 +304,10 @@ export class AiStreamChat extends LitElement {
   protected override willUpdate(changed: PropertyValues<this>): void {
     // The first render keeps the connection connectedCallback opened (`url` is read on each connect).
     if (changed.has('url') && this.hasUpdated && this.isConnected) this.session.open();
-    if (changed.has('strings')) this.ui = resolveStrings(this.strings);
+    if (changed.has('strings')) {
+      this.ui = resolveStrings(this.strings);
+      for (const stream of this.streams.values()) stream.relabel(this.ui);
+    }
   }
 
   protected override updated(changed: PropertyValues<this>): void {
@@ -533,6 +536,7 @@ export class AiStreamChat extends LitElement {
     return {
       allowHtml: this.allowHtml,
       imageOrigins: this.allowImages.split(/\s+/).filter(Boolean),
+      labels: this.ui,
       onRender: () => this.scroller.afterFrame(),
     };
   }

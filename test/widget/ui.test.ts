@@ -315,6 +315,34 @@ describe('<ai-stream-chat> controls (scripted server)', () => {
     expect(input.getBoundingClientRect().height).to.equal(oneLine);
   });
 
+  it('labels the copy buttons of code blocks from strings, and relabels them when strings change', async () => {
+    const socket = FakeSocket.last;
+    el.strings = { copy: 'Kopieren', copyCode: '{language}-Code kopieren' };
+    el.send('code please');
+    const send = socket.sent.find((f) => f.type === 'send') as { clientMsgId: string };
+    socket.receive({ type: 'ack', clientMsgId: send.clientMsgId, messageId: 'u1' });
+    socket.receive({ type: 'start', messageId: 'a1', replyTo: 'u1' });
+    socket.receive({
+      type: 'delta',
+      messageId: 'a1',
+      seq: 1,
+      text: '```js\nlet a = 1;\n```\n\n```\nplain\n',
+    });
+    const buttons = () => [...shadow(el).querySelectorAll('button.md-copy')];
+    const labels = () => buttons().map((b) => [b.textContent, b.getAttribute('aria-label')]);
+    await waitFor(() => buttons().length === 2, 'a finished and a live code block');
+    expect(labels()).to.deep.equal([
+      ['Kopieren', 'js-Code kopieren'],
+      ['Kopieren', 'text-Code kopieren'],
+    ]);
+    el.strings = {};
+    await settled(el);
+    expect(labels()).to.deep.equal([
+      ['Copy', 'Copy js code'],
+      ['Copy', 'Copy text code'],
+    ]);
+  });
+
   it('shows an answer once after the element is moved in the page', async () => {
     const socket = FakeSocket.last;
     el.send('hi');

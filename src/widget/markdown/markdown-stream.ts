@@ -26,7 +26,14 @@
  */
 import type { Lexer, Links, Token, Tokens } from 'marked';
 import { cancelFrameTask, frameTimeLeft, scheduleFrameTask } from '../frame-loop.js';
-import { frameCodeBlocks, LiveCodeBlock } from './code-block.js';
+import { defaultStrings } from '../strings.js';
+import {
+  type CodeBlockLabels,
+  copyCodeOnClick,
+  frameCodeBlocks,
+  LiveCodeBlock,
+  relabelCodeBlocks,
+} from './code-block.js';
 import { healBlock } from './heal.js';
 import { LiveRenderCost } from './live-render-cost.js';
 import { fenceLanguage, marked, type RenderPolicy, renderTokens } from './marked-setup.js';
@@ -39,6 +46,8 @@ export interface MarkdownStreamOptions {
   imageOrigins?: Iterable<string>;
   /** Called inside the animation frame after the rendering changed the DOM (e.g. to follow the bottom). */
   onRender?: () => void;
+  /** Words on code blocks' copy buttons; English by default. */
+  labels?: CodeBlockLabels;
 }
 
 /** At most this much of a backlog is lexed in one step. */
@@ -204,6 +213,8 @@ export class MarkdownStream {
   private readonly onRender: (() => void) | undefined;
   private readonly renderTask = (): void => this.render();
   private scheduled = false;
+  private labels: CodeBlockLabels;
+  private readonly onCopyClick = copyCodeOnClick(() => this.labels);
 
   constructor(
     private readonly container: HTMLElement,
@@ -214,7 +225,8 @@ export class MarkdownStream {
       imageOrigins: new Set([...(options.imageOrigins ?? [])].map(toOrigin).filter((o) => o !== '')),
     };
     this.onRender = options.onRender;
-    container.addEventListener('click', onCopyClick);
+    this.labels = options.labels ?? defaultStrings;
+    container.addEventListener('click', this.onCopyClick);
   }
 
   /**
@@ -263,7 +275,13 @@ export class MarkdownStream {
   dispose(): void {
     cancelFrameTask(this.renderTask);
     this.scheduled = false;
-    this.container.removeEventListener('click', onCopyClick);
+    this.container.removeEventListener('click', this.onCopyClick);
+  }
+
+  /** Puts new words on the copy buttons, those shown and those to come. */
+  relabel(labels: CodeBlockLabels): void {
+    this.labels = labels;
+    relabelCodeBlocks(this.container, labels);
   }
 
   private schedule(): void {
@@ -551,7 +569,7 @@ export class MarkdownStream {
       return block.root;
     }
     const fragment = sanitizeToFragment(renderTokens(tokens, this.policy, live), this.policy, live);
-    frameCodeBlocks(fragment);
+    frameCodeBlocks(fragment, this.labels);
     return fragment;
   }
 
@@ -561,7 +579,7 @@ export class MarkdownStream {
       const text = (token as Tokens.Code).text;
       if (this.live.kind === 'code' && this.live.block.lang === lang && this.live.block.update(text)) return;
       this.removeLive();
-      const block = new LiveCodeBlock(lang);
+      const block = new LiveCodeBlock(lang, this.labels);
       block.update(text);
       this.container.append(block.root);
       this.live = { kind: 'code', block };
@@ -621,26 +639,4 @@ function toOrigin(value: string): string {
   } catch {
     return '';
   }
-}
-
-/** The copy button of a code block: copies the code's text. */
-function onCopyClick(event: Event): void {
-  const target = event.target;
-  if (!(target instanceof Element)) return;
-  const button = target.closest('button.md-copy');
-  const code = button?.closest('.md-code')?.querySelector('pre > code');
-  if (!button || !code) return;
-  const text = code.textContent ?? '';
-  const done = (label: string): void => {
-    button.textContent = label;
-    setTimeout(() => {
-      button.textContent = 'Copy';
-    }, 1500);
-  };
-  if (navigator.clipboard?.writeText) {
-    navigator.clipboard.writeText(text).then(
-      () => done('Copied'),
-      () => done('Copy failed'),
-    );
-  } else done('Copy failed');
 }
