@@ -17,11 +17,14 @@ import { FollowBottomController } from './controllers/follow-bottom-controller.j
 import { emit, type ShownConnectionStatus } from './events.js';
 import { nextFrame } from './frame-loop.js';
 import { MarkdownStream, type MarkdownStreamOptions } from './markdown/markdown-stream.js';
+import { markdownStyles } from './markdown/markdown-styles.js';
 import { conversationKey, loadItem, parsePersistMode, saveItem, sessionKey } from './persistence.js';
 import { SessionTokens } from './session-tokens.js';
 import { type ChatStrings, formatString, isRtlLanguage, resolveStrings } from './strings.js';
-import { chatStyles } from './styles.js';
-import { uiStyles } from './ui-styles.js';
+import { composerStyles } from './styles/composer-styles.js';
+import { messageStyles } from './styles/message-styles.js';
+import { panelStyles } from './styles/panel-styles.js';
+import { themeStyles } from './styles/theme-styles.js';
 
 export type ChatTheme = 'light' | 'dark' | 'auto';
 export type ChatMode = 'inline' | 'floating';
@@ -119,7 +122,7 @@ const chatIcon = html`<svg viewBox="0 0 24 24" aria-hidden="true" fill="currentC
  * @cssprop --ai-chat-focus-color - Focus ring.
  */
 export class AiStreamChat extends LitElement {
-  static override styles = [chatStyles, uiStyles];
+  static override styles = [themeStyles, panelStyles, messageStyles, markdownStyles, composerStyles];
 
   static override properties = {
     url: { type: String, reflect: true, useDefault: true },
