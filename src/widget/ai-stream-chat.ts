@@ -1,4 +1,4 @@
-import { html, LitElement, type PropertyValues, type TemplateResult } from 'lit';
+import { LitElement, type PropertyValues, type TemplateResult } from 'lit';
 import type { MessageParams, ServerFrame, WelcomeFrame } from '../protocol/index.js';
 import { paramsAttribute, stringsAttribute } from './attribute-converters.js';
 import { ChatSession } from './chat-session.js';
