@@ -53,6 +53,12 @@ function stopDevServer(pid) {
   return true;
 }
 
+/** How many WebSocket connections a dev server has open, from its GET /healthz. */
+async function devServerConnections(httpUrl) {
+  const response = await fetch(`${httpUrl}/healthz`);
+  return (await response.json()).connections;
+}
+
 /** redis-server processes and TCP balancers of the multi-node browser tests; all stopped at the end. */
 const redisServers = new Map();
 const balancers = new Map();
@@ -107,6 +113,7 @@ const devServerCommands = {
   async executeCommand({ command, payload }) {
     if (command === 'start-dev-server') return startDevServer(payload?.args, payload?.port);
     if (command === 'stop-dev-server') return stopDevServer(payload.pid);
+    if (command === 'dev-server-connections') return devServerConnections(payload.httpUrl);
     if (command === 'start-redis') return startRedis();
     if (command === 'stop-redis') return stopRedis(payload.pid);
     if (command === 'start-balancer') return startBalancer(payload.ports);

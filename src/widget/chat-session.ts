@@ -23,6 +23,7 @@ export interface ChatSessionCallbacks
 
 type Host = ConstructorParameters<typeof ConnectionController>[0];
 
+/** With a host (the element), the session is its controller: removing the host closes it. */
 export class ChatSession {
   readonly state: ChatState;
   readonly connection: ConnectionController;
@@ -38,8 +39,9 @@ export class ChatSession {
   ) {
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
     this.state = new ChatState(options.conversationId);
+    // The session, not its connection, follows the host: closing it closes both.
     this.connection = new ConnectionController(
-      host,
+      undefined,
       {
         url: callbacks.url,
         conversationId: () => this.state.conversationId,
@@ -51,12 +53,18 @@ export class ChatSession {
       },
       options,
     );
+    host?.addController(this);
+  }
+
+  hostDisconnected(): void {
+    this.close();
   }
 
   open(): void {
     this.connection.open();
   }
 
+  /** Closes the connection and stops waiting for acks (nothing outlives a removed element). */
   close(): void {
     this.connection.close();
     for (const timer of this.ackTimers) clearTimeout(timer);

@@ -2,7 +2,8 @@
  * The events `<ai-stream-chat>` fires for host pages. All bubble and are
  * composed, so they reach listeners on any ancestor, across shadow roots.
  */
-import type { FinishReason, MessageParams, Usage } from '../protocol/index.js';
+import type { FinishReason, MessageParams, ServerFrame, Usage } from '../protocol/index.js';
+import type { Change, ChatMessage } from './chat-state.js';
 import type { ConnectionStatus } from './controllers/connection-controller.js';
 
 /** The connection as the widget shows it: the socket's status, or `offline` when the browser is. */
@@ -61,6 +62,34 @@ export function emit<K extends keyof AiStreamChatEventMap>(
   detail: DetailOf<K>,
 ): boolean {
   return target.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+}
+
+/**
+ * Fires the event a server frame means for the host page, if any: an answer
+ * started or finished (only the first time: replays change nothing), or an
+ * error. `answer` is the message a `done` frame finished.
+ */
+export function emitFrameEvent(
+  target: EventTarget,
+  frame: ServerFrame,
+  change: Change,
+  answer?: ChatMessage,
+): void {
+  if (frame.type === 'start' && change.kind === 'structure') {
+    emit(target, 'ai-chat-answer-start', { messageId: frame.messageId, replyTo: frame.replyTo });
+  } else if (frame.type === 'done' && change.kind === 'structure' && answer) {
+    const { messageId, finishReason, usage } = frame;
+    emit(target, 'ai-chat-answer-done', { messageId, text: answer.text, finishReason, usage });
+  } else if (frame.type === 'error') {
+    const { code, message, retryable, messageId, clientMsgId } = frame;
+    emit(target, 'ai-chat-error', {
+      code,
+      message,
+      retryable,
+      ...(messageId ? { messageId } : {}),
+      ...(clientMsgId ? { clientMsgId } : {}),
+    });
+  }
 }
 
 declare global {

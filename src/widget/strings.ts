@@ -17,8 +17,13 @@ export const defaultStrings = {
   stop: 'Stop',
   regenerate: 'Regenerate',
   retry: 'Retry',
+  /** Copy under an answer, and on every code block. */
   copy: 'Copy',
   copied: 'Copied',
+  /** A code block's Copy when the browser refused the clipboard. */
+  copyFailed: 'Copy failed',
+  /** Accessible name of a code block's Copy; `{language}` is the block's language label. */
+  copyCode: 'Copy {language} code',
   newConversation: 'New conversation',
   openChat: 'Open chat',
   closeChat: 'Close chat',

@@ -10,11 +10,13 @@ import type { AiStreamChat } from '../../src/widget/ai-stream-chat.js';
 import {
   answerDone,
   EmbedFrame,
+  mountChat,
   type RunningDevServer,
   settled,
   shadow,
   startDevServer,
   stopDevServer,
+  unmountChats,
   waitFor,
 } from '../helpers/browser.js';
 
@@ -28,15 +30,10 @@ async function server(args: string[], port = 0): Promise<RunningDevServer> {
   return s;
 }
 
-function mount(wsUrl: string): AiStreamChat {
-  const el = document.createElement('ai-stream-chat');
-  el.url = wsUrl;
-  document.body.append(el);
-  cleanup.push(() => el.remove());
-  return el;
-}
+const mount = (wsUrl: string): Promise<AiStreamChat> => mountChat(`url="${wsUrl}"`);
 
 afterEach(async () => {
+  unmountChats();
   for (const c of cleanup) c();
   cleanup = [];
   for (const s of servers) await stopDevServer(s);
@@ -78,7 +75,7 @@ describe('reload in the middle of an answer', () => {
 describe('server restart with the in-memory store', () => {
   it('marks the partial answer interrupted, says the conversation is gone, and Regenerate works', async () => {
     const first = await server(['--rate', '100', '--sections', '3']);
-    const el = mount(first.wsUrl);
+    const el = await mount(first.wsUrl);
     el.send('What is backpressure?');
     await waitFor(
       () => (el.messages.find((m) => m.role === 'assistant')?.text.length ?? 0) > 50,
@@ -114,7 +111,7 @@ describe('server restart with the in-memory store', () => {
 describe('Stop and Retry', () => {
   it('Stop while streaming ends the answer as cancelled', async () => {
     const s = await server(['--rate', '100', '--sections', '3']);
-    const el = mount(s.wsUrl);
+    const el = await mount(s.wsUrl);
     el.send('long answer please');
     await waitFor(
       () => (el.messages.find((m) => m.role === 'assistant')?.text.length ?? 0) > 20,
@@ -134,7 +131,7 @@ describe('Stop and Retry', () => {
 
   it('a message the server refuses is marked failed with a Retry control', async () => {
     const s = await server(['--rate', 'max']);
-    const el = mount(s.wsUrl);
+    const el = await mount(s.wsUrl);
     el.send('hi', { temperature: 5 });
     await waitFor(() => el.messages[0]?.status === 'failed', 'the send to fail');
     await settled(el);
@@ -151,7 +148,7 @@ describe('Stop and Retry', () => {
 
   it('a message over the server limits is refused before it is sent', async () => {
     const s = await server(['--rate', 'max']);
-    const el = mount(s.wsUrl);
+    const el = await mount(s.wsUrl);
     await waitFor(() => shadow(el).querySelector('.status')?.textContent === '', 'connected');
     el.send('x'.repeat(8001));
     await waitFor(() => el.messages[0]?.status === 'failed', 'the send to fail');

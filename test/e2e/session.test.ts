@@ -10,30 +10,25 @@ import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
 import type { AiStreamChat } from '../../src/widget/ai-stream-chat.js';
 import {
   answerDone,
+  mountChat,
   type RunningDevServer,
   startDevServer,
   stopDevServer,
+  unmountChats,
   waitFor,
 } from '../helpers/browser.js';
 
 describe('session-url', () => {
   let server: RunningDevServer | undefined;
-  const elements: AiStreamChat[] = [];
 
   afterEach(async () => {
-    for (const el of elements.splice(0)) el.remove();
+    unmountChats();
     await stopDevServer(server);
     server = undefined;
   });
 
-  function mount(s: RunningDevServer): AiStreamChat {
-    const el = document.createElement('ai-stream-chat');
-    el.url = s.wsUrl;
-    el.sessionUrl = `${s.httpUrl}/session`;
-    el.persist = 'session';
-    document.body.append(el);
-    elements.push(el);
-    return el;
+  function mount(s: RunningDevServer): Promise<AiStreamChat> {
+    return mountChat(`url="${s.wsUrl}" session-url="${s.httpUrl}/session" persist="session"`);
   }
 
   it('streams with a token, renews it after 4001 mid-answer, and resumes exactly', async () => {
@@ -50,7 +45,7 @@ describe('session-url', () => {
       '--seed',
       '4',
     ]);
-    const el = mount(server);
+    const el = await mount(server);
     const statuses: string[] = [];
     el.addEventListener('ai-chat-connection-change', (e) => statuses.push(e.detail.status));
     el.send('a long answer');
@@ -64,16 +59,17 @@ describe('session-url', () => {
 
     // A new widget (as after a reload) renews the stored token: same conversation, full history.
     el.remove();
-    const again = mount(server);
+    const again = await mount(server);
     await waitFor(() => again.messages.length === 2 && again.messages[1]?.status === 'done', 'the history');
     expect(again.messages[1]?.text).to.equal(answer.text);
   });
 
   it('without an allowed origin the session endpoint and the socket refuse the page', async () => {
     server = await startDevServer(['--require-session', '--allowed-origins', 'https://elsewhere.example']);
-    const el = mount(server);
+    const el = await mount(server);
     el.send('hello?');
     await waitFor(() => /Reconnecting|Connecting/.test(el.shadowRoot?.textContent ?? ''), 'a visible retry');
+    // Proves the message never goes out: give a connection that was wrongly let in time to send it.
     await new Promise((r) => setTimeout(r, 300));
     expect(el.messages.map((m) => m.status)).to.deep.equal(['pending']);
   });

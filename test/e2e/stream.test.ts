@@ -9,11 +9,13 @@ import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
 import type { AiStreamChat } from '../../src/widget/ai-stream-chat.js';
 import {
   answerDone,
+  mountChat,
   type RunningDevServer,
   settled,
   shadow,
   startDevServer,
   stopDevServer,
+  unmountChats,
 } from '../helpers/browser.js';
 import { renderOnce } from '../markdown/helpers.js';
 
@@ -25,14 +27,11 @@ describe('streaming from the dev server (e2e)', () => {
 
   beforeEach(async () => {
     server = await startDevServer(['--seed', String(SEED), '--rate', '400']);
-    el = document.createElement('ai-stream-chat');
-    el.url = server.wsUrl;
-    document.body.append(el);
-    await settled(el);
+    el = await mountChat(`url="${server.wsUrl}"`);
   });
 
   afterEach(async () => {
-    el.remove();
+    unmountChats();
     await stopDevServer(server);
   });
 
@@ -95,6 +94,7 @@ describe('streaming from the dev server (e2e)', () => {
     const md = root.querySelector('.assistant .markdown') as HTMLElement;
     expect(md.textContent).to.contain('<img src=x onerror="window.__pwned=1">');
     expect(md.textContent).to.contain('<script>');
+    // Proves nothing runs: give a late onerror or script the time it would take.
     await new Promise((r) => setTimeout(r, 50));
     expect(w.__pwned).to.equal(undefined);
   });

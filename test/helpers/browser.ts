@@ -1,6 +1,7 @@
 /** Helpers for browser tests (web-test-runner, real Chromium). */
 import { executeServerCommand } from '@web/test-runner-commands';
 import type { AiStreamChat } from '../../src/widget/ai-stream-chat.js';
+import { FakeSocket, welcomeFrame } from './fake-socket.js';
 
 export interface RunningDevServer {
   pid: number;
@@ -18,6 +19,68 @@ export function startDevServer(args: string[] = [], port = 0): Promise<RunningDe
 
 export async function stopDevServer(server: RunningDevServer | undefined): Promise<void> {
   if (server) await executeServerCommand('stop-dev-server', { pid: server.pid });
+}
+
+/** Waits until the dev server counts `count` open WebSocket connections (from its /healthz). */
+export async function waitForConnections(server: RunningDevServer, count: number): Promise<void> {
+  let open: number | undefined;
+  const deadline = performance.now() + 15_000;
+  for (;;) {
+    open = await executeServerCommand<number, { httpUrl: string }>('dev-server-connections', {
+      httpUrl: server.httpUrl,
+    });
+    if (open === count) return;
+    if (performance.now() > deadline) throw new Error(`the server has ${open} connections, not ${count}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * Records the timers (timeouts and intervals) set from now on by code whose
+ * URL matches `source` (told by the stack where each is set: the test
+ * runner keeps timers of its own); `pending()` lists the delays of those
+ * that have neither run nor been cleared, and `stop()` puts the real
+ * functions back.
+ */
+export function trackTimers(source: RegExp): { pending(): number[]; stop(): void } {
+  // The DOM's signatures (Node's types merge their own into window.setTimeout's).
+  type SetTimer = (handler: TimerHandler, delay?: number, ...args: unknown[]) => number;
+  type ClearTimer = (id?: number) => void;
+  const real = {
+    setTimeout: window.setTimeout as SetTimer,
+    setInterval: window.setInterval as SetTimer,
+    clearTimeout: window.clearTimeout as ClearTimer,
+    clearInterval: window.clearInterval as ClearTimer,
+  };
+  const pending = new Map<number, number>();
+  const track =
+    (set: SetTimer, once: boolean) =>
+    (handler: TimerHandler, delay = 0, ...args: unknown[]): number => {
+      const id = set(
+        (...runArgs: unknown[]) => {
+          if (once) pending.delete(id);
+          if (typeof handler === 'function') handler(...runArgs);
+        },
+        delay,
+        ...args,
+      );
+      if (source.test(new Error().stack ?? '')) pending.set(id, delay);
+      return id;
+    };
+  const untrack = (clear: ClearTimer) => (id?: number) => {
+    if (id !== undefined) pending.delete(id);
+    clear(id);
+  };
+  Object.assign(window, {
+    setTimeout: track(real.setTimeout, true),
+    setInterval: track(real.setInterval, false),
+    clearTimeout: untrack(real.clearTimeout),
+    clearInterval: untrack(real.clearInterval),
+  });
+  return {
+    pending: () => [...pending.values()],
+    stop: () => Object.assign(window, real),
+  };
 }
 
 export async function waitFor<T>(
@@ -52,6 +115,49 @@ export function answerDone(el: AiStreamChat, count = 1): Promise<AiStreamChat['m
 export async function settled(el: AiStreamChat): Promise<void> {
   await el.updateComplete;
   await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+}
+
+export interface MountOptions {
+  /** Markup around the element, e.g. buttons to Tab from and to. */
+  before?: string;
+  after?: string;
+  /** Where the element goes: the page's body unless given (e.g. another shadow root). */
+  parent?: ParentNode;
+  /** Runs once the element exists, before it is connected. */
+  beforeConnect?: (el: AiStreamChat) => void;
+}
+
+const mounted = new Set<HTMLElement>();
+
+/**
+ * Puts `<ai-stream-chat ${attributes}>` in the page (whichever build
+ * registered the tag) and waits for its first render; `unmountChats()`
+ * removes it again.
+ */
+export async function mountChat(attributes = '', options: MountOptions = {}): Promise<AiStreamChat> {
+  const holder = document.createElement('div');
+  holder.innerHTML = `${options.before ?? ''}<ai-stream-chat ${attributes}></ai-stream-chat>${options.after ?? ''}`;
+  const el = holder.querySelector('ai-stream-chat') as AiStreamChat;
+  options.beforeConnect?.(el);
+  (options.parent ?? document.body).append(holder);
+  mounted.add(holder);
+  await settled(el);
+  return el;
+}
+
+/** Removes every element `mountChat` put in the page. */
+export function unmountChats(): void {
+  for (const holder of mounted) holder.remove();
+  mounted.clear();
+}
+
+/** Welcomes the element's connection to a FakeSocket (see installFakeSocket) and returns that socket. */
+export async function welcomeOnFakeSocket(el: AiStreamChat): Promise<FakeSocket> {
+  await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
+  const socket = FakeSocket.last;
+  socket.receive(welcomeFrame());
+  await settled(el);
+  return socket;
 }
 
 /**

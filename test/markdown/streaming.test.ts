@@ -1,6 +1,7 @@
 /** The incremental renderer: frozen blocks, frame budget, healed tail, live code, hostile sizes. */
 import { expect } from 'chai';
 import { MarkdownStream } from '../../src/widget/markdown/markdown-stream.js';
+import { waitFor } from '../helpers/browser.js';
 import { frame, renderOnce, settle, streamInChunks } from './helpers.js';
 
 /** Renders every prefix of `text` (one frame each) and hands each rendered container to `check`. */
@@ -271,7 +272,7 @@ describe('MarkdownStream: code blocks', () => {
       stream.update('```sql\nSELECT 1;\n```', true);
       await settle(stream);
       (live.querySelector('button.md-copy') as HTMLButtonElement).click();
-      await new Promise((r) => setTimeout(r, 0));
+      await waitFor(() => copied !== undefined, 'the copy');
       expect(copied).to.equal('SELECT 1;\n');
       live.remove();
     } finally {

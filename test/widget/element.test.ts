@@ -4,12 +4,16 @@ import '../../src/widget/index.js';
 import { AiStreamChat, defaultSocketUrl } from '../../src/widget/ai-stream-chat.js';
 import {
   answerDone,
+  mountChat,
   type RunningDevServer,
   settled,
   shadow,
   startDevServer,
   stopDevServer,
+  trackTimers,
+  unmountChats,
   waitFor,
+  waitForConnections,
 } from '../helpers/browser.js';
 
 describe('<ai-stream-chat> element', () => {
@@ -47,16 +51,11 @@ describe('<ai-stream-chat> element', () => {
   });
 
   it('reflects url, heading and placeholder attributes', async () => {
-    const el = document.createElement('ai-stream-chat');
-    el.setAttribute('url', 'ws://127.0.0.1:1/ws');
-    el.setAttribute('heading', 'Help');
-    el.setAttribute('placeholder', 'Type here');
-    document.body.append(el);
-    await settled(el);
+    const el = await mountChat('url="ws://127.0.0.1:1/ws" heading="Help" placeholder="Type here"');
     expect(el.url).to.equal('ws://127.0.0.1:1/ws');
     expect(shadow(el).querySelector('[part~="heading"]')?.textContent).to.equal('Help');
     expect(shadow(el).querySelector('textarea')?.placeholder).to.equal('Type here');
-    el.remove();
+    unmountChats();
   });
 });
 
@@ -66,14 +65,11 @@ describe('<ai-stream-chat> composer and streaming', () => {
 
   async function mount(args: string[]): Promise<void> {
     server = await startDevServer(args);
-    el = document.createElement('ai-stream-chat');
-    el.url = server.wsUrl;
-    document.body.append(el);
-    await settled(el);
+    el = await mountChat(`url="${server.wsUrl}"`);
   }
 
   afterEach(async () => {
-    el?.remove();
+    unmountChats();
     await stopDevServer(server);
     server = undefined;
   });
@@ -109,11 +105,9 @@ describe('<ai-stream-chat> composer and streaming', () => {
 
   it('a message typed before the connection is up waits as pending, then is sent once', async () => {
     server = await startDevServer(['--rate', 'max']);
-    el = document.createElement('ai-stream-chat');
-    el.url = server.wsUrl;
-    el.send('early bird'); // before the element is even connected
-    document.body.append(el);
-    await settled(el);
+    el = await mountChat(`url="${server.wsUrl}"`, {
+      beforeConnect: (el) => el.send('early bird'), // before the element is even connected
+    });
     await answerDone(el);
     expect(el.messages.filter((m) => m.role === 'user').map((m) => [m.text, m.status])).to.deep.equal([
       ['early bird', 'done'],
@@ -146,6 +140,22 @@ describe('<ai-stream-chat> composer and streaming', () => {
     const deltas = answer.seq;
     expect(deltas, 'many more deltas than frames').to.be.greaterThan(frames * 2);
     expect(deliveries, `${deliveries} DOM updates over ${frames} frames`).to.be.at.most(2 * frames + 2);
+  });
+
+  it('removing the element closes its connection and leaves no timer running', async () => {
+    const timers = trackTimers(/\/src\/widget\/|\/partysocket\//);
+    try {
+      await mount(['--rate', 'max']);
+      el.send('hello');
+      await answerDone(el);
+      await waitForConnections(server as RunningDevServer, 1);
+      unmountChats();
+      await settled(el);
+      expect(timers.pending(), 'delays (ms) of timers still set after removal').to.deep.equal([]);
+      await waitForConnections(server as RunningDevServer, 0);
+    } finally {
+      timers.stop();
+    }
   });
 
   it('keeps the status line quiet while connected and says so when the connection drops', async () => {

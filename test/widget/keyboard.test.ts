@@ -7,8 +7,15 @@ import { sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
 import '../../src/widget/index.js';
 import type { AiStreamChat } from '../../src/widget/ai-stream-chat.js';
-import { settled, shadow, waitFor } from '../helpers/browser.js';
-import { FakeSocket, installFakeSocket, welcomeFrame } from '../helpers/fake-socket.js';
+import {
+  mountChat,
+  settled,
+  shadow,
+  unmountChats,
+  waitFor,
+  welcomeOnFakeSocket,
+} from '../helpers/browser.js';
+import { type FakeSocket, installFakeSocket } from '../helpers/fake-socket.js';
 
 interface Stop {
   name: string;
@@ -52,23 +59,12 @@ function expectVisibleRings(stops: Stop[]): void {
 }
 
 let restore: () => void;
-let holder: HTMLDivElement;
 
-async function mount(attributes: string): Promise<AiStreamChat> {
-  holder = document.createElement('div');
-  holder.innerHTML = `<button id="before">before</button><ai-stream-chat url="ws://fake/ws" ${attributes}></ai-stream-chat><button id="after">after</button>`;
-  document.body.append(holder);
-  const el = holder.querySelector('ai-stream-chat') as AiStreamChat;
-  await settled(el);
-  return el;
-}
-
-async function connect(el: AiStreamChat): Promise<FakeSocket> {
-  await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
-  const socket = FakeSocket.last;
-  socket.receive(welcomeFrame());
-  await settled(el);
-  return socket;
+function mount(attributes: string): Promise<AiStreamChat> {
+  return mountChat(`url="ws://fake/ws" ${attributes}`, {
+    before: '<button id="before">before</button>',
+    after: '<button id="after">after</button>',
+  });
 }
 
 /** Sends `text` and streams `answer` for it (leaving it streaming unless `finish`). */
@@ -101,13 +97,13 @@ describe('<ai-stream-chat> keyboard access', () => {
     restore = installFakeSocket();
   });
   afterEach(() => {
-    holder?.remove();
+    unmountChats();
     restore();
   });
 
   it('Tab reaches every control of the inline widget, with a visible focus ring, in every state that adds one', async () => {
     const el = await mount('');
-    const socket = await connect(el);
+    const socket = await welcomeOnFakeSocket(el);
     await answer(el, socket, 'first question', LONG_ANSWER);
     // A connection the server closed for good brings Reconnect now.
     socket.close(4500, 'origin not allowed');
@@ -146,7 +142,7 @@ describe('<ai-stream-chat> keyboard access', () => {
 
   it('Tab reaches Retry on a refused message', async () => {
     const el = await mount('');
-    const socket = await connect(el);
+    const socket = await welcomeOnFakeSocket(el);
     el.send('refused one');
     const refused = socket.sent.find((f) => f.type === 'send') as { clientMsgId: string };
     socket.receive({
@@ -170,7 +166,7 @@ describe('<ai-stream-chat> keyboard access', () => {
 
   it('Tab reaches Stop while an answer streams', async () => {
     const el = await mount('');
-    const socket = await connect(el);
+    const socket = await welcomeOnFakeSocket(el);
     await answer(el, socket, 'question', 'Streaming…', false);
     const stops = await tabThrough();
     expect(stops.map((s) => s.name)).to.deep.equal([
@@ -184,7 +180,7 @@ describe('<ai-stream-chat> keyboard access', () => {
 
   it('floating mode: Tab reaches the launcher, and with the panel open the close button and all the rest', async () => {
     const el = await mount('mode="floating"');
-    await connect(el);
+    await welcomeOnFakeSocket(el);
     const closed = await tabThrough();
     expect(closed.map((s) => s.name)).to.deep.equal(['launcher']);
     expectVisibleRings(closed);

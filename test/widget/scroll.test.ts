@@ -7,8 +7,15 @@
 import { expect } from 'chai';
 import '../../src/widget/index.js';
 import type { AiStreamChat } from '../../src/widget/ai-stream-chat.js';
-import { settled, shadow, waitFor } from '../helpers/browser.js';
-import { FakeSocket, installFakeSocket, welcomeFrame } from '../helpers/fake-socket.js';
+import {
+  mountChat,
+  settled,
+  shadow,
+  unmountChats,
+  waitFor,
+  welcomeOnFakeSocket,
+} from '../helpers/browser.js';
+import { type FakeSocket, installFakeSocket } from '../helpers/fake-socket.js';
 
 const part = (el: AiStreamChat, name: string) => shadow(el).querySelector<HTMLElement>(`[part~="${name}"]`);
 
@@ -49,15 +56,8 @@ describe('<ai-stream-chat> scrolling while an answer streams', () => {
   beforeEach(async () => {
     restore = installFakeSocket();
     seq = 0;
-    const holder = document.createElement('div');
-    holder.innerHTML = '<ai-stream-chat url="ws://fake/ws" style="--ai-chat-height: 320px"></ai-stream-chat>';
-    document.body.append(holder);
-    el = holder.querySelector('ai-stream-chat') as AiStreamChat;
-    await settled(el);
-    await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
-    socket = FakeSocket.last;
-    socket.receive(welcomeFrame());
-    await settled(el);
+    el = await mountChat('url="ws://fake/ws" style="--ai-chat-height: 320px"');
+    socket = await welcomeOnFakeSocket(el);
     el.send('Write a long answer');
     const send = socket.sent.find((f) => f.type === 'send') as { clientMsgId: string };
     socket.receive({ type: 'ack', clientMsgId: send.clientMsgId, messageId: 'u1' });
@@ -66,7 +66,7 @@ describe('<ai-stream-chat> scrolling while an answer streams', () => {
   });
 
   afterEach(() => {
-    (el.parentElement ?? el).remove();
+    unmountChats();
     restore();
   });
 

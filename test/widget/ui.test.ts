@@ -9,12 +9,15 @@ import type { AiStreamChat } from '../../src/widget/ai-stream-chat.js';
 import type { AiStreamChatEventMap } from '../../src/widget/events.js';
 import {
   answerDone,
+  mountChat,
   type RunningDevServer,
   settled,
   shadow,
   startDevServer,
   stopDevServer,
+  unmountChats,
   waitFor,
+  welcomeOnFakeSocket,
 } from '../helpers/browser.js';
 import { FakeSocket, installFakeSocket, welcomeFrame } from '../helpers/fake-socket.js';
 
@@ -32,25 +35,14 @@ function record<K extends keyof AiStreamChatEventMap>(
   return events;
 }
 
-async function mountHtml(markup: string): Promise<AiStreamChat> {
-  const holder = document.createElement('div');
-  holder.innerHTML = markup;
-  document.body.append(holder);
-  const el = holder.querySelector('ai-stream-chat') as AiStreamChat;
-  await settled(el);
-  return el;
-}
-
 describe('<ai-stream-chat> attributes, strings and direction', () => {
-  afterEach(() => {
-    for (const el of document.querySelectorAll('ai-stream-chat')) (el.parentElement ?? el).remove();
-  });
+  afterEach(unmountChats);
 
   it('reflects every attribute to a typed property and back', async () => {
-    const el = await mountHtml(`<ai-stream-chat
-      url="ws://127.0.0.1:1/ws" session-url="/session" conversation-id="c_42" persist="session"
-      placeholder="Type" heading="Help" theme="dark" mode="floating" allow-images="https://img.example"
-      params='{"temperature":0.3,"maxTokens":200}' welcome-message="Hi there" lang="de"></ai-stream-chat>`);
+    const el = await mountChat(`url="ws://127.0.0.1:1/ws" session-url="/session" conversation-id="c_42"
+      persist="session" placeholder="Type" heading="Help" theme="dark" mode="floating"
+      allow-images="https://img.example" params='{"temperature":0.3,"maxTokens":200}'
+      welcome-message="Hi there" lang="de"`);
     expect(el.url).to.equal('ws://127.0.0.1:1/ws');
     expect(el.sessionUrl).to.equal('/session');
     expect(el.conversationId).to.equal('c_42');
@@ -73,7 +65,7 @@ describe('<ai-stream-chat> attributes, strings and direction', () => {
   });
 
   it('has documented defaults and writes no attribute of its own', async () => {
-    const el = await mountHtml('<ai-stream-chat url="ws://127.0.0.1:1/ws"></ai-stream-chat>');
+    const el = await mountChat('url="ws://127.0.0.1:1/ws"');
     expect([el.theme, el.mode, el.persist, el.open, el.placeholder]).to.deep.equal([
       'light',
       'inline',
@@ -88,15 +80,13 @@ describe('<ai-stream-chat> attributes, strings and direction', () => {
   });
 
   it('ignores a params attribute that is not valid JSON parameters', async () => {
-    const el = await mountHtml(
-      `<ai-stream-chat url="ws://127.0.0.1:1/ws" params='{"temperature":"hot"}'></ai-stream-chat>`,
-    );
+    const el = await mountChat(`url="ws://127.0.0.1:1/ws" params='{"temperature":"hot"}'`);
     expect(el.params).to.deep.equal({});
   });
 
   it('takes every UI string from the strings attribute or property, English for the rest', async () => {
-    const el = await mountHtml(
-      `<ai-stream-chat url="ws://127.0.0.1:1/ws" strings='{"send":"Senden","placeholder":"Frag etwas","newConversation":"Neues Gespräch"}'></ai-stream-chat>`,
+    const el = await mountChat(
+      `url="ws://127.0.0.1:1/ws" strings='{"send":"Senden","placeholder":"Frag etwas","newConversation":"Neues Gespräch"}'`,
     );
     expect(part(el, 'send-button')?.textContent?.trim()).to.equal('Senden');
     expect(shadow(el).querySelector('textarea')?.placeholder).to.equal('Frag etwas');
@@ -108,7 +98,7 @@ describe('<ai-stream-chat> attributes, strings and direction', () => {
   });
 
   it('lays out right to left for a right-to-left lang, and left to right otherwise', async () => {
-    const el = await mountHtml('<ai-stream-chat url="ws://127.0.0.1:1/ws" lang="ar"></ai-stream-chat>');
+    const el = await mountChat('url="ws://127.0.0.1:1/ws" lang="ar"');
     el.send('مرحبا');
     await settled(el);
     const root = shadow(el).querySelector('.root') as HTMLElement;
@@ -126,7 +116,7 @@ describe('<ai-stream-chat> attributes, strings and direction', () => {
   });
 
   it('takes its theme from the theme attribute, and from the system with theme="auto"', async () => {
-    const el = await mountHtml('<ai-stream-chat url="ws://127.0.0.1:1/ws"></ai-stream-chat>');
+    const el = await mountChat('url="ws://127.0.0.1:1/ws"');
     const background = () => getComputedStyle(part(el, 'panel') as HTMLElement).backgroundColor;
     expect(background()).to.equal('rgb(255, 255, 255)');
     el.theme = 'dark';
@@ -141,9 +131,7 @@ describe('<ai-stream-chat> attributes, strings and direction', () => {
   });
 
   it('shows the welcome message first, as an assistant bubble', async () => {
-    const el = await mountHtml(
-      '<ai-stream-chat url="ws://127.0.0.1:1/ws" welcome-message="Hello! Ask me anything."></ai-stream-chat>',
-    );
+    const el = await mountChat('url="ws://127.0.0.1:1/ws" welcome-message="Hello! Ask me anything."');
     const first = part(el, 'log')?.querySelector('.message');
     expect(first?.getAttribute('part')).to.contain('welcome');
     expect(first?.textContent).to.equal('Hello! Ask me anything.');
@@ -152,10 +140,10 @@ describe('<ai-stream-chat> attributes, strings and direction', () => {
 
 describe('<ai-stream-chat> floating mode', () => {
   let el: AiStreamChat;
-  afterEach(() => el?.remove());
+  afterEach(unmountChats);
 
   it('a launcher opens and closes the panel from the keyboard, moving focus in and back', async () => {
-    el = await mountHtml('<ai-stream-chat url="ws://127.0.0.1:1/ws" mode="floating"></ai-stream-chat>');
+    el = await mountChat('url="ws://127.0.0.1:1/ws" mode="floating"');
     const launcher = part(el, 'launcher') as HTMLButtonElement;
     const panel = part(el, 'panel') as HTMLElement;
     expect(panel.checkVisibility()).to.equal(false);
@@ -175,7 +163,7 @@ describe('<ai-stream-chat> floating mode', () => {
   });
 
   it('focus() opens the panel and puts the caret in the text box', async () => {
-    el = await mountHtml('<ai-stream-chat url="ws://127.0.0.1:1/ws" mode="floating"></ai-stream-chat>');
+    el = await mountChat('url="ws://127.0.0.1:1/ws" mode="floating"');
     el.focus();
     await settled(el);
     expect(el.open).to.equal(true);
@@ -183,7 +171,7 @@ describe('<ai-stream-chat> floating mode', () => {
   });
 
   it('fits a 320 px wide viewport', async () => {
-    el = await mountHtml('<ai-stream-chat url="ws://127.0.0.1:1/ws" mode="floating" open></ai-stream-chat>');
+    el = await mountChat('url="ws://127.0.0.1:1/ws" mode="floating" open');
     const frameWidth = window.innerWidth;
     document.documentElement.style.width = '320px';
     const panel = part(el, 'panel')?.getBoundingClientRect() as DOMRect;
@@ -199,14 +187,12 @@ describe('<ai-stream-chat> controls (scripted server)', () => {
 
   beforeEach(async () => {
     restore = installFakeSocket();
-    el = await mountHtml('<ai-stream-chat url="ws://fake/ws"></ai-stream-chat>');
-    await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
-    FakeSocket.last.receive(welcomeFrame());
-    await settled(el);
+    el = await mountChat('url="ws://fake/ws"');
+    await welcomeOnFakeSocket(el);
   });
 
   afterEach(() => {
-    (el.parentElement ?? el).remove();
+    unmountChats();
     restore();
   });
 
@@ -329,6 +315,51 @@ describe('<ai-stream-chat> controls (scripted server)', () => {
     expect(input.getBoundingClientRect().height).to.equal(oneLine);
   });
 
+  it('labels the copy buttons of code blocks from strings, and relabels them when strings change', async () => {
+    const socket = FakeSocket.last;
+    el.strings = { copy: 'Kopieren', copyCode: '{language}-Code kopieren' };
+    el.send('code please');
+    const send = socket.sent.find((f) => f.type === 'send') as { clientMsgId: string };
+    socket.receive({ type: 'ack', clientMsgId: send.clientMsgId, messageId: 'u1' });
+    socket.receive({ type: 'start', messageId: 'a1', replyTo: 'u1' });
+    socket.receive({
+      type: 'delta',
+      messageId: 'a1',
+      seq: 1,
+      text: '```js\nlet a = 1;\n```\n\n```\nplain\n',
+    });
+    const buttons = () => [...shadow(el).querySelectorAll('button.md-copy')];
+    const labels = () => buttons().map((b) => [b.textContent, b.getAttribute('aria-label')]);
+    await waitFor(() => buttons().length === 2, 'a finished and a live code block');
+    expect(labels()).to.deep.equal([
+      ['Kopieren', 'js-Code kopieren'],
+      ['Kopieren', 'text-Code kopieren'],
+    ]);
+    el.strings = {};
+    await settled(el);
+    expect(labels()).to.deep.equal([
+      ['Copy', 'Copy js code'],
+      ['Copy', 'Copy text code'],
+    ]);
+  });
+
+  it('shows an answer once after the element is moved in the page', async () => {
+    const socket = FakeSocket.last;
+    el.send('hi');
+    const send = socket.sent.find((f) => f.type === 'send') as { clientMsgId: string };
+    socket.receive({ type: 'ack', clientMsgId: send.clientMsgId, messageId: 'u1' });
+    socket.receive({ type: 'start', messageId: 'a1', replyTo: 'u1' });
+    socket.receive({ type: 'delta', messageId: 'a1', seq: 1, text: 'Hello **world**' });
+    socket.receive({ type: 'done', messageId: 'a1', seq: 1, finishReason: 'stop', usage: null });
+    const markdown = () => shadow(el).querySelector('.markdown')?.innerHTML;
+    await waitFor(() => markdown()?.includes('world'), 'the answer');
+    const before = markdown();
+    el.parentElement?.append(el); // disconnected, then connected again
+    await settled(el);
+    await settled(el);
+    expect(markdown()).to.equal(before);
+  });
+
   it('shows no status while connected, and the reason when stopped, with a way to reconnect', async () => {
     const changes = record(el, 'ai-chat-connection-change');
     expect(part(el, 'status')?.textContent).to.equal('');
@@ -350,14 +381,11 @@ describe('<ai-stream-chat> controls (dev server)', () => {
 
   async function mount(args: string[]): Promise<void> {
     server = await startDevServer(args);
-    el = document.createElement('ai-stream-chat');
-    el.url = server.wsUrl;
-    document.body.append(el);
-    await settled(el);
+    el = await mountChat(`url="${server.wsUrl}"`);
   }
 
   afterEach(async () => {
-    el?.remove();
+    unmountChats();
     await stopDevServer(server);
     server = undefined;
   });
@@ -424,9 +452,6 @@ describe('<ai-stream-chat> controls (dev server)', () => {
     server = await startDevServer(['--rate', 'max']);
     const outer = document.createElement('div');
     const outerRoot = outer.attachShadow({ mode: 'open' });
-    el = document.createElement('ai-stream-chat');
-    el.url = server.wsUrl;
-    outerRoot.append(el);
     document.body.append(outer);
     const names = [
       'ai-chat-connection-change',
@@ -436,6 +461,7 @@ describe('<ai-stream-chat> controls (dev server)', () => {
     ] as const;
     const seen: string[] = [];
     for (const name of names) document.addEventListener(name, () => seen.push(name));
+    el = await mountChat(`url="${server.wsUrl}"`, { parent: outerRoot });
     try {
       await waitFor(() => seen.includes('ai-chat-connection-change'), 'connected');
       el.send('hello');

@@ -26,10 +26,19 @@
  */
 import type { Lexer, Links, Token, Tokens } from 'marked';
 import { cancelFrameTask, frameTimeLeft, scheduleFrameTask } from '../frame-loop.js';
-import { frameCodeBlocks, LiveCodeBlock } from './code-block.js';
+import { defaultStrings } from '../strings.js';
+import { DEEP_NESTING, deepBlockEnd, singleLineBlockEnd, tooHeavy } from './block-limits.js';
+import {
+  type CodeBlockLabels,
+  copyCodeOnClick,
+  frameCodeBlocks,
+  LiveCodeBlock,
+  relabelCodeBlocks,
+} from './code-block.js';
 import { healBlock } from './heal.js';
 import { LiveRenderCost } from './live-render-cost.js';
 import { fenceLanguage, marked, type RenderPolicy, renderTokens } from './marked-setup.js';
+import { CLOSED, PlainBlock } from './plain-block.js';
 import { sanitizeToFragment } from './sanitize.js';
 
 export interface MarkdownStreamOptions {
@@ -39,127 +48,15 @@ export interface MarkdownStreamOptions {
   imageOrigins?: Iterable<string>;
   /** Called inside the animation frame after the rendering changed the DOM (e.g. to follow the bottom). */
   onRender?: () => void;
+  /** Words on code blocks' copy buttons; English by default. */
+  labels?: CodeBlockLabels;
 }
 
 /** At most this much of a backlog is lexed in one step. */
 const WINDOW = 64 * 1024;
-/** Blocks longer than this are shown as plain text. */
-export const MAX_BLOCK = 64 * 1024;
-/** Blocks other than code with a line longer than this are shown as plain text (marked's inline lexing is quadratic on some inputs). */
-export const MAX_LINE = 16 * 1024;
-/** Lines opening this many nested containers (quotes, lists) make their block plain text. */
-const DEEP_NESTING =
-  /^[ \t]*(?:(?:>|[*+-](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]*){48}|^[ \t]{200,}(?:>|[*+-]|\d{1,9}[.)])/m;
-/** Plain-text blocks are split into chunks of this many characters, so appending lays out only the last chunk. */
-const PLAIN_CHUNK = 4096;
-/** Of the chunks one update fills, this many at its end are laid out before they close (see PlainBlock.update). */
-const OPEN_CHUNKS = 2;
-/** The class of full sections and chunks, which the browser may skip while off screen. */
-const CLOSED = 'md-closed';
 const FENCE = /^ {0,3}(?:`{3,}|~{3,})/;
 /** A section of finished blocks is closed once it holds this much markdown. */
 const SECTION_CHARS = 4096;
-
-/** A first line that a blank line may not end the block of: a fence, a list item, indented code. */
-const CONTINUABLE = /^(?: {0,3}(?:`{3,}|~{3,}|[*+-](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$))| {4}|\t)/;
-
-/**
- * End of a block that is a single line followed by a blank line (a long
- * paragraph, say): after that blank line; -1 when the tail does not start so.
- * Lexing would say the same, but it costs a pass over the whole line.
- */
-function singleLineBlockEnd(tail: string): number {
-  const nl = tail.indexOf('\n');
-  if (nl < 0 || CONTINUABLE.test(tail.slice(0, Math.min(nl, 16)))) return -1;
-  const blank = /^\n[ \t]*\n\n*/.exec(tail.slice(nl, nl + 256));
-  return blank ? nl + blank[0].length : -1;
-}
-
-/** End of a deeply nested block: after the first blank line followed by an unindented, non-container line. */
-function deepBlockEnd(tail: string): number {
-  const m = /\n[ \t]*\n(?=[^\s>*+\-\d])/.exec(tail);
-  return m ? m.index + m[0].length : -1;
-}
-
-function hasLongLine(text: string, max: number): boolean {
-  if (text.length <= max) return false;
-  let from = 0;
-  for (;;) {
-    const nl = text.indexOf('\n', from);
-    if ((nl < 0 ? text.length : nl) - from > max) return true;
-    if (nl < 0) return false;
-    from = nl + 1;
-  }
-}
-
-/** Whether a block is shown as plain text rather than rendered markdown. */
-function tooHeavy(raw: string, type: string): boolean {
-  if (raw.length > MAX_BLOCK) return true;
-  if (type === 'code') return false;
-  return hasLongLine(raw, MAX_LINE) || DEEP_NESTING.test(raw);
-}
-
-/** A block shown as plain text, appended chunk by chunk. */
-class PlainBlock {
-  readonly root: HTMLElement;
-  private shown = 0;
-  private last: HTMLElement | undefined;
-
-  /** `onFull`: a chunk is full (it will not grow unless the text is cut back). */
-  constructor(private readonly onFull: (chunk: HTMLElement) => void) {
-    this.root = document.createElement('div');
-    this.root.className = 'md-plain';
-  }
-
-  /** Shows `text`, which extends what is shown or is a prefix of it. */
-  update(text: string): void {
-    if (text.length < this.shown) this.truncate(text.length);
-    const filled: HTMLElement[] = [];
-    while (this.shown < text.length) {
-      if (!this.last || (this.last.textContent?.length ?? 0) >= PLAIN_CHUNK) {
-        if (this.last) filled.push(this.last);
-        this.last = document.createElement('span');
-        this.root.append(this.last);
-      }
-      const room = PLAIN_CHUNK - (this.last.firstChild ? (this.last.firstChild as Text).length : 0);
-      const piece = text.slice(this.shown, this.shown + room);
-      if (this.last.firstChild) (this.last.firstChild as Text).appendData(piece);
-      else this.last.append(piece);
-      this.shown += piece.length;
-    }
-    // Chunks filled by this call well above its end are off screen: close them now, before the
-    // browser lays them out (shaping a megabyte of text in one frame took hundreds of ms). They
-    // get a placeholder height until first scrolled to. The last ones close a frame later.
-    filled.forEach((chunk, i) => {
-      if (i < filled.length - OPEN_CHUNKS) chunk.classList.add(CLOSED);
-      else this.onFull(chunk);
-    });
-  }
-
-  private truncate(length: number): void {
-    this.last = truncateChunks(this.root, this.shown, length);
-    this.shown = length;
-  }
-}
-
-/** Drops what is shown past `length`, from the end. */
-function truncateChunks(root: HTMLElement, shown: number, length: number): HTMLElement | undefined {
-  let over = shown - length;
-  let last = root.lastElementChild as HTMLElement | null;
-  while (last && over > 0) {
-    const text = last.firstChild as Text | null;
-    const size = text?.length ?? 0;
-    if (size <= over) {
-      over -= size;
-      last.remove();
-      last = root.lastElementChild as HTMLElement | null;
-    } else {
-      text?.deleteData(size - over, over);
-      over = 0;
-    }
-  }
-  return last ?? undefined;
-}
 
 type Live =
   | { kind: 'none' }
@@ -204,6 +101,8 @@ export class MarkdownStream {
   private readonly onRender: (() => void) | undefined;
   private readonly renderTask = (): void => this.render();
   private scheduled = false;
+  private labels: CodeBlockLabels;
+  private readonly onCopyClick = copyCodeOnClick(() => this.labels);
 
   constructor(
     private readonly container: HTMLElement,
@@ -214,7 +113,8 @@ export class MarkdownStream {
       imageOrigins: new Set([...(options.imageOrigins ?? [])].map(toOrigin).filter((o) => o !== '')),
     };
     this.onRender = options.onRender;
-    container.addEventListener('click', onCopyClick);
+    this.labels = options.labels ?? defaultStrings;
+    container.addEventListener('click', this.onCopyClick);
   }
 
   /**
@@ -263,7 +163,13 @@ export class MarkdownStream {
   dispose(): void {
     cancelFrameTask(this.renderTask);
     this.scheduled = false;
-    this.container.removeEventListener('click', onCopyClick);
+    this.container.removeEventListener('click', this.onCopyClick);
+  }
+
+  /** Puts new words on the copy buttons, those shown and those to come. */
+  relabel(labels: CodeBlockLabels): void {
+    this.labels = labels;
+    relabelCodeBlocks(this.container, labels);
   }
 
   private schedule(): void {
@@ -551,7 +457,7 @@ export class MarkdownStream {
       return block.root;
     }
     const fragment = sanitizeToFragment(renderTokens(tokens, this.policy, live), this.policy, live);
-    frameCodeBlocks(fragment);
+    frameCodeBlocks(fragment, this.labels);
     return fragment;
   }
 
@@ -561,7 +467,7 @@ export class MarkdownStream {
       const text = (token as Tokens.Code).text;
       if (this.live.kind === 'code' && this.live.block.lang === lang && this.live.block.update(text)) return;
       this.removeLive();
-      const block = new LiveCodeBlock(lang);
+      const block = new LiveCodeBlock(lang, this.labels);
       block.update(text);
       this.container.append(block.root);
       this.live = { kind: 'code', block };
@@ -621,26 +527,4 @@ function toOrigin(value: string): string {
   } catch {
     return '';
   }
-}
-
-/** The copy button of a code block: copies the code's text. */
-function onCopyClick(event: Event): void {
-  const target = event.target;
-  if (!(target instanceof Element)) return;
-  const button = target.closest('button.md-copy');
-  const code = button?.closest('.md-code')?.querySelector('pre > code');
-  if (!button || !code) return;
-  const text = code.textContent ?? '';
-  const done = (label: string): void => {
-    button.textContent = label;
-    setTimeout(() => {
-      button.textContent = 'Copy';
-    }, 1500);
-  };
-  if (navigator.clipboard?.writeText) {
-    navigator.clipboard.writeText(text).then(
-      () => done('Copied'),
-      () => done('Copy failed'),
-    );
-  } else done('Copy failed');
 }

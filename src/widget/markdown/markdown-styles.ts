@@ -1,13 +1,49 @@
 import { css } from 'lit';
 
 /**
- * Styles of the rendered markdown that the markdown pipeline owns: code
- * blocks (label, copy button, highlight tokens), plain-text fallback blocks,
- * and the "jump to latest" control. The widget sets its own font and
- * wrapping on answers, so a host page cannot make one long word lay out for
- * seconds (measured: overflow-wrap: break-word with a system-ui font).
+ * Styles of the rendered markdown: its blocks (code, tables, quotes, links),
+ * the sections and plain-text fallback blocks of the streaming renderer, code
+ * blocks' label, copy button and highlight tokens. The widget sets its own
+ * font and wrapping on answers, so a host page cannot make one long word lay
+ * out for seconds (measured: overflow-wrap: break-word with a system-ui font).
  */
 export const markdownStyles = css`
+  .markdown > :first-child {
+    margin-top: 0;
+  }
+  .markdown > :last-child {
+    margin-bottom: 0;
+  }
+  .markdown pre {
+    background: var(--ai-chat-code-background, #f6f8fa);
+    padding: 0.75rem;
+    border-radius: 8px;
+    overflow-x: auto;
+    white-space: pre;
+    overflow-wrap: normal;
+  }
+  .markdown code {
+    font-family: var(--ai-chat-code-font-family, ui-monospace, SFMono-Regular, Menlo, Consolas, monospace);
+    font-size: 0.9em;
+  }
+  .markdown table {
+    border-collapse: collapse;
+    display: block;
+    overflow-x: auto;
+  }
+  .markdown th,
+  .markdown td {
+    border: 1px solid var(--ai-chat-border-color, #d0d7de);
+    padding: 0.25rem 0.6rem;
+  }
+  .markdown a {
+    color: var(--ai-chat-link-color, #0969da);
+  }
+  .markdown blockquote {
+    margin: 0.5rem 0;
+    padding-left: 0.8rem;
+    border-left: 3px solid var(--ai-chat-border-color, #d0d7de);
+  }
   .markdown {
     overflow-wrap: anywhere;
     word-break: normal;
@@ -105,18 +141,5 @@ export const markdownStyles = css`
   }
   .markdown img {
     max-width: 100%;
-  }
-  .jump-latest {
-    position: absolute;
-    left: 50%;
-    bottom: 4.5rem;
-    transform: translateX(-50%);
-    padding: 0.3rem 0.9rem;
-    border-radius: 999px;
-    font-size: 0.85em;
-    box-shadow: 0 1px 4px rgb(0 0 0 / 25%);
-  }
-  .panel {
-    position: relative;
   }
 `;

@@ -1,0 +1,144 @@
+import { css } from 'lit';
+
+/** The panel and its frame: floating mode and launcher, header, the log, notice, status line, Jump to latest. */
+export const panelStyles = css`
+  .panel {
+    position: relative;
+    display: flex;
+    flex-direction: column;
+    height: 100%;
+    background: var(--ai-chat-background, #ffffff);
+    border: 1px solid var(--ai-chat-border-color, #d0d7de);
+    border-radius: var(--ai-chat-radius, 12px);
+    overflow: hidden;
+  }
+  .panel[hidden] {
+    display: none;
+  }
+
+  /* Floating mode: a launcher button in the corner opens the panel above it. */
+  :host([mode='floating']) {
+    height: 0;
+  }
+  :host([mode='floating']) .root {
+    position: fixed;
+    inset-block-end: var(--ai-chat-offset, 16px);
+    inset-inline-end: var(--ai-chat-offset, 16px);
+    z-index: var(--ai-chat-z-index, 2147483000);
+    height: auto;
+    display: flex;
+    flex-direction: column;
+    align-items: flex-end;
+    gap: 0.75em;
+  }
+  :host([mode='floating']) .panel {
+    width: min(var(--ai-chat-width, 360px), calc(100vw - 2 * var(--ai-chat-offset, 16px)));
+    height: min(var(--ai-chat-height, 480px), calc(100dvh - 96px));
+    box-shadow: 0 8px 28px rgb(0 0 0 / 0.25);
+  }
+  .launcher {
+    width: 3.5em;
+    height: 3.5em;
+    padding: 0;
+    border-radius: 50%;
+    display: grid;
+    place-items: center;
+    box-shadow: 0 4px 14px rgb(0 0 0 / 0.3);
+  }
+  .launcher svg {
+    width: 1.6em;
+    height: 1.6em;
+  }
+
+  header {
+    display: flex;
+    align-items: center;
+    gap: 0.5em;
+    min-height: 2.75em;
+    padding: 0.3em 0.4em 0.3em 1em;
+    padding-inline: 1em 0.4em;
+    border-bottom: 1px solid var(--ai-chat-border-color, #d0d7de);
+    font-weight: 600;
+  }
+  .title {
+    flex: 1;
+    min-width: 0;
+    overflow: hidden;
+    text-overflow: ellipsis;
+    white-space: nowrap;
+  }
+
+  /* Secondary buttons: header, message actions, retry, reconnect. */
+  button.ghost {
+    background: transparent;
+    color: inherit;
+    border: 1px solid var(--ai-chat-border-color, #d0d7de);
+    padding: 0.15em 0.6em;
+    min-height: 2em;
+    font-size: 0.85em;
+    font-weight: 400;
+  }
+  button.ghost:hover {
+    background: var(--ai-chat-code-background, #f6f8fa);
+  }
+  button.icon {
+    width: 2.25em;
+    padding: 0;
+    font-size: 1.3em;
+    line-height: 1;
+  }
+
+  .log {
+    flex: 1;
+    overflow-y: auto;
+    overscroll-behavior: contain;
+    padding: 1em;
+    display: flex;
+    flex-direction: column;
+    --_log-gap: 0.75em;
+    gap: var(--_log-gap);
+  }
+  /* While following, only the end marker is a scroll anchor, so the browser keeps the bottom in view (follow-bottom-controller.ts). */
+  .log.following * {
+    overflow-anchor: none;
+  }
+  .log.following > .log-end {
+    overflow-anchor: auto;
+  }
+  .log-end {
+    flex: none;
+    height: 1px;
+    /* Takes no room: cancels the gap before it and its own height. */
+    margin-top: calc(-1 * var(--_log-gap) - 1px);
+  }
+  .jump-latest {
+    position: absolute;
+    left: 50%;
+    bottom: 4.5rem;
+    transform: translateX(-50%);
+    padding: 0.3rem 0.9rem;
+    border-radius: 999px;
+    font-size: 0.85em;
+    box-shadow: 0 1px 4px rgb(0 0 0 / 25%);
+  }
+
+  .notice {
+    padding: 0.4rem 1rem;
+    font-size: 0.85em;
+    background: var(--ai-chat-notice-background, #fff8c5);
+    color: var(--ai-chat-notice-color, #3b2300);
+  }
+  .status {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.5em;
+    padding: 0.25em 1em;
+    font-size: 0.85em;
+    color: var(--ai-chat-muted-color, #59636e);
+  }
+  .status:empty {
+    display: block;
+    padding: 0;
+  }
+`;

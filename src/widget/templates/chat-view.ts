@@ -1,0 +1,54 @@
+/**
+ * What the templates render from: a snapshot of the element's state taken
+ * for each render (ChatView), and the element's handlers (ChatActions).
+ * Templates read these only; they change nothing while rendering.
+ */
+import type { TemplateResult } from 'lit';
+import type { ChatMessage } from '../chat-state.js';
+import type { ShownConnectionStatus } from '../events.js';
+import type { ChatStrings } from '../strings.js';
+
+export type ChatMode = 'inline' | 'floating';
+
+export interface ChatView {
+  ui: ChatStrings;
+  lang: string;
+  dir: 'ltr' | 'rtl';
+  mode: ChatMode;
+  open: boolean;
+  heading: string;
+  placeholder: string;
+  welcomeMessage: string;
+  notice: string;
+  messages: readonly ChatMessage[];
+  /** An answer is streaming: Send is Stop. */
+  answering: boolean;
+  /** Key of the answer whose text was just copied. */
+  copiedKey: string;
+  /** The log follows new content (no Jump to latest). */
+  following: boolean;
+  status: ShownConnectionStatus;
+  statusDetail: string;
+  secondsToRetry: number;
+  /** The hidden live region screen readers hear. */
+  liveRegion: TemplateResult;
+}
+
+export interface ChatActions {
+  send(text: string): void;
+  stop(): void;
+  /** Whether an answer streams now (read when the composer is submitted). */
+  isAnswering(): boolean;
+  clear(): void;
+  reconnect(): void;
+  toggleOpen(): void;
+  /** Escape in the panel: closes it when floating and open; true when it did. */
+  closePanel(): boolean;
+  retry(key: string): void;
+  copy(message: ChatMessage): void;
+  regenerate(message: ChatMessage): void;
+  jumpToLatest(): void;
+  onLogScroll(event: Event): void;
+  /** Binds an answer's markdown element to its stream. */
+  markdown(key: string): unknown;
+}

@@ -1,0 +1,88 @@
+/** The log's messages: the welcome bubble, user messages, answers, typing dots. */
+import { html, nothing, type TemplateResult } from 'lit';
+import { repeat } from 'lit/directives/repeat.js';
+import type { ChatMessage } from '../chat-state.js';
+import { formatString } from '../strings.js';
+import type { ChatActions, ChatView } from './chat-view.js';
+
+const typingDots = html`<div class="typing" part="typing-indicator" aria-hidden="true"><span></span><span></span><span></span></div>`;
+
+function userMessage(message: ChatMessage, { ui }: ChatView, actions: ChatActions): TemplateResult {
+  return html`<div class="message user ${message.status}" part="message user" data-key=${message.key}>
+    <span class="sr-only">${ui.you}:</span>
+    <span class="text">${message.text}</span>
+    ${message.status === 'pending' ? html`<div class="note">${ui.pending}</div>` : nothing}
+    ${message.queued ? html`<div class="note">${ui.queued}</div>` : nothing}
+    ${
+      message.status === 'failed'
+        ? html`<div class="note">
+          ${formatString(ui.failed, { error: message.error ?? '' })}
+          <button type="button" class="ghost" part="retry-button" @click=${() => actions.retry(message.key)}>
+            ${ui.retry}
+          </button>
+        </div>`
+        : nothing
+    }
+  </div>`;
+}
+
+/** The note under an answer that did not end normally. */
+function finishNote(message: ChatMessage, view: ChatView): string {
+  const reason = message.finishReason;
+  if (reason === 'cancelled') return view.ui.cancelled;
+  if (reason === 'interrupted' || reason === 'error') return message.error ?? view.ui.interrupted;
+  return reason === 'length' ? view.ui.truncated : '';
+}
+
+function answer(message: ChatMessage, last: boolean, view: ChatView, actions: ChatActions): TemplateResult {
+  const ui = view.ui;
+  const streaming = message.status === 'streaming';
+  const reason = message.finishReason;
+  const note = finishNote(message, view);
+  return html`<div
+    class="message assistant"
+    part="message assistant"
+    data-key=${message.key}
+    aria-busy=${streaming ? 'true' : 'false'}
+  >
+    <span class="sr-only">${ui.assistant}:</span>
+    <div class="markdown" ${actions.markdown(message.key)}></div>
+    ${streaming && message.text === '' ? typingDots : nothing}
+    ${note ? html`<div class="note">${note}</div>` : nothing}
+    ${
+      streaming
+        ? nothing
+        : html`<div class="actions" part="message-actions">
+          <button type="button" class="ghost" part="copy-button" @click=${() => actions.copy(message)}>
+            ${view.copiedKey === message.key ? ui.copied : ui.copy}
+          </button>
+          ${
+            last || reason === 'interrupted' || reason === 'error'
+              ? html`<button type="button" class="ghost" part="regenerate-button" @click=${() => actions.regenerate(message)}>
+                ${ui.regenerate}
+              </button>`
+              : nothing
+          }
+        </div>`
+    }
+  </div>`;
+}
+
+export function renderMessages(view: ChatView, actions: ChatActions): TemplateResult {
+  const messages = view.messages;
+  const last = messages.at(-1);
+  // Between sending and the answer's start frame, the dots stand alone.
+  const awaitingStart = last?.role === 'user' && (last.status === 'sent' || last.status === 'done');
+  return html`${
+    view.welcomeMessage
+      ? html`<div class="message assistant welcome" part="message assistant welcome">${view.welcomeMessage}</div>`
+      : nothing
+  }${repeat(
+    messages,
+    (m) => m.key,
+    (m) =>
+      m.role === 'user'
+        ? userMessage(m, view, actions)
+        : answer(m, m === last && !view.answering, view, actions),
+  )}${awaitingStart ? typingDots : nothing}`;
+}
