@@ -7,7 +7,7 @@ export default defineConfig({
   plugins: [minifyTemplatesPlugin(), restParametersPlugin()],
   build: {
     outDir: 'dist',
-    // dist/server holds the compiled dev server; the widget build must not wipe it.
+    // dist/node holds the compiled server; the widget build must not wipe it.
     emptyOutDir: false,
     target: 'es2022',
     minify: true,

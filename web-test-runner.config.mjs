@@ -17,13 +17,9 @@ const devServers = new Map();
 
 function startDevServer(args = [], port = 0) {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['dist/server/dev-server/cli.js', '--port', String(port), ...args],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, ['dist/node/cli/cli.js', '--port', String(port), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     const onData = (chunk) => {
       output += chunk;

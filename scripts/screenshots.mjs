@@ -20,11 +20,11 @@ const root = new URL('..', import.meta.url).pathname;
 const outDir = join(root, 'docs', 'screenshots');
 const QUESTION = 'How do I stream tokens to the browser without losing any?';
 
-/** Starts dist/server/dev-server/cli.js on a free port; resolves with { child, url }. */
+/** Starts dist/node/cli/cli.js on a free port; resolves with { child, url }. */
 function startServer() {
   const child = spawn(
     process.execPath,
-    ['dist/server/dev-server/cli.js', '--port', '0', '--rate', 'max', '--demo-controls', '--require-session'],
+    ['dist/node/cli/cli.js', '--port', '0', '--rate', 'max', '--demo-controls', '--require-session'],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   return new Promise((resolve, reject) => {

@@ -54,7 +54,7 @@ check('size budget: dist/ai-stream-chat.iife.js ≤ 60 KB gzip', process.execPat
 
 const nodeFiles = [
   'test/protocol',
-  'test/dev-server',
+  'test/server',
   'test/client',
   'test/fault',
   'test/pages',

@@ -9,7 +9,7 @@
  *                blank line): the lower bound
  *
  * One HTTP server on 127.0.0.1 (port 0) serves the pages and runs the real
- * chat server (dist/server) with a token source that streams a fixed corpus in
+ * chat server (dist/node) with a token source that streams a fixed corpus in
  * model-sized chunks (~4 characters, one `delta` frame each), at a fixed rate
  * or as fast as possible. Every renderer follows the bottom the same way (page.js).
  * Main-thread time is the renderer's CDP Performance.getMetrics TaskDuration;
@@ -66,11 +66,11 @@ function parseArgs(argv) {
 }
 
 const args = parseArgs(process.argv.slice(2));
-for (const file of ['dist/ai-stream-chat.js', 'dist/server/dev-server/chat-server.js']) {
+for (const file of ['dist/ai-stream-chat.js', 'dist/node/server/chat-server.js']) {
   if (!existsSync(join(root, file))) throw new Error(`${file} is missing: run npm run build first`);
 }
-const { createChatServer } = await import(join(root, 'dist/server/dev-server/chat-server.js'));
-const { serveStatic } = await import(join(root, 'dist/server/dev-server/static-files.js'));
+const { createChatServer } = await import(join(root, 'dist/node/server/chat-server.js'));
+const { serveStatic } = await import(join(root, 'dist/node/server/http/static-files.js'));
 
 // ---- the token source: streams the answer registered under the prompt -----
 

@@ -7,8 +7,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
-import { startDevServer } from '../../dist/server/dev-server/dev-server.js';
-import { createMockSource } from '../../dist/server/dev-server/sources/mock.js';
+import { startDevServer } from '../../dist/node/dev-server/dev-server.js';
+import { createMockSource } from '../../dist/node/dev-server/sources/mock.js';
 import { startRedisProcess } from '../../scripts/redis-process.mjs';
 import { ensureRedisServer } from '../../scripts/system-deps.mjs';
 

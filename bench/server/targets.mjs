@@ -11,7 +11,7 @@
 import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer } from 'ws';
-import { startDevServer } from '../../dist/server/dev-server/dev-server.js';
+import { startDevServer } from '../../dist/node/dev-server/dev-server.js';
 
 const [kind, rateArg, redisUrl] = process.argv.slice(2);
 const rate = Number(rateArg);

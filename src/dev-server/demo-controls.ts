@@ -19,7 +19,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
-import { requestPath } from './request-url.js';
+import { requestPath } from '../server/http/request-url.js';
 
 export const DEMO_NETWORK_PATH = '/demo/network';
 export const DEMO_DROP_PATH = '/demo/drop';

@@ -1,167 +1,42 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
-import { type ChatServer, type ChatServerOptions, createChatServer } from './chat-server.js';
-import { SERVER_DEFAULTS } from './defaults.js';
-import { createDemoControls, type DemoControls } from './demo-controls.js';
+import type { ChatServerOptions } from '../server/chat-server.js';
+import { type RunningServer, type ServerOptions, startServer } from '../server/http/http-server.js';
+import { createDemoControls } from './demo-controls.js';
 import { packageRoot } from './package-root.js';
-import { requestUrl } from './request-url.js';
-import { serveStatic } from './static-files.js';
-import { refuseUpgrade } from './upgrade-guard.js';
 
-export interface DevServerOptions extends ChatServerOptions {
-  /** Port to listen on; 0 picks a free one. Default 8787. */
-  port?: number;
-  /** Interface to listen on. Default `127.0.0.1`. */
-  host?: string;
+export interface DevServerOptions extends ServerOptions {
   /** Dev-only `/demo/network` and `/demo/drop` endpoints (see demo-controls.ts). Default off. */
   demoControls?: boolean;
-  /** Serve HTTPS and WSS with this certificate and key (PEM). Default: plain HTTP and WS. */
-  tls?: { cert: string | Buffer; key: string | Buffer };
-  /**
-   * A connection whose request (or upgrade request) headers are not all in
-   * after this long gets 408 and is closed. Default 10000.
-   */
-  headersTimeoutMs?: number;
-  /** A request whose body is not all in after this long gets 408 and is closed. Default 15000. */
-  requestTimeoutMs?: number;
 }
 
-/** How often Node checks the two timeouts above; its default (30 s) would let a slow socket stay 3x too long. */
-const TIMEOUT_CHECK_MS = 1000;
-
-export interface DevServer {
-  readonly http: Server;
-  readonly chat: ChatServer;
-  /** `http://host:port` (or `https://`) once listening. */
-  readonly url: string;
-  /** Graceful shutdown (see `ChatServer.drain`), then the HTTP server closes. */
-  drain(deadlineMs: number): Promise<void>;
-  close(): Promise<void>;
-}
+/** @deprecated The running server is a `RunningServer`; this name stays for one release. */
+export type DevServer = RunningServer;
 
 /**
- * One HTTP server on one port: the demo pages at `/`, the built widget at
- * `/dist/`, and WebSocket upgrades on the chat path.
+ * The server with the package's pages: the demo at `/` and the built widget
+ * at `/dist/` (its bundles only), and, with `demoControls`, the demo page's
+ * network switches. This is what the `ai-stream-chat-server` binary and
+ * `npm start` run.
  */
-export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
-  const port = options.port ?? SERVER_DEFAULTS.port;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new TypeError(`port must be an integer from 0 to 65535, got ${String(port)}`);
-  }
-  const host = options.host ?? SERVER_DEFAULTS.host;
+export function startDevServer(options: DevServerOptions): Promise<RunningServer> {
   const root = packageRoot();
-  const mounts = {
-    // The widget's bundles and their source maps; never dist/server (this server's own code) or dist/types.
+  const staticFiles = {
+    // The widget's bundles and their source maps; never dist/node (this server's own code) or dist/types.
     '/dist/': { dir: join(root, 'dist'), only: /^ai-stream-chat(\.iife)?\.js(\.map)?$/ },
     '/': join(root, 'demo'),
+    ...options.staticFiles,
   };
-  const tls = options.tls;
-  if (tls !== undefined && (typeof tls !== 'object' || tls === null || !tls.cert || !tls.key)) {
-    throw new TypeError('tls must be { cert, key } (PEM strings or Buffers)');
-  }
-  const headersTimeout = positiveInteger(
-    'headersTimeoutMs',
-    options.headersTimeoutMs ?? SERVER_DEFAULTS.headersTimeoutMs,
-  );
-  const requestTimeout = positiveInteger(
-    'requestTimeoutMs',
-    options.requestTimeoutMs ?? SERVER_DEFAULTS.requestTimeoutMs,
-  );
-  if (requestTimeout < headersTimeout) {
-    throw new TypeError(
-      `requestTimeoutMs (${requestTimeout}) must be at least headersTimeoutMs (${headersTimeout})`,
-    );
-  }
-  const demo = options.demoControls ? createDemoControls() : undefined;
-  const chat = createChatServer(
-    demo ? { ...options, onSocket: chainOnSocket(options.onSocket, demo) } : options,
-  );
-  const route = (request: IncomingMessage, response: ServerResponse): void => {
-    if (requestUrl(request) === undefined) {
-      plainAnswer(response, 400, 'Bad request target\n');
-      return;
-    }
-    if (chat.handleRequest(request, response)) return;
-    if (demo?.handleRequest(request, response)) return;
-    serveStatic(mounts, request, response)
-      .then((served) => {
-        if (!served) plainAnswer(response, 404, 'Not found\n');
-      })
-      .catch((error: unknown) => {
-        response.destroy(error instanceof Error ? error : new Error(String(error)));
-      });
-  };
-  // A bug in a route must cost one request, never the process and every live answer with it.
-  const handler = (request: IncomingMessage, response: ServerResponse): void => {
-    try {
-      route(request, response);
-    } catch (error) {
-      options.logger?.error({ event: 'request_failed', error: String(error) }, 'request handler threw');
-      if (!response.headersSent) plainAnswer(response, 500, 'Internal error\n');
-      else response.destroy();
-    }
-  };
-  const timeouts = { headersTimeout, requestTimeout, connectionsCheckingInterval: TIMEOUT_CHECK_MS };
-  const http: Server = tls
-    ? createHttpsServer({ ...timeouts, cert: tls.cert, key: tls.key }, handler)
-    : createServer(timeouts, handler);
-  chat.attach(http);
-  // Without a listener Node drops a CONNECT silently; a stranger gets a plain answer.
-  http.on('connect', (_request, socket: Duplex) => {
-    refuseUpgrade(socket, 405, 'method not allowed');
-  });
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(port, host, () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
-  const address = http.address() as AddressInfo;
-  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const closeHttp = async (): Promise<void> => {
-    http.closeAllConnections();
-    await new Promise<void>((resolve) => http.close(() => resolve()));
-  };
-  return {
-    http,
-    chat,
-    url: `${tls ? 'https' : 'http'}://${shownHost}:${address.port}`,
-    async drain(deadlineMs) {
-      await chat.drain(deadlineMs);
-      await closeHttp();
-    },
-    async close() {
-      await chat.close();
-      await closeHttp();
-    },
-  };
-}
-
-function chainOnSocket(
-  own: ChatServerOptions['onSocket'],
-  demo: DemoControls,
-): NonNullable<ChatServerOptions['onSocket']> {
-  return (socket) => {
-    own?.(socket);
+  if (!options.demoControls) return startServer({ ...options, staticFiles });
+  const demo = createDemoControls();
+  const onSocket: NonNullable<ChatServerOptions['onSocket']> = (socket) => {
+    options.onSocket?.(socket);
     demo.onSocket(socket);
   };
-}
-
-function plainAnswer(response: ServerResponse, status: number, body: string): void {
-  response.writeHead(status, {
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
+  return startServer({
+    ...options,
+    staticFiles,
+    onSocket,
+    routes: (request, response) =>
+      demo.handleRequest(request, response) || (options.routes?.(request, response) ?? false),
   });
-  response.end(body);
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new TypeError(`${name} must be a positive integer, got ${String(value)}`);
-  }
-  return value;
 }

@@ -1,23 +1,8 @@
 /**
- * The server's public API, `import … from 'ai-stream-chat/server'`. The CLI
- * (cli.ts) is built from these exports only.
+ * Development tools: the mock token source, the demo page's network
+ * switches, and `startDevServer`, the server with the package's demo pages.
  */
 
-export { CloseCode, ErrorCode, PROTOCOL_VERSION } from '../protocol/index.js';
-export {
-  type ChatLogger,
-  type ChatServer,
-  type ChatServerAuthOptions,
-  type ChatServerOptions,
-  createChatServer,
-} from './chat-server.js';
-export type { FollowUpPolicy } from './conversation.js';
+export { createDemoControls, type DemoControls } from './demo-controls.js';
 export { type DevServer, type DevServerOptions, startDevServer } from './dev-server.js';
-export type { ChatMetrics } from './metrics.js';
-export type { BackpressureOptions } from './outbound.js';
-export type { ParamsPolicy } from './params-policy.js';
-export type { ServerLimitOptions } from './server-limits.js';
-export { randomSessionSecret, type SessionClaims } from './session-token.js';
-export { createMockSource, type MockSourceOptions } from './sources/mock.js';
-export { createOpenAISource, type OpenAISourceOptions, UpstreamError } from './sources/openai.js';
-export type { GenerateRequest, GenerateResult, SourceMessage, TokenSource } from './sources/types.js';
+export { createMockSource, type MockSource, type MockSourceOptions } from './sources/mock.js';

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 /**
  * The directory of this package's package.json, found by walking up from this
  * file, so the server finds demo/ and dist/ both from src/ (tsx) and from
- * dist/server/ (built).
+ * dist/node/ (built).
  */
 export function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

@@ -6,7 +6,7 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 
-export const cliPath = new URL('../../dist/server/dev-server/cli.js', import.meta.url).pathname;
+export const cliPath = new URL('../../dist/node/cli/cli.js', import.meta.url).pathname;
 
 export interface RunningCli {
   child: ChildProcessByStdio<null, Readable, Readable>;

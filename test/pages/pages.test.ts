@@ -12,9 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, findChromium } from '../../scripts/system-deps.mjs';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
-import { randomSessionSecret } from '../../src/dev-server/session-token.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
+import { randomSessionSecret } from '../../src/server/auth/session-token.js';
 
 const require = createRequire(import.meta.url);
 const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');

@@ -10,8 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { findChromium } from '../../scripts/system-deps.mjs';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
-import { randomSessionSecret } from '../../src/dev-server/session-token.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
+import { randomSessionSecret } from '../../src/server/auth/session-token.js';
 
 const POLICY =
   "default-src 'self'; base-uri 'none'; require-trusted-types-for 'script'; trusted-types lit-html dompurify";

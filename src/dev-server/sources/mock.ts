@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { GenerateRequest, GenerateResult, TokenSource } from '../../server/sources/types.js';
 import { mockAnswerFor, splitIntoTokens } from './mock-answer.js';
-import type { GenerateRequest, GenerateResult, TokenSource } from './types.js';
 
 export interface MockSourceOptions {
   /** Seed for the answers; the same seed gives the same answers. Default 1. */

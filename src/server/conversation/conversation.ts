@@ -1,0 +1,303 @@
+import type { FinishReason, MessageParams, ServerFrame, Usage } from '../../protocol/index.js';
+import type { SourceMessage, TokenSource } from '../sources/types.js';
+import type { ChatConversation } from '../store/conversation-store.js';
+import { DeltaLog } from './delta-log.js';
+import { newId } from './ids.js';
+import { historyOf, type Replay, replayOf, type WelcomeHistory } from './message-frames.js';
+
+export interface StoredMessage {
+  id: string;
+  role: 'user' | 'assistant';
+  text: string;
+  /** Assistant: number of deltas so far (the seq of the last one). */
+  seq: number;
+  clientMsgId?: string;
+  replyTo?: string;
+  /** Assistant: set once the answer has ended. */
+  finishReason?: FinishReason;
+  usage?: Usage | null;
+  /** Assistant: recent deltas, for exact replay on resume. */
+  log?: DeltaLog;
+}
+
+/** Abort reason of a generation stopped because the server is going away, not by the user. */
+export const INTERRUPTED = 'interrupted';
+
+export type FrameListener = (frame: ServerFrame) => void;
+
+/** What to do with a message sent while an answer is still streaming. */
+export type FollowUpPolicy = 'queue' | 'interrupt';
+
+export interface ConversationOptions {
+  source: TokenSource;
+  followUp: FollowUpPolicy;
+  /** Characters of deltas kept per message for replay. */
+  replayMaxChars: number;
+  /** How long deltas are kept after an answer ends. */
+  replayRetentionMs: number;
+  /** Messages kept per conversation; older ones are dropped once settled (answered, ended). */
+  maxHistoryMessages: number;
+  /** Characters of message text a welcome carries at most; older history is left out of it. */
+  welcomeHistoryChars: number;
+}
+
+interface Generation {
+  message: StoredMessage;
+  abort: AbortController;
+}
+
+interface QueuedTurn {
+  user: StoredMessage;
+  params: MessageParams;
+}
+
+export interface ResumeRequest {
+  messageId: string;
+  lastSeq: number;
+}
+
+/**
+ * One conversation: its history, the answer being generated, and the sockets
+ * following it. Answers are generated one at a time; a message sent while an
+ * answer streams waits for it or interrupts it, per the follow-up policy. A
+ * dropped socket never stops generation: only `cancel` does.
+ */
+export class Conversation implements ChatConversation {
+  readonly id: string;
+  readonly messages: StoredMessage[] = [];
+  /** Time of the last send, cancel or end of an answer (for expiry). */
+  lastActivity = Date.now();
+  private readonly listeners = new Set<FrameListener>();
+  private readonly byClientMsgId = new Map<string, StoredMessage>();
+  private readonly queue: QueuedTurn[] = [];
+  private current: Generation | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Messages dropped from the front of `messages` (see `trim`). */
+  private trimmed = 0;
+
+  constructor(
+    private readonly options: ConversationOptions,
+    id: string = newId('c'),
+  ) {
+    this.id = id;
+  }
+
+  /** Follows the conversation's frames; returns the function that stops following. */
+  subscribe(listener: FrameListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get subscriberCount(): number {
+    return this.listeners.size;
+  }
+
+  /** True when nothing is being or waiting to be generated. */
+  get idle(): boolean {
+    return this.current === undefined && this.queue.length === 0;
+  }
+
+  /**
+   * The history for a `welcome`. Messages in `omitText` (those the client is
+   * resuming) come without text: `replay` sends what the client is missing.
+   */
+  history(omitText: ReadonlySet<string> = new Set()): WelcomeHistory {
+    return historyOf(this.messages, omitText, {
+      maxChars: this.options.welcomeHistoryChars,
+      trimmed: this.trimmed,
+    });
+  }
+
+  /** Ids of assistant messages still being generated. */
+  activeMessageIds(): string[] {
+    return this.current ? [this.current.message.id] : [];
+  }
+
+  /**
+   * The frames that bring a client holding `lastSeq` of a message up to date:
+   * exactly the missing deltas when they are all still kept, else one
+   * snapshot of the whole text (never a partial replay); then `done` if the
+   * answer has ended. Undefined for a message this conversation does not have.
+   */
+  replay({ messageId, lastSeq }: ResumeRequest): Replay | undefined {
+    const m = this.messages.find((x) => x.id === messageId && x.role === 'assistant');
+    return m && replayOf(m, lastSeq);
+  }
+
+  /**
+   * Adds a user message and schedules its answer. Idempotent on
+   * `clientMsgId`: a retried send returns the message created the first time.
+   */
+  submit(
+    clientMsgId: string,
+    text: string,
+    params: MessageParams,
+  ): { message: StoredMessage; created: boolean; queuePosition: number } {
+    const existing = this.byClientMsgId.get(clientMsgId);
+    if (existing) {
+      const position = this.queue.findIndex((t) => t.user === existing);
+      return {
+        message: existing,
+        created: false,
+        queuePosition: position < 0 ? 0 : position + (this.current ? 1 : 0),
+      };
+    }
+    this.lastActivity = Date.now();
+    const user: StoredMessage = { id: newId('m'), role: 'user', text, seq: 0, clientMsgId };
+    this.messages.push(user);
+    this.byClientMsgId.set(clientMsgId, user);
+    if (this.options.followUp === 'interrupt') {
+      this.queue.length = 0;
+      this.current?.abort.abort();
+    }
+    this.queue.push({ user, params });
+    this.trim();
+    const queuePosition = this.queue.length - 1 + (this.current ? 1 : 0);
+    queueMicrotask(() => this.pump());
+    return { message: user, created: true, queuePosition };
+  }
+
+  /** Stops the answer `messageId` if it is still being generated. Safe to repeat. */
+  cancel(messageId: string): boolean {
+    if (this.current?.message.id !== messageId) return false;
+    this.lastActivity = Date.now();
+    this.current.abort.abort();
+    return true;
+  }
+
+  /** User messages not answered yet: the one being (or about to be) answered and those waiting behind it. */
+  get unansweredCount(): number {
+    return this.queue.length + (this.current ? 1 : 0);
+  }
+
+  /** Whether a send with this client id was already taken (a resend of it is acknowledged again). */
+  hasClientMsgId(clientMsgId: string): boolean {
+    return this.byClientMsgId.has(clientMsgId);
+  }
+
+  hasMessage(messageId: string): boolean {
+    return this.messages.some((m) => m.id === messageId);
+  }
+
+  /** Stops generation and timers; the conversation is being dropped (an answer cut short ends `interrupted`). */
+  dispose(): void {
+    this.queue.length = 0;
+    this.current?.abort.abort(INTERRUPTED);
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.listeners.clear();
+  }
+
+  /**
+   * Drops the oldest messages past `maxHistoryMessages`, as far as they are
+   * settled: an ended answer, or a user message neither waiting nor being answered.
+   */
+  private trim(): void {
+    let excess = this.messages.length - this.options.maxHistoryMessages;
+    let count = 0;
+    while (excess > 0) {
+      const m = this.messages[count];
+      if (!m || !this.settled(m)) break;
+      if (m.clientMsgId !== undefined) this.byClientMsgId.delete(m.clientMsgId);
+      count++;
+      excess--;
+    }
+    if (count === 0) return;
+    this.messages.splice(0, count);
+    this.trimmed += count;
+  }
+
+  private settled(m: StoredMessage): boolean {
+    if (m.role === 'assistant') return m.finishReason !== undefined;
+    return this.current?.message.replyTo !== m.id && !this.queue.some((t) => t.user === m);
+  }
+
+  private emit(frame: ServerFrame): void {
+    for (const listener of this.listeners) listener(frame);
+  }
+
+  private pump(): void {
+    if (this.current) return;
+    const turn = this.queue.shift();
+    if (!turn) return;
+    void this.generate(turn).finally(() => {
+      this.current = undefined;
+      this.lastActivity = Date.now();
+      this.pump();
+    });
+  }
+
+  private contextFor(user: StoredMessage, params: MessageParams): SourceMessage[] {
+    const context: SourceMessage[] = [];
+    if (params.system) context.push({ role: 'system', content: params.system });
+    for (const m of this.messages) {
+      if (m.text) context.push({ role: m.role, content: m.text });
+      if (m === user) break;
+    }
+    return context;
+  }
+
+  private async generate({ user, params }: QueuedTurn): Promise<void> {
+    const message: StoredMessage = {
+      id: newId('m'),
+      role: 'assistant',
+      text: '',
+      seq: 0,
+      replyTo: user.id,
+      log: new DeltaLog(this.options.replayMaxChars),
+    };
+    const context = this.contextFor(user, params);
+    this.messages.push(message);
+    const abort = new AbortController();
+    this.current = { message, abort };
+    this.emit({ type: 'start', messageId: message.id, replyTo: user.id });
+
+    let finishReason: FinishReason = 'stop';
+    let usage: Usage | null = null;
+    try {
+      const chunks = this.options.source.generate({ messages: context, params, signal: abort.signal });
+      for (;;) {
+        const next = await chunks.next();
+        if (next.done) {
+          finishReason = next.value.finishReason;
+          usage = next.value.usage;
+          break;
+        }
+        if (abort.signal.aborted) break;
+        if (next.value === '') continue;
+        message.seq += 1;
+        message.text += next.value;
+        message.log?.append(message.seq, next.value);
+        this.emit({ type: 'delta', messageId: message.id, seq: message.seq, text: next.value });
+      }
+      if (abort.signal.aborted) {
+        finishReason = abort.signal.reason === INTERRUPTED ? 'interrupted' : 'cancelled';
+        // Closing the generator lets the source release its upstream request.
+        await chunks.return({ finishReason: 'stop', usage: null }).catch(() => {});
+      }
+    } catch (error) {
+      if (abort.signal.aborted) {
+        finishReason = abort.signal.reason === INTERRUPTED ? 'interrupted' : 'cancelled';
+      } else {
+        finishReason = 'error';
+        this.emit({
+          type: 'error',
+          code: 'source_failed',
+          message: `The model failed: ${error instanceof Error ? error.message : String(error)}`,
+          retryable: true,
+          messageId: message.id,
+        });
+      }
+    }
+    message.finishReason = finishReason;
+    message.usage = usage;
+    this.emit({ type: 'done', messageId: message.id, seq: message.seq, finishReason, usage });
+    this.trim();
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      message.log?.clear();
+    }, this.options.replayRetentionMs);
+    timer.unref();
+    this.timers.add(timer);
+  }
+}

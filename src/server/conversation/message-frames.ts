@@ -1,0 +1,92 @@
+/**
+ * How stored messages become protocol frames, shared by every store: the
+ * history of a `welcome`, and the replay that brings a resuming client up to
+ * date (PROTOCOL.md section 5).
+ */
+import type { FinishReason, HistoryMessage, ServerFrame, Usage } from '../../protocol/index.js';
+
+/** What a store keeps of a message, as far as frames need it. */
+export interface MessageRecord {
+  id: string;
+  role: 'user' | 'assistant';
+  text: string;
+  seq: number;
+  clientMsgId?: string;
+  replyTo?: string;
+  finishReason?: FinishReason;
+  usage?: Usage | null;
+  /** Recent deltas; undefined from `after` when some are no longer kept. */
+  log?: { after(lastSeq: number, upToSeq: number): { seq: number; text: string }[] | undefined };
+}
+
+/** A welcome's history: the newest messages that fit its budget, and how many older ones it leaves out. */
+export interface WelcomeHistory {
+  history: HistoryMessage[];
+  /** Older messages not in `history`: trimmed from the store, or over the welcome's budget. */
+  omitted: number;
+}
+
+/**
+ * A welcome's history. Messages in `omitText` (being resumed) come without
+ * text. Walking back from the newest, messages are taken while their texts
+ * fit in `maxChars`; an unfinished answer and the messages after it are
+ * always taken, so a resume never loses its place. `trimmed` counts older
+ * messages the store no longer holds.
+ */
+export function historyOf(
+  messages: readonly MessageRecord[],
+  omitText: ReadonlySet<string>,
+  { maxChars = Number.POSITIVE_INFINITY, trimmed = 0 }: { maxChars?: number; trimmed?: number } = {},
+): WelcomeHistory {
+  let first = messages.length;
+  let chars = 0;
+  let mustReach = messages.findIndex((m) => m.role === 'assistant' && !m.finishReason);
+  if (mustReach < 0) mustReach = messages.length;
+  while (first > 0) {
+    const m = messages[first - 1] as MessageRecord;
+    const size = omitText.has(m.id) ? 0 : m.text.length;
+    if (first - 1 < mustReach && chars + size > maxChars && first < messages.length) break;
+    chars += size;
+    first--;
+  }
+  const history = messages.slice(first).map((m) => ({
+    id: m.id,
+    role: m.role,
+    ...(omitText.has(m.id) ? {} : { text: m.text }),
+    ...(m.role === 'assistant' ? { seq: m.seq } : {}),
+    ...(m.finishReason ? { finishReason: m.finishReason } : {}),
+    ...(m.replyTo ? { replyTo: m.replyTo } : {}),
+    ...(m.clientMsgId ? { clientMsgId: m.clientMsgId } : {}),
+  }));
+  return { history, omitted: trimmed + first };
+}
+
+/** How a resume is served: the missing deltas, or one snapshot (PROTOCOL.md section 5). */
+export interface Replay {
+  kind: 'deltas' | 'snapshot';
+  /**
+   * The frames, built one by one as they are read: the state they describe is
+   * taken when `replayOf` is called (so it joins the live frames after it
+   * exactly), but no frame exists before the socket has room for it.
+   */
+  frames: Iterable<ServerFrame>;
+}
+
+/**
+ * The frames that bring a client holding `lastSeq` of answer `m` up to date:
+ * exactly the missing deltas when they are all still kept, else one snapshot
+ * of the whole text (never a partial replay); then `done` if it has ended.
+ */
+export function replayOf(m: MessageRecord, lastSeq: number): Replay {
+  const { id: messageId, seq, text } = m;
+  const deltas = m.log?.after(lastSeq, seq);
+  const done: ServerFrame | undefined = m.finishReason
+    ? { type: 'done', messageId, seq, finishReason: m.finishReason, usage: m.usage ?? null }
+    : undefined;
+  function* frames(): Generator<ServerFrame> {
+    if (deltas) for (const d of deltas) yield { type: 'delta', messageId, seq: d.seq, text: d.text };
+    else yield { type: 'snapshot', messageId, seq, text };
+    if (done) yield done;
+  }
+  return { kind: deltas ? 'deltas' : 'snapshot', frames: { [Symbol.iterator]: frames } };
+}

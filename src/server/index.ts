@@ -1,0 +1,27 @@
+/**
+ * The production server's API: the chat server to attach to your own HTTP
+ * server (`createChatServer`), or on one of its own (`startServer`), the
+ * OpenAI-compatible source, session secrets, and the option types. The
+ * package exports it, with the development tools, as `ai-stream-chat/server`
+ * (src/packages/server.ts).
+ */
+
+export { CloseCode, ErrorCode, PROTOCOL_VERSION } from '../protocol/index.js';
+export { randomSessionSecret, type SessionClaims } from './auth/session-token.js';
+export {
+  type ChatLogger,
+  type ChatServer,
+  type ChatServerAuthOptions,
+  type ChatServerOptions,
+  createChatServer,
+} from './chat-server.js';
+export type { FollowUpPolicy } from './conversation/conversation.js';
+export type { ParamsPolicy } from './conversation/params-policy.js';
+export { SERVER_DEFAULTS } from './defaults.js';
+export { type RunningServer, type ServerOptions, startServer } from './http/http-server.js';
+export type { Mount, Mounts } from './http/static-files.js';
+export type { ChatMetrics } from './ops/metrics.js';
+export { createOpenAISource, type OpenAISourceOptions, UpstreamError } from './sources/openai.js';
+export type { GenerateRequest, GenerateResult, SourceMessage, TokenSource } from './sources/types.js';
+export type { ServerLimitOptions } from './transport/connection-limits.js';
+export type { BackpressureOptions } from './transport/outbound.js';

@@ -1,0 +1,494 @@
+import {
+  ErrorCode,
+  type FinishReason,
+  type MessageParams,
+  type ServerFrame,
+  type Usage,
+} from '../../../protocol/index.js';
+import { type FollowUpPolicy, INTERRUPTED } from '../../conversation/conversation.js';
+import { newId } from '../../conversation/ids.js';
+import { historyOf, type Replay, replayOf, type WelcomeHistory } from '../../conversation/message-frames.js';
+import type { SourceMessage, TokenSource } from '../../sources/types.js';
+import type { ChatConversation, FrameListener, ResumeRequest, SubmitResult } from '../conversation-store.js';
+import type { ConversationEvent, QueuedTurnRecord, RedisStore, StoredRecord } from './redis-store.js';
+import { ReplayLog } from './replay-log.js';
+
+/** How often, and how many times, an answer's end is retried while Redis is away (about 10 minutes). */
+const FINISH_RETRY_MS = 1000;
+const FINISH_RETRY_LIMIT = 600;
+
+export interface RedisConversationOptions {
+  source: TokenSource;
+  followUp: FollowUpPolicy;
+  replayMaxChars: number;
+  /** Characters of message text a welcome carries at most; older history is left out of it. */
+  welcomeHistoryChars: number;
+}
+
+interface MirrorMessage extends StoredRecord {
+  log?: ReplayLog;
+}
+
+/**
+ * One conversation on one node of a multi-node deployment. Redis holds the
+ * truth; this object mirrors it for the node's connections: it loads the
+ * history, generates answers while it holds the conversation's lease, and
+ * follows answers generated on other nodes through their Redis streams
+ * (blocking reads, one per followed answer), emitting the same frames a
+ * single-process `Conversation` would. Every change to the mirror and the
+ * frame announcing it happen in one tick, so `history`/`replay` plus the
+ * subscription stay exact, as in memory.
+ */
+export class RedisConversation implements ChatConversation {
+  readonly messages: MirrorMessage[] = [];
+  lastActivity = Date.now();
+  private readonly listeners = new Set<FrameListener>();
+  private current: { message: MirrorMessage; abort: AbortController } | undefined;
+  private pumping = false;
+  private readonly followers = new Map<string, AbortController>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private unlisten: (() => void) | undefined;
+  private disposed = false;
+  /** Messages Redis trimmed from the front of the conversation. */
+  private trimmed = 0;
+
+  private constructor(
+    readonly id: string,
+    private readonly store: RedisStore,
+    private readonly options: RedisConversationOptions,
+  ) {}
+
+  static async open(
+    id: string,
+    store: RedisStore,
+    options: RedisConversationOptions,
+  ): Promise<RedisConversation> {
+    const c = new RedisConversation(id, store, options);
+    // Listen first, then load: an event racing the load is applied idempotently.
+    c.unlisten = await store.listen(id, (event) => c.onEvent(event));
+    try {
+      await c.refresh();
+    } catch (error) {
+      c.dispose();
+      throw error;
+    }
+    return c;
+  }
+
+  subscribe(listener: FrameListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get subscriberCount(): number {
+    return this.listeners.size;
+  }
+
+  /** True when this node neither generates nor follows anything here. */
+  get idle(): boolean {
+    return !this.pumping && this.current === undefined && this.followers.size === 0;
+  }
+
+  history(omitText: ReadonlySet<string> = new Set()): WelcomeHistory {
+    return historyOf(this.messages, omitText, {
+      maxChars: this.options.welcomeHistoryChars,
+      trimmed: this.trimmed,
+    });
+  }
+
+  activeMessageIds(): string[] {
+    return this.messages.filter((m) => m.role === 'assistant' && !m.finishReason).map((m) => m.id);
+  }
+
+  hasMessage(messageId: string): boolean {
+    return this.messages.some((m) => m.id === messageId);
+  }
+
+  async prepareResume(requests: readonly ResumeRequest[]): Promise<void> {
+    await Promise.all(
+      requests.map(async ({ messageId, lastSeq }) => {
+        const m = this.messages.find((x) => x.id === messageId && x.role === 'assistant');
+        if (!m || lastSeq >= m.seq || m.log?.covers(lastSeq)) return;
+        const entries = await this.store.range(this.id, messageId, lastSeq);
+        const deltas = entries.filter((e) => e.kind === 'delta');
+        if (!m.log) m.log = new ReplayLog(this.options.replayMaxChars, m.seq + 1);
+        m.log.prepend(deltas);
+      }),
+    );
+  }
+
+  replay({ messageId, lastSeq }: ResumeRequest): Replay | undefined {
+    const m = this.messages.find((x) => x.id === messageId && x.role === 'assistant');
+    return m && replayOf(m, lastSeq);
+  }
+
+  async submit(clientMsgId: string, text: string, params: MessageParams): Promise<SubmitResult> {
+    const known = this.messages.find((m) => m.role === 'user' && m.clientMsgId === clientMsgId);
+    if (known) return { message: known, created: false, queuePosition: 0 };
+    this.lastActivity = Date.now();
+    const user: MirrorMessage & { clientMsgId: string } = {
+      id: newId('m'),
+      role: 'user',
+      text,
+      seq: 0,
+      clientMsgId,
+    };
+    const turn: QueuedTurnRecord = { userId: user.id, params };
+    const interrupt = this.options.followUp === 'interrupt';
+    const stored = await this.store.appendUser(this.id, user, turn, interrupt);
+    if (!stored.created) return { message: { id: stored.id }, created: false, queuePosition: 0 };
+    if (!this.hasMessage(user.id)) this.messages.push(user);
+    const active = this.activeMessageIds();
+    if (interrupt) for (const id of active) this.cancel(id);
+    this.store.publish(this.id, { t: 'user', id: user.id }).catch(() => {});
+    void this.pump();
+    return {
+      message: user,
+      created: true,
+      queuePosition: stored.queueLength - 1 + (active.length > 0 && !interrupt ? 1 : 0),
+    };
+  }
+
+  cancel(messageId: string): boolean {
+    const m = this.messages.find((x) => x.id === messageId);
+    if (m?.role !== 'assistant' || m.finishReason) return false;
+    this.lastActivity = Date.now();
+    if (this.current?.message.id === messageId) this.current.abort.abort();
+    else this.store.publish(this.id, { t: 'cancel', id: messageId }).catch(() => {});
+    return true;
+  }
+
+  /** Re-reads the history from Redis and takes in what other nodes added or ended. */
+  async refresh(): Promise<void> {
+    const { records, trimmed } = await this.store.loadHistory(this.id);
+    if (this.disposed) return;
+    this.forgetTrimmed(records, trimmed);
+    for (const [index, r] of records.entries()) {
+      const m = this.messages.find((x) => x.id === r.id);
+      if (!m) {
+        const added: MirrorMessage = { ...r };
+        this.messages.splice(Math.min(index, this.messages.length), 0, added);
+        if (r.role === 'assistant' && !r.finishReason) {
+          if (r.replyTo) this.emit({ type: 'start', messageId: r.id, replyTo: r.replyTo });
+          this.follow(added);
+        }
+        continue;
+      }
+      if (
+        m.role === 'assistant' &&
+        !m.finishReason &&
+        r.finishReason &&
+        this.current?.message !== m &&
+        !this.followers.has(m.id)
+      ) {
+        this.end(m, r.finishReason, r.usage ?? null, r);
+      } else if (
+        m.role === 'assistant' &&
+        !m.finishReason &&
+        this.current?.message !== m &&
+        !this.followers.has(m.id)
+      ) {
+        this.follow(m);
+      }
+    }
+  }
+
+  /** Drops from the mirror the settled messages Redis trimmed, so the mirror stays as bounded as the store. */
+  private forgetTrimmed(records: readonly StoredRecord[], trimmed: number): void {
+    if (trimmed === this.trimmed) return;
+    this.trimmed = trimmed;
+    const kept = new Set(records.map((r) => r.id));
+    const first = this.messages.findIndex(
+      (m) => kept.has(m.id) || (m.role === 'assistant' && !m.finishReason),
+    );
+    this.messages.splice(0, first < 0 ? this.messages.length : first);
+  }
+
+  private onEvent(event: ConversationEvent): void {
+    if (this.disposed) return;
+    if (event.t === 'cancel') {
+      if (this.current?.message.id === event.id) this.current.abort.abort();
+      return;
+    }
+    if (event.t === 'start') {
+      if (event.node === this.store.nodeId || this.hasMessage(event.id)) return;
+      const m: MirrorMessage = { id: event.id, role: 'assistant', text: '', seq: 0, replyTo: event.replyTo };
+      this.messages.push(m);
+      this.emit({ type: 'start', messageId: m.id, replyTo: event.replyTo });
+      this.follow(m);
+      return;
+    }
+    if (!this.hasMessage(event.id)) {
+      this.store
+        .message(this.id, event.id)
+        .then((r) => {
+          if (r && !this.hasMessage(r.id)) this.messages.push({ ...r });
+        })
+        .catch(() => {});
+    }
+  }
+
+  /** Follows an answer generated on another node through its stream, from the seq we hold. */
+  private follow(m: MirrorMessage): void {
+    if (this.followers.has(m.id) || this.disposed) return;
+    const abort = new AbortController();
+    this.followers.set(m.id, abort);
+    if (!m.log) m.log = new ReplayLog(this.options.replayMaxChars, m.seq + 1);
+    const run = async (): Promise<void> => {
+      for await (const entry of this.store.follow(this.id, m.id, m.seq, abort.signal)) {
+        if (m.finishReason) return;
+        if (entry === 'idle') {
+          // Its stream may have expired with the answer ended (e.g. after a long Redis outage).
+          const stored = await this.store.message(this.id, m.id);
+          if (stored?.finishReason) this.end(m, stored.finishReason, stored.usage ?? null, stored);
+          continue;
+        }
+        if (entry.kind === 'delta') {
+          if (entry.seq <= m.seq) continue;
+          if (entry.seq !== m.seq + 1) {
+            // Deltas missing from the stream cannot be relayed exactly: send the text as it is.
+            const stored = await this.store.load(this.id);
+            const r = stored.find((x) => x.id === m.id);
+            if (r) {
+              m.text = r.text;
+              m.seq = r.seq;
+              m.log?.clear();
+              m.log = new ReplayLog(this.options.replayMaxChars, m.seq + 1);
+              this.emit({ type: 'snapshot', messageId: m.id, seq: m.seq, text: m.text });
+            }
+            continue;
+          }
+          m.seq = entry.seq;
+          m.text += entry.text;
+          m.log?.append(entry.seq, entry.text);
+          this.emit({ type: 'delta', messageId: m.id, seq: entry.seq, text: entry.text });
+        } else if (entry.seq !== m.seq) {
+          // The end says more (or less) text than the deltas that reached the stream: end with the stored text.
+          const stored = await this.store.message(this.id, m.id);
+          this.end(m, entry.finishReason, entry.usage, stored?.finishReason ? stored : undefined);
+        } else {
+          this.end(m, entry.finishReason, entry.usage);
+          return;
+        }
+      }
+    };
+    const loop = (): void => {
+      run()
+        .catch(() => new Promise((r) => setTimeout(r, 500)))
+        .then(() => {
+          if (!abort.signal.aborted && !m.finishReason && !this.disposed) {
+            // The read failed (Redis away): try again from where we are.
+            this.followers.delete(m.id);
+            this.follow(m);
+          } else if (this.followers.get(m.id) === abort) {
+            this.followers.delete(m.id);
+          }
+        });
+    };
+    loop();
+  }
+
+  /** Marks an answer ended on this node's mirror and tells the listeners. */
+  private end(
+    m: MirrorMessage,
+    finishReason: FinishReason,
+    usage: Usage | null,
+    stored?: StoredRecord,
+  ): void {
+    if (m.finishReason) return;
+    if (stored && stored.seq !== m.seq) {
+      m.text = stored.text;
+      m.seq = stored.seq;
+      this.emit({ type: 'snapshot', messageId: m.id, seq: m.seq, text: m.text });
+    }
+    m.finishReason = finishReason;
+    m.usage = usage;
+    this.lastActivity = Date.now();
+    this.emit({ type: 'done', messageId: m.id, seq: m.seq, finishReason, usage });
+    this.retire(m);
+  }
+
+  /** Frees the message's replay log when its stream's retention ends. */
+  private retire(m: MirrorMessage): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      m.log?.clear();
+    }, this.store.replayRetentionMs);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private emit(frame: ServerFrame): void {
+    for (const listener of this.listeners) listener(frame);
+  }
+
+  /**
+   * Generates queued turns while this node holds the conversation's lease.
+   * A node that finds the lease taken leaves its turn in the queue: the
+   * holder takes it next.
+   */
+  private async pump(): Promise<void> {
+    if (this.pumping || this.disposed) return;
+    this.pumping = true;
+    try {
+      for (;;) {
+        if (!(await this.store.acquireLease(this.id))) return;
+        const renewal = setInterval(() => {
+          // Redis away for longer than the grace: what is being generated cannot be kept; end it interrupted.
+          if (this.store.unreachableForMs() > this.store.graceMs) {
+            this.current?.abort.abort(INTERRUPTED);
+            return;
+          }
+          this.store.renewLease(this.id, this.current?.message.id).then(
+            (ok) => {
+              if (!ok) this.current?.abort.abort(INTERRUPTED);
+            },
+            () => {},
+          );
+        }, this.store.renewEveryMs);
+        try {
+          for (;;) {
+            if (this.disposed) return;
+            const turn = await this.store.popTurn(this.id);
+            if (!turn) break;
+            await this.generate(turn);
+          }
+        } finally {
+          clearInterval(renewal);
+          await this.store.releaseLease(this.id).catch(() => {});
+        }
+        // A turn queued while we released is ours to take too.
+        if ((await this.store.queueLength(this.id)) === 0) return;
+      }
+    } catch (error) {
+      if (this.disposed) return;
+      process.stderr.write(
+        `ai-stream-chat: generation in ${this.id} stopped: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+    } finally {
+      this.pumping = false;
+      this.lastActivity = Date.now();
+    }
+  }
+
+  private async generate(turn: QueuedTurnRecord): Promise<void> {
+    await this.refresh();
+    const userIndex = this.messages.findIndex((m) => m.id === turn.userId);
+    const user = this.messages[userIndex];
+    if (!user) return;
+    const context: SourceMessage[] = [];
+    if (turn.params.system) context.push({ role: 'system', content: turn.params.system });
+    for (const m of this.messages.slice(0, userIndex + 1)) {
+      if (m.text) context.push({ role: m.role, content: m.text });
+    }
+    const message: MirrorMessage = {
+      id: newId('m'),
+      role: 'assistant',
+      text: '',
+      seq: 0,
+      replyTo: user.id,
+    };
+    if (!(await this.store.startAnswer(this.id, { ...message }))) return;
+    message.log = new ReplayLog(this.options.replayMaxChars);
+    this.messages.push(message);
+    const abort = new AbortController();
+    this.current = { message, abort };
+    this.store
+      .publish(this.id, { t: 'start', id: message.id, replyTo: user.id, node: this.store.nodeId })
+      .catch(() => {});
+    this.emit({ type: 'start', messageId: message.id, replyTo: user.id });
+
+    let finishReason: FinishReason = 'stop';
+    let usage: Usage | null = null;
+    let storeError: unknown;
+    try {
+      const chunks = this.options.source.generate({
+        messages: context,
+        params: turn.params,
+        signal: abort.signal,
+      });
+      for (;;) {
+        const next = await chunks.next();
+        if (next.done) {
+          finishReason = next.value.finishReason;
+          usage = next.value.usage;
+          break;
+        }
+        if (abort.signal.aborted || storeError !== undefined) break;
+        if (next.value === '') continue;
+        message.seq += 1;
+        message.text += next.value;
+        message.log?.append(message.seq, next.value);
+        this.store.appendDelta(this.id, message.id, message.seq, next.value).catch((error: unknown) => {
+          storeError ??= error;
+        });
+        this.emit({ type: 'delta', messageId: message.id, seq: message.seq, text: next.value });
+      }
+      if (abort.signal.aborted || storeError !== undefined) {
+        // Only a user's cancel is `cancelled`; losing Redis or the lease is the server's doing.
+        finishReason =
+          storeError !== undefined || abort.signal.reason === INTERRUPTED ? 'interrupted' : 'cancelled';
+        await chunks.return({ finishReason: 'stop', usage: null }).catch(() => {});
+      }
+    } catch (error) {
+      if (abort.signal.aborted)
+        finishReason = abort.signal.reason === INTERRUPTED ? 'interrupted' : 'cancelled';
+      else {
+        finishReason = 'error';
+        this.emit({
+          type: 'error',
+          code: ErrorCode.SourceFailed,
+          message: `The model failed: ${error instanceof Error ? error.message : String(error)}`,
+          retryable: true,
+          messageId: message.id,
+        });
+      }
+    }
+    const { log: _log, ...record } = message;
+    const ended: StoredRecord = { ...record, finishReason, usage };
+    let stored: StoredRecord | undefined;
+    let written = false;
+    try {
+      written = await this.store.finish(this.id, ended);
+      // Not ours to end any more: another node declared us dead and ended it first.
+      if (!written) stored = await this.store.message(this.id, message.id);
+    } catch {
+      // Redis is away: end it here now, and write the end once Redis is back.
+      this.finishLater(ended);
+    }
+    this.current = undefined;
+    if (stored?.finishReason) this.end(message, stored.finishReason, stored.usage ?? null, stored);
+    else this.end(message, finishReason, usage);
+  }
+
+  /**
+   * Writes an answer's end (its whole text) once Redis answers again, so other
+   * nodes and later welcomes see what this node's clients saw; gives up when
+   * another node ended it first, or after FINISH_RETRY_LIMIT tries.
+   */
+  private finishLater(record: StoredRecord, attempt = 1): void {
+    if (this.disposed || attempt > FINISH_RETRY_LIMIT) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.store.finish(this.id, record).catch(() => this.finishLater(record, attempt + 1));
+    }, FINISH_RETRY_MS);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  /** Generates turns left in the queue (by a node that died). */
+  resumeQueue(): void {
+    void this.pump();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.current?.abort.abort(INTERRUPTED);
+    for (const f of this.followers.values()) f.abort();
+    this.followers.clear();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.listeners.clear();
+    this.unlisten?.();
+  }
+}

@@ -1,0 +1,673 @@
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Redis } from 'ioredis';
+import type { FinishReason, MessageParams, Usage } from '../../../protocol/index.js';
+import { newId } from '../../conversation/ids.js';
+import { SERVER_DEFAULTS } from '../../defaults.js';
+import { RedisKeys } from './redis-keys.js';
+
+/** A message as stored: the history entry plus what generation needs. */
+export interface StoredRecord {
+  id: string;
+  role: 'user' | 'assistant';
+  /** User: the text. Assistant: the whole text once ended (while streaming it lives in the stream). */
+  text: string;
+  seq: number;
+  clientMsgId?: string;
+  replyTo?: string;
+  finishReason?: FinishReason;
+  usage?: Usage | null;
+}
+
+export interface QueuedTurnRecord {
+  userId: string;
+  params: MessageParams;
+}
+
+export interface DeltaEntry {
+  seq: number;
+  text: string;
+}
+
+/** One entry of an answer's stream: a delta, or the end. */
+export type StreamEntry =
+  | { kind: 'delta'; seq: number; text: string; id: string }
+  | { kind: 'done'; seq: number; finishReason: FinishReason; usage: Usage | null; id: string };
+
+export type ConversationEvent =
+  | { t: 'start'; id: string; replyTo: string; node: string }
+  | { t: 'user'; id: string }
+  | { t: 'cancel'; id: string };
+
+export interface RedisStoreOptions {
+  /** `redis://[:password@]host:port[/db]` or `rediss://…` for TLS. */
+  url: string;
+  /** Prefix of every key. Default `aisc`. */
+  keyPrefix?: string;
+  /**
+   * How long Redis may be unreachable (stalled, restarting, cut off) before
+   * answers being generated give up: a shorter outage loses nothing, as
+   * commands wait for it and the generation leases outlast it; a longer one
+   * ends them `interrupted`, text kept. Also how long a killed node's answers
+   * take to be ended by another node. Default 10000.
+   */
+  graceMs?: number;
+  /** How long a generating node's lease lasts without renewal. Default `graceMs` + 2000. */
+  leaseMs?: number;
+  /** A conversation is deleted this long after its last message. Default 7 days. */
+  historyTtlMs?: number;
+  /** An answer's delta stream is deleted this long after the answer ends. Default 300000. */
+  replayRetentionMs?: number;
+  /** Messages kept per conversation; older settled ones are deleted. Default 200. */
+  maxHistoryMessages?: number;
+}
+
+/** How often `health` pings Redis, and how long without a reply makes it unhealthy. */
+const PROBE_EVERY_MS = 1000;
+const PROBE_STALE_MS = 2500;
+
+/** Redis's refusal of an XADD whose explicit id is not past the stream's last entry. */
+const ALREADY_APPENDED = /equal or smaller than the target stream top item/;
+
+/** The hash field of `msgs` counting messages trimmed from the front of `order` (never a message id). */
+const TRIMMED_FIELD = '#trimmed';
+
+/**
+ * Lua: drops the oldest messages past \`max\` (order, msgs, cmid), as far as
+ * they are settled: an ended answer, or a user message not waiting in the
+ * queue. Counts them in msgs' TRIMMED_FIELD.
+ */
+const TRIM = `
+local function trim(order, msgs, cmid, queue, max)
+  local excess = redis.call('LLEN', order) - max
+  local dropped = 0
+  while excess > 0 do
+    local id = redis.call('LINDEX', order, 0)
+    local json = redis.call('HGET', msgs, id)
+    if json then
+      local m = cjson.decode(json)
+      if m['role'] == 'assistant' and type(m['finishReason']) ~= 'string' then break end
+      if m['role'] == 'user' then
+        for _, t in ipairs(redis.call('LRANGE', queue, 0, -1)) do
+          if cjson.decode(t)['userId'] == id then return dropped end
+        end
+        if type(m['clientMsgId']) == 'string' then redis.call('HDEL', cmid, m['clientMsgId']) end
+      end
+    end
+    redis.call('LPOP', order)
+    redis.call('HDEL', msgs, id)
+    redis.call('HINCRBY', msgs, '${TRIMMED_FIELD}', 1)
+    dropped = dropped + 1
+    excess = excess - 1
+  end
+  return dropped
+end
+`;
+
+const SCRIPTS = {
+  /** KEYS meta order msgs cmid queue; ARGV clientMsgId id json ttl turn interrupt maxMessages → {created, id, queueLength} */
+  appendUser: `${TRIM}
+local existing = redis.call('HGET', KEYS[4], ARGV[1])
+if existing then return {0, existing, 0} end
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
+redis.call('RPUSH', KEYS[2], ARGV[2])
+if ARGV[6] == '1' then redis.call('DEL', KEYS[5]) end
+local n = redis.call('RPUSH', KEYS[5], ARGV[5])
+trim(KEYS[2], KEYS[3], KEYS[4], KEYS[5], tonumber(ARGV[7]))
+redis.call('SET', KEYS[1], '1', 'PX', ARGV[4])
+for i = 2, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+return {1, ARGV[2], n}`,
+  /** KEYS queue lease; ARGV owner → the next turn (JSON) or false; only for the lease owner */
+  popTurn: `
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return false end
+return redis.call('LPOP', KEYS[1])`,
+  /** KEYS order msgs lease; ARGV owner id json → 1, or 0 when the lease is not ours */
+  startAnswer: `
+if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+redis.call('RPUSH', KEYS[1], ARGV[2])
+return 1`,
+  /** KEYS msgs deltas meta order cmid queue; ARGV id json seq reason usage retention ttl maxMessages → 1, or 0 if it had already ended */
+  finish: `${TRIM}
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if not cur then return 0 end
+if cjson.decode(cur)['finishReason'] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+trim(KEYS[4], KEYS[1], KEYS[5], KEYS[6], tonumber(ARGV[8]))
+redis.call('XADD', KEYS[2], ARGV[3] .. '-1', 'r', ARGV[4], 'u', ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
+redis.call('SET', KEYS[3], '1', 'PX', ARGV[7])
+for i = 4, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[7]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[7])
+return 1`,
+  /**
+   * KEYS msgs deltas lease; ARGV id retention → 1 interrupted, 0 nothing to do, -1 the lease is alive.
+   * Ends an answer whose generating node stopped renewing its lease, keeping the text it streamed.
+   */
+  interrupt: `
+if redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if not cur then return 0 end
+local m = cjson.decode(cur)
+if m['finishReason'] then return 0 end
+local parts = {}
+local seq = 0
+for _, e in ipairs(redis.call('XRANGE', KEYS[2], '-', '+')) do
+  local s, k = string.match(e[1], '^(%d+)-(%d+)$')
+  if k == '0' then
+    seq = tonumber(s)
+    parts[#parts + 1] = e[2][2]
+  end
+end
+m['text'] = table.concat(parts)
+m['seq'] = seq
+m['finishReason'] = 'interrupted'
+m['usage'] = cjson.null
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(m))
+redis.call('XADD', KEYS[2], seq .. '-1', 'r', 'interrupted', 'u', 'null')
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1`,
+  /**
+   * KEYS lease msgs; ARGV owner ms messageId → 1 renewed, 0 another node holds it, -1 that answer was ended
+   * elsewhere. A lease that ran out while nobody took it (Redis was away) is taken back.
+   */
+  renew: `
+if ARGV[3] ~= '' then
+  local cur = redis.call('HGET', KEYS[2], ARGV[3])
+  if cur and type(cjson.decode(cur)['finishReason']) == 'string' then return -1 end
+end
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if holder then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`,
+  /** KEYS lease; ARGV owner */
+  release: `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])`,
+} as const;
+type ScriptName = keyof typeof SCRIPTS;
+const SHAS = Object.fromEntries(
+  Object.entries(SCRIPTS).map(([name, lua]) => [name, createHash('sha1').update(lua).digest('hex')]),
+) as Record<ScriptName, string>;
+
+function positive(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new TypeError(`${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function parseEntry(id: string, fields: string[]): StreamEntry | undefined {
+  const match = /^(\d+)-(\d+)$/.exec(id);
+  if (!match) return undefined;
+  const seq = Number(match[1]);
+  const field = (name: string): string | undefined => {
+    for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+    return undefined;
+  };
+  if (match[2] === '0') return { kind: 'delta', seq, text: field('t') ?? '', id };
+  const usage = field('u');
+  return {
+    kind: 'done',
+    seq,
+    id,
+    finishReason: (field('r') ?? 'stop') as FinishReason,
+    usage: usage && usage !== 'null' ? (JSON.parse(usage) as Usage) : null,
+  };
+}
+
+/**
+ * The Redis side of the shared store: one command connection (writes and
+ * reads, in order), one subscriber connection (conversation events), and
+ * blocking connections on demand for following answers generated on other
+ * nodes. Commands issued while Redis is away wait in ioredis's offline queue
+ * and fail after a few reconnection attempts; `health()` says which.
+ */
+export class RedisStore {
+  readonly nodeId = `${hostname()}/${process.pid}/${newId('s').slice(2, 10)}`;
+  readonly keys: RedisKeys;
+  readonly graceMs: number;
+  readonly leaseMs: number;
+  /** How often a generating node renews its lease. */
+  readonly renewEveryMs: number;
+  readonly historyTtlMs: number;
+  readonly replayRetentionMs: number;
+  readonly maxHistoryMessages: number;
+  readonly redis: Redis;
+  private readonly subscriber: Redis;
+  private readonly idleBlockers: Redis[] = [];
+  private readonly busyBlockers = new Set<Redis>();
+  private readonly channelHandlers = new Map<string, (event: ConversationEvent) => void>();
+  private lastError: string | undefined;
+  private closed = false;
+  private lastReplyAt = Date.now();
+  private pinging = false;
+  private readonly prober: NodeJS.Timeout;
+
+  constructor(options: RedisStoreOptions) {
+    if (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url)) {
+      throw new TypeError(
+        `redis url must start with redis:// or rediss://, got ${JSON.stringify(options.url)}`,
+      );
+    }
+    this.keys = new RedisKeys(options.keyPrefix ?? 'aisc');
+    this.graceMs = positive('graceMs', options.graceMs ?? SERVER_DEFAULTS.redisGraceMs);
+    this.leaseMs = positive('leaseMs', options.leaseMs ?? this.graceMs + 2000);
+    this.renewEveryMs = Math.min(1000, Math.ceil(this.leaseMs / 3));
+    this.historyTtlMs = positive('historyTtlMs', options.historyTtlMs ?? SERVER_DEFAULTS.historyTtlMs);
+    this.replayRetentionMs = positive(
+      'replayRetentionMs',
+      options.replayRetentionMs ?? SERVER_DEFAULTS.replayRetentionMs,
+    );
+    this.maxHistoryMessages = positive(
+      'maxHistoryMessages',
+      options.maxHistoryMessages ?? SERVER_DEFAULTS.maxHistoryMessages,
+    );
+    this.redis = new Redis(options.url, {
+      // Reconnect quickly and forever. A command waits out an outage of up to graceMs: through
+      // enough reconnection attempts (100 ms, 200 ms, … then 1 s apart), or a stalled server's silence.
+      retryStrategy: (times) => Math.min(100 * times, 1000),
+      maxRetriesPerRequest: Math.ceil(this.graceMs / 1000) + 5,
+      commandTimeout: this.graceMs,
+      lazyConnect: false,
+    });
+    this.redis.on('error', (error: Error) => this.noteError(error));
+    this.redis.on('ready', () => this.noteReady());
+    this.prober = setInterval(() => this.probe(), PROBE_EVERY_MS);
+    this.prober.unref();
+    this.subscriber = this.redis.duplicate();
+    this.subscriber.on('error', () => {});
+    this.subscriber.on('message', (channel: string, message: string) => {
+      const handler = this.channelHandlers.get(channel);
+      if (!handler) return;
+      try {
+        handler(JSON.parse(message) as ConversationEvent);
+      } catch {
+        // A malformed event is ignored: events only speed things up, the streams are the truth.
+      }
+    });
+  }
+
+  private noteError(error: Error): void {
+    const message = error.message || String(error);
+    if (this.lastError === undefined && !this.closed) {
+      process.stderr.write(`ai-stream-chat: Redis unavailable (${message}); retrying\n`);
+    }
+    this.lastError = message;
+  }
+
+  private noteReady(): void {
+    if (this.lastError !== undefined && !this.closed) process.stderr.write('ai-stream-chat: Redis is back\n');
+    this.lastError = undefined;
+  }
+
+  /** Resolves once the command connection is ready (or rejects when it cannot connect soon). */
+  async ready(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  /**
+   * A PING a second: a connected Redis that stops answering (stalled,
+   * overloaded) shows in `health` though the connection stays up.
+   */
+  private probe(): void {
+    if (this.pinging || this.closed) return;
+    this.pinging = true;
+    this.redis.ping().then(
+      () => {
+        this.pinging = false;
+        this.lastReplyAt = Date.now();
+      },
+      () => {
+        this.pinging = false;
+      },
+    );
+  }
+
+  /** How long Redis has not answered (0 while it answers). */
+  unreachableForMs(now = Date.now()): number {
+    const silent = now - this.lastReplyAt;
+    return this.redis.status !== 'ready' || silent > PROBE_STALE_MS ? silent : 0;
+  }
+
+  health(): { ok: boolean; error?: string } {
+    const silent = Date.now() - this.lastReplyAt;
+    if (this.redis.status === 'ready' && silent <= PROBE_STALE_MS) return { ok: true };
+    if (this.redis.status === 'ready') return { ok: false, error: `Redis has not answered for ${silent} ms` };
+    return { ok: false, error: `Redis ${this.redis.status}${this.lastError ? `: ${this.lastError}` : ''}` };
+  }
+
+  private async script(name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
+    try {
+      return await this.redis.evalsha(SHAS[name], keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!String(error).includes('NOSCRIPT')) throw error;
+      return this.redis.eval(SCRIPTS[name], keys.length, ...keys, ...args);
+    }
+  }
+
+  // --- conversations and messages ---
+
+  async exists(conversationId: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.meta(conversationId))) === 1;
+  }
+
+  async create(conversationId: string): Promise<void> {
+    await this.redis.set(this.keys.meta(conversationId), '1', 'PX', this.historyTtlMs, 'NX');
+  }
+
+  /** The history in order, with the text and seq of unfinished answers read from their streams. */
+  async load(conversationId: string): Promise<StoredRecord[]> {
+    return (await this.loadHistory(conversationId)).records;
+  }
+
+  /** `load`, and how many older messages were trimmed from the conversation. */
+  async loadHistory(conversationId: string): Promise<{ records: StoredRecord[]; trimmed: number }> {
+    const k = this.keys;
+    const [[, ids], [, all]] = (await this.redis
+      .multi()
+      .lrange(k.order(conversationId), 0, -1)
+      .hgetall(k.messages(conversationId))
+      .exec()) as [[null, string[]], [null, Record<string, string>]];
+    const trimmed = Number(all[TRIMMED_FIELD] ?? 0);
+    const records: StoredRecord[] = [];
+    for (const id of ids) {
+      const json = all[id];
+      if (json) records.push(JSON.parse(json) as StoredRecord);
+    }
+    await Promise.all(
+      records
+        .filter((r) => r.role === 'assistant' && !r.finishReason)
+        .map(async (r) => {
+          const entries = await this.range(conversationId, r.id, 0);
+          r.text = '';
+          r.seq = 0;
+          for (const e of entries) {
+            if (e.kind === 'delta') {
+              r.text += e.text;
+              r.seq = e.seq;
+            } else {
+              r.finishReason = e.finishReason;
+              r.usage = e.usage;
+            }
+          }
+        }),
+    );
+    return { records, trimmed };
+  }
+
+  async message(conversationId: string, messageId: string): Promise<StoredRecord | undefined> {
+    const json = await this.redis.hget(this.keys.messages(conversationId), messageId);
+    return json ? (JSON.parse(json) as StoredRecord) : undefined;
+  }
+
+  /**
+   * Adds a user message and queues its turn; idempotent on `clientMsgId`
+   * (a retried send gets the first message's id and `created: false`).
+   */
+  async appendUser(
+    conversationId: string,
+    record: StoredRecord & { clientMsgId: string },
+    turn: QueuedTurnRecord,
+    interrupt: boolean,
+  ): Promise<{ created: boolean; id: string; queueLength: number }> {
+    const k = this.keys;
+    const [created, id, queueLength] = (await this.script(
+      'appendUser',
+      [
+        k.meta(conversationId),
+        k.order(conversationId),
+        k.messages(conversationId),
+        k.clientIds(conversationId),
+        k.queue(conversationId),
+      ],
+      [
+        record.clientMsgId,
+        record.id,
+        JSON.stringify(record),
+        this.historyTtlMs,
+        JSON.stringify(turn),
+        interrupt ? '1' : '0',
+        this.maxHistoryMessages,
+      ],
+    )) as [number, string, number];
+    return { created: created === 1, id, queueLength };
+  }
+
+  async queueLength(conversationId: string): Promise<number> {
+    return this.redis.llen(this.keys.queue(conversationId));
+  }
+
+  // --- generation lease ---
+
+  /** Takes the conversation's generation lease if nobody holds it. */
+  async acquireLease(conversationId: string): Promise<boolean> {
+    const ok = await this.redis.set(this.keys.lease(conversationId), this.nodeId, 'PX', this.leaseMs, 'NX');
+    if (ok !== 'OK') return false;
+    await this.redis.zadd(this.keys.leases(), Date.now() + this.leaseMs, conversationId);
+    return true;
+  }
+
+  /**
+   * Extends our lease (taking it back if it ran out unclaimed); false when
+   * another node took it, or ended `messageId` (the answer being generated).
+   */
+  async renewLease(conversationId: string, messageId = ''): Promise<boolean> {
+    const renewed =
+      (await this.script(
+        'renew',
+        [this.keys.lease(conversationId), this.keys.messages(conversationId)],
+        [this.nodeId, this.leaseMs, messageId],
+      )) === 1;
+    if (renewed) await this.redis.zadd(this.keys.leases(), Date.now() + this.leaseMs, conversationId);
+    return renewed;
+  }
+
+  async releaseLease(conversationId: string): Promise<void> {
+    await this.script('release', [this.keys.lease(conversationId)], [this.nodeId]);
+    await this.redis.zrem(this.keys.leases(), conversationId);
+  }
+
+  async leaseHolder(conversationId: string): Promise<string | null> {
+    return this.redis.get(this.keys.lease(conversationId));
+  }
+
+  async popTurn(conversationId: string): Promise<QueuedTurnRecord | undefined> {
+    const json = (await this.script(
+      'popTurn',
+      [this.keys.queue(conversationId), this.keys.lease(conversationId)],
+      [this.nodeId],
+    )) as string | null;
+    return json ? (JSON.parse(json) as QueuedTurnRecord) : undefined;
+  }
+
+  /** Conversations whose lease deadline has passed (their node may be dead). */
+  async expiredLeases(now = Date.now()): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.leases(), '-inf', now, 'LIMIT', 0, 100);
+  }
+
+  async forgetLease(conversationId: string): Promise<void> {
+    await this.redis.zrem(this.keys.leases(), conversationId);
+  }
+
+  /**
+   * Ends every unfinished answer of a conversation whose lease is gone as
+   * `interrupted`; returns how many, or -1 when the lease is alive after all.
+   */
+  async interruptOrphans(conversationId: string): Promise<number> {
+    const records = await this.load(conversationId);
+    let count = 0;
+    for (const r of records) {
+      if (r.role !== 'assistant' || r.finishReason) continue;
+      const result = (await this.script(
+        'interrupt',
+        [
+          this.keys.messages(conversationId),
+          this.keys.deltas(conversationId, r.id),
+          this.keys.lease(conversationId),
+        ],
+        [r.id, this.replayRetentionMs],
+      )) as number;
+      if (result === -1) return -1;
+      count += result;
+    }
+    return count;
+  }
+
+  // --- answers ---
+
+  /** Adds an assistant message under our lease; false when the lease is no longer ours. */
+  async startAnswer(conversationId: string, record: StoredRecord): Promise<boolean> {
+    const k = this.keys;
+    const ok = await this.script(
+      'startAnswer',
+      [k.order(conversationId), k.messages(conversationId), k.lease(conversationId)],
+      [this.nodeId, record.id, JSON.stringify(record)],
+    );
+    return ok === 1;
+  }
+
+  /**
+   * Appends delta `seq` (stream id `<seq>-0`); pipelined behind earlier
+   * commands, so in order. Idempotent: after a Redis restart the client
+   * resends commands whose replies were lost, and an XADD that had already
+   * been applied (and persisted) is then refused for its id; that delta is
+   * already there.
+   */
+  appendDelta(conversationId: string, messageId: string, seq: number, text: string): Promise<unknown> {
+    const key = this.keys.deltas(conversationId, messageId);
+    const append =
+      seq === 1
+        ? // A stream whose node dies unseen still goes away with the history.
+          this.redis.multi().xadd(key, `${seq}-0`, 't', text).pexpire(key, this.historyTtlMs).exec()
+        : this.redis.xadd(key, `${seq}-0`, 't', text);
+    return append.catch((error: unknown) => {
+      if (!ALREADY_APPENDED.test(error instanceof Error ? error.message : String(error))) throw error;
+    });
+  }
+
+  /** Ends an answer (whole text, finish reason, usage) and starts its stream's retention. */
+  async finish(conversationId: string, record: StoredRecord): Promise<boolean> {
+    const k = this.keys;
+    const ok = await this.script(
+      'finish',
+      [
+        k.messages(conversationId),
+        k.deltas(conversationId, record.id),
+        k.meta(conversationId),
+        k.order(conversationId),
+        k.clientIds(conversationId),
+        k.queue(conversationId),
+      ],
+      [
+        record.id,
+        JSON.stringify(record),
+        record.seq,
+        record.finishReason ?? 'stop',
+        JSON.stringify(record.usage ?? null),
+        this.replayRetentionMs,
+        this.historyTtlMs,
+        this.maxHistoryMessages,
+      ],
+    );
+    return ok === 1;
+  }
+
+  /** Stream entries after `afterSeq` (deltas from afterSeq+1, then the end if written). */
+  async range(conversationId: string, messageId: string, afterSeq: number): Promise<StreamEntry[]> {
+    const raw = await this.redis.xrange(this.keys.deltas(conversationId, messageId), `${afterSeq}-1`, '+');
+    return raw.map(([id, fields]) => parseEntry(id, fields)).filter((e): e is StreamEntry => e !== undefined);
+  }
+
+  /**
+   * Follows an answer's stream from after stream id `fromId` (`<seq>-0`)
+   * with blocking reads on a connection of its own, until the end entry or
+   * until `signal` aborts. `onIdle` runs after each empty wait (a chance to
+   * notice an answer that ended without its end entry).
+   */
+  async *follow(
+    conversationId: string,
+    messageId: string,
+    afterSeq: number,
+    signal: AbortSignal,
+    blockMs = 1000,
+  ): AsyncGenerator<StreamEntry | 'idle'> {
+    const key = this.keys.deltas(conversationId, messageId);
+    const blocker = this.idleBlockers.pop() ?? this.newBlocker();
+    this.busyBlockers.add(blocker);
+    const onAbort = (): void => {
+      // Unblocks a pending XREAD at once; the connection is not reused.
+      blocker.disconnect();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    let lastId = `${afterSeq}-0`;
+    let healthy = true;
+    try {
+      while (!signal.aborted) {
+        let reply: [string, [string, string[]][]][] | null;
+        try {
+          reply = (await blocker.xread('COUNT', 512, 'BLOCK', blockMs, 'STREAMS', key, lastId)) as
+            | [string, [string, string[]][]][]
+            | null;
+        } catch (error) {
+          if (signal.aborted) return;
+          healthy = false;
+          throw error;
+        }
+        if (!reply) {
+          yield 'idle';
+          continue;
+        }
+        for (const [id, fields] of reply[0]?.[1] ?? []) {
+          lastId = id;
+          const entry = parseEntry(id, fields);
+          if (entry) yield entry;
+          if (entry?.kind === 'done') return;
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.busyBlockers.delete(blocker);
+      if (healthy && !signal.aborted && !this.closed && this.idleBlockers.length < 8) {
+        this.idleBlockers.push(blocker);
+      } else {
+        blocker.disconnect();
+      }
+    }
+  }
+
+  private newBlocker(): Redis {
+    const blocker = this.redis.duplicate({ maxRetriesPerRequest: 1 });
+    blocker.on('error', () => {});
+    return blocker;
+  }
+
+  // --- events between nodes ---
+
+  async publish(conversationId: string, event: ConversationEvent): Promise<void> {
+    await this.redis.publish(this.keys.events(conversationId), JSON.stringify(event));
+  }
+
+  /** Receives the conversation's events until the returned function is called. */
+  async listen(conversationId: string, handler: (event: ConversationEvent) => void): Promise<() => void> {
+    const channel = this.keys.events(conversationId);
+    this.channelHandlers.set(channel, handler);
+    await this.subscriber.subscribe(channel);
+    return () => {
+      if (this.channelHandlers.get(channel) !== handler) return;
+      this.channelHandlers.delete(channel);
+      this.subscriber.unsubscribe(channel).catch(() => {});
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.prober);
+    for (const b of [...this.idleBlockers, ...this.busyBlockers]) b.disconnect();
+    this.idleBlockers.length = 0;
+    this.subscriber.disconnect();
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * Backpressure: a client that reads slower than answers arrive costs the
+ * server a bounded amount of memory, gets fewer, larger frames, and is closed
+ * with 4008 when it stays too slow for too long, after which it resumes
+ * exactly.
+ *
+ * The server listens on a Unix socket here. Over loopback TCP, Linux grows the
+ * kernel's socket buffers to megabytes, so a slow reader only shows up in the
+ * server's own buffers after minutes; a Unix socket's buffer is about 200 KB,
+ * closer to what a slow network path holds, so the server's side of the
+ * story shows within seconds.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CloseCode, parseServerFrame, type ServerFrame } from '../../src/protocol/index.js';
+import { type ChatServer, type ChatServerOptions, createChatServer } from '../../src/server/chat-server.js';
+import type { TokenSource } from '../../src/server/sources/types.js';
+import { RawWebSocket } from '../helpers/raw-ws.js';
+
+const TOKENS_PER_SECOND = 1000;
+const word = (i: number): string => `w${i} `;
+const answerOf = (count: number): string => Array.from({ length: count }, (_, i) => word(i)).join('');
+
+/** `count` tokens at 1000 per second, on the wall clock. */
+function steadySource(count: number): TokenSource {
+  return {
+    async *generate({ signal }) {
+      const start = Date.now();
+      for (let i = 0; i < count; i++) {
+        const wait = start + (i * 1000) / TOKENS_PER_SECOND - Date.now();
+        if (wait > 0) await sleep(wait);
+        if (signal.aborted) break;
+        yield word(i);
+      }
+      return { finishReason: 'stop', usage: null };
+    },
+  };
+}
+
+async function withUnixServer(
+  options: ChatServerOptions,
+  body: (chat: ChatServer, path: string) => Promise<void>,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'ai-chat-bp-'));
+  const path = join(dir, 'chat.sock');
+  const chat = createChatServer({ heartbeatMs: 600_000, ...options });
+  const http: Server = createServer();
+  chat.attach(http);
+  await new Promise<void>((resolve) => http.listen(path, resolve));
+  try {
+    await body(chat, path);
+  } finally {
+    await chat.close();
+    http.closeAllConnections();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Every text frame, validated as a server frame. */
+function parsed(client: RawWebSocket): ServerFrame[] {
+  return client.texts().map((raw) => {
+    const result = parseServerFrame(raw);
+    assert.ok(result.ok, `an invalid frame: ${raw.slice(0, 200)}`);
+    return result.frame;
+  });
+}
+
+/** The answer's text from its deltas, as a client applies them: each must start right after the last. */
+function assemble(
+  frames: ServerFrame[],
+  messageId: string,
+  text = '',
+  seq = 0,
+): { text: string; seq: number } {
+  for (const f of frames) {
+    if (f.type !== 'delta' || f.messageId !== messageId) continue;
+    assert.equal(f.fromSeq ?? f.seq, seq + 1, 'deltas are gapless and in order');
+    assert.ok(f.seq >= (f.fromSeq ?? f.seq));
+    text += f.text;
+    seq = f.seq;
+  }
+  return { text, seq };
+}
+
+/** Reads `bytesPerSecond` from the socket, in ten slices a second, until stopped. */
+function readSlowly(client: RawWebSocket, bytesPerSecond: number): () => void {
+  const timer = setInterval(() => client.read(bytesPerSecond / 10), 100);
+  return () => clearInterval(timer);
+}
+
+async function startAnswer(client: RawWebSocket): Promise<void> {
+  client.send({ type: 'hello', v: 1 });
+  client.send({ type: 'send', clientMsgId: 'q1', text: 'go' });
+}
+
+describe('backpressure', () => {
+  it('a client reading 1 KB/s while the source makes 1000 tokens/s: bounded server memory, fewer frames, exact text', async () => {
+    const count = 5000;
+    const highWaterBytes = 16 * 1024;
+    await withUnixServer(
+      {
+        source: steadySource(count),
+        backpressure: { highWaterBytes, slowConsumerMs: 120_000 },
+      },
+      async (chat, path) => {
+        const client = await RawWebSocket.open({ path }, '/ws');
+        await startAnswer(client);
+        const stopReading = readSlowly(client, 1024);
+        let peak = 0;
+        const sampler = setInterval(() => {
+          peak = Math.max(peak, ...chat.outboundBytes());
+        }, 10);
+        try {
+          // The whole answer is produced while the client reads 1 KB/s.
+          while (chat.metrics.generations.get({ outcome: 'stop' }) === 0) await sleep(50);
+        } finally {
+          clearInterval(sampler);
+          stopReading();
+        }
+        client.readAll();
+        await client.until(() => parsed(client).some((f) => f.type === 'done'), 60_000);
+        const frames = parsed(client);
+        const done = frames.find((f) => f.type === 'done');
+        assert.ok(done?.type === 'done');
+        const answer = assemble(frames, done.messageId);
+        assert.equal(answer.text, answerOf(count), 'the text arrives exactly');
+        assert.equal(answer.seq, count);
+        assert.equal(done.seq, count);
+        const deltas = frames.filter((f) => f.type === 'delta');
+        assert.ok(
+          deltas.length < count / 2,
+          `deltas were coalesced: ${deltas.length} frames for ${count} tokens`,
+        );
+        assert.ok(chat.metrics.deltasCoalesced.get() > count / 2);
+        // Sent one by one, the deltas are ~75 bytes each: ~375 KB would queue in the
+        // server. Held back, the server holds at most the mark plus the answer's text.
+        const bound = highWaterBytes + Buffer.byteLength(answerOf(count));
+        assert.ok(peak > highWaterBytes, `the client was slow enough to matter (peak ${peak} bytes)`);
+        assert.ok(peak <= bound, `peak bytes held for the connection: ${peak}, bound ${bound}`);
+        client.destroy();
+      },
+    );
+  });
+
+  it('a client too slow for too long is closed with 4008 and resumes exactly', async () => {
+    const count = 6000;
+    await withUnixServer(
+      {
+        source: steadySource(count),
+        backpressure: { highWaterBytes: 8 * 1024, slowConsumerMs: 1000 },
+      },
+      async (chat, path) => {
+        const slow = await RawWebSocket.open({ path }, '/ws');
+        await startAnswer(slow);
+        const stopReading = readSlowly(slow, 1024);
+        // The server gives up on it.
+        while (chat.metrics.slowConsumers.get() === 0) {
+          assert.equal(
+            chat.metrics.generations.get({ outcome: 'stop' }),
+            0,
+            'closed before the answer ended',
+          );
+          await sleep(50);
+        }
+        stopReading();
+        // Reading on, the client finds the close frame behind what was buffered.
+        slow.readAll();
+        await slow.until(() => slow.closeCode !== undefined, 30_000);
+        assert.equal(slow.closeCode, CloseCode.SlowConsumer);
+        const before = parsed(slow);
+        const welcome = before.find((f) => f.type === 'welcome');
+        const start = before.find((f) => f.type === 'start');
+        assert.ok(welcome?.type === 'welcome' && start?.type === 'start');
+        const held = assemble(before, start.messageId);
+        assert.ok(held.seq < count, 'the answer was cut short by the close');
+        slow.destroy();
+
+        const again = await RawWebSocket.open({ path }, '/ws');
+        again.readAll();
+        again.send({
+          type: 'hello',
+          v: 1,
+          conversationId: welcome.conversationId,
+          resume: [{ messageId: start.messageId, lastSeq: held.seq }],
+        });
+        await again.until(() => parsed(again).some((f) => f.type === 'done'), 30_000);
+        const resumed = assemble(parsed(again), start.messageId, held.text, held.seq);
+        assert.equal(resumed.text, answerOf(count), 'the resumed answer is exact');
+        assert.equal(resumed.seq, count);
+        again.destroy();
+      },
+    );
+  });
+
+  it('a client that makes more than maxPendingBytes wait is closed with 4008 at once', async () => {
+    await withUnixServer(
+      {
+        source: steadySource(20_000),
+        backpressure: { highWaterBytes: 4096, slowConsumerMs: 600_000, maxPendingBytes: 8192 },
+      },
+      async (chat, path) => {
+        const client = await RawWebSocket.open({ path }, '/ws');
+        await startAnswer(client); // and reads nothing
+        while (chat.metrics.slowConsumers.get() === 0) await sleep(20);
+        const [held] = chat.outboundBytes();
+        assert.ok(held !== undefined && held <= 4096 + 8192 + 1024, `held for it: ${held} bytes`);
+        // The answer goes on; nothing more is written or held for the closed client.
+        const tokens = chat.metrics.tokens.get();
+        while (chat.metrics.tokens.get() < tokens + 500) await sleep(20);
+        assert.deepEqual(chat.outboundBytes(), [held]);
+        client.readAll();
+        await client.until(() => client.closeCode !== undefined, 30_000);
+        assert.equal(client.closeCode, CloseCode.SlowConsumer);
+        client.destroy();
+      },
+    );
+  });
+
+  it('rejects bad backpressure options with a TypeError naming them', () => {
+    const source = steadySource(1);
+    assert.throws(
+      () => createChatServer({ source, backpressure: { highWaterBytes: 0 } }),
+      /backpressure\.highWaterBytes/,
+    );
+    assert.throws(
+      () => createChatServer({ source, backpressure: { slowConsumerMs: 1.5 } }),
+      /backpressure\.slowConsumerMs/,
+    );
+    assert.throws(
+      // @ts-expect-error: not an object
+      () => createChatServer({ source, backpressure: 5 }),
+      /backpressure must be an object/,
+    );
+  });
+});
