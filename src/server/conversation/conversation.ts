@@ -1,9 +1,9 @@
 import type { FinishReason, MessageParams, ServerFrame, Usage } from '../../protocol/index.js';
 import type { SourceMessage, TokenSource } from '../sources/types.js';
 import type { ChatConversation } from '../store/conversation-store.js';
-import { DeltaLog } from './delta-log.js';
 import { newId } from './ids.js';
 import { historyOf, type Replay, replayOf, type WelcomeHistory } from './message-frames.js';
+import { ReplayLog } from './replay-log.js';
 
 export interface StoredMessage {
   id: string;
@@ -17,7 +17,7 @@ export interface StoredMessage {
   finishReason?: FinishReason;
   usage?: Usage | null;
   /** Assistant: recent deltas, for exact replay on resume. */
-  log?: DeltaLog;
+  log?: ReplayLog;
 }
 
 /** Abort reason of a generation stopped because the server is going away, not by the user. */
@@ -244,7 +244,7 @@ export class Conversation implements ChatConversation {
       text: '',
       seq: 0,
       replyTo: user.id,
-      log: new DeltaLog(this.options.replayMaxChars),
+      log: new ReplayLog(this.options.replayMaxChars),
     };
     const context = this.contextFor(user, params);
     this.messages.push(message);

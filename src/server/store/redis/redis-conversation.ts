@@ -8,10 +8,10 @@ import {
 import { type FollowUpPolicy, INTERRUPTED } from '../../conversation/conversation.js';
 import { newId } from '../../conversation/ids.js';
 import { historyOf, type Replay, replayOf, type WelcomeHistory } from '../../conversation/message-frames.js';
+import { ReplayLog } from '../../conversation/replay-log.js';
 import type { SourceMessage, TokenSource } from '../../sources/types.js';
 import type { ChatConversation, FrameListener, ResumeRequest, SubmitResult } from '../conversation-store.js';
 import type { ConversationEvent, QueuedTurnRecord, RedisStore, StoredRecord } from './redis-store.js';
-import { ReplayLog } from './replay-log.js';
 
 /** How often, and how many times, an answer's end is retried while Redis is away (about 10 minutes). */
 const FINISH_RETRY_MS = 1000;

@@ -1,7 +1,10 @@
 /**
- * The recent deltas of one answer on this node, for exact replay: what it
- * generated or followed, plus older deltas read back from Redis for a
- * resume. Holds a contiguous run of seqs, at most `maxChars` characters.
+ * The recent deltas of one answer, kept so a reconnecting client can be sent
+ * exactly what it missed: what this process generated or followed, plus
+ * (for a store whose deltas live elsewhere) older deltas read back for a
+ * resume. Holds a contiguous run of seqs, at most `maxChars` characters:
+ * when full, the oldest deltas are dropped, and a resume from before them
+ * gets a snapshot of the whole text instead of a partial replay.
  */
 export class ReplayLog {
   private texts: string[] = [];
@@ -17,6 +20,7 @@ export class ReplayLog {
     return this.firstSeq + this.texts.length;
   }
 
+  /** Records delta `seq`; seqs must be appended in order, gapless. */
   append(seq: number, text: string): void {
     if (seq !== this.nextSeq) throw new Error(`ReplayLog: expected seq ${this.nextSeq}, got ${seq}`);
     this.texts.push(text);
@@ -38,12 +42,17 @@ export class ReplayLog {
     }
   }
 
+  /** Whether the deltas right after `lastSeq` are still kept (or are yet to come). */
   covers(lastSeq: number): boolean {
     return lastSeq + 1 >= this.firstSeq;
   }
 
-  /** Deltas after `lastSeq` up to `upToSeq`, or undefined when some are not kept. */
+  /**
+   * The deltas after `lastSeq` up to `upToSeq`, or undefined when some of
+   * them are no longer kept (then the caller sends a snapshot).
+   */
   after(lastSeq: number, upToSeq: number): { seq: number; text: string }[] | undefined {
+    // A client ahead of the server cannot be patched up with deltas.
     if (lastSeq >= upToSeq) return lastSeq === upToSeq ? [] : undefined;
     if (lastSeq + 1 < this.firstSeq || upToSeq >= this.nextSeq) return undefined;
     const out: { seq: number; text: string }[] = [];
@@ -53,6 +62,7 @@ export class ReplayLog {
     return out;
   }
 
+  /** Frees the deltas; later resumes get snapshots. */
   clear(): void {
     this.firstSeq += this.texts.length;
     this.texts = [];
