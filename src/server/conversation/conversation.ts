@@ -2,23 +2,14 @@ import type { FinishReason, MessageParams, ServerFrame, Usage } from '../../prot
 import type { SourceMessage, TokenSource } from '../sources/types.js';
 import type { ChatConversation } from '../store/conversation-store.js';
 import { newId } from './ids.js';
-import { historyOf, type Replay, replayOf, type WelcomeHistory } from './message-frames.js';
+import {
+  historyOf,
+  type MessageWithLog,
+  type Replay,
+  replayOf,
+  type WelcomeHistory,
+} from './message-frames.js';
 import { ReplayLog } from './replay-log.js';
-
-export interface StoredMessage {
-  id: string;
-  role: 'user' | 'assistant';
-  text: string;
-  /** Assistant: number of deltas so far (the seq of the last one). */
-  seq: number;
-  clientMsgId?: string;
-  replyTo?: string;
-  /** Assistant: set once the answer has ended. */
-  finishReason?: FinishReason;
-  usage?: Usage | null;
-  /** Assistant: recent deltas, for exact replay on resume. */
-  log?: ReplayLog;
-}
 
 /** Abort reason of a generation stopped because the server is going away, not by the user. */
 export const INTERRUPTED = 'interrupted';
@@ -42,12 +33,12 @@ export interface ConversationOptions {
 }
 
 interface Generation {
-  message: StoredMessage;
+  message: MessageWithLog;
   abort: AbortController;
 }
 
 interface QueuedTurn {
-  user: StoredMessage;
+  user: MessageWithLog;
   params: MessageParams;
 }
 
@@ -64,11 +55,11 @@ export interface ResumeRequest {
  */
 export class Conversation implements ChatConversation {
   readonly id: string;
-  readonly messages: StoredMessage[] = [];
+  readonly messages: MessageWithLog[] = [];
   /** Time of the last send, cancel or end of an answer (for expiry). */
   lastActivity = Date.now();
   private readonly listeners = new Set<FrameListener>();
-  private readonly byClientMsgId = new Map<string, StoredMessage>();
+  private readonly byClientMsgId = new Map<string, MessageWithLog>();
   private readonly queue: QueuedTurn[] = [];
   private current: Generation | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -132,7 +123,7 @@ export class Conversation implements ChatConversation {
     clientMsgId: string,
     text: string,
     params: MessageParams,
-  ): { message: StoredMessage; created: boolean; queuePosition: number } {
+  ): { message: MessageWithLog; created: boolean; queuePosition: number } {
     const existing = this.byClientMsgId.get(clientMsgId);
     if (existing) {
       const position = this.queue.findIndex((t) => t.user === existing);
@@ -143,7 +134,7 @@ export class Conversation implements ChatConversation {
       };
     }
     this.lastActivity = Date.now();
-    const user: StoredMessage = { id: newId('m'), role: 'user', text, seq: 0, clientMsgId };
+    const user: MessageWithLog = { id: newId('m'), role: 'user', text, seq: 0, clientMsgId };
     this.messages.push(user);
     this.byClientMsgId.set(clientMsgId, user);
     if (this.options.followUp === 'interrupt') {
@@ -207,7 +198,7 @@ export class Conversation implements ChatConversation {
     this.trimmed += count;
   }
 
-  private settled(m: StoredMessage): boolean {
+  private settled(m: MessageWithLog): boolean {
     if (m.role === 'assistant') return m.finishReason !== undefined;
     return this.current?.message.replyTo !== m.id && !this.queue.some((t) => t.user === m);
   }
@@ -227,7 +218,7 @@ export class Conversation implements ChatConversation {
     });
   }
 
-  private contextFor(user: StoredMessage, params: MessageParams): SourceMessage[] {
+  private contextFor(user: MessageWithLog, params: MessageParams): SourceMessage[] {
     const context: SourceMessage[] = [];
     if (params.system) context.push({ role: 'system', content: params.system });
     for (const m of this.messages) {
@@ -238,7 +229,7 @@ export class Conversation implements ChatConversation {
   }
 
   private async generate({ user, params }: QueuedTurn): Promise<void> {
-    const message: StoredMessage = {
+    const message: MessageWithLog = {
       id: newId('m'),
       role: 'assistant',
       text: '',

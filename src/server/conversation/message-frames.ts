@@ -4,19 +4,30 @@
  * date (PROTOCOL.md section 5).
  */
 import type { FinishReason, HistoryMessage, ServerFrame, Usage } from '../../protocol/index.js';
+import type { ReplayLog } from './replay-log.js';
 
-/** What a store keeps of a message, as far as frames need it. */
+/** A message as every store keeps it: what a welcome's history and generation need. */
 export interface MessageRecord {
   id: string;
   role: 'user' | 'assistant';
+  /**
+   * User: the text. Assistant: the text so far, the whole text once ended
+   * (Redis writes it at the end: while streaming it lives in the stream).
+   */
   text: string;
+  /** Assistant: number of deltas so far (the seq of the last one). */
   seq: number;
   clientMsgId?: string;
   replyTo?: string;
+  /** Assistant: set once the answer has ended. */
   finishReason?: FinishReason;
   usage?: Usage | null;
-  /** Recent deltas; undefined from `after` when some are no longer kept. */
-  log?: { after(lastSeq: number, upToSeq: number): { seq: number; text: string }[] | undefined };
+}
+
+/** A message held in a conversation's memory: the record and, for an answer, its recent deltas. */
+export interface MessageWithLog extends MessageRecord {
+  /** Assistant: recent deltas, for exact replay on resume. */
+  log?: ReplayLog;
 }
 
 /** A welcome's history: the newest messages that fit its budget, and how many older ones it leaves out. */
@@ -77,7 +88,7 @@ export interface Replay {
  * exactly the missing deltas when they are all still kept, else one snapshot
  * of the whole text (never a partial replay); then `done` if it has ended.
  */
-export function replayOf(m: MessageRecord, lastSeq: number): Replay {
+export function replayOf(m: MessageWithLog, lastSeq: number): Replay {
   const { id: messageId, seq, text } = m;
   const deltas = m.log?.after(lastSeq, seq);
   const done: ServerFrame | undefined = m.finishReason

@@ -7,11 +7,18 @@ import {
 } from '../../../protocol/index.js';
 import { type FollowUpPolicy, INTERRUPTED } from '../../conversation/conversation.js';
 import { newId } from '../../conversation/ids.js';
-import { historyOf, type Replay, replayOf, type WelcomeHistory } from '../../conversation/message-frames.js';
+import {
+  historyOf,
+  type MessageRecord,
+  type MessageWithLog,
+  type Replay,
+  replayOf,
+  type WelcomeHistory,
+} from '../../conversation/message-frames.js';
 import { ReplayLog } from '../../conversation/replay-log.js';
 import type { SourceMessage, TokenSource } from '../../sources/types.js';
 import type { ChatConversation, FrameListener, ResumeRequest, SubmitResult } from '../conversation-store.js';
-import type { ConversationEvent, QueuedTurnRecord, RedisStore, StoredRecord } from './redis-store.js';
+import type { ConversationEvent, QueuedTurnRecord, RedisStore } from './redis-store.js';
 
 /** How often, and how many times, an answer's end is retried while Redis is away (about 10 minutes). */
 const FINISH_RETRY_MS = 1000;
@@ -25,10 +32,6 @@ export interface RedisConversationOptions {
   welcomeHistoryChars: number;
 }
 
-interface MirrorMessage extends StoredRecord {
-  log?: ReplayLog;
-}
-
 /**
  * One conversation on one node of a multi-node deployment. Redis holds the
  * truth; this object mirrors it for the node's connections: it loads the
@@ -40,10 +43,10 @@ interface MirrorMessage extends StoredRecord {
  * subscription stay exact, as in memory.
  */
 export class RedisConversation implements ChatConversation {
-  readonly messages: MirrorMessage[] = [];
+  readonly messages: MessageWithLog[] = [];
   lastActivity = Date.now();
   private readonly listeners = new Set<FrameListener>();
-  private current: { message: MirrorMessage; abort: AbortController } | undefined;
+  private current: { message: MessageWithLog; abort: AbortController } | undefined;
   private pumping = false;
   private readonly followers = new Map<string, AbortController>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -126,7 +129,7 @@ export class RedisConversation implements ChatConversation {
     const known = this.messages.find((m) => m.role === 'user' && m.clientMsgId === clientMsgId);
     if (known) return { message: known, created: false, queuePosition: 0 };
     this.lastActivity = Date.now();
-    const user: MirrorMessage & { clientMsgId: string } = {
+    const user: MessageWithLog & { clientMsgId: string } = {
       id: newId('m'),
       role: 'user',
       text,
@@ -166,7 +169,7 @@ export class RedisConversation implements ChatConversation {
     for (const [index, r] of records.entries()) {
       const m = this.messages.find((x) => x.id === r.id);
       if (!m) {
-        const added: MirrorMessage = { ...r };
+        const added: MessageWithLog = { ...r };
         this.messages.splice(Math.min(index, this.messages.length), 0, added);
         if (r.role === 'assistant' && !r.finishReason) {
           if (r.replyTo) this.emit({ type: 'start', messageId: r.id, replyTo: r.replyTo });
@@ -194,7 +197,7 @@ export class RedisConversation implements ChatConversation {
   }
 
   /** Drops from the mirror the settled messages Redis trimmed, so the mirror stays as bounded as the store. */
-  private forgetTrimmed(records: readonly StoredRecord[], trimmed: number): void {
+  private forgetTrimmed(records: readonly MessageRecord[], trimmed: number): void {
     if (trimmed === this.trimmed) return;
     this.trimmed = trimmed;
     const kept = new Set(records.map((r) => r.id));
@@ -212,7 +215,7 @@ export class RedisConversation implements ChatConversation {
     }
     if (event.t === 'start') {
       if (event.node === this.store.nodeId || this.hasMessage(event.id)) return;
-      const m: MirrorMessage = { id: event.id, role: 'assistant', text: '', seq: 0, replyTo: event.replyTo };
+      const m: MessageWithLog = { id: event.id, role: 'assistant', text: '', seq: 0, replyTo: event.replyTo };
       this.messages.push(m);
       this.emit({ type: 'start', messageId: m.id, replyTo: event.replyTo });
       this.follow(m);
@@ -229,7 +232,7 @@ export class RedisConversation implements ChatConversation {
   }
 
   /** Follows an answer generated on another node through its stream, from the seq we hold. */
-  private follow(m: MirrorMessage): void {
+  private follow(m: MessageWithLog): void {
     if (this.followers.has(m.id) || this.disposed) return;
     const abort = new AbortController();
     this.followers.set(m.id, abort);
@@ -290,10 +293,10 @@ export class RedisConversation implements ChatConversation {
 
   /** Marks an answer ended on this node's mirror and tells the listeners. */
   private end(
-    m: MirrorMessage,
+    m: MessageWithLog,
     finishReason: FinishReason,
     usage: Usage | null,
-    stored?: StoredRecord,
+    stored?: MessageRecord,
   ): void {
     if (m.finishReason) return;
     if (stored && stored.seq !== m.seq) {
@@ -309,7 +312,7 @@ export class RedisConversation implements ChatConversation {
   }
 
   /** Frees the message's replay log when its stream's retention ends. */
-  private retire(m: MirrorMessage): void {
+  private retire(m: MessageWithLog): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       m.log?.clear();
@@ -381,7 +384,7 @@ export class RedisConversation implements ChatConversation {
     for (const m of this.messages.slice(0, userIndex + 1)) {
       if (m.text) context.push({ role: m.role, content: m.text });
     }
-    const message: MirrorMessage = {
+    const message: MessageWithLog = {
       id: newId('m'),
       role: 'assistant',
       text: '',
@@ -445,8 +448,8 @@ export class RedisConversation implements ChatConversation {
       }
     }
     const { log: _log, ...record } = message;
-    const ended: StoredRecord = { ...record, finishReason, usage };
-    let stored: StoredRecord | undefined;
+    const ended: MessageRecord = { ...record, finishReason, usage };
+    let stored: MessageRecord | undefined;
     let written = false;
     try {
       written = await this.store.finish(this.id, ended);
@@ -466,7 +469,7 @@ export class RedisConversation implements ChatConversation {
    * nodes and later welcomes see what this node's clients saw; gives up when
    * another node ended it first, or after FINISH_RETRY_LIMIT tries.
    */
-  private finishLater(record: StoredRecord, attempt = 1): void {
+  private finishLater(record: MessageRecord, attempt = 1): void {
     if (this.disposed || attempt > FINISH_RETRY_LIMIT) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);

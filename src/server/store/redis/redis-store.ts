@@ -3,21 +3,9 @@ import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import type { FinishReason, MessageParams, Usage } from '../../../protocol/index.js';
 import { newId } from '../../conversation/ids.js';
+import type { MessageRecord } from '../../conversation/message-frames.js';
 import { SERVER_DEFAULTS } from '../../defaults.js';
 import { RedisKeys } from './redis-keys.js';
-
-/** A message as stored: the history entry plus what generation needs. */
-export interface StoredRecord {
-  id: string;
-  role: 'user' | 'assistant';
-  /** User: the text. Assistant: the whole text once ended (while streaming it lives in the stream). */
-  text: string;
-  seq: number;
-  clientMsgId?: string;
-  replyTo?: string;
-  finishReason?: FinishReason;
-  usage?: Usage | null;
-}
 
 export interface QueuedTurnRecord {
   userId: string;
@@ -359,12 +347,12 @@ export class RedisStore {
   }
 
   /** The history in order, with the text and seq of unfinished answers read from their streams. */
-  async load(conversationId: string): Promise<StoredRecord[]> {
+  async load(conversationId: string): Promise<MessageRecord[]> {
     return (await this.loadHistory(conversationId)).records;
   }
 
   /** `load`, and how many older messages were trimmed from the conversation. */
-  async loadHistory(conversationId: string): Promise<{ records: StoredRecord[]; trimmed: number }> {
+  async loadHistory(conversationId: string): Promise<{ records: MessageRecord[]; trimmed: number }> {
     const k = this.keys;
     const [[, ids], [, all]] = (await this.redis
       .multi()
@@ -372,10 +360,10 @@ export class RedisStore {
       .hgetall(k.messages(conversationId))
       .exec()) as [[null, string[]], [null, Record<string, string>]];
     const trimmed = Number(all[TRIMMED_FIELD] ?? 0);
-    const records: StoredRecord[] = [];
+    const records: MessageRecord[] = [];
     for (const id of ids) {
       const json = all[id];
-      if (json) records.push(JSON.parse(json) as StoredRecord);
+      if (json) records.push(JSON.parse(json) as MessageRecord);
     }
     await Promise.all(
       records
@@ -398,9 +386,9 @@ export class RedisStore {
     return { records, trimmed };
   }
 
-  async message(conversationId: string, messageId: string): Promise<StoredRecord | undefined> {
+  async message(conversationId: string, messageId: string): Promise<MessageRecord | undefined> {
     const json = await this.redis.hget(this.keys.messages(conversationId), messageId);
-    return json ? (JSON.parse(json) as StoredRecord) : undefined;
+    return json ? (JSON.parse(json) as MessageRecord) : undefined;
   }
 
   /**
@@ -409,7 +397,7 @@ export class RedisStore {
    */
   async appendUser(
     conversationId: string,
-    record: StoredRecord & { clientMsgId: string },
+    record: MessageRecord & { clientMsgId: string },
     turn: QueuedTurnRecord,
     interrupt: boolean,
   ): Promise<{ created: boolean; id: string; queueLength: number }> {
@@ -519,7 +507,7 @@ export class RedisStore {
   // --- answers ---
 
   /** Adds an assistant message under our lease; false when the lease is no longer ours. */
-  async startAnswer(conversationId: string, record: StoredRecord): Promise<boolean> {
+  async startAnswer(conversationId: string, record: MessageRecord): Promise<boolean> {
     const k = this.keys;
     const ok = await this.script(
       'startAnswer',
@@ -549,7 +537,7 @@ export class RedisStore {
   }
 
   /** Ends an answer (whole text, finish reason, usage) and starts its stream's retention. */
-  async finish(conversationId: string, record: StoredRecord): Promise<boolean> {
+  async finish(conversationId: string, record: MessageRecord): Promise<boolean> {
     const k = this.keys;
     const ok = await this.script(
       'finish',
