@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { CloseCode } from '../../protocol/index.js';
 import { SERVER_DEFAULTS } from '../defaults.js';
+import { aFunction, anObject, option, positiveInteger, urlPath } from '../options/check.js';
 import { checkSessionSecret, type SessionClaims, type SessionSecret } from './session-token.js';
 
 export interface ChatServerAuthOptions {
@@ -17,33 +18,22 @@ export interface ChatServerAuthOptions {
   authorize?: (request: IncomingMessage) => boolean | Promise<boolean>;
 }
 
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new TypeError(`${name} must be a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
-
 export function resolveAuthOptions(
   auth: ChatServerAuthOptions,
 ): Required<Omit<ChatServerAuthOptions, 'authorize'>> & Pick<ChatServerAuthOptions, 'authorize'> {
-  if (typeof auth !== 'object' || auth === null) throw new TypeError('auth must be an object');
-  const sessionPath = auth.sessionPath ?? '/session';
-  if (!sessionPath.startsWith('/')) {
-    throw new TypeError(`auth.sessionPath must start with "/", got ${JSON.stringify(sessionPath)}`);
-  }
-  if (auth.authorize !== undefined && typeof auth.authorize !== 'function') {
-    throw new TypeError('auth.authorize must be a function');
-  }
+  option('auth', auth, anObject);
+  const sessionPath = option('auth.sessionPath', auth.sessionPath, urlPath, '/session');
   return {
     secret: checkSessionSecret(auth.secret, 'auth.secret'),
-    ttlMs: positiveInteger('auth.ttlMs', auth.ttlMs ?? SERVER_DEFAULTS.sessionTtlMs),
+    ttlMs: option('auth.ttlMs', auth.ttlMs, positiveInteger, SERVER_DEFAULTS.sessionTtlMs),
     sessionPath,
-    renewWindowMs: positiveInteger(
+    renewWindowMs: option(
       'auth.renewWindowMs',
-      auth.renewWindowMs ?? SERVER_DEFAULTS.sessionRenewWindowMs,
+      auth.renewWindowMs,
+      positiveInteger,
+      SERVER_DEFAULTS.sessionRenewWindowMs,
     ),
-    authorize: auth.authorize,
+    authorize: option('auth.authorize', auth.authorize, aFunction) as ChatServerAuthOptions['authorize'],
   };
 }
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type ChatServer, type ChatServerOptions, createChatServer } from '../chat-server.js';
 import { SERVER_DEFAULTS } from '../defaults.js';
+import { aFunction, anObject, option, portNumber, positiveInteger, text, tlsPair } from '../options/check.js';
 import { refuseUpgrade } from '../transport/upgrade-guard.js';
 import { requestUrl } from './request-url.js';
 import { type Mounts, serveStatic } from './static-files.js';
@@ -48,26 +49,23 @@ export interface RunningServer {
  * so that slow requests cannot hold sockets, and no request can throw.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const port = options.port ?? SERVER_DEFAULTS.port;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new TypeError(`port must be an integer from 0 to 65535, got ${String(port)}`);
-  }
-  const host = options.host ?? SERVER_DEFAULTS.host;
-  const mounts = options.staticFiles ?? {};
-  if (options.routes !== undefined && typeof options.routes !== 'function') {
-    throw new TypeError('routes must be a function');
-  }
-  const tls = options.tls;
-  if (tls !== undefined && (typeof tls !== 'object' || tls === null || !tls.cert || !tls.key)) {
-    throw new TypeError('tls must be { cert, key } (PEM strings or Buffers)');
-  }
-  const headersTimeout = positiveInteger(
+  const d = SERVER_DEFAULTS;
+  const port = option('port', options.port, portNumber, d.port);
+  const host = option('host', options.host, text, d.host);
+  const mounts = option('staticFiles', options.staticFiles, anObject, {}) as Mounts;
+  const routes = option('routes', options.routes, aFunction) as ServerOptions['routes'];
+  const tls = option('tls', options.tls, tlsPair) as ServerOptions['tls'];
+  const headersTimeout = option(
     'headersTimeoutMs',
-    options.headersTimeoutMs ?? SERVER_DEFAULTS.headersTimeoutMs,
+    options.headersTimeoutMs,
+    positiveInteger,
+    d.headersTimeoutMs,
   );
-  const requestTimeout = positiveInteger(
+  const requestTimeout = option(
     'requestTimeoutMs',
-    options.requestTimeoutMs ?? SERVER_DEFAULTS.requestTimeoutMs,
+    options.requestTimeoutMs,
+    positiveInteger,
+    d.requestTimeoutMs,
   );
   if (requestTimeout < headersTimeout) {
     throw new TypeError(
@@ -81,7 +79,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return;
     }
     if (chat.handleRequest(request, response)) return;
-    if (options.routes?.(request, response)) return;
+    if (routes?.(request, response)) return;
     serveStatic(mounts, request, response)
       .then((served) => {
         if (!served) plainAnswer(response, 404, 'Not found\n');
@@ -143,11 +141,4 @@ function plainAnswer(response: ServerResponse, status: number, body: string): vo
     'content-length': Buffer.byteLength(body),
   });
   response.end(body);
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new TypeError(`${name} must be a positive integer, got ${String(value)}`);
-  }
-  return value;
 }

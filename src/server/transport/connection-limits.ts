@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { CloseCode, ErrorCode, type ErrorFrame } from '../../protocol/index.js';
 import { SERVER_DEFAULTS } from '../defaults.js';
+import { aFunction, anObject, option, positiveInteger, positiveNumber } from '../options/check.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Abuse limits of the chat server; every one has a default. */
@@ -35,41 +36,32 @@ export interface ResolvedServerLimits {
   idleTimeoutMs: number;
 }
 
-function positive(name: string, value: unknown, integer = true): number {
-  if (
-    typeof value !== 'number' ||
-    !(value > 0) ||
-    !Number.isFinite(value) ||
-    (integer && !Number.isInteger(value))
-  ) {
-    throw new TypeError(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${String(value)}`);
-  }
-  return value;
-}
-
 /** Validates the limit options once and fills in defaults; throws a TypeError naming a bad one. */
 export function resolveServerLimits(options: ServerLimitOptions): ResolvedServerLimits {
-  const rate = options.rateLimit ?? {};
-  if (typeof rate !== 'object' || rate === null) throw new TypeError('rateLimit must be an object');
-  if (options.clientIp !== undefined && typeof options.clientIp !== 'function') {
-    throw new TypeError('clientIp must be a function');
-  }
+  const rate = option('rateLimit', options.rateLimit, anObject, {}) as { burst?: number; perSecond?: number };
+  const d = SERVER_DEFAULTS;
   return {
-    maxConnections: positive('maxConnections', options.maxConnections ?? SERVER_DEFAULTS.maxConnections),
-    maxConnectionsPerIp: positive(
+    maxConnections: option('maxConnections', options.maxConnections, positiveInteger, d.maxConnections),
+    maxConnectionsPerIp: option(
       'maxConnectionsPerIp',
-      options.maxConnectionsPerIp ?? SERVER_DEFAULTS.maxConnectionsPerIp,
+      options.maxConnectionsPerIp,
+      positiveInteger,
+      d.maxConnectionsPerIp,
     ),
-    clientIp: options.clientIp ?? ((request) => request.socket.remoteAddress ?? 'unknown'),
+    clientIp:
+      (option('clientIp', options.clientIp, aFunction) as ResolvedServerLimits['clientIp'] | undefined) ??
+      ((request) => request.socket.remoteAddress ?? 'unknown'),
     rateLimit: {
-      burst: positive('rateLimit.burst', rate.burst ?? SERVER_DEFAULTS.rateLimitBurst),
-      perSecond: positive('rateLimit.perSecond', rate.perSecond ?? SERVER_DEFAULTS.rateLimitPerSecond, false),
+      burst: option('rateLimit.burst', rate.burst, positiveInteger, d.rateLimitBurst),
+      perSecond: option('rateLimit.perSecond', rate.perSecond, positiveNumber, d.rateLimitPerSecond),
     },
-    handshakeTimeoutMs: positive(
+    handshakeTimeoutMs: option(
       'handshakeTimeoutMs',
-      options.handshakeTimeoutMs ?? SERVER_DEFAULTS.handshakeTimeoutMs,
+      options.handshakeTimeoutMs,
+      positiveInteger,
+      d.handshakeTimeoutMs,
     ),
-    idleTimeoutMs: positive('idleTimeoutMs', options.idleTimeoutMs ?? SERVER_DEFAULTS.idleTimeoutMs),
+    idleTimeoutMs: option('idleTimeoutMs', options.idleTimeoutMs, positiveInteger, d.idleTimeoutMs),
   };
 }
 

@@ -1,0 +1,28 @@
+import type { ResolvedChatServerOptions } from '../options/chat-server-options.js';
+import type { TokenSource } from '../sources/types.js';
+import type { ConversationStore } from './conversation-store.js';
+import { ConversationRegistry } from './memory-store.js';
+import { RedisConversationStore } from './redis/redis-conversation-store.js';
+
+/** Where this server keeps conversations: its own memory, or Redis shared with other nodes. */
+export function openConversationStore(
+  config: ResolvedChatServerOptions,
+  source: TokenSource,
+): ConversationStore {
+  const c = config.conversation;
+  const conversationOptions = {
+    source,
+    followUp: config.followUp,
+    replayMaxChars: c.replayMaxChars,
+    replayRetentionMs: c.replayRetentionMs,
+    maxHistoryMessages: c.maxHistoryMessages,
+    welcomeHistoryChars: c.welcomeHistoryChars,
+  };
+  if (config.redis === undefined) {
+    return new ConversationRegistry(conversationOptions, c.conversationTtlMs, c.maxConversations);
+  }
+  return new RedisConversationStore(
+    { ...config.redis, replayRetentionMs: c.replayRetentionMs, maxHistoryMessages: c.maxHistoryMessages },
+    conversationOptions,
+  );
+}
