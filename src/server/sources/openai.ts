@@ -1,6 +1,7 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { Usage } from '../../protocol/index.js';
+import { option, positiveInteger } from '../options/check.js';
 import type { GenerateRequest, GenerateResult, TokenSource } from './types.js';
 
 export interface OpenAISourceOptions {
@@ -68,13 +69,6 @@ function describeUpstreamError(error: unknown): UpstreamError {
   return new UpstreamError(`upstream stream broke: ${detail}`, undefined, { cause: error });
 }
 
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new TypeError(`openai source: ${name} must be a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
-
 /**
  * A token source that streams from any OpenAI-compatible Chat Completions
  * API (OpenAI, Ollama, vLLM, llama.cpp server, LM Studio) with the official
@@ -86,9 +80,13 @@ export function createOpenAISource(options: OpenAISourceOptions): TokenSource {
     throw new TypeError('openai source: model is required (e.g. --model gpt-4o-mini)');
   }
   const model = options.model;
-  const idleTimeoutMs = positiveInteger('idleTimeoutMs', options.idleTimeoutMs ?? 60_000);
-  const maxTokens =
-    options.maxTokens === undefined ? undefined : positiveInteger('maxTokens', options.maxTokens);
+  const idleTimeoutMs = option(
+    'openai source: idleTimeoutMs',
+    options.idleTimeoutMs,
+    positiveInteger,
+    60_000,
+  );
+  const maxTokens = option('openai source: maxTokens', options.maxTokens, positiveInteger);
   const allowedModels = new Set(options.allowedModels ?? [model]);
   allowedModels.add(model);
   if (options.baseURL !== undefined && !/^https?:\/\/./.test(options.baseURL)) {
