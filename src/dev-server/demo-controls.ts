@@ -19,6 +19,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
+import { readBody, sendJson } from '../server/http/json-body.js';
 import { requestPath } from '../server/http/request-url.js';
 
 export const DEMO_NETWORK_PATH = '/demo/network';
@@ -80,11 +81,11 @@ export function createDemoControls(): DemoControls {
 
   async function serve(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
     if (path === DEMO_NETWORK_PATH && request.method === 'GET') {
-      json(response, 200, { delayMs });
+      sendJson(response, 200, { delayMs });
       return;
     }
     if (request.method !== 'POST') {
-      json(
+      sendJson(
         response,
         405,
         { error: `use POST${path === DEMO_NETWORK_PATH ? ' (or GET to read)' : ''}` },
@@ -96,38 +97,38 @@ export function createDemoControls(): DemoControls {
     }
     const origin = request.headers.origin;
     if (origin !== undefined && origin !== `http://${request.headers.host ?? ''}`) {
-      json(response, 403, { error: 'demo controls only answer pages of this server' });
+      sendJson(response, 403, { error: 'demo controls only answer pages of this server' });
       return;
     }
     if (!/^application\/json\s*(;|$)/i.test(request.headers['content-type'] ?? '')) {
-      json(response, 415, { error: 'send content-type: application/json' });
+      sendJson(response, 415, { error: 'send content-type: application/json' });
       return;
     }
-    const raw = await readBody(request);
+    const raw = await readBody(request, MAX_BODY_BYTES);
     if (raw === undefined) {
-      json(response, 413, { error: `body over ${MAX_BODY_BYTES} bytes` });
+      sendJson(response, 413, { error: `body over ${MAX_BODY_BYTES} bytes` });
       return;
     }
     if (path === DEMO_DROP_PATH) {
-      json(response, 200, { dropped: drop() });
+      sendJson(response, 200, { dropped: drop() });
       return;
     }
     let body: unknown;
     try {
       body = JSON.parse(raw);
     } catch {
-      json(response, 400, { error: 'body must be JSON: {"delayMs": <integer 0 to 10000>}' });
+      sendJson(response, 400, { error: 'body must be JSON: {"delayMs": <integer 0 to 10000>}' });
       return;
     }
     const value = (body as { delayMs?: unknown } | null)?.delayMs;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_DEMO_DELAY_MS) {
-      json(response, 400, {
+      sendJson(response, 400, {
         error: `delayMs must be an integer from 0 to ${MAX_DEMO_DELAY_MS}, got ${JSON.stringify(value) ?? 'nothing'}`,
       });
       return;
     }
     delayMs = value;
-    json(response, 200, { delayMs });
+    sendJson(response, 200, { delayMs });
   }
 
   return {
@@ -145,41 +146,4 @@ export function createDemoControls(): DemoControls {
       return true;
     },
   };
-}
-
-function readBody(request: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const parts: Buffer[] = [];
-    const collect = (part: Buffer): void => {
-      size += part.length;
-      if (size > MAX_BODY_BYTES) {
-        // Answer 413 at once; the rest of the body is read and discarded.
-        request.off('data', collect);
-        request.resume();
-        resolve(undefined);
-        return;
-      }
-      parts.push(part);
-    };
-    request.on('data', collect);
-    request.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
-function json(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    ...headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
-  response.end(text);
 }

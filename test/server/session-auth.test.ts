@@ -82,6 +82,12 @@ describe('session tokens and the origin allow-list', () => {
     assert.equal((await postSession(undefined, 'https://evil.example')).status, 403);
   });
 
+  it('POST /session answers 413 to a body over 8 KiB, rather than cutting the connection', async () => {
+    const res = await postSession({ token: 'x'.repeat(9000) });
+    assert.equal(res.status, 413);
+    assert.deepEqual(res.json, { error: 'body too large' });
+  });
+
   it('answers the CORS preflight', async () => {
     const res = await fetch(`${server.url}/session`, {
       method: 'OPTIONS',

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, sendJson } from '../http/json-body.js';
 import { requestPath } from '../http/request-url.js';
 import { originAllowed } from '../transport/upgrade-guard.js';
 import { createSessionToken, type SessionSecret, verifySessionToken } from './session-token.js';
@@ -21,40 +22,6 @@ export interface SessionEndpointOptions {
 
 const MAX_BODY_BYTES = 8 * 1024;
 
-function readBody(request: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const parts: Buffer[] = [];
-    request.on('data', (part: Buffer) => {
-      size += part.length;
-      if (size > MAX_BODY_BYTES) {
-        resolve(undefined);
-        request.destroy();
-        return;
-      }
-      parts.push(part);
-    });
-    request.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
-function json(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string>,
-): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    ...headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
-  response.end(text);
-}
-
 /**
  * `POST /session`: issues a conversation id and a signed session token for it,
  * as `{ conversationId, token, expiresAt }`. With a body `{ "token": "…" }`
@@ -75,7 +42,7 @@ export function createSessionEndpoint(
       cors['access-control-allow-origin'] = origin;
     }
     if (origin !== undefined && !originAllowed(origin, options.allowedOrigins)) {
-      json(response, 403, { error: 'origin not allowed' }, cors);
+      sendJson(response, 403, { error: 'origin not allowed' }, cors);
       return;
     }
     if (request.method === 'OPTIONS') {
@@ -89,16 +56,16 @@ export function createSessionEndpoint(
       return;
     }
     if (request.method !== 'POST') {
-      json(response, 405, { error: 'use POST' }, { ...cors, allow: 'POST, OPTIONS' });
+      sendJson(response, 405, { error: 'use POST' }, { ...cors, allow: 'POST, OPTIONS' });
       return;
     }
     if (options.authorize && !(await options.authorize(request))) {
-      json(response, 401, { error: 'not authorized' }, cors);
+      sendJson(response, 401, { error: 'not authorized' }, cors);
       return;
     }
-    const raw = await readBody(request);
+    const raw = await readBody(request, MAX_BODY_BYTES);
     if (raw === undefined) {
-      json(response, 413, { error: 'body too large' }, cors);
+      sendJson(response, 413, { error: 'body too large' }, cors);
       return;
     }
     let previous: unknown;
@@ -106,7 +73,7 @@ export function createSessionEndpoint(
       try {
         previous = (JSON.parse(raw) as { token?: unknown } | null)?.token;
       } catch {
-        json(response, 400, { error: 'body must be JSON: {} or {"token": "…"}' }, cors);
+        sendJson(response, 400, { error: 'body must be JSON: {} or {"token": "…"}' }, cors);
         return;
       }
     }
@@ -123,20 +90,20 @@ export function createSessionEndpoint(
         },
       );
       if (!checked.ok || now() > checked.claims.expiresAt + options.renewWindowMs) {
-        json(response, 401, { error: 'token cannot be renewed; start a new session' }, cors);
+        sendJson(response, 401, { error: 'token cannot be renewed; start a new session' }, cors);
         return;
       }
       conversationId = checked.claims.conversationId;
     }
     const expiresAt = now() + options.ttlMs;
     const token = createSessionToken({ conversationId, expiresAt }, options.secret);
-    json(response, 200, { conversationId, token, expiresAt }, cors);
+    sendJson(response, 200, { conversationId, token, expiresAt }, cors);
   }
 
   return (request, response) => {
     if (requestPath(request) !== options.path) return false;
     serve(request, response).catch(() => {
-      if (!response.headersSent) json(response, 500, { error: 'internal error' }, {});
+      if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
       else response.destroy();
     });
     return true;
