@@ -95,6 +95,62 @@ describe('GET /healthz and GET /metrics', () => {
     }
   });
 
+  it("time answers in histograms beside Node's process metrics, per server", async () => {
+    const server = await startDevServer({
+      port: 0,
+      source: createMockSource({ tokensPerSecond: Number.POSITIVE_INFINITY }),
+    });
+    const other = await startDevServer({ port: 0, source: createMockSource() });
+    try {
+      const client = await Peer.connect(`${server.url.replace(/^http/, 'ws')}/ws`);
+      client.send({ type: 'hello', v: 1 });
+      await client.waitFor(isType('welcome'));
+      client.send({ type: 'send', clientMsgId: 'm', text: 'time me' });
+      const done = await client.waitFor(isType('done'));
+      client.close();
+      const chunks = done.seq;
+      assert.ok(chunks > 1);
+
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      assert.equal(sample(text, 'ai_chat_tokens_total'), chunks);
+      assert.match(text, /# TYPE ai_chat_time_to_first_token_seconds histogram/);
+      assert.equal(sample(text, 'ai_chat_time_to_first_token_seconds_count'), 1);
+      assert.equal(sample(text, 'ai_chat_time_to_first_token_seconds_bucket{le="+Inf"}'), 1);
+      assert.equal(sample(text, 'ai_chat_token_latency_seconds_count'), chunks - 1);
+      assert.equal(sample(text, 'ai_chat_answer_chunks_count'), 1);
+      assert.equal(sample(text, 'ai_chat_answer_chunks_sum'), chunks);
+      assert.ok((sample(text, 'ai_chat_answer_characters_sum') ?? 0) >= chunks);
+      assert.ok((sample(text, 'process_resident_memory_bytes') ?? 0) > 0);
+      assert.notEqual(sample(text, 'nodejs_eventloop_lag_seconds'), undefined);
+
+      // A second server in the process: its own counters, the same process metrics.
+      const theirs = await (await fetch(`${other.url}/metrics`)).text();
+      assert.equal(sample(theirs, 'ai_chat_tokens_total'), 0);
+      assert.equal(sample(theirs, 'ai_chat_time_to_first_token_seconds_count'), 0);
+      assert.ok((sample(theirs, 'process_resident_memory_bytes') ?? 0) > 0);
+    } finally {
+      await other.close();
+      await server.close();
+    }
+  });
+
+  it('answer 500 when a metric cannot be read, and recover', async () => {
+    const server = await startDevServer({ port: 0, source: createMockSource() });
+    try {
+      const outboundBytes = server.chat.metrics.outboundBytes;
+      server.chat.metrics.outboundBytes = () => {
+        throw new Error('unreadable');
+      };
+      assert.equal((await fetch(`${server.url}/metrics`)).status, 500);
+      server.chat.metrics.outboundBytes = outboundBytes;
+      const res = await fetch(`${server.url}/metrics`);
+      assert.equal(res.status, 200);
+      assert.equal(sample(await res.text(), 'ai_chat_outbound_bytes'), 0);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('can be turned off', async () => {
     const server = await startDevServer({ port: 0, source: createMockSource(), operations: false });
     try {
