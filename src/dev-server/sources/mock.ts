@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { integer, option, positiveInteger, rateOrInfinity } from '../../server/options/check.js';
 import type { GenerateRequest, GenerateResult, TokenSource } from '../../server/sources/types.js';
 import { mockAnswerFor, splitIntoTokens } from './mock-answer.js';
 
@@ -17,14 +18,9 @@ export interface MockSource extends TokenSource {
 }
 
 export function createMockSource(options: MockSourceOptions = {}): MockSource {
-  const seed = options.seed ?? 1;
-  const rate = options.tokensPerSecond ?? 50;
-  const sections = options.sections ?? 1;
-  if (!Number.isInteger(seed)) throw new TypeError(`mock seed must be an integer, got ${seed}`);
-  if (!(rate > 0)) throw new TypeError(`mock tokensPerSecond must be > 0, got ${rate}`);
-  if (!Number.isInteger(sections) || sections < 1) {
-    throw new TypeError(`mock sections must be a positive integer, got ${sections}`);
-  }
+  const seed = option('mock seed', options.seed, integer, 1);
+  const rate = option('mock tokensPerSecond', options.tokensPerSecond, rateOrInfinity, 50);
+  const sections = option('mock sections', options.sections, positiveInteger, 1);
   const stats = { tokensProduced: 0 };
 
   async function* generate({

@@ -27,6 +27,21 @@ export const positiveNumber: OptionSchema<number> = (name) => {
   );
 };
 
+export const integer: OptionSchema<number> = (name) => {
+  const message = (issue: v.BaseIssue<unknown>) => `${name} must be an integer, got ${shown(issue.input)}`;
+  return v.pipe(v.number(message), v.integer(message));
+};
+
+/** A rate: a positive number, or Infinity for "as fast as possible". */
+export const rateOrInfinity: OptionSchema<number> = (name) =>
+  v.pipe(
+    v.number(),
+    v.check(
+      (n) => n > 0,
+      (issue) => `${name} must be > 0, got ${shown(issue.input)}`,
+    ),
+  );
+
 export const portNumber: OptionSchema<number> = (name) => {
   const message = (issue: v.BaseIssue<unknown>) =>
     `${name} must be an integer from 0 to 65535, got ${shown(issue.input)}`;
