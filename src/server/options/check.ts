@@ -33,14 +33,13 @@ export const integer: OptionSchema<number> = (name) => {
 };
 
 /** A rate: a positive number, or Infinity for "as fast as possible". */
-export const rateOrInfinity: OptionSchema<number> = (name) =>
-  v.pipe(
-    v.number(),
-    v.check(
-      (n) => n > 0,
-      (issue) => `${name} must be > 0, got ${shown(issue.input)}`,
-    ),
+export const rateOrInfinity: OptionSchema<number> = (name) => {
+  const message = (issue: v.BaseIssue<unknown>) => `${name} must be > 0, got ${shown(issue.input)}`;
+  return v.pipe(
+    v.number(message),
+    v.check((n) => n > 0, message),
   );
+};
 
 export const portNumber: OptionSchema<number> = (name) => {
   const message = (issue: v.BaseIssue<unknown>) =>
