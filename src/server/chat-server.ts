@@ -57,6 +57,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   const config = resolveChatServerOptions(options);
   const metrics = new ChatMetrics();
   const generations = new ActiveGenerations();
+  metrics.activeStreams = () => generations.count;
   const conversations = openConversationStore(
     config,
     generations.track(metrics.meter(config.source, config.logger)),

@@ -161,7 +161,8 @@ export class ChatMetrics {
     [10, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000],
   );
 
-  activeStreams = 0;
+  /** Answers being generated (set by the chat server, which counts them for its drain too). */
+  activeStreams: () => number = () => 0;
   /** Sum of the bytes held for open connections (set by the chat server). */
   outboundBytes: () => number = () => 0;
   /** Open WebSocket connections (set by createOpsEndpoint). */
@@ -183,7 +184,7 @@ export class ChatMetrics {
       });
     };
     gauge('ai_chat_connections', 'Open WebSocket connections.', () => this.connections());
-    gauge('ai_chat_active_streams', 'Answers being generated.', () => this.activeStreams);
+    gauge('ai_chat_active_streams', 'Answers being generated.', () => this.activeStreams());
     gauge(
       'ai_chat_outbound_bytes',
       'Bytes waiting to reach clients: socket send buffers plus coalesced frames held back.',
@@ -192,14 +193,13 @@ export class ChatMetrics {
     this.registry = Registry.merge([this.own, processMetrics()]);
   }
 
-  /** Wraps a token source so its tokens, timing, active streams and failures are counted. */
+  /** Wraps a token source so its tokens, timing and failures are counted. */
   meter(source: TokenSource, logger: ChatLogger = silentLogger): TokenSource {
     const metrics = this;
     const stopped = (signal: AbortSignal): string =>
       signal.reason === 'interrupted' ? 'interrupted' : 'cancelled';
     return {
       async *generate(request: GenerateRequest): AsyncGenerator<string, GenerateResult, void> {
-        metrics.activeStreams++;
         // Monotonic: a wall-clock step must not make a latency negative.
         const started = performance.now();
         let previous = started;
@@ -236,7 +236,6 @@ export class ChatMetrics {
           failure = error instanceof Error ? error.message : String(error);
           throw error;
         } finally {
-          metrics.activeStreams--;
           metrics.generations.inc({ outcome });
           metrics.answerChunks.observe(chunks);
           metrics.answerCharacters.observe(characters);
@@ -286,7 +285,7 @@ export function createOpsEndpoint(
     const body = `${JSON.stringify({
       status: draining() ? 'draining' : health.ok ? 'ok' : 'degraded',
       connections: connections(),
-      activeStreams: metrics.activeStreams,
+      activeStreams: metrics.activeStreams(),
       store: health,
     })}\n`;
     // A draining node, or one that cannot reach its store, answers 503, so a load balancer stops sending it clients.
