@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter, summaryReporter } from '@web/test-runner';
 import { playwrightLauncher } from '@web/test-runner-playwright';
 import { startRedisProcess } from './scripts/redis-process.mjs';
+import { startCli } from './scripts/start-cli.mjs';
 import { CHROMIUM_ARGS, findChromium } from './scripts/system-deps.mjs';
 
 const executablePath = findChromium();
@@ -15,30 +15,11 @@ if (!executablePath) {
 /** Dev servers that browser tests start through `executeServerCommand`; all are killed at the end. */
 const devServers = new Map();
 
-function startDevServer(args = [], port = 0) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/node/cli/cli.js', '--port', String(port), ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const onData = (chunk) => {
-      output += chunk;
-      const match = output.match(/listening on (http:\/\/[^/\s]+)\//);
-      if (match) {
-        child.stdout.off('data', onData);
-        devServers.set(child.pid, child);
-        resolve({ pid: child.pid, httpUrl: match[1], wsUrl: `${match[1].replace(/^http/, 'ws')}/ws` });
-      }
-    };
-    child.stdout.setEncoding('utf8').on('data', onData);
-    child.stderr.setEncoding('utf8').on('data', (chunk) => {
-      output += chunk;
-    });
-    child.once('exit', (code) => {
-      devServers.delete(child.pid);
-      reject(new Error(`dev server exited with ${code}: ${output}`));
-    });
-  });
+async function startDevServer(args = [], port = 0) {
+  const { child, url, wsUrl } = await startCli(['--port', String(port), ...args]);
+  devServers.set(child.pid, child);
+  child.once('exit', () => devServers.delete(child.pid));
+  return { pid: child.pid, httpUrl: url, wsUrl };
 }
 
 function stopDevServer(pid) {

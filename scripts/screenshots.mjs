@@ -10,42 +10,17 @@
  * back to full speed, the answer resumed and finished. The event log shows
  * all of it.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { startCli } from './start-cli.mjs';
 import { CHROMIUM_ARGS, ensureChromium } from './system-deps.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const outDir = join(root, 'docs', 'screenshots');
+/** A free port, mock answers at full speed, the demo controls on. */
+const SERVER_ARGS = ['--port', '0', '--rate', 'max', '--demo-controls', '--require-session'];
 const QUESTION = 'How do I stream tokens to the browser without losing any?';
-
-/** Starts dist/node/cli/cli.js on a free port; resolves with { child, url }. */
-function startServer() {
-  const child = spawn(
-    process.execPath,
-    ['dist/node/cli/cli.js', '--port', '0', '--rate', 'max', '--demo-controls', '--require-session'],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (chunk) => {
-      output += chunk;
-      const match = output.match(/listening on (http:\/\/[^/\s]+)\//);
-      if (match) {
-        child.stdout.off('data', onData);
-        resolve({ child, url: match[1] });
-      }
-    };
-    child.stdout.setEncoding('utf8').on('data', onData);
-    child.stderr.setEncoding('utf8').on('data', (chunk) => {
-      output += chunk;
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`dev server exited with ${code} (run npm run build?): ${output}`)),
-    );
-  });
-}
 
 /** Waits until every widget on the page is connected (status line empty). */
 async function widgetsConnected(page) {
@@ -128,7 +103,9 @@ async function mobile(browser, url) {
 
 mkdirSync(outDir, { recursive: true });
 const executablePath = ensureChromium();
-const server = await startServer();
+const server = await startCli(SERVER_ARGS).catch((error) => {
+  throw new Error(`${error.message} (run npm run build?)`);
+});
 const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
 try {
   await desktop(browser, server.url);
