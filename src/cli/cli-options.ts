@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import * as v from 'valibot';
+import { MIN_SECRET_BYTES } from '../server/auth/session-token.js';
 import { SERVER_DEFAULTS } from '../server/defaults.js';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -167,7 +168,7 @@ export const cliOptionTable = {
   sessionSecret: {
     env: 'SESSION_SECRET',
     shownDefault: 'random per start',
-    help: 'Secret that signs session tokens (at least 32 bytes)',
+    help: `Secret that signs session tokens (at least ${MIN_SECRET_BYTES} bytes)`,
     schema: text,
   },
   sessionTtlMs: {
@@ -417,8 +418,14 @@ function checkTogether(o: CliOptions): void {
   if (o.source === 'openai' && o.openaiBaseURL !== undefined && !/^https?:\/\/./.test(o.openaiBaseURL)) {
     throw new Error(`OPENAI_BASE_URL must be an http(s) URL, got ${JSON.stringify(o.openaiBaseURL)}`);
   }
-  if (o.requireSession && o.sessionSecret !== undefined && Buffer.byteLength(o.sessionSecret) < 32) {
-    throw new Error('SESSION_SECRET must be at least 32 bytes long (e.g. openssl rand -base64 32)');
+  if (
+    o.requireSession &&
+    o.sessionSecret !== undefined &&
+    Buffer.byteLength(o.sessionSecret) < MIN_SECRET_BYTES
+  ) {
+    throw new Error(
+      `SESSION_SECRET must be at least ${MIN_SECRET_BYTES} bytes long (e.g. openssl rand -base64 ${MIN_SECRET_BYTES})`,
+    );
   }
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
     throw new Error('--tls-cert and --tls-key go together: give both or neither');

@@ -33,7 +33,7 @@ export function checkSessionSecret(secret: unknown, name = 'secret'): SessionSec
 
 /** A random secret for one server run (tokens die with the process). */
 export function randomSessionSecret(): Buffer {
-  return randomBytes(32);
+  return randomBytes(MIN_SECRET_BYTES);
 }
 
 function sign(payload: string, secret: SessionSecret): Buffer {
