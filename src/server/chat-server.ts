@@ -11,6 +11,7 @@ import {
   resolveChatServerOptions,
 } from './options/chat-server-options.js';
 import { option, positiveInteger } from './options/check.js';
+import { wholeCharacters } from './sources/whole-characters.js';
 import type { ConversationStore } from './store/conversation-store.js';
 import { openConversationStore } from './store/open-store.js';
 import { ConnectionHub, type ConversationOpener } from './transport/connection-hub.js';
@@ -60,7 +61,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   metrics.activeStreams = () => generations.count;
   const conversations = openConversationStore(
     config,
-    generations.track(metrics.meter(config.source, config.logger)),
+    generations.track(metrics.meter(wholeCharacters(config.source), config.logger)),
   );
   const newConversations = new KeyedRateLimiter(
     config.conversation.maxNewConversationsPerIp,

@@ -1,0 +1,108 @@
+/**
+ * PROTOCOL.md section 3: a delta's (and a snapshot's) text never begins or
+ * ends inside a character. The mock slices its answers by UTF-16 index, as
+ * a careless source would, so emoji arrive split in two; every path a text
+ * takes to a client must put them back together: live deltas, a resume's
+ * replay, a resume's snapshot, and the Redis store.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type RedisProcess, startRedisProcess } from '../../scripts/redis-process.mjs';
+import { isType, Peer } from '../../src/conformance/peer.js';
+import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
+import { createMockSource } from '../../src/dev-server/sources/mock.js';
+import { splitIntoTokens } from '../../src/dev-server/sources/mock-answer.js';
+import type { ServerFrame } from '../../src/protocol/index.js';
+import { wholeCharacters } from '../../src/server/sources/whole-characters.js';
+
+/** Emoji (surrogate pairs, a ZWJ sequence, flags), CJK, and combining marks. */
+const TEXT = `${'😀🎉👩‍👩‍👧 🇯🇵🇫🇷 '.repeat(20)}漢字かな交じり文 ${'é ñ ǘ '.repeat(10)}${'𝄞𝒜 '.repeat(20)}`;
+const QUESTION = `/echo ${TEXT}`;
+
+/** No lone surrogate: what a UTF-8 encoder (Python, Go, Rust) can encode without loss. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const wellFormed = (text: string): boolean => !LONE_SURROGATE.test(text);
+
+function texts(frames: readonly ServerFrame[]): string[] {
+  return frames.flatMap((f) => (f.type === 'delta' || f.type === 'snapshot' ? [f.text] : []));
+}
+
+function assertWellFormed(frames: readonly ServerFrame[], where: string): void {
+  const all = texts(frames);
+  assert.ok(all.length > 0, `${where}: some text arrived`);
+  for (const text of all) assert.ok(wellFormed(text), `${where}: ${JSON.stringify(text)} splits a character`);
+}
+
+async function welcomed(url: string, hello: Record<string, unknown> = {}): Promise<Peer> {
+  const client = await Peer.connect(url);
+  client.send({ type: 'hello', v: 1, ...hello });
+  await client.waitFor(isType('welcome'));
+  return client;
+}
+
+describe('whole characters (PROTOCOL.md section 3)', () => {
+  it('the mock itself splits emoji: the test would see a split if the server passed one on', () => {
+    assert.ok(splitIntoTokens(TEXT, 3).some((t) => !wellFormed(t)));
+  });
+
+  it('wholeCharacters holds a dangling high surrogate back for the next chunk', async () => {
+    const source = wholeCharacters({
+      async *generate() {
+        for (const chunk of ['a\ud83d', '\ude00b', '\ud83c', '\udf89', 'c\ud83d']) yield chunk;
+        return { finishReason: 'stop', usage: null };
+      },
+    });
+    const chunks: string[] = [];
+    const run = source.generate({ messages: [], params: {}, signal: new AbortController().signal });
+    for (let next = await run.next(); !next.done; next = await run.next()) chunks.push(next.value);
+    assert.deepEqual(chunks, ['a', '😀b', '🎉', 'c']);
+  });
+
+  for (const store of ['memory', 'redis'] as const) {
+    describe(`${store} store`, () => {
+      let redis: RedisProcess | undefined;
+      let roomy: DevServer;
+      let tight: DevServer;
+      before(async () => {
+        if (store === 'redis') redis = await startRedisProcess();
+        const common = {
+          port: 0,
+          source: createMockSource({ seed: 3, tokensPerSecond: 2000 }),
+          ...(redis ? { redis: redis.url } : {}),
+        };
+        roomy = await startDevServer(common);
+        // Keeps too few deltas to replay, so resumes are served by a snapshot.
+        tight = await startDevServer({ ...common, replayMaxChars: 16 });
+      });
+      after(async () => {
+        await roomy.close();
+        await tight.close();
+        await redis?.close();
+      });
+
+      for (const [kind, server] of [
+        ['live deltas and a replay of deltas', () => roomy],
+        ['a snapshot', () => tight],
+      ] as const) {
+        it(`every text is whole: ${kind}`, async () => {
+          const url = `${server().url.replace(/^http/, 'ws')}/ws`;
+          const asker = await welcomed(url);
+          const { conversationId } = asker.frames[0] as Extract<ServerFrame, { type: 'welcome' }>;
+          asker.send({ type: 'send', clientMsgId: 'e', text: QUESTION });
+          const done = await asker.waitFor(isType('done'));
+          assertWellFormed(asker.frames, 'live');
+          assert.equal(texts(asker.frames).join(''), TEXT);
+          asker.close();
+          // A client that held 3 deltas resumes: a replay (roomy) or a snapshot (tight).
+          const back = await welcomed(url, {
+            conversationId,
+            resume: [{ messageId: done.messageId, lastSeq: 3 }],
+          });
+          await back.waitFor(isType('done'));
+          assertWellFormed(back.frames.slice(1), 'resumed');
+          back.close();
+        });
+      }
+    });
+  }
+});
