@@ -5,6 +5,7 @@ import type { FinishReason, MessageParams, Usage } from '../../../protocol/index
 import { newId } from '../../conversation/ids.js';
 import type { MessageRecord } from '../../conversation/message-frames.js';
 import { SERVER_DEFAULTS } from '../../defaults.js';
+import { option, positiveInteger } from '../../options/check.js';
 import { RedisKeys } from './redis-keys.js';
 
 export interface QueuedTurnRecord {
@@ -180,13 +181,6 @@ const SHAS = Object.fromEntries(
   Object.entries(SCRIPTS).map(([name, lua]) => [name, createHash('sha1').update(lua).digest('hex')]),
 ) as Record<ScriptName, string>;
 
-function positive(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new TypeError(`${name} must be a positive integer, got ${String(value)}`);
-  }
-  return value;
-}
-
 function parseEntry(id: string, fields: string[]): StreamEntry | undefined {
   const match = /^(\d+)-(\d+)$/.exec(id);
   if (!match) return undefined;
@@ -241,17 +235,22 @@ export class RedisStore {
       );
     }
     this.keys = new RedisKeys(options.keyPrefix ?? 'aisc');
-    this.graceMs = positive('graceMs', options.graceMs ?? SERVER_DEFAULTS.redisGraceMs);
-    this.leaseMs = positive('leaseMs', options.leaseMs ?? this.graceMs + 2000);
+    const d = SERVER_DEFAULTS;
+    this.graceMs = option('redis.graceMs', options.graceMs, positiveInteger, d.redisGraceMs);
+    this.leaseMs = option('redis.leaseMs', options.leaseMs, positiveInteger, this.graceMs + 2000);
     this.renewEveryMs = Math.min(1000, Math.ceil(this.leaseMs / 3));
-    this.historyTtlMs = positive('historyTtlMs', options.historyTtlMs ?? SERVER_DEFAULTS.historyTtlMs);
-    this.replayRetentionMs = positive(
+    this.historyTtlMs = option('redis.historyTtlMs', options.historyTtlMs, positiveInteger, d.historyTtlMs);
+    this.replayRetentionMs = option(
       'replayRetentionMs',
-      options.replayRetentionMs ?? SERVER_DEFAULTS.replayRetentionMs,
+      options.replayRetentionMs,
+      positiveInteger,
+      d.replayRetentionMs,
     );
-    this.maxHistoryMessages = positive(
+    this.maxHistoryMessages = option(
       'maxHistoryMessages',
-      options.maxHistoryMessages ?? SERVER_DEFAULTS.maxHistoryMessages,
+      options.maxHistoryMessages,
+      positiveInteger,
+      d.maxHistoryMessages,
     );
     this.redis = new Redis(options.url, {
       // Reconnect quickly and forever. A command waits out an outage of up to graceMs: through
