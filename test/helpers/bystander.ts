@@ -4,7 +4,8 @@
  * the attack did not stall it (the gaps between its tokens).
  */
 import assert from 'node:assert/strict';
-import { isType, Peer } from '../../src/conformance/peer.js';
+import { isType, type Peer } from '../../src/conformance/peer.js';
+import { answerText } from './frames.js';
 
 export interface BystanderAnswer {
   text: string;
@@ -17,18 +18,6 @@ export function quantile(values: readonly number[], q: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
-
-/** Opens a socket on `url`, says hello and resolves once welcomed. */
-export async function welcomedPeer(url: string, headers: Record<string, string> = {}): Promise<Peer> {
-  const client = new Peer(url, headers);
-  await new Promise((resolve, reject) => {
-    client.socket.once('open', resolve);
-    client.socket.once('error', reject);
-  });
-  client.send({ type: 'hello', v: 1 });
-  await client.waitFor(isType('welcome'));
-  return client;
 }
 
 /** Sends `text` on a welcomed peer and resolves with the whole answer and its token gaps. */
@@ -44,20 +33,15 @@ export async function askAndTime(client: Peer, text: string, timeoutMs = 60_000)
     const done = await client.waitFor(isType('done'), { from, timeoutMs });
     assert.equal(done.finishReason, 'stop', 'the bystander answer ends normally');
     const frames = client.frames.slice(from);
-    let seq = 0;
-    let answer = '';
-    const times: number[] = [];
-    frames.forEach((frame, i) => {
-      if (frame.type === 'start' && frame.messageId === done.messageId) times.push(arrivals[i] as number);
-      if (frame.type !== 'delta' || frame.messageId !== done.messageId) return;
-      assert.equal(frame.fromSeq ?? frame.seq, seq + 1, 'the bystander deltas are gapless');
-      seq = frame.seq;
-      answer += frame.text;
-      times.push(arrivals[i] as number);
-    });
-    assert.equal(seq, done.seq);
+    const answer = answerText(frames, done.messageId, { strict: true });
+    assert.equal(answer.seq, done.seq);
+    const times = frames.flatMap((frame, i) =>
+      (frame.type === 'start' || frame.type === 'delta') && frame.messageId === done.messageId
+        ? [arrivals[i] as number]
+        : [],
+    );
     const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
-    return { text: answer, gaps };
+    return { text: answer.text, gaps };
   } finally {
     client.socket.off('message', onMessage);
   }

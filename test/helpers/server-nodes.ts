@@ -9,6 +9,8 @@ import { startCli } from './cli.js';
 
 export interface ServerNode {
   readonly port: number;
+  /** The chat endpoint, ws://127.0.0.1:port/ws. */
+  readonly wsUrl: string;
   readonly pid: number;
   readonly process: ChildProcess;
   /** What the node wrote to stderr so far. */
@@ -24,6 +26,7 @@ export async function startNode(args: string[], port = 0): Promise<ServerNode> {
   const child = cli.child;
   const node: ServerNode = {
     port: Number(new URL(cli.url).port),
+    wsUrl: cli.wsUrl,
     pid: child.pid as number,
     process: child,
     stderr: cli.stderr,

@@ -8,30 +8,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type RedisProcess, startRedisProcess } from '../../scripts/redis-process.mjs';
 import { isType, Peer } from '../../src/conformance/peer.js';
-import { type DevServer, type DevServerOptions, startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
 import { CloseCode, ErrorCode, type ServerFrame } from '../../src/protocol/index.js';
 import { createChatServer } from '../../src/server/chat-server.js';
-import { askAndTime, quantile, welcomedPeer } from '../helpers/bystander.js';
-
-type Welcome = Extract<ServerFrame, { type: 'welcome' }>;
-
-async function withServer(
-  options: Partial<DevServerOptions>,
-  body: (url: string) => Promise<void>,
-): Promise<void> {
-  const server: DevServer = await startDevServer({
-    port: 0,
-    source: createMockSource({ tokensPerSecond: Number.POSITIVE_INFINITY }),
-    ...options,
-  });
-  try {
-    await body(`${server.url.replace(/^http/, 'ws')}/ws`);
-  } finally {
-    await server.close();
-  }
-}
+import { askAndTime, quantile } from '../helpers/bystander.js';
+import type { Welcome } from '../helpers/frames.js';
+import { openConnections, waitUntil, welcomed, withServer } from '../helpers/kit.js';
 
 /** Says hello (into `conversationId`, if given) as `ip`; resolves with the welcome, or the error and close code. */
 async function hello(
@@ -65,6 +48,19 @@ async function converse(client: Peer, turns: number): Promise<void> {
     client.send({ type: 'send', clientMsgId: `t${i}`, text: `question ${i}` });
     await client.waitFor(isType('done'), { from, timeoutMs: 30_000 });
   }
+}
+
+/** Ten turns into a server holding 8 messages per conversation: a new welcome carries the newest 8 and omits 12. */
+async function tenTurnsKeepEight(url: string): Promise<void> {
+  const { client, welcome } = await hello(url, '127.0.0.1');
+  assert.ok(welcome);
+  await converse(client, 10);
+  client.close();
+  const back = await hello(url, '127.0.0.1', welcome.conversationId);
+  assert.equal(back.welcome?.history.length, 8);
+  assert.equal(back.welcome?.omitted, 12);
+  assert.equal(back.welcome?.history[0]?.text, 'question 6', 'the newest four turns are kept');
+  back.client.close();
 }
 
 describe('bounded state', () => {
@@ -103,7 +99,7 @@ describe('bounded state', () => {
         source: createMockSource({ seed: 1, tokensPerSecond: 200 }),
       },
       async (url) => {
-        const bystander = await welcomedPeer(url, { 'x-test-ip': '10.9.9.9' });
+        const bystander = await welcomed(url, { headers: { 'x-test-ip': '10.9.9.9' } });
         const answered = askAndTime(bystander, 'beside a hello flood');
         const outcomes = await Promise.all(
           Array.from({ length: 300 }, async () => {
@@ -124,7 +120,7 @@ describe('bounded state', () => {
   });
 
   it('conversations in memory: a new one evicts the least recently active idle one; all in use refuses with busy', async () => {
-    await withServer({ clientIp, maxConversations: 3 }, async (url) => {
+    await withServer({ clientIp, maxConversations: 3 }, async (url, server) => {
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) {
         const { client, welcome } = await hello(url, `10.1.0.${i}`);
@@ -132,7 +128,10 @@ describe('bounded state', () => {
         ids.push(welcome.conversationId);
         client.close();
       }
-      await new Promise((resolve) => setTimeout(resolve, 100)); // the closes reach the server
+      await waitUntil(
+        async () => (await openConnections(server.url)) === 0,
+        'the closes to reach the server',
+      );
       const fourth = await hello(url, '10.1.0.9');
       assert.ok(fourth.welcome, 'a fourth conversation evicts one');
       // The oldest was evicted: asking for it opens a new conversation. The others are kept.
@@ -149,17 +148,7 @@ describe('bounded state', () => {
   });
 
   it('messages per conversation: older answered ones are dropped, and the welcome says how many it leaves out', async () => {
-    await withServer({ maxHistoryMessages: 8 }, async (url) => {
-      const { client, welcome } = await hello(url, '127.0.0.1');
-      assert.ok(welcome);
-      await converse(client, 10);
-      client.close();
-      const back = await hello(url, '127.0.0.1', welcome.conversationId);
-      assert.equal(back.welcome?.history.length, 8);
-      assert.equal(back.welcome?.omitted, 12);
-      assert.equal(back.welcome?.history[0]?.text, 'question 6', 'the newest four turns are kept');
-      back.client.close();
-    });
+    await withServer({ maxHistoryMessages: 8 }, tenTurnsKeepEight);
   });
 
   it('a welcome carries at most welcomeHistoryChars of text, newest first, and counts the rest in omitted', async () => {
@@ -203,17 +192,7 @@ describe('bounded state in Redis', () => {
   });
 
   it('trims each conversation to maxHistoryMessages in Redis too, counting what it dropped', async () => {
-    await withServer({ redis: redis.url, maxHistoryMessages: 8 }, async (url) => {
-      const { client, welcome } = await hello(url, '127.0.0.1');
-      assert.ok(welcome);
-      await converse(client, 10);
-      client.close();
-      const back = await hello(url, '127.0.0.1', welcome.conversationId);
-      assert.equal(back.welcome?.history.length, 8);
-      assert.equal(back.welcome?.omitted, 12);
-      assert.equal(back.welcome?.history[0]?.text, 'question 6');
-      back.client.close();
-    });
+    await withServer({ redis: redis.url, maxHistoryMessages: 8 }, tenTurnsKeepEight);
     // Redis itself holds no more than the bound.
     const { Redis } = await import('ioredis');
     const r = new Redis(redis.url);

@@ -4,14 +4,11 @@ import { isType, Peer } from '../../src/conformance/peer.js';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource, type MockSource } from '../../src/dev-server/sources/mock.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
-import { CloseCode, ErrorCode, type ServerFrame } from '../../src/protocol/index.js';
+import { CloseCode, ErrorCode } from '../../src/protocol/index.js';
+import { answerText } from '../helpers/frames.js';
+import { welcomed, withServer, wsUrlOf } from '../helpers/kit.js';
 
 const SEED = 7;
-
-function answerText(frames: ServerFrame[], messageId: string): { text: string; seqs: number[] } {
-  const deltas = frames.filter(isType('delta', (f) => f.messageId === messageId));
-  return { text: deltas.map((d) => d.text).join(''), seqs: deltas.map((d) => d.seq) };
-}
 
 describe('chat server over a real socket', () => {
   let server: DevServer;
@@ -21,19 +18,12 @@ describe('chat server over a real socket', () => {
   before(async () => {
     source = createMockSource({ seed: SEED, tokensPerSecond: Number.POSITIVE_INFINITY });
     server = await startDevServer({ port: 0, source, maxTextLength: 100, maxFrameBytes: 4096 });
-    wsUrl = `${server.url.replace(/^http/, 'ws')}/ws`;
+    wsUrl = wsUrlOf(server);
   });
   after(() => server.close());
 
-  async function welcomed(): Promise<Peer> {
-    const client = await Peer.connect(wsUrl);
-    client.send({ type: 'hello', v: 1 });
-    await client.waitFor(isType('welcome'));
-    return client;
-  }
-
   it('welcomes a hello with a new conversation, its limits and heartbeat', async () => {
-    const client = await welcomed();
+    const client = await welcomed(wsUrl);
     const welcome = client.frames[0];
     assert.equal(welcome?.type, 'welcome');
     if (welcome?.type !== 'welcome') return;
@@ -46,14 +36,14 @@ describe('chat server over a real socket', () => {
   });
 
   it('streams the mock answer as gapless deltas from seq 1, then done', async () => {
-    const client = await welcomed();
+    const client = await welcomed(wsUrl);
     client.send({ type: 'send', clientMsgId: 'u1', text: 'Tell me about streaming' });
     const ack = await client.waitFor(isType('ack'));
     assert.equal(ack.clientMsgId, 'u1');
     const start = await client.waitFor(isType('start'));
     assert.equal(start.replyTo, ack.messageId);
     const done = await client.waitFor(isType('done'));
-    const { text, seqs } = answerText(client.frames, start.messageId);
+    const { text, deltaSeqs: seqs } = answerText(client.frames, start.messageId, { strict: true });
     assert.equal(text, mockAnswerFor('Tell me about streaming', 0, SEED, 1));
     assert.deepEqual(
       seqs,
@@ -66,14 +56,14 @@ describe('chat server over a real socket', () => {
   });
 
   it('gives the same answers for the same seed, and the second turn a different one', async () => {
-    const client = await welcomed();
+    const client = await welcomed(wsUrl);
     client.send({ type: 'send', clientMsgId: 'a', text: 'first' });
     const first = await client.waitFor(isType('done'));
     const count = client.frames.length;
     client.send({ type: 'send', clientMsgId: 'b', text: 'second' });
     const second = await client.waitFor(isType('done'), { from: count });
-    const one = answerText(client.frames, first.messageId).text;
-    const two = answerText(client.frames, second.messageId).text;
+    const one = answerText(client.frames, first.messageId, { strict: true }).text;
+    const two = answerText(client.frames, second.messageId, { strict: true }).text;
     assert.equal(one, mockAnswerFor('first', 0, SEED, 1));
     assert.equal(two, mockAnswerFor('second', 1, SEED, 1));
     assert.notEqual(one, two);
@@ -81,7 +71,7 @@ describe('chat server over a real socket', () => {
   });
 
   it('returns the history on reconnect to the same conversation', async () => {
-    const first = await welcomed();
+    const first = await welcomed(wsUrl);
     const welcome = first.frames[0];
     assert.equal(welcome?.type, 'welcome');
     if (welcome?.type !== 'welcome') return;
@@ -105,11 +95,14 @@ describe('chat server over a real socket', () => {
   });
 
   it('treats a repeated clientMsgId as the same message (idempotent send)', async () => {
-    const client = await welcomed();
+    const client = await welcomed(wsUrl);
     client.send({ type: 'send', clientMsgId: 'dup', text: 'once' });
     client.send({ type: 'send', clientMsgId: 'dup', text: 'once' });
     await client.waitFor(isType('done'));
-    await new Promise((r) => setTimeout(r, 50));
+    // Frames are handled in order: the pong comes after the answers to both sends, and a second start would be before it.
+    const from = client.frames.length;
+    client.send({ type: 'ping' });
+    await client.waitFor(isType('pong'), { from });
     const acks = client.frames.filter(isType('ack'));
     assert.equal(acks.length, 2);
     assert.equal(acks[0]?.messageId, acks[1]?.messageId);
@@ -172,20 +165,18 @@ describe('chat server over a real socket', () => {
 
   it('cancel ends the answer as cancelled and the source stops producing', async () => {
     const slow = createMockSource({ seed: 1, tokensPerSecond: 200, sections: 20 });
-    const slowServer = await startDevServer({ port: 0, source: slow });
-    try {
-      const client = await Peer.connect(`${slowServer.url.replace(/^http/, 'ws')}/ws`);
-      client.send({ type: 'hello', v: 1 });
-      await client.waitFor(isType('welcome'));
+    await withServer({ source: slow }, async (url) => {
+      const client = await welcomed(url);
       client.send({ type: 'send', clientMsgId: 'c', text: 'long please' });
       const start = await client.waitFor(isType('start'));
       await client.waitFor(isType('delta', (d) => d.seq === 5));
       client.send({ type: 'cancel', messageId: start.messageId });
       const done = await client.waitFor(isType('done'));
       assert.equal(done.finishReason, 'cancelled');
-      const { seqs } = answerText(client.frames, start.messageId);
-      assert.equal(done.seq, seqs.length, 'done.seq counts the deltas sent');
+      const { deltaSeqs } = answerText(client.frames, start.messageId, { strict: true });
+      assert.equal(done.seq, deltaSeqs.length, 'done.seq counts the deltas sent');
       const produced = slow.stats.tokensProduced;
+      // A real wait: this proves a token is NOT produced, so there is no event to wait for.
       await new Promise((r) => setTimeout(r, 200));
       assert.equal(slow.stats.tokensProduced, produced, 'no token is produced after cancel');
       client.send({ type: 'cancel', messageId: start.messageId });
@@ -193,8 +184,6 @@ describe('chat server over a real socket', () => {
       await client.waitFor(isType('pong'));
       assert.equal(client.frames.filter(isType('error')).length, 0, 'cancel after the end is harmless');
       client.close();
-    } finally {
-      await slowServer.close();
-    }
+    });
   });
 });

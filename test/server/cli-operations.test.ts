@@ -14,6 +14,7 @@ import WebSocket from 'ws';
 import { isType, Peer } from '../../src/conformance/peer.js';
 import { CloseCode } from '../../src/protocol/index.js';
 import { cliPath, type RunningCli, startCli } from '../helpers/cli.js';
+import { upgradeStatus, waitUntil } from '../helpers/kit.js';
 
 /** Starts the binary on a free port; `logs()` parses the JSON log lines it printed so far. */
 async function start(args: string[]): Promise<RunningCli & { logs(): Record<string, unknown>[] }> {
@@ -31,21 +32,6 @@ async function exitCode(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return child.exitCode;
   const [code] = (await once(child, 'exit')) as [number | null];
   return code;
-}
-
-async function upgradeStatus(url: string): Promise<number> {
-  const socket = new WebSocket(url);
-  return new Promise((resolve) => {
-    socket.once('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      socket.terminate();
-    });
-    socket.once('open', () => {
-      resolve(101);
-      socket.terminate();
-    });
-    socket.once('error', () => resolve(0));
-  });
 }
 
 describe('server binary: operations', () => {
@@ -181,7 +167,7 @@ describe('server binary: operations', () => {
       await once(socket, 'open');
       socket.send(JSON.stringify({ type: 'hello', v: 1 }));
       socket.send(JSON.stringify({ type: 'send', clientMsgId: 'x', text: 'over TLS' }));
-      while (!frames.some((f) => f.type === 'done')) await new Promise((r) => setTimeout(r, 20));
+      await waitUntil(() => frames.some((f) => f.type === 'done'), 'the answer over TLS');
       assert.equal(frames.find((f) => f.type === 'done')?.finishReason, 'stop');
       socket.close();
       // A client that does not trust the certificate cannot connect.

@@ -4,6 +4,8 @@ import { describe, it } from 'node:test';
 import { parseCliOptions } from '../../src/cli/cli-options.js';
 import { isType, Peer } from '../../src/conformance/peer.js';
 import { startCli } from '../helpers/cli.js';
+import { answerText } from '../helpers/frames.js';
+import { welcomed } from '../helpers/kit.js';
 import { answer, FakeUpstream } from './fake-openai.js';
 
 describe('CLI --source', () => {
@@ -38,18 +40,11 @@ describe('CLI --source', () => {
       env: { ...process.env, OPENAI_BASE_URL: upstream.baseURL, OPENAI_API_KEY: 'sk-cli' },
     });
     try {
-      const client = await Peer.connect(wsUrl);
-      client.send({ type: 'hello', v: 1 });
-      await client.waitFor(isType('welcome'));
+      const client = await welcomed(wsUrl);
       client.send({ type: 'send', clientMsgId: 'x', text: 'hi' });
-      assert.equal((await client.waitFor(isType('done'))).finishReason, 'stop');
-      assert.equal(
-        client.frames
-          .filter(isType('delta'))
-          .map((d) => d.text)
-          .join(''),
-        'from upstream',
-      );
+      const done = await client.waitFor(isType('done'));
+      assert.equal(done.finishReason, 'stop');
+      assert.equal(answerText(client.frames, done.messageId, { strict: true }).text, 'from upstream');
       assert.equal(upstream.requests[0]?.headers.authorization, 'Bearer sk-cli');
       assert.equal(upstream.requests[0]?.body.model, 'fake-model');
       client.close();
@@ -94,10 +89,7 @@ describe('CLI session flags', () => {
       const refused = new Peer(wsUrl, { origin: 'https://a.example' });
       const [error] = (await once(refused.socket, 'error')) as [Error];
       assert.match(error.message, /401/);
-      const client = new Peer(`${wsUrl}?token=${token}`, { origin: 'https://a.example' });
-      await once(client.socket, 'open');
-      client.send({ type: 'hello', v: 1 });
-      await client.waitFor(isType('welcome'));
+      const client = await welcomed(`${wsUrl}?token=${token}`, { headers: { origin: 'https://a.example' } });
       client.close();
     } finally {
       server.child.kill('SIGKILL');

@@ -6,6 +6,7 @@ import { WebSocketServer } from 'ws';
 import { runConformance } from '../../src/conformance/checks.js';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
+import { withServer, wsUrlOf } from '../helpers/kit.js';
 
 describe('conformance checker', () => {
   let server: DevServer;
@@ -15,7 +16,7 @@ describe('conformance checker', () => {
       port: 0,
       source: createMockSource({ tokensPerSecond: 2000, sections: 2 }),
     });
-    wsUrl = `${server.url.replace(/^http/, 'ws')}/ws`;
+    wsUrl = wsUrlOf(server);
   });
   after(() => server.close());
 
@@ -29,13 +30,11 @@ describe('conformance checker', () => {
   });
 
   it('a server that requires session tokens passes every check through --session-url', async () => {
-    const guarded = await startDevServer({
-      port: 0,
+    const options = {
       source: createMockSource({ tokensPerSecond: 2000, sections: 2 }),
       auth: { secret: 'x'.repeat(32) },
-    });
-    try {
-      const url = `${guarded.url.replace(/^http/, 'ws')}/ws`;
+    };
+    await withServer(options, async (url, guarded) => {
       const withoutSession = await runConformance({ url, timeoutMs: 2000 });
       assert.ok(
         withoutSession.every((r) => !r.ok),
@@ -46,9 +45,7 @@ describe('conformance checker', () => {
         results.filter((r) => !r.ok),
         [],
       );
-    } finally {
-      await guarded.close();
-    }
+    });
   });
 
   it('npm run conformance prints the list and exits 0', async () => {

@@ -8,12 +8,14 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import { after, describe, it } from 'node:test';
 import { parseCliOptions } from '../../src/cli/cli-options.js';
-import { isType, Peer } from '../../src/conformance/peer.js';
+import { isType } from '../../src/conformance/peer.js';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
 import type { ServerFrame } from '../../src/protocol/index.js';
 import { startCli } from '../helpers/cli.js';
+import { answerText } from '../helpers/frames.js';
+import { welcomed, wsUrlOf } from '../helpers/kit.js';
 
 const servers: DevServer[] = [];
 after(() => Promise.all(servers.map((s) => s.close())));
@@ -27,8 +29,6 @@ async function server(demoControls: boolean, rate = 150): Promise<DevServer> {
   servers.push(s);
   return s;
 }
-
-const wsUrl = (s: DevServer): string => `${s.url.replace(/^http/, 'ws')}/ws`;
 
 interface Reply {
   status: number;
@@ -55,25 +55,11 @@ function call(
   });
 }
 
-async function hello(url: string, extra: Record<string, unknown> = {}): Promise<Peer> {
-  const client = await Peer.connect(url);
-  client.send({ type: 'hello', v: 1, ...extra });
-  await client.waitFor(isType('welcome'));
-  return client;
-}
-
-/** The text the deltas of `messageId` carry, asserting they continue gapless from `seq`. */
-function textOf(frames: ServerFrame[], messageId: string, seq = 0): string {
-  let text = '';
-  for (const f of frames) {
-    if (f.type === 'snapshot' && f.messageId === messageId) assert.fail('expected an exact replay');
-    if (f.type === 'delta' && f.messageId === messageId) {
-      assert.equal(f.seq, seq + 1, 'deltas arrive gapless and in order');
-      seq = f.seq;
-      text += f.text;
-    }
-  }
-  return text;
+/** The text the deltas of `messageId` carry, each right after the last (from what `held` says), and no snapshot. */
+function exactText(frames: ServerFrame[], messageId: string, held?: { text: string; seq: number }): string {
+  const answer = answerText(frames, messageId, { held, strict: true });
+  assert.equal(answer.snapshots, 0, 'expected an exact replay');
+  return answer.text;
 }
 
 describe('demo controls (dev server --demo-controls)', () => {
@@ -85,7 +71,7 @@ describe('demo controls (dev server --demo-controls)', () => {
     assert.equal(parseCliOptions([], {}).demoControls, false);
     assert.equal(parseCliOptions(['--demo-controls'], {}).demoControls, true);
     // And a socket is not dropped by a request the server does not serve.
-    const client = await hello(wsUrl(s));
+    const client = await welcomed(wsUrlOf(s));
     await call(s, 'POST', '/demo/drop', '{}');
     client.send({ type: 'ping' });
     await client.waitFor(isType('pong'));
@@ -131,9 +117,9 @@ describe('demo controls (dev server --demo-controls)', () => {
 
   it('drop terminates every socket mid-answer; the generation goes on and a resuming client gets exactly the answer', async () => {
     const s = await server(true);
-    const url = wsUrl(s);
-    const first = await hello(url);
-    const bystander = await hello(url);
+    const url = wsUrlOf(s);
+    const first = await welcomed(url);
+    const bystander = await welcomed(url);
     const welcome = first.frames[0] as Extract<ServerFrame, { type: 'welcome' }>;
     first.send({ type: 'send', clientMsgId: 'q', text: 'tell me more' });
     const start = await first.waitFor(isType('start'));
@@ -148,13 +134,18 @@ describe('demo controls (dev server --demo-controls)', () => {
     const lastSeq = held.at(-1)?.seq ?? 0;
     assert.equal(first.frames.some(isType('done')), false, 'the drop came mid-answer');
 
-    const second = await hello(url, {
-      conversationId: welcome.conversationId,
-      resume: [{ messageId: start.messageId, lastSeq }],
+    const second = await welcomed(url, {
+      hello: {
+        conversationId: welcome.conversationId,
+        resume: [{ messageId: start.messageId, lastSeq }],
+      },
     });
     const done = await second.waitFor(isType('done'));
     assert.equal(done.finishReason, 'stop', 'a drop never cancels the answer');
-    const whole = held.map((d) => d.text).join('') + textOf(second.frames, start.messageId, lastSeq);
+    const whole = exactText(second.frames, start.messageId, {
+      text: held.map((d) => d.text).join(''),
+      seq: lastSeq,
+    });
     assert.equal(whole, mockAnswerFor('tell me more', 0, 5, 2));
     second.close();
   });
@@ -165,7 +156,7 @@ describe('demo controls (dev server --demo-controls)', () => {
     assert.deepEqual(JSON.parse((await call(s, 'POST', '/demo/network', JSON.stringify({ delayMs }))).body), {
       delayMs,
     });
-    const client = await hello(wsUrl(s));
+    const client = await welcomed(wsUrlOf(s));
     const question = `/echo ${'one **two** three `four` five. '.repeat(12)}`;
     const sentAt = performance.now();
     client.send({ type: 'send', clientMsgId: 'q', text: question });
@@ -180,7 +171,7 @@ describe('demo controls (dev server --demo-controls)', () => {
     assert.equal((await call(s, 'POST', '/demo/network', '{"delayMs":0}')).status, 200);
     const done = await client.waitFor(isType('done'), { timeoutMs: 30_000 });
     assert.equal(done.finishReason, 'stop');
-    assert.equal(textOf(client.frames, start.messageId), mockAnswerFor(question, 0, 5, 2));
+    assert.equal(exactText(client.frames, start.messageId), mockAnswerFor(question, 0, 5, 2));
     const types = client.frames.map((f) => f.type);
     assert.deepEqual(types.slice(0, 3), ['welcome', 'ack', 'start']);
     assert.equal(types.at(-1), 'done');

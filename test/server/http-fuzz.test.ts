@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
-import { askAndTime, quantile, welcomedPeer } from '../helpers/bystander.js';
+import { askAndTime, quantile } from '../helpers/bystander.js';
 import { type RunningCli, startCli } from '../helpers/cli.js';
+import { welcomed } from '../helpers/kit.js';
 
 /** mulberry32: the same requests on every run, so a failure names a reproducible line. */
 function random(seed: number): () => number {
@@ -135,7 +136,7 @@ describe('HTTP request fuzzing', () => {
     const session = (await (await fetch(`${server.url}/session`, { method: 'POST' })).json()) as {
       token: string;
     };
-    const bystander = await welcomedPeer(`${server.wsUrl}?token=${session.token}`);
+    const bystander = await welcomed(`${server.wsUrl}?token=${session.token}`);
     const answered = askAndTime(bystander, 'amid the fuzzing');
     const statuses = new Map<number, number>();
     const unanswered: string[] = [];

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isType, Peer } from '../../src/conformance/peer.js';
+import { isType } from '../../src/conformance/peer.js';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import type { MessageParams } from '../../src/protocol/index.js';
 import { createOpenAISource, type OpenAISourceOptions } from '../../src/server/sources/openai.js';
 import type { GenerateResult, SourceMessage, TokenSource } from '../../src/server/sources/types.js';
+import { welcomed, wsUrlOf } from '../helpers/kit.js';
 import { answer, chunk, DONE, errorStatus, FakeUpstream, startSse, usageChunk } from './fake-openai.js';
 
 /** Runs one generation to its end: the chunks and the result, or the error it failed with. */
@@ -26,6 +28,16 @@ async function collect(
   } catch (error) {
     return { chunks, error: error as Error };
   }
+}
+
+/** Streams `t0 `, `t1 `, … a token every 10 ms, until 1000 or until the request goes away. */
+async function longAnswer(res: ServerResponse): Promise<void> {
+  startSse(res);
+  for (let i = 0; i < 1000 && !res.destroyed; i++) {
+    res.write(chunk(`t${i} `));
+    await sleep(10);
+  }
+  res.end(DONE);
 }
 
 describe('OpenAI-compatible source against a fake upstream', () => {
@@ -154,8 +166,8 @@ describe('OpenAI-compatible source against a fake upstream', () => {
   it('fails clearly when the connection is reset mid-stream', async () => {
     upstream.scripts.push(async (res) => {
       startSse(res);
-      res.write(chunk('partial'));
-      await sleep(50);
+      // Reset once the chunk is on its way (handed to the socket), not after a while.
+      await new Promise((resolve) => res.write(chunk('partial'), resolve));
       res.socket?.destroy();
     });
     const { chunks, error } = await collect(source());
@@ -183,12 +195,7 @@ describe('OpenAI-compatible source against a fake upstream', () => {
     let closed: Promise<{ aborted: boolean }> | undefined;
     upstream.scripts.push(async (res, request) => {
       closed = request.closed;
-      startSse(res);
-      for (let i = 0; i < 1000 && !res.destroyed; i++) {
-        res.write(chunk(`t${i} `));
-        await sleep(10);
-      }
-      res.end(DONE);
+      await longAnswer(res);
     });
     const cancel = new AbortController();
     const generator = source().generate({
@@ -229,23 +236,16 @@ describe('OpenAI-compatible source through the chat server', () => {
       // The first test sends its own system prompt; servers refuse that unless allowed.
       params: { systemPrompt: { allowed: true, maxLength: 100 } },
     });
-    wsUrl = `${server.url.replace(/^http/, 'ws')}/ws`;
+    wsUrl = wsUrlOf(server);
   });
   after(async () => {
     await server.close();
     await upstream.close();
   });
 
-  async function welcomed(): Promise<Peer> {
-    const client = await Peer.connect(wsUrl);
-    client.send({ type: 'hello', v: 1 });
-    await client.waitFor(isType('welcome'));
-    return client;
-  }
-
   it('streams the upstream answer as deltas and ends with its usage; the next turn carries the history', async () => {
     upstream.scripts.push(answer(['Hi', ' there'], { usage: [5, 2] }), answer(['Again']));
-    const client = await welcomed();
+    const client = await welcomed(wsUrl);
     client.send({ type: 'send', clientMsgId: 'a', text: 'hello', params: { system: 'Be kind.' } });
     const done = await client.waitFor(isType('done'));
     const deltas = client.frames.filter(isType('delta'));
@@ -273,7 +273,7 @@ describe('OpenAI-compatible source through the chat server', () => {
 
   it('turns an upstream error status into a source_failed error and done(error)', async () => {
     upstream.scripts.push(errorStatus(401, 'Incorrect API key provided.'));
-    const client = await welcomed();
+    const client = await welcomed(wsUrl);
     client.send({ type: 'send', clientMsgId: 'x', text: 'hello' });
     const error = await client.waitFor(isType('error'));
     assert.equal(error.code, 'source_failed');
@@ -288,11 +288,11 @@ describe('OpenAI-compatible source through the chat server', () => {
     upstream.scripts.push(async (res) => {
       startSse(res);
       res.write(chunk('par'));
-      res.write(chunk('tial'));
-      await sleep(50);
+      // Reset once both chunks are on their way (handed to the socket), not after a while.
+      await new Promise((resolve) => res.write(chunk('tial'), resolve));
       res.socket?.destroy();
     });
-    const client = await welcomed();
+    const client = await welcomed(wsUrl);
     client.send({ type: 'send', clientMsgId: 'r', text: 'hello' });
     const error = await client.waitFor(isType('error'));
     assert.equal(error.code, 'source_failed');
@@ -304,7 +304,7 @@ describe('OpenAI-compatible source through the chat server', () => {
 
   it('ends a stalled upstream with source_failed instead of hanging', async () => {
     upstream.scripts.push((res) => startSse(res));
-    const client = await welcomed();
+    const client = await welcomed(wsUrl);
     client.send({ type: 'send', clientMsgId: 's', text: 'hello' });
     const error = await client.waitFor(isType('error'));
     assert.match(error.message, /upstream sent nothing for 2000 ms/);
@@ -316,14 +316,9 @@ describe('OpenAI-compatible source through the chat server', () => {
     let closed: Promise<{ aborted: boolean }> | undefined;
     upstream.scripts.push(async (res, request) => {
       closed = request.closed;
-      startSse(res);
-      for (let i = 0; i < 1000 && !res.destroyed; i++) {
-        res.write(chunk(`t${i} `));
-        await sleep(10);
-      }
-      res.end(DONE);
+      await longAnswer(res);
     });
-    const client = await welcomed();
+    const client = await welcomed(wsUrl);
     client.send({ type: 'send', clientMsgId: 'c', text: 'long' });
     const start = await client.waitFor(isType('start'));
     await client.waitFor(isType('delta', (d) => d.seq === 3));

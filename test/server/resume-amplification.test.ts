@@ -16,8 +16,10 @@ import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
 import { MAX_RESUME_ENTRIES, parseServerFrame } from '../../src/protocol/index.js';
 import { createChatServer } from '../../src/server/chat-server.js';
-import { askAndTime, quantile, welcomedPeer } from '../helpers/bystander.js';
+import { askAndTime, quantile } from '../helpers/bystander.js';
 import { type RunningCli, startCli } from '../helpers/cli.js';
+import { answerText } from '../helpers/frames.js';
+import { welcomed } from '../helpers/kit.js';
 import { RawWebSocket } from '../helpers/raw-ws.js';
 
 const SECTIONS = 10;
@@ -62,7 +64,7 @@ describe('resume amplification', () => {
   it('ten hellos naming one long answer 1,000 times each: each gets it once, a bystander streams on', async (t) => {
     const target = await longAnswer(server.wsUrl);
     assert.ok(target.seq > 2000, `the answer is long (${target.seq} deltas)`);
-    const bystander = await welcomedPeer(server.wsUrl);
+    const bystander = await welcomed(server.wsUrl);
     const answered = askAndTime(bystander, 'next to the amplifiers');
     const hello = amplifyingHello(target, 1000);
     const counts = await Promise.all(
@@ -76,7 +78,7 @@ describe('resume amplification', () => {
             attacker.on('message', (data) => {
               frames++;
               if (String(data).includes('"type":"done"')) {
-                // Anything past the done would be a second replay: give it a moment to show.
+                // Anything past the done would be a second replay: a real wait, as this proves none comes.
                 setTimeout(() => {
                   attacker.terminate();
                   resolve(frames);
@@ -163,6 +165,7 @@ describe('replay pacing', () => {
       const reader = await RawWebSocket.open({ path }, '/ws');
       reader.send(JSON.parse(amplifyingHello(target, 1000)));
       let peak = 0;
+      // A real wait: this samples for half a second to prove the server does NOT buffer ahead.
       for (let i = 0; i < 50; i++) {
         peak = Math.max(peak, ...chat.outboundBytes());
         await new Promise((resolve) => setTimeout(resolve, 10));
@@ -171,16 +174,17 @@ describe('replay pacing', () => {
       assert.ok(peak <= highWaterBytes + 4096, `held ${peak} bytes for a reader that reads nothing`);
       reader.readAll();
       await reader.until(() => reader.texts().some((t) => t.includes('"type":"done"')), 30_000);
-      const replayed = reader
+      const replay = reader
         .texts()
         .map((raw) => parseServerFrame(raw))
-        .flatMap((r) => (r.ok && r.frame.type === 'delta' ? [r.frame] : []));
-      assert.equal(replayed.length, target.seq);
+        .flatMap((r) => (r.ok ? [r.frame] : []));
+      const replayed = answerText(replay, target.messageId, { strict: true });
+      assert.equal(replayed.deltaSeqs.length, target.seq);
       assert.deepEqual(
-        replayed.map((d) => d.seq),
+        replayed.deltaSeqs,
         Array.from({ length: target.seq }, (_, i) => i + 1),
       );
-      assert.equal(replayed.map((d) => d.text).join(''), mockAnswerFor('a long answer', 0, 1, SECTIONS));
+      assert.equal(replayed.text, mockAnswerFor('a long answer', 0, 1, SECTIONS));
       reader.destroy();
     } finally {
       await chat.close();

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { isType, Peer } from '../../src/conformance/peer.js';
+import { isType } from '../../src/conformance/peer.js';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
 import { ErrorCode, type ServerFrame } from '../../src/protocol/index.js';
+import { answerText } from '../helpers/frames.js';
+import { welcomed, wsUrlOf } from '../helpers/kit.js';
 
 const servers: DevServer[] = [];
 after(() => Promise.all(servers.map((s) => s.close())));
@@ -17,37 +19,13 @@ async function server(options: Partial<Parameters<typeof startDevServer>[0]> = {
     ...options,
   });
   servers.push(s);
-  return `${s.url.replace(/^http/, 'ws')}/ws`;
-}
-
-async function hello(url: string, extra: Record<string, unknown> = {}): Promise<Peer> {
-  const client = await Peer.connect(url);
-  client.send({ type: 'hello', v: 1, ...extra });
-  await client.waitFor(isType('welcome'));
-  return client;
-}
-
-/** The text the frames carry for a message, checking seqs continue gapless from `seq`. */
-function textOf(frames: ServerFrame[], messageId: string, seq = 0): string {
-  let text = '';
-  for (const f of frames) {
-    if (f.type === 'delta' && f.messageId === messageId) {
-      assert.equal(f.seq, seq + 1, 'deltas arrive gapless and in order');
-      seq = f.seq;
-      text += f.text;
-    }
-    if (f.type === 'snapshot' && f.messageId === messageId) {
-      seq = f.seq;
-      text = f.text;
-    }
-  }
-  return text;
+  return wsUrlOf(s);
 }
 
 describe('resume', () => {
   it('replays exactly the missing deltas, then the live continuation', async () => {
     const url = await server();
-    const first = await hello(url);
+    const first = await welcomed(url);
     const welcome = first.frames[0] as Extract<ServerFrame, { type: 'welcome' }>;
     first.send({ type: 'send', clientMsgId: 'q', text: 'question' });
     const start = await first.waitFor(isType('start'));
@@ -56,9 +34,11 @@ describe('resume', () => {
     const held = first.frames.filter(isType('delta', (d) => d.seq <= 20));
     const lastSeq = held.length;
 
-    const second = await hello(url, {
-      conversationId: welcome.conversationId,
-      resume: [{ messageId: start.messageId, lastSeq }],
+    const second = await welcomed(url, {
+      hello: {
+        conversationId: welcome.conversationId,
+        resume: [{ messageId: start.messageId, lastSeq }],
+      },
     });
     const again = second.frames[0] as Extract<ServerFrame, { type: 'welcome' }>;
     const entry = again.history.find((m) => m.id === start.messageId);
@@ -68,22 +48,27 @@ describe('resume', () => {
     const replayed = second.frames.filter(isType('delta'));
     assert.equal(replayed[0]?.seq, lastSeq + 1, 'replay starts right after what the client holds');
     assert.equal(second.frames.filter(isType('snapshot')).length, 0);
-    const whole = held.map((d) => d.text).join('') + textOf(second.frames, start.messageId, lastSeq);
+    const whole = answerText(second.frames, start.messageId, {
+      held: { text: held.map((d) => d.text).join(''), seq: lastSeq },
+      strict: true,
+    }).text;
     assert.equal(whole, mockAnswerFor('question', 0, 11, 3));
     second.close();
   });
 
   it('sends a snapshot, never a partial replay, when the deltas are no longer kept', async () => {
     const url = await server({ replayMaxChars: 50 });
-    const first = await hello(url);
+    const first = await welcomed(url);
     const welcome = first.frames[0] as Extract<ServerFrame, { type: 'welcome' }>;
     first.send({ type: 'send', clientMsgId: 'q', text: 'question' });
     const start = await first.waitFor(isType('start'));
     await first.waitFor(isType('delta', (d) => d.seq === 40));
     first.close();
-    const second = await hello(url, {
-      conversationId: welcome.conversationId,
-      resume: [{ messageId: start.messageId, lastSeq: 3 }],
+    const second = await welcomed(url, {
+      hello: {
+        conversationId: welcome.conversationId,
+        resume: [{ messageId: start.messageId, lastSeq: 3 }],
+      },
     });
     await second.waitFor(isType('done'));
     const snapshot = second.frames.find(isType('snapshot'));
@@ -94,21 +79,26 @@ describe('resume', () => {
       afterWelcome.slice(1, -1).every((t) => t === 'delta'),
       'then only live deltas, then done',
     );
-    assert.equal(textOf(second.frames, start.messageId), mockAnswerFor('question', 0, 11, 3));
+    assert.equal(
+      answerText(second.frames, start.messageId, { strict: true }).text,
+      mockAnswerFor('question', 0, 11, 3),
+    );
     second.close();
   });
 
   it('resuming a finished answer sends the missing tail and done; a complete one only done', async () => {
     const url = await server({}, Number.POSITIVE_INFINITY, 1);
-    const first = await hello(url);
+    const first = await welcomed(url);
     const welcome = first.frames[0] as Extract<ServerFrame, { type: 'welcome' }>;
     first.send({ type: 'send', clientMsgId: 'q', text: 'question' });
     const done = await first.waitFor(isType('done'));
     first.close();
     for (const lastSeq of [done.seq - 5, done.seq]) {
-      const client = await hello(url, {
-        conversationId: welcome.conversationId,
-        resume: [{ messageId: done.messageId, lastSeq }],
+      const client = await welcomed(url, {
+        hello: {
+          conversationId: welcome.conversationId,
+          resume: [{ messageId: done.messageId, lastSeq }],
+        },
       });
       const again = await client.waitFor(isType('done'));
       assert.equal(again.seq, done.seq);
@@ -122,15 +112,17 @@ describe('resume', () => {
 
   it('refuses to resume a message from another conversation', async () => {
     const url = await server({}, Number.POSITIVE_INFINITY, 1);
-    const alice = await hello(url);
+    const alice = await welcomed(url);
     alice.send({ type: 'send', clientMsgId: 'q', text: 'secret' });
     const aliceDone = await alice.waitFor(isType('done'));
-    const bob = await hello(url);
+    const bob = await welcomed(url);
     const bobWelcome = bob.frames[0] as Extract<ServerFrame, { type: 'welcome' }>;
     bob.close();
-    const again = await hello(url, {
-      conversationId: bobWelcome.conversationId,
-      resume: [{ messageId: aliceDone.messageId, lastSeq: 0 }],
+    const again = await welcomed(url, {
+      hello: {
+        conversationId: bobWelcome.conversationId,
+        resume: [{ messageId: aliceDone.messageId, lastSeq: 0 }],
+      },
     });
     const error = await again.waitFor(isType('error'));
     assert.equal(error.code, ErrorCode.UnknownMessage);
@@ -142,9 +134,11 @@ describe('resume', () => {
 
   it('an unknown conversation gets a new one, so the client can tell it was lost', async () => {
     const url = await server();
-    const client = await hello(url, {
-      conversationId: 'c_gone',
-      resume: [{ messageId: 'm_gone', lastSeq: 4 }],
+    const client = await welcomed(url, {
+      hello: {
+        conversationId: 'c_gone',
+        resume: [{ messageId: 'm_gone', lastSeq: 4 }],
+      },
     });
     const welcome = client.frames[0] as Extract<ServerFrame, { type: 'welcome' }>;
     assert.notEqual(welcome.conversationId, 'c_gone');
@@ -156,7 +150,7 @@ describe('resume', () => {
 describe('follow-ups and parameters', () => {
   it('queue policy: a follow-up waits for the current answer, and the ack says so', async () => {
     const url = await server({ followUp: 'queue' }, 300, 1);
-    const client = await hello(url);
+    const client = await welcomed(url);
     client.send({ type: 'send', clientMsgId: 'a', text: 'first' });
     const first = await client.waitFor(isType('start'));
     client.send({ type: 'send', clientMsgId: 'b', text: 'second' });
@@ -170,13 +164,16 @@ describe('follow-ups and parameters', () => {
       'the second answer starts after the first ends',
     );
     await client.waitFor(isType('done', (d) => d.messageId === second.messageId));
-    assert.equal(textOf(client.frames, second.messageId), mockAnswerFor('second', 1, 11, 1));
+    assert.equal(
+      answerText(client.frames, second.messageId, { strict: true }).text,
+      mockAnswerFor('second', 1, 11, 1),
+    );
     client.close();
   });
 
   it('interrupt policy: a follow-up ends the current answer as cancelled and is answered at once', async () => {
     const url = await server({ followUp: 'interrupt' }, 300, 1);
-    const client = await hello(url);
+    const client = await welcomed(url);
     client.send({ type: 'send', clientMsgId: 'a', text: 'first' });
     const first = await client.waitFor(isType('start'));
     await client.waitFor(isType('delta', (d) => d.seq === 3));
@@ -202,7 +199,7 @@ describe('follow-ups and parameters', () => {
       Number.POSITIVE_INFINITY,
       1,
     );
-    const client = await hello(url);
+    const client = await welcomed(url);
     const cases: [Record<string, unknown>, boolean][] = [
       [{ temperature: 0.5, maxTokens: 100, model: 'small', system: 'be brief' }, true],
       [{ temperature: 1.5 }, false],
@@ -232,7 +229,7 @@ describe('follow-ups and parameters', () => {
 describe('heartbeat', () => {
   it('terminates a client that never answers pings, and the answer goes on', async () => {
     const url = await server({ heartbeatMs: 100 }, 100, 1);
-    const client = await hello(url);
+    const client = await welcomed(url);
     client.send({ type: 'send', clientMsgId: 'q', text: 'question' });
     const start = await client.waitFor(isType('start'));
     client.close();
@@ -242,7 +239,7 @@ describe('heartbeat', () => {
     assert.equal(code, 1006, 'terminated without a closing handshake');
     // The answer kept being generated while nobody was connected.
     const welcome = client.frames[0] as Extract<ServerFrame, { type: 'welcome' }>;
-    const back = await hello(url, { conversationId: welcome.conversationId });
+    const back = await welcomed(url, { hello: { conversationId: welcome.conversationId } });
     const history = (back.frames[0] as Extract<ServerFrame, { type: 'welcome' }>).history;
     assert.ok((history.find((m) => m.id === start.messageId)?.seq ?? 0) > 0);
     back.close();

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import WebSocket from 'ws';
 import { isType, Peer } from '../../src/conformance/peer.js';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { CloseCode, ErrorCode } from '../../src/protocol/index.js';
 import { createSessionToken } from '../../src/server/auth/session-token.js';
 import { type ChatServerOptions, createChatServer } from '../../src/server/chat-server.js';
+import { upgradeStatus, welcomed, withServer, wsUrlOf } from '../helpers/kit.js';
 
 const SECRET = 'another-test-secret-long-enough-for-hmac-0123';
 const ORIGIN = 'https://app.example';
@@ -16,22 +16,6 @@ interface Session {
   conversationId: string;
   token: string;
   expiresAt: number;
-}
-
-/** Attempts an upgrade; resolves with the HTTP status of a refusal, or 101 when a WebSocket opened. */
-async function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
-  const socket = new WebSocket(url, { headers });
-  return new Promise((resolve) => {
-    socket.once('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      socket.terminate();
-    });
-    socket.once('open', () => {
-      resolve(101);
-      socket.terminate();
-    });
-    socket.once('error', () => resolve(0));
-  });
 }
 
 describe('session tokens and the origin allow-list', () => {
@@ -45,7 +29,7 @@ describe('session tokens and the origin allow-list', () => {
       auth: { secret: SECRET, ttlMs: 60_000 },
       allowedOrigins: [ORIGIN, 'http://localhost:5173'],
     });
-    wsUrl = `${server.url.replace(/^http/, 'ws')}/ws`;
+    wsUrl = wsUrlOf(server);
   });
   after(() => server.close());
 
@@ -150,10 +134,7 @@ describe('session tokens and the origin allow-list', () => {
   it("refuses someone else's conversation and messages", async () => {
     const victim = await session();
     const attacker = await session();
-    const v = new Peer(`${wsUrl}?token=${victim.token}`, { origin: ORIGIN });
-    await once(v.socket, 'open');
-    v.send({ type: 'hello', v: 1 });
-    await v.waitFor(isType('welcome'));
+    const v = await welcomed(`${wsUrl}?token=${victim.token}`, { headers: { origin: ORIGIN } });
     v.send({ type: 'send', clientMsgId: 'secret', text: 'my secret question' });
     const victimDone = await v.waitFor(isType('done'));
 
@@ -201,23 +182,17 @@ describe('session tokens and the origin allow-list', () => {
 
   it("closes with 4001 'token expired' when the token runs out while connected", async () => {
     const short = createSessionToken({ conversationId: 'c_short', expiresAt: Date.now() + 1500 }, SECRET);
-    const client = new Peer(`${wsUrl}?token=${short}`, { origin: ORIGIN });
-    await once(client.socket, 'open');
-    client.send({ type: 'hello', v: 1 });
-    await client.waitFor(isType('welcome'));
+    const client = await welcomed(`${wsUrl}?token=${short}`, { headers: { origin: ORIGIN } });
     assert.equal(await client.waitForClose(), CloseCode.TokenExpired);
   });
 });
 
 describe('without auth options', () => {
   it('has no session endpoint and accepts upgrades without a token', async () => {
-    const server = await startDevServer({ port: 0, source: createMockSource() });
-    try {
+    await withServer({ source: createMockSource() }, async (url, server) => {
       assert.equal((await fetch(`${server.url}/session`, { method: 'POST' })).status, 404);
-      assert.equal(await upgradeStatus(`${server.url.replace(/^http/, 'ws')}/ws`), 101);
-    } finally {
-      await server.close();
-    }
+      assert.equal(await upgradeStatus(url), 101);
+    });
   });
 
   it('rejects bad auth and origin options with a TypeError', () => {

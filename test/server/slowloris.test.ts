@@ -7,17 +7,18 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import WebSocket from 'ws';
-import { startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
-import { askAndTime, quantile, welcomedPeer } from '../helpers/bystander.js';
+import { askAndTime, quantile } from '../helpers/bystander.js';
+import { upgradeStatus, waitUntil, welcomed, withServer } from '../helpers/kit.js';
 
 const UPGRADE_HEAD =
   'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n';
 
 interface HeldSocket {
   socket: Socket;
+  /** What the server wrote so far. */
+  received(): string;
   /** Resolves with what the server wrote before it closed the socket. */
   closed: Promise<string>;
 }
@@ -42,45 +43,29 @@ function holdSocket(port: number, drip: string | undefined): HeldSocket {
       resolve(received);
     }),
   );
-  return { socket, closed };
-}
-
-function upgradeStatus(url: string): Promise<number> {
-  return new Promise((resolve) => {
-    const socket = new WebSocket(url);
-    socket.once('unexpected-response', (_request, response) => {
-      resolve(response.statusCode ?? 0);
-      socket.terminate();
-    });
-    socket.once('open', () => {
-      resolve(101);
-      socket.terminate();
-    });
-    socket.once('error', () => resolve(0));
-  });
+  return { socket, received: () => received, closed };
 }
 
 describe('slowloris', () => {
   it('unfinished upgrades and silent sockets count toward the per-address cap and time out', {
     timeout: 30_000,
   }, async (t) => {
-    const server = await startDevServer({
-      port: 0,
+    const options = {
       source: createMockSource({ seed: 1, tokensPerSecond: 200 }),
       maxConnectionsPerIp: 20,
       headersTimeoutMs: 1500,
       requestTimeoutMs: 2000,
-    });
-    const port = Number(new URL(server.url).port);
-    const wsUrl = `ws://127.0.0.1:${port}/ws`;
-    try {
-      const bystander = await welcomedPeer(wsUrl);
+    };
+    await withServer(options, async (wsUrl, server) => {
+      const port = Number(new URL(server.url).port);
+      const bystander = await welcomed(wsUrl);
       const answered = askAndTime(bystander, 'beside a slowloris');
       // 1 bystander + 19 held = the cap of 20; 20 more are refused at once.
       const held = Array.from({ length: 39 }, (_, i) =>
         holdSocket(port, i % 2 === 0 ? UPGRADE_HEAD : undefined),
       );
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      const refusedAtOnce = () => held.filter((h) => h.received().startsWith('HTTP/1.1 429')).length;
+      await waitUntil(() => refusedAtOnce() === 20, 'the sockets past the cap to be refused');
       assert.equal(
         await upgradeStatus(wsUrl),
         429,
@@ -98,20 +83,12 @@ describe('slowloris', () => {
       t.diagnostic(`bystander p99 token gap ${p99.toFixed(1)} ms, max ${Math.max(...gaps).toFixed(1)} ms`);
       assert.ok(p99 < 1000, `bystander p99 gap ${p99.toFixed(0)} ms`);
       bystander.close();
-    } finally {
-      await server.close();
-    }
+    });
   });
 
   it('a POST /session whose body trickles in is answered 408 and closed', { timeout: 30_000 }, async () => {
-    const server = await startDevServer({
-      port: 0,
-      source: createMockSource(),
-      auth: { secret: 'x'.repeat(32) },
-      headersTimeoutMs: 500,
-      requestTimeoutMs: 1000,
-    });
-    try {
+    const options = { auth: { secret: 'x'.repeat(32) }, headersTimeoutMs: 500, requestTimeoutMs: 1000 };
+    await withServer(options, async (_wsUrl, server) => {
       const port = Number(new URL(server.url).port);
       const body = holdSocket(port, undefined);
       body.socket.write(
@@ -123,8 +100,6 @@ describe('slowloris', () => {
       clearInterval(trickle);
       assert.match(answer, /^HTTP\/1\.1 408 /);
       assert.ok(Date.now() - started < 5000, `closed after ${Date.now() - started} ms`);
-    } finally {
-      await server.close();
-    }
+    });
   });
 });

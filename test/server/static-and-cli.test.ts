@@ -8,6 +8,7 @@ import { isType, Peer } from '../../src/conformance/peer.js';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { cliPath, startCli } from '../helpers/cli.js';
+import { welcomed } from '../helpers/kit.js';
 
 /** A raw GET, so paths like /../ reach the server unnormalised. */
 function get(url: string, path: string): Promise<{ status: number; type: string; body: string }> {
@@ -108,9 +109,7 @@ describe('ai-stream-chat-server binary', () => {
   it('prints its URL, serves a conversation, and exits on SIGTERM', async () => {
     const { child, wsUrl } = await startCli(['--port', '0', '--rate', 'max']);
     try {
-      const client = await Peer.connect(wsUrl);
-      client.send({ type: 'hello', v: 1 });
-      await client.waitFor(isType('welcome'));
+      const client = await welcomed(wsUrl);
       client.send({ type: 'send', clientMsgId: 'x', text: 'hi' });
       assert.equal((await client.waitFor(isType('done'))).finishReason, 'stop');
       client.close();
