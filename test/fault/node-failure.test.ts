@@ -9,10 +9,12 @@ import { after, afterEach, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { type RedisProcess, startRedisProcess } from '../../scripts/redis-process.mjs';
-import { isType, Peer } from '../../src/conformance/peer.js';
+import { isType, type Peer } from '../../src/conformance/peer.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
-import type { ServerFrame } from '../../src/protocol/index.js';
 import { ChatSession } from '../../src/widget/chat-session.js';
+import type { ChatMessage } from '../../src/widget/chat-state.js';
+import type { Welcome } from '../helpers/frames.js';
+import { waitUntil, welcomed } from '../helpers/kit.js';
 import { type ServerNode, startNode, stopAll } from '../helpers/server-nodes.js';
 import { ChaosProxy } from './chaos-proxy.js';
 
@@ -33,16 +35,8 @@ function nodeArgs(r: RedisProcess, rate: number, sections = 3): string[] {
   return ['--redis', r.url, '--rate', String(rate), '--seed', String(SEED), '--sections', String(sections)];
 }
 
-const wsUrl = (n: ServerNode) => `ws://127.0.0.1:${n.port}/ws`;
-
-async function hello(n: ServerNode, extra: Record<string, unknown> = {}): Promise<Peer> {
-  const p = await Peer.connect(wsUrl(n));
-  p.send({ type: 'hello', v: 1, ...extra });
-  await p.waitFor(isType('welcome'));
-  return p;
-}
-
-type Welcome = Extract<ServerFrame, { type: 'welcome' }>;
+const hello = (n: ServerNode, extra: Record<string, unknown> = {}): Promise<Peer> =>
+  welcomed(n.wsUrl, { hello: extra });
 
 /** A ChatSession whose first connection goes to `first` and every later one to `then`. */
 async function sessionAcross(first: ServerNode, then: ServerNode) {
@@ -53,7 +47,6 @@ async function sessionAcross(first: ServerNode, then: ServerNode) {
     delayChance: 0,
   }));
   const port = await proxy.listen();
-  let changed = () => {};
   const session = new ChatSession(
     undefined,
     {
@@ -62,24 +55,23 @@ async function sessionAcross(first: ServerNode, then: ServerNode) {
       onProtocolError: (message) => {
         throw new Error(message);
       },
-      onChange: () => changed(),
+      onChange: () => {},
     },
     { backoff: { baseMs: 5, maxMs: 50 }, WebSocket },
   );
-  const until = <T>(check: () => T | undefined, what: string, timeoutMs = 20_000): Promise<T> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
-      changed = () => {
-        const value = check();
-        if (value !== undefined) {
-          clearTimeout(timer);
-          changed = () => {};
-          resolve(value);
-        }
-      };
-      changed();
-    });
-  return { session, proxy, until };
+  return { session, proxy };
+}
+
+/** The session's answer once `check` holds for it. */
+function answerWhen(session: ChatSession, check: (answer: ChatMessage) => boolean, what: string) {
+  return waitUntil(
+    () => {
+      const answer = session.state.messages.find((m) => m.role === 'assistant');
+      return answer && check(answer) && answer;
+    },
+    what,
+    20_000,
+  );
 }
 
 describe('multi-node failures', () => {
@@ -110,24 +102,18 @@ describe('multi-node failures', () => {
   it('SIGKILL of the generating node: another node ends the answer as interrupted, partial text kept', async () => {
     const r = await redis();
     const [a, b] = await Promise.all([startNode(nodeArgs(r, 60)), startNode(nodeArgs(r, 60))]);
-    const { session, proxy, until } = await sessionAcross(a, b);
+    const { session, proxy } = await sessionAcross(a, b);
     const client = new Redis(r.url);
     try {
       session.send('tell me everything');
       session.open();
-      await until(
-        () => (session.state.messages.find((m) => m.role === 'assistant')?.seq ?? 0) >= 10 || undefined,
-        '10 deltas',
-      );
+      await answerWhen(session, (m) => m.seq >= 10, '10 deltas');
       const conversationId = session.state.conversationId as string;
       const holder = await client.get(`aisc:{${conversationId}}:lease`);
       assert.equal(holder?.split('/')[1], String(a.pid), 'node A holds the lease: it generates');
 
       await a.stop('SIGKILL');
-      const answer = await until(() => {
-        const m = session.state.messages.find((x) => x.role === 'assistant');
-        return m?.status === 'done' ? m : undefined;
-      }, 'the answer to end');
+      const answer = await answerWhen(session, (m) => m.status === 'done', 'the answer to end');
       assert.equal(answer.finishReason, 'interrupted');
       const full = mockAnswerFor('tell me everything', 0, SEED, 3);
       assert.ok(answer.text.length > 0 && answer.text.length < full.length, 'partial text');
@@ -189,37 +175,37 @@ describe('multi-node failures', () => {
       };
     };
     assert.equal((await health()).status, 200);
-    const { session, proxy, until } = await sessionAcross(a, a);
+    const { session, proxy } = await sessionAcross(a, a);
     try {
       session.send('survive this');
       session.open();
-      await until(
-        () => (session.state.messages.find((m) => m.role === 'assistant')?.seq ?? 0) >= 10 || undefined,
-        '10 deltas',
-      );
+      await answerWhen(session, (m) => m.seq >= 10, '10 deltas');
       await r.stop();
-      let down = await health();
-      for (let i = 0; i < 100 && down.status === 200; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        down = await health();
-      }
+      const down = await waitUntil(
+        async () => {
+          const h = await health();
+          return h.status !== 200 && h;
+        },
+        '/healthz to notice',
+        5000,
+      );
       assert.equal(down.status, 503);
       assert.equal(down.body.status, 'degraded');
       assert.match(down.body.store.error ?? '', /Redis/);
       await r.start();
 
-      const answer = await until(() => {
-        const m = session.state.messages.find((x) => x.role === 'assistant');
-        return m?.status === 'done' ? m : undefined;
-      }, 'the answer to end');
+      const answer = await answerWhen(session, (m) => m.status === 'done', 'the answer to end');
       assert.equal(answer.finishReason, 'stop', answer.error);
       assert.equal(answer.text, mockAnswerFor('survive this', 0, SEED, 2));
       assert.equal(session.state.messages.length, 2);
-      let up = await health();
-      for (let i = 0; i < 100 && up.status !== 200; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        up = await health();
-      }
+      const up = await waitUntil(
+        async () => {
+          const h = await health();
+          return h.status === 200 && h;
+        },
+        '/healthz to recover',
+        5000,
+      );
       assert.equal(up.status, 200);
 
       // Nothing was lost in Redis either: a fresh node serves the whole answer.

@@ -8,9 +8,10 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
 import { type RedisProcess, startRedisProcess } from '../../scripts/redis-process.mjs';
-import { isType, Peer } from '../../src/conformance/peer.js';
+import { isType, type Peer } from '../../src/conformance/peer.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
-import type { ServerFrame } from '../../src/protocol/index.js';
+import { answerText, type Welcome } from '../helpers/frames.js';
+import { waitUntil, welcomed } from '../helpers/kit.js';
 import { type ServerNode, startNode, stopAll } from '../helpers/server-nodes.js';
 
 const SEED = 5;
@@ -21,42 +22,10 @@ after(async () => {
   for (const r of redises) await r.close();
 });
 
-const wsUrl = (n: ServerNode) => `ws://127.0.0.1:${n.port}/ws`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function hello(n: ServerNode, conversationId?: string): Promise<Peer> {
-  const p = await Peer.connect(wsUrl(n));
-  p.send({ type: 'hello', v: 1, ...(conversationId ? { conversationId } : {}) });
-  await p.waitFor(isType('welcome'));
-  return p;
-}
-
-/**
- * An answer as a client applies it (PROTOCOL.md section 6): what the welcome's
- * history held, then gapless deltas and newer snapshots.
- */
-function applied(frames: readonly ServerFrame[], messageId: string): { text: string; seq: number } {
-  let text = '';
-  let seq = 0;
-  for (const f of frames) {
-    if (f.type === 'welcome') {
-      const held = f.history.find((m) => m.id === messageId);
-      text = held?.text ?? '';
-      seq = held?.seq ?? 0;
-    }
-    if (f.type === 'delta' && f.messageId === messageId) {
-      const from = f.fromSeq ?? f.seq;
-      if (f.seq <= seq) continue;
-      assert.equal(from, seq + 1, `a gap in ${messageId}: ${from} after ${seq}`);
-      text += f.text;
-      seq = f.seq;
-    } else if (f.type === 'snapshot' && f.messageId === messageId && f.seq >= seq) {
-      text = f.text;
-      seq = f.seq;
-    }
-  }
-  return { text, seq };
-}
+const hello = (n: ServerNode, conversationId?: string): Promise<Peer> =>
+  welcomed(n.wsUrl, { hello: conversationId ? { conversationId } : {} });
 
 interface Watched {
   question: string;
@@ -73,7 +42,7 @@ async function sixAnswers(a: ServerNode, b: ServerNode): Promise<Watched[]> {
     Array.from({ length: 6 }, async (_, i) => {
       const [home, away] = i % 2 === 0 ? [a, b] : [b, a];
       const asker = await hello(home);
-      const welcome = asker.frames[0] as Extract<ServerFrame, { type: 'welcome' }>;
+      const welcome = asker.frames[0] as Welcome;
       const question = `question ${i}`;
       asker.send({ type: 'send', clientMsgId: `q${i}`, text: question });
       const start = await asker.waitFor(isType('start'));
@@ -81,6 +50,38 @@ async function sixAnswers(a: ServerNode, b: ServerNode): Promise<Watched[]> {
       return { question, asker, follower, messageId: start.messageId };
     }),
   );
+}
+
+/**
+ * A persistent redis-server, two nodes on it (mock answers, `args` added),
+ * and six answers streaming on both nodes: each follower has had 20 deltas.
+ */
+async function sixAnswersStreaming(args: string[]) {
+  const r = await startRedisProcess({ persistent: true });
+  redises.push(r);
+  const nodeArgs = ['--redis', r.url, '--seed', String(SEED), '--sections', String(SECTIONS), ...args];
+  const [a, b] = await Promise.all([startNode(nodeArgs), startNode(nodeArgs)]);
+  const watched = await sixAnswers(a, b);
+  await Promise.all(
+    watched.map((w) =>
+      w.follower.waitFor(isType('delta', (d) => d.messageId === w.messageId && d.seq >= 20)),
+    ),
+  );
+  return { r, a, b, watched };
+}
+
+/** Every answer ends `stop` with its exact text and last seq, for its asker and its follower alike. */
+async function allExact(watched: readonly Watched[]): Promise<void> {
+  for (const w of watched) {
+    const full = mockAnswerFor(w.question, 0, SEED, SECTIONS);
+    for (const peer of [w.asker, w.follower]) {
+      const done = await endOf(peer, w.messageId);
+      assert.equal(done.finishReason, 'stop');
+      const answer = answerText(peer.frames, w.messageId);
+      assert.equal(answer.text, full, `${w.question} is exact`);
+      assert.equal(answer.seq, done.seq);
+    }
+  }
 }
 
 async function healthStatus(n: ServerNode): Promise<number> {
@@ -110,64 +111,35 @@ async function endOf(peer: Peer, messageId: string) {
 
 describe('Redis outages', () => {
   it('a 6 s stall (SIGSTOP) loses nothing: all six answers finish exactly on both nodes', async () => {
-    const r = await startRedisProcess({ persistent: true });
-    redises.push(r);
-    const args = ['--redis', r.url, '--rate', '60', '--seed', String(SEED), '--sections', String(SECTIONS)];
-    const [a, b] = await Promise.all([startNode(args), startNode(args)]);
-    const watched = await sixAnswers(a, b);
-    await sleep(500);
+    const { r, a, b, watched } = await sixAnswersStreaming(['--rate', '60']);
     const stall = (async () => {
       process.kill(r.pid as number, 'SIGSTOP');
+      // A real wait: how long Redis stalls is what this tests.
       await sleep(6000);
       process.kill(r.pid as number, 'SIGCONT');
     })();
     const statuses = await watchHealth([a, b], stall);
     assert.ok(statuses.has(503), `/healthz said degraded during the stall (saw ${[...statuses]})`);
-    for (const w of watched) {
-      const full = mockAnswerFor(w.question, 0, SEED, SECTIONS);
-      for (const peer of [w.asker, w.follower]) {
-        const done = await endOf(peer, w.messageId);
-        assert.equal(done.finishReason, 'stop');
-        const answer = applied(peer.frames, w.messageId);
-        assert.equal(answer.text, full, `${w.question} is exact`);
-        assert.equal(answer.seq, done.seq);
-      }
-    }
+    await allExact(watched);
     for (const n of [a, b]) assert.equal(await healthStatus(n), 200);
     for (const w of watched) for (const p of [w.asker, w.follower]) p.close();
   });
 
   it('a restart within the grace (SIGKILL, back after 3 s) loses nothing on both nodes', async () => {
-    const r = await startRedisProcess({ persistent: true });
-    redises.push(r);
-    const args = ['--redis', r.url, '--rate', '60', '--seed', String(SEED), '--sections', String(SECTIONS)];
-    const [a, b] = await Promise.all([startNode(args), startNode(args)]);
-    const watched = await sixAnswers(a, b);
-    await sleep(500);
+    const { r, a, b, watched } = await sixAnswersStreaming(['--rate', '60']);
     const restart = (async () => {
       await r.stop(true);
+      // A real wait: how long Redis is down is what this tests.
       await sleep(3000);
       await r.start();
     })();
     const statuses = await watchHealth([a, b], restart);
     assert.ok(statuses.has(503), `/healthz said degraded while Redis was down (saw ${[...statuses]})`);
-    for (const w of watched) {
-      const full = mockAnswerFor(w.question, 0, SEED, SECTIONS);
-      for (const peer of [w.asker, w.follower]) {
-        const done = await endOf(peer, w.messageId);
-        assert.equal(done.finishReason, 'stop');
-        assert.equal(applied(peer.frames, w.messageId).text, full, `${w.question} is exact`);
-      }
-    }
+    await allExact(watched);
     // What Redis kept says the same: a fresh client on either node gets every answer whole.
     for (const w of watched) {
-      const back = await hello(
-        b,
-        (w.asker.frames[0] as Extract<ServerFrame, { type: 'welcome' }>).conversationId,
-      );
-      const entry = (back.frames[0] as Extract<ServerFrame, { type: 'welcome' }>).history.find(
-        (m) => m.id === w.messageId,
-      );
+      const back = await hello(b, (w.asker.frames[0] as Welcome).conversationId);
+      const entry = (back.frames[0] as Welcome).history.find((m) => m.id === w.messageId);
       assert.equal(entry?.text, mockAnswerFor(w.question, 0, SEED, SECTIONS));
       assert.equal(entry?.finishReason, 'stop');
       back.close();
@@ -176,39 +148,37 @@ describe('Redis outages', () => {
   });
 
   it('an outage longer than the grace ends live answers interrupted (never cancelled), text kept', async () => {
-    const r = await startRedisProcess({ persistent: true });
-    redises.push(r);
-    const args = [
-      ...['--redis', r.url, '--redis-grace-ms', '2000'],
-      ...['--rate', '40', '--seed', String(SEED), '--sections', String(SECTIONS)],
-    ];
-    const [a, b] = await Promise.all([startNode(args), startNode(args)]);
-    const watched = await sixAnswers(a, b);
-    await sleep(500);
+    const { r, a, b, watched } = await sixAnswersStreaming(['--redis-grace-ms', '2000', '--rate', '40']);
     await r.stop(true);
     for (const w of watched) {
       const done = await endOf(w.asker, w.messageId);
       assert.equal(done.finishReason, 'interrupted', `${w.question} on its generating node`);
-      const text = applied(w.asker.frames, w.messageId).text;
+      const text = answerText(w.asker.frames, w.messageId).text;
       const full = mockAnswerFor(w.question, 0, SEED, SECTIONS);
       assert.ok(text.length > 0 && text.length < full.length && full.startsWith(text), 'partial text, kept');
     }
+    // A real wait: the outage goes on past the answers' end, so their ends are written only once Redis is back.
     await sleep(1000);
     await r.start();
     // Once Redis is back, the stored history says interrupted too, with a prefix of the answer.
     for (const w of watched) {
-      const conversationId = (w.asker.frames[0] as Extract<ServerFrame, { type: 'welcome' }>).conversationId;
+      const conversationId = (w.asker.frames[0] as Welcome).conversationId;
       const full = mockAnswerFor(w.question, 0, SEED, SECTIONS);
-      let entry: { text?: string; finishReason?: string } | undefined;
-      for (let i = 0; i < 100 && entry?.finishReason === undefined; i++) {
-        const back = await hello(i % 2 === 0 ? a : b, conversationId).catch(() => undefined);
-        const welcome = back?.frames[0] as Extract<ServerFrame, { type: 'welcome' }> | undefined;
-        entry = welcome?.history.find((m) => m.id === w.messageId);
-        back?.close();
-        if (entry?.finishReason === undefined) await sleep(200);
-      }
-      assert.equal(entry?.finishReason, 'interrupted');
-      assert.ok(full.startsWith(entry?.text ?? '\u0000'), 'the stored text is what was streamed');
+      let asked = 0;
+      const entry = await waitUntil(
+        async () => {
+          const back = await hello(asked++ % 2 === 0 ? a : b, conversationId).catch(() => undefined);
+          const welcome = back?.frames[0] as Welcome | undefined;
+          back?.close();
+          const stored = welcome?.history.find((m) => m.id === w.messageId);
+          return stored?.finishReason !== undefined && stored;
+        },
+        'the stored history to say how the answer ended',
+        30_000,
+        200,
+      );
+      assert.equal(entry.finishReason, 'interrupted');
+      assert.ok(full.startsWith(entry.text ?? '\u0000'), 'the stored text is what was streamed');
     }
     for (const w of watched) for (const p of [w.asker, w.follower]) p.close();
   });
