@@ -8,12 +8,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type RedisProcess, startRedisProcess } from '../../scripts/redis-process.mjs';
-import { isType, Peer } from '../../src/conformance/peer.js';
+import { isType } from '../../src/conformance/peer.js';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { splitIntoTokens } from '../../src/dev-server/sources/mock-answer.js';
 import type { ServerFrame } from '../../src/protocol/index.js';
 import { wholeCharacters } from '../../src/server/sources/whole-characters.js';
+import { welcomed } from '../helpers/kit.js';
 
 /** Emoji (surrogate pairs, a ZWJ sequence, flags), CJK, and combining marks. */
 const TEXT = `${'😀🎉👩‍👩‍👧 🇯🇵🇫🇷 '.repeat(20)}漢字かな交じり文 ${'é ñ ǘ '.repeat(10)}${'𝄞𝒜 '.repeat(20)}`;
@@ -31,13 +32,6 @@ function assertWellFormed(frames: readonly ServerFrame[], where: string): void {
   const all = texts(frames);
   assert.ok(all.length > 0, `${where}: some text arrived`);
   for (const text of all) assert.ok(wellFormed(text), `${where}: ${JSON.stringify(text)} splits a character`);
-}
-
-async function welcomed(url: string, hello: Record<string, unknown> = {}): Promise<Peer> {
-  const client = await Peer.connect(url);
-  client.send({ type: 'hello', v: 1, ...hello });
-  await client.waitFor(isType('welcome'));
-  return client;
 }
 
 describe('whole characters (PROTOCOL.md section 3)', () => {
@@ -95,8 +89,7 @@ describe('whole characters (PROTOCOL.md section 3)', () => {
           asker.close();
           // A client that held 3 deltas resumes: a replay (roomy) or a snapshot (tight).
           const back = await welcomed(url, {
-            conversationId,
-            resume: [{ messageId: done.messageId, lastSeq: 3 }],
+            hello: { conversationId, resume: [{ messageId: done.messageId, lastSeq: 3 }] },
           });
           await back.waitFor(isType('done'));
           assertWellFormed(back.frames.slice(1), 'resumed');
