@@ -61,7 +61,7 @@ export function createChatServer(options: ChatServerOptions): ChatServer {
   metrics.activeStreams = () => generations.count;
   const conversations = openConversationStore(
     config,
-    generations.track(metrics.meter(wholeCharacters(config.source), config.logger)),
+    metrics.meter(wholeCharacters(config.source), config.logger, generations),
   );
   const newConversations = new KeyedRateLimiter(
     config.conversation.maxNewConversationsPerIp,

@@ -1,9 +1,8 @@
 import { EventEmitter, once } from 'node:events';
-import type { GenerateRequest, GenerateResult, TokenSource } from '../sources/types.js';
 
 /**
- * Counts the answers being generated through a source, and tells when there
- * are none: a drain waits on that event instead of polling.
+ * Counts the answers being generated, and tells when there are none: a drain
+ * waits on that event instead of polling.
  */
 export class ActiveGenerations {
   private active = 0;
@@ -13,20 +12,15 @@ export class ActiveGenerations {
     return this.active;
   }
 
-  /** `source`, counted: each generation counts from its first `next()` until it ends however it ends. */
-  track(source: TokenSource): TokenSource {
-    const self = this;
-    return {
-      async *generate(request: GenerateRequest): AsyncGenerator<string, GenerateResult, void> {
-        self.active++;
-        try {
-          return yield* source.generate(request);
-        } finally {
-          self.active--;
-          if (self.active === 0) self.events.emit('idle');
-        }
-      },
-    };
+  /** A generation started (the metered source says so; no wrapper of its own, so no cost per token). */
+  started(): void {
+    this.active++;
+  }
+
+  /** A generation ended, however it ended. */
+  ended(): void {
+    this.active--;
+    if (this.active === 0) this.events.emit('idle');
   }
 
   /** Resolves true once nothing generates, or false when `timeoutMs` passes first. */

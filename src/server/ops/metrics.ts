@@ -194,12 +194,18 @@ export class ChatMetrics {
   }
 
   /** Wraps a token source so its tokens, timing and failures are counted. */
-  meter(source: TokenSource, logger: ChatLogger = silentLogger): TokenSource {
+  meter(
+    source: TokenSource,
+    logger: ChatLogger = silentLogger,
+    /** Told when each generation starts and ends (the chat server counts them for its drain). */
+    lifecycle?: { started(): void; ended(): void },
+  ): TokenSource {
     const metrics = this;
     const stopped = (signal: AbortSignal): string =>
       signal.reason === 'interrupted' ? 'interrupted' : 'cancelled';
     return {
       async *generate(request: GenerateRequest): AsyncGenerator<string, GenerateResult, void> {
+        lifecycle?.started();
         // Monotonic: a wall-clock step must not make a latency negative.
         const started = performance.now();
         let previous = started;
@@ -236,6 +242,7 @@ export class ChatMetrics {
           failure = error instanceof Error ? error.message : String(error);
           throw error;
         } finally {
+          lifecycle?.ended();
           metrics.generations.inc({ outcome });
           metrics.answerChunks.observe(chunks);
           metrics.answerCharacters.observe(characters);
