@@ -8,21 +8,10 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
+import { seededRandom } from '../../src/dev-server/sources/random.js';
 import { askAndTime, quantile } from '../helpers/bystander.js';
 import { type RunningCli, startCli } from '../helpers/cli.js';
 import { welcomed } from '../helpers/kit.js';
-
-/** mulberry32: the same requests on every run, so a failure names a reproducible line. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ROUTES = ['/ws', '/session', '/healthz', '/metrics', '/demo/network', '/demo/drop', '/dist/', '/', ''];
 const PREFIXES = ['', '/', '//', '///', 'http://', 'http://x', 'https://', 'ws://', '*', '//@', '/\\', '\\'];
@@ -60,7 +49,8 @@ const REPORTED = [
 ];
 
 function generated(count: number, seed: number): string[] {
-  const next = random(seed);
+  // Seeded: the same requests on every run, so a failure names a reproducible line.
+  const next = seededRandom(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
   const requests: string[] = [];
   for (let i = 0; i < count; i++) {
