@@ -151,6 +151,30 @@ describe('bounded state', () => {
     await withServer({ maxHistoryMessages: 8 }, tenTurnsKeepEight);
   });
 
+  it('retention in memory: a conversation nobody follows is forgotten conversationTtlMs after its last activity', async () => {
+    await withServer({ conversationTtlMs: 1000 }, async (url) => {
+      const { client, welcome } = await hello(url, '127.0.0.1');
+      assert.ok(welcome);
+      // While followed it is kept, however long (two sweeps pass here).
+      await new Promise((resolve) => setTimeout(resolve, 2500)); // the absence of an expiry needs real time
+      const again = await hello(url, '127.0.0.1', welcome.conversationId);
+      assert.equal(again.welcome?.conversationId, welcome.conversationId);
+      client.close();
+      again.client.close();
+      // Nobody follows it now: within a sweep after the TTL, asking for it opens a new one.
+      await waitUntil(
+        async () => {
+          const probe = await hello(url, '127.0.0.1', welcome.conversationId);
+          probe.client.close();
+          return probe.welcome?.conversationId !== welcome.conversationId || undefined;
+        },
+        'the conversation to expire',
+        10_000,
+        300, // each probe follows it for a moment; probing slower leaves the sweeps free to run
+      );
+    });
+  });
+
   it('a welcome carries at most welcomeHistoryChars of text, newest first, and counts the rest in omitted', async () => {
     await withServer({ welcomeHistoryChars: 3000 }, async (url) => {
       const { client, welcome } = await hello(url, '127.0.0.1');
@@ -201,6 +225,28 @@ describe('bounded state in Redis', () => {
       assert.ok(orders.length > 0);
       for (const key of orders) assert.ok((await r.llen(key)) <= 8, `${key} holds ${await r.llen(key)}`);
       for (const key of await r.keys('aisc:*:msgs')) assert.ok((await r.hlen(key)) <= 9, key); // + the trimmed count
+    } finally {
+      r.disconnect();
+    }
+  });
+
+  it('retention in Redis: every key of a conversation expires historyTtlMs after its last message', async () => {
+    const historyTtlMs = 60_000;
+    await withServer({ redis: { url: redis.url, historyTtlMs, keyPrefix: 'ttl' } }, async (url) => {
+      const { client, welcome } = await hello(url, '127.0.0.1');
+      assert.ok(welcome);
+      await converse(client, 1);
+      client.close();
+    });
+    const { Redis } = await import('ioredis');
+    const r = new Redis(redis.url);
+    try {
+      const keys = (await r.keys('ttl:{*')).filter((k) => !k.includes(':d:'));
+      assert.ok(keys.length >= 4, `${keys}`);
+      for (const key of keys) {
+        const ttl = await r.pttl(key);
+        assert.ok(ttl > 0 && ttl <= historyTtlMs, `${key} expires in ${ttl} ms`);
+      }
     } finally {
       r.disconnect();
     }
