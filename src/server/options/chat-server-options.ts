@@ -14,7 +14,7 @@ import {
 } from '../transport/connection-limits.js';
 import { type BackpressureOptions, defaultBackpressure } from '../transport/outbound.js';
 import { normalizeOrigins } from '../transport/upgrade-guard.js';
-import { aFunction, anObject, oneOf, option, positiveInteger, urlPath } from './check.js';
+import { aFunction, anObject, falseOrObject, oneOf, option, positiveInteger, urlPath } from './check.js';
 
 export interface ChatServerOptions extends ServerLimitOptions {
   /** Where answers come from. */
@@ -160,15 +160,15 @@ export function resolveChatServerOptions(options: ChatServerOptions): ResolvedCh
       `maxHistoryMessages must be at least maxQueuedPerConversation + 4 (${maxQueuedPerConversation + 4}), got ${maxHistoryMessages}`,
     );
   }
-  const operations =
-    options.operations === false ? false : option('operations', options.operations, anObject, {});
+  const operations = option('operations', options.operations, falseOrObject, {});
   const backpressure = option(
     'backpressure',
     options.backpressure,
     anObject,
     {},
   ) as Partial<BackpressureOptions>;
-  const pressure = { ...defaultBackpressure, ...backpressure };
+  const pressure = (key: keyof BackpressureOptions): number =>
+    option(`backpressure.${key}`, backpressure[key], positiveInteger, defaultBackpressure[key]);
   const redis = options.redis;
   return {
     source: options.source,
@@ -193,10 +193,10 @@ export function resolveChatServerOptions(options: ChatServerOptions): ResolvedCh
           },
     onSocket: option('onSocket', options.onSocket, aFunction) as ResolvedChatServerOptions['onSocket'],
     backpressure: {
-      highWaterBytes: option('backpressure.highWaterBytes', pressure.highWaterBytes, positiveInteger),
-      slowConsumerMs: option('backpressure.slowConsumerMs', pressure.slowConsumerMs, positiveInteger),
-      maxPendingBytes: option('backpressure.maxPendingBytes', pressure.maxPendingBytes, positiveInteger),
-    } as BackpressureOptions,
+      highWaterBytes: pressure('highWaterBytes'),
+      slowConsumerMs: pressure('slowConsumerMs'),
+      maxPendingBytes: pressure('maxPendingBytes'),
+    },
     conversation: {
       replayMaxChars: int('replayMaxChars'),
       replayRetentionMs: int('replayRetentionMs'),

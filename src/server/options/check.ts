@@ -73,6 +73,13 @@ export const oneOf =
 export const aFunction: OptionSchema<(...args: never[]) => unknown> = (name) =>
   v.function(`${name} must be a function`);
 
+/** `false` to turn something off, or an object of its settings. */
+export const falseOrObject: OptionSchema<false | object> = (name) =>
+  v.custom<false | object>(
+    (x) => x === false || (typeof x === 'object' && x !== null),
+    `${name} must be false or an object`,
+  );
+
 export const anObject: OptionSchema<object> = (name) =>
   v.custom<object>((x) => typeof x === 'object' && x !== null, `${name} must be an object`);
 
