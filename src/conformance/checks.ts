@@ -27,6 +27,8 @@ interface Context {
   /** Opens a connection for a new conversation (or `conversationId`'s, reusing its session token). */
   connect(conversationId?: string): Promise<Peer>;
   timeoutMs: number;
+  /** Every peer the checks opened so far. */
+  peers: Peer[];
 }
 
 class CheckFailure extends Error {}
@@ -94,7 +96,7 @@ function assemble(
 
 const checks: [string, (ctx: Context) => Promise<void>][] = [
   [
-    'handshake: hello is answered by a valid welcome',
+    '§5 handshake: hello is answered by a valid welcome',
     async (ctx) => {
       const { peer, welcome } = await hello(ctx);
       expect(welcome.v === PROTOCOL_VERSION, `welcome.v is ${welcome.v}`);
@@ -104,7 +106,7 @@ const checks: [string, (ctx: Context) => Promise<void>][] = [
     },
   ],
   [
-    'handshake: frames before hello are refused with bad_state',
+    '§5.1 handshake: frames before hello are refused with bad_state',
     async (ctx) => {
       const peer = await ctx.connect();
       peer.send({ type: 'send', clientMsgId: 'early', text: 'hi' });
@@ -115,7 +117,7 @@ const checks: [string, (ctx: Context) => Promise<void>][] = [
     },
   ],
   [
-    'handshake: an unsupported version closes with a 4500+ code',
+    '§2 handshake: an unsupported version closes with a 4500+ code',
     async (ctx) => {
       const peer = await ctx.connect();
       peer.send({ type: 'hello', v: 999 });
@@ -127,7 +129,7 @@ const checks: [string, (ctx: Context) => Promise<void>][] = [
     },
   ],
   [
-    'bad frames get error frames and the connection stays usable',
+    '§7 bad frames get error frames and the connection stays usable',
     async (ctx) => {
       const { peer } = await hello(ctx);
       const cases: [string, string][] = [
@@ -135,6 +137,16 @@ const checks: [string, (ctx: Context) => Promise<void>][] = [
         [JSON.stringify({ type: 'no-such-type' }), ErrorCode.UnknownType],
         [JSON.stringify({ type: 'send', clientMsgId: 'x', text: 7 }), ErrorCode.BadFrame],
         [JSON.stringify({ type: 'cancel' }), ErrorCode.BadFrame],
+        ['[1,2]', ErrorCode.BadFrame],
+        ['"send"', ErrorCode.BadFrame],
+        [
+          JSON.stringify({ type: 'send', clientMsgId: 'x', text: 'hi', params: { temperature: 'warm' } }),
+          ErrorCode.BadFrame,
+        ],
+        [
+          JSON.stringify({ type: 'send', clientMsgId: 'x', text: 'hi', params: { temperature: 1e9 } }),
+          ErrorCode.BadParams,
+        ],
       ];
       for (const [raw, code] of cases) {
         const from = peer.frames.length;
@@ -149,7 +161,7 @@ const checks: [string, (ctx: Context) => Promise<void>][] = [
     },
   ],
   [
-    'stream: ack, start, gapless deltas from seq 1, done with the last seq',
+    '§3 §6 stream: ack, start, gapless deltas from seq 1, done with the last seq',
     async (ctx) => {
       const { peer } = await hello(ctx);
       const { start } = await ask(ctx, peer, 'c1', 'Hello');
@@ -167,7 +179,7 @@ const checks: [string, (ctx: Context) => Promise<void>][] = [
     },
   ],
   [
-    'send is idempotent on clientMsgId',
+    '§6 send is idempotent on clientMsgId',
     async (ctx) => {
       const { peer } = await hello(ctx);
       peer.send({ type: 'send', clientMsgId: 'same', text: 'once' });
@@ -184,7 +196,7 @@ const checks: [string, (ctx: Context) => Promise<void>][] = [
     },
   ],
   [
-    'resume: after a drop, exactly the missing text arrives, and it matches the history',
+    '§5.4 resume: after a drop, exactly the missing text arrives, and it matches the history',
     async (ctx) => {
       const first = await hello(ctx);
       const { start } = await ask(ctx, first.peer, 'r1', 'Tell me something long');
@@ -220,7 +232,7 @@ const checks: [string, (ctx: Context) => Promise<void>][] = [
     },
   ],
   [
-    'cancel: ends the answer as cancelled; repeating it is harmless',
+    '§4.1 cancel: ends the answer as cancelled; repeating it is harmless',
     async (ctx) => {
       const { peer } = await hello(ctx);
       const { start } = await ask(ctx, peer, 'k1', 'Tell me something long');
@@ -249,7 +261,7 @@ const checks: [string, (ctx: Context) => Promise<void>][] = [
     },
   ],
   [
-    'cancel of an unknown message is refused with unknown_message',
+    '§7 cancel of an unknown message is refused with unknown_message',
     async (ctx) => {
       const { peer } = await hello(ctx);
       peer.send({ type: 'cancel', messageId: 'm_does_not_exist' });
@@ -258,16 +270,249 @@ const checks: [string, (ctx: Context) => Promise<void>][] = [
       peer.close();
     },
   ],
+  [
+    '§5.1 handshake: ping before hello is answered with pong, not bad_state',
+    async (ctx) => {
+      const peer = await ctx.connect();
+      peer.send({ type: 'ping' });
+      await peer.waitFor(isType('pong'), { timeoutMs: ctx.timeoutMs });
+      expect(!peer.frames.some((f) => f.type === 'error'), 'ping before hello got an error');
+      peer.send({ type: 'hello', v: PROTOCOL_VERSION });
+      await peer.waitFor(isType('welcome'), { timeoutMs: ctx.timeoutMs });
+      peer.close();
+    },
+  ],
+  [
+    '§5.1 handshake: a hello without v gets bad_frame, and a valid hello after it is welcomed',
+    async (ctx) => {
+      const peer = await ctx.connect();
+      peer.send({ type: 'hello' });
+      const error = await peer.waitFor(isType('error'), { timeoutMs: ctx.timeoutMs });
+      expect(error.code === ErrorCode.BadFrame, `got ${error.code}`);
+      peer.send({ type: 'hello', v: PROTOCOL_VERSION });
+      await peer.waitFor(isType('welcome'), { timeoutMs: ctx.timeoutMs });
+      peer.close();
+    },
+  ],
+  [
+    '§3 §4.1 maxTextLength counts code points: an emoji is one character',
+    async (ctx) => {
+      const { peer, welcome } = await hello(ctx);
+      const max = welcome.limits.maxTextLength;
+      const emoji = Math.min(100, max);
+      // `max` code points, but `max + emoji` UTF-16 units: a server counting units refuses it.
+      const fits = 'a'.repeat(max - emoji) + '😀'.repeat(emoji);
+      peer.send({ type: 'send', clientMsgId: 'len-fits', text: fits });
+      const reply = await peer.waitFor(
+        (f): f is Extract<ServerFrame, { type: 'ack' | 'error' }> =>
+          (f.type === 'ack' || f.type === 'error') && f.clientMsgId === 'len-fits',
+        { timeoutMs: ctx.timeoutMs },
+      );
+      expect(
+        reply.type === 'ack',
+        `${max} code points were refused: ${reply.type === 'error' ? reply.code : ''}`,
+      );
+      peer.send({ type: 'send', clientMsgId: 'len-over', text: `${fits}a` });
+      const over = await peer.waitFor(
+        isType('error', (e) => e.clientMsgId === 'len-over'),
+        { timeoutMs: ctx.timeoutMs },
+      );
+      expect(over.code === ErrorCode.TextTooLong, `${max + 1} code points got ${over.code}`);
+      peer.close();
+    },
+  ],
+  [
+    '§7 rate_limited: a flood gets one rate_limited, then silence; after retryAfterMs frames are served again',
+    async (ctx) => {
+      const { peer } = await hello(ctx);
+      const flood = 200;
+      for (let i = 0; i < flood; i++) peer.send({ type: 'ping' });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const limited = peer.frames.filter((f) => f.type === 'error' && f.code === ErrorCode.RateLimited);
+      const pongs = peer.frames.filter((f) => f.type === 'pong').length;
+      if (limited.length === 0) {
+        // No limit at this rate: every frame must have been served.
+        expect(pongs === flood, `no rate_limited, but ${pongs} of ${flood} pings answered`);
+        peer.close();
+        return;
+      }
+      expect(limited.length === 1, `${limited.length} rate_limited errors for one flood`);
+      expect(pongs < flood, 'rate_limited, yet every ping was answered');
+      const retryAfterMs = (limited[0] as Extract<ServerFrame, { type: 'error' }>).retryAfterMs;
+      expect(retryAfterMs !== undefined, 'rate_limited without retryAfterMs');
+      await new Promise((resolve) => setTimeout(resolve, retryAfterMs + 100));
+      const from = peer.frames.length;
+      peer.send({ type: 'ping' });
+      await peer.waitFor(isType('pong'), { from, timeoutMs: ctx.timeoutMs });
+      peer.close();
+    },
+  ],
+  [
+    '§5.3 a fresh client joins a streaming answer: history text up to seq, in active, live deltas from seq + 1',
+    async (ctx) => {
+      const first = await hello(ctx);
+      const { start } = await ask(ctx, first.peer, 'j1', 'Tell me something long');
+      await first.peer.waitFor(
+        isType('delta', (d) => d.messageId === start.messageId && d.seq >= 2),
+        { timeoutMs: ctx.timeoutMs },
+      );
+      const second = await hello(ctx, { conversationId: first.welcome.conversationId });
+      const entry = second.welcome.history.find((m) => m.id === start.messageId);
+      expect(
+        entry?.text !== undefined && entry.seq !== undefined,
+        'the answer is in the history with text and seq',
+      );
+      const done = await second.peer.waitFor(
+        isType('done', (d) => d.messageId === start.messageId),
+        { timeoutMs: ctx.timeoutMs * 4 },
+      );
+      if (!entry.finishReason) {
+        expect(second.welcome.active.includes(start.messageId), 'an unfinished answer must be in active');
+      }
+      const joined = assemble(second.peer.frames, start.messageId, entry.text, entry.seq);
+      const whole = assemble(first.peer.frames, start.messageId);
+      expect(
+        joined.seq === done.seq && joined.text === whole.text,
+        'history plus live deltas differ from the answer',
+      );
+      first.peer.close();
+      second.peer.close();
+    },
+  ],
+  [
+    "§5.4 resume: a lastSeq beyond the server's gets a snapshot at the server's seq, then done",
+    async (ctx) => {
+      const first = await hello(ctx);
+      const { start } = await ask(ctx, first.peer, 'b1', 'Hello');
+      const done = await first.peer.waitFor(
+        isType('done', (d) => d.messageId === start.messageId),
+        { timeoutMs: ctx.timeoutMs * 4 },
+      );
+      const text = assemble(first.peer.frames, start.messageId).text;
+      first.peer.close();
+      const lastSeq = done.seq + 1000;
+      const second = await hello(ctx, {
+        conversationId: first.welcome.conversationId,
+        resume: [
+          { messageId: start.messageId, lastSeq },
+          { messageId: start.messageId, lastSeq },
+        ],
+      });
+      const entry = second.welcome.history.find((m) => m.id === start.messageId);
+      expect(entry?.seq === done.seq, `history says seq ${entry?.seq}, the answer ended at ${done.seq}`);
+      const again = await second.peer.waitFor(
+        isType('done', (d) => d.messageId === start.messageId),
+        { timeoutMs: ctx.timeoutMs },
+      );
+      const snapshot = second.peer.frames.find(
+        (f) => f.type === 'snapshot' && f.messageId === start.messageId,
+      );
+      expect(snapshot?.type === 'snapshot', 'no snapshot for a client ahead of the server');
+      expect(
+        snapshot.seq === done.seq && snapshot.text === text,
+        "the snapshot is not the server's text at its seq",
+      );
+      expect(again.seq === done.seq, `done again at ${again.seq}`);
+      second.peer.send({ type: 'ping' });
+      await second.peer.waitFor(isType('pong'), { timeoutMs: ctx.timeoutMs });
+      const replays = second.peer.frames.filter(
+        (f) => (f.type === 'snapshot' || f.type === 'done') && f.messageId === start.messageId,
+      );
+      expect(
+        replays.length === 2,
+        `a message named twice in resume was replayed ${replays.length / 2} times`,
+      );
+      second.peer.close();
+    },
+  ],
+  [
+    '§12 several tabs: a user message reaches every socket on the conversation before its answer starts',
+    async (ctx) => {
+      const a = await hello(ctx);
+      const b = await hello(ctx, { conversationId: a.welcome.conversationId });
+      a.peer.send({ type: 'send', clientMsgId: 't1', text: 'from tab a' });
+      const user = await b.peer.waitFor(
+        isType('user', (u) => u.clientMsgId === 't1'),
+        { timeoutMs: ctx.timeoutMs },
+      );
+      expect(user.text === 'from tab a', 'the user frame carries the text');
+      const start = await b.peer.waitFor(
+        isType('start', (s) => s.replyTo === user.messageId),
+        { timeoutMs: ctx.timeoutMs },
+      );
+      expect(b.peer.frames.indexOf(user) < b.peer.frames.indexOf(start), 'the user frame comes before start');
+      const ack = await a.peer.waitFor(
+        isType('ack', (x) => x.clientMsgId === 't1'),
+        { timeoutMs: ctx.timeoutMs },
+      );
+      expect(ack.messageId === user.messageId, 'ack and user frame name different messages');
+      b.peer.send({ type: 'cancel', messageId: start.messageId });
+      await a.peer.waitFor(
+        isType('done', (d) => d.messageId === start.messageId),
+        { timeoutMs: ctx.timeoutMs },
+      );
+      a.peer.close();
+      b.peer.close();
+    },
+  ],
+  [
+    "§12 cancel by the user message's id: a queued one gets an answer that starts and ends at once; a current one stops",
+    async (ctx) => {
+      const { peer } = await hello(ctx);
+      const { start } = await ask(ctx, peer, 'w1', 'Tell me something long');
+      const from = peer.frames.length;
+      peer.send({ type: 'send', clientMsgId: 'w2', text: 'and then?' });
+      const ack = await peer.waitFor(
+        isType('ack', (x) => x.clientMsgId === 'w2'),
+        { from, timeoutMs: ctx.timeoutMs },
+      );
+      peer.send({ type: 'cancel', messageId: ack.messageId });
+      const second = await peer.waitFor(
+        isType('start', (s) => s.replyTo === ack.messageId),
+        { timeoutMs: ctx.timeoutMs * 4 },
+      );
+      const done = await peer.waitFor(
+        isType('done', (d) => d.messageId === second.messageId),
+        { timeoutMs: ctx.timeoutMs * 4 },
+      );
+      expect(done.finishReason === 'cancelled', `the cancelled message's answer ended ${done.finishReason}`);
+      if ((ack.queuePosition ?? 0) > 0) {
+        // Queue policy: it never reached the model, and the answer before it goes on.
+        expect(done.seq === 0, `a queued message's answer carries ${done.seq} deltas`);
+        const firstEnded = peer.frames.findIndex((f) => f.type === 'done' && f.messageId === start.messageId);
+        expect(
+          firstEnded < 0 || firstEnded > peer.frames.indexOf(done),
+          'the queued answer ended only after the one before it',
+        );
+      }
+      peer.close();
+    },
+  ],
+  [
+    '§3 whole characters: no delta, snapshot or user text in any check split a character',
+    async (ctx) => {
+      // Each Peer records such a frame as a violation (failing the check it came in); this sums them.
+      const split = ctx.peers.flatMap((p) => p.violations.filter((v) => v.includes('splits a character')));
+      expect(ctx.peers.length > 0, 'no check received frames');
+      expect(split.length === 0, `${split.length} frames split a character: ${split[0]}`);
+    },
+  ],
 ];
 
 /** Runs every check against the server; never throws for a failing check. */
 export async function runConformance(options: ConformanceOptions): Promise<CheckResult[]> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const tokens = new Map<string, string>();
+  const peers: Peer[] = [];
+  const track = (peer: Peer): Peer => {
+    peers.push(peer);
+    return peer;
+  };
   const ctx: Context = {
     timeoutMs,
+    peers,
     async connect(conversationId) {
-      if (!options.sessionUrl) return Peer.connect(options.url);
+      if (!options.sessionUrl) return track(await Peer.connect(options.url));
       let token = conversationId === undefined ? undefined : tokens.get(conversationId);
       if (token === undefined) {
         const response = await fetch(options.sessionUrl, { method: 'POST' });
@@ -278,7 +523,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Check
       }
       const url = new URL(options.url);
       url.searchParams.set('token', token);
-      return Peer.connect(url.href);
+      return track(await Peer.connect(url.href));
     },
   };
   const results: CheckResult[] = [];

@@ -1,6 +1,18 @@
 import { once } from 'node:events';
 import WebSocket from 'ws';
-import { type ClientFrame, parseServerFrame, type ServerFrame } from '../protocol/index.js';
+import {
+  type ClientFrame,
+  isWholeCharacters,
+  parseServerFrame,
+  type ServerFrame,
+} from '../protocol/index.js';
+
+/** The text a frame carries that PROTOCOL.md section 3 requires to be whole characters. */
+function textOf(frame: ServerFrame): string | undefined {
+  return frame.type === 'delta' || frame.type === 'snapshot' || frame.type === 'user'
+    ? frame.text
+    : undefined;
+}
 
 /** A protocol peer for tests and the conformance checker: records every frame and validates each against the protocol. */
 export class Peer {
@@ -15,8 +27,17 @@ export class Peer {
     this.socket = new WebSocket(url, { headers });
     this.socket.on('message', (data) => {
       const parsed = parseServerFrame(data.toString());
-      if (parsed.ok) this.frames.push(parsed.frame);
-      else this.violations.push(`invalid frame (${parsed.message}): ${data.toString().slice(0, 200)}`);
+      if (!parsed.ok) {
+        this.violations.push(`invalid frame (${parsed.message}): ${data.toString().slice(0, 200)}`);
+      } else {
+        this.frames.push(parsed.frame);
+        const text = textOf(parsed.frame);
+        if (text !== undefined && !isWholeCharacters(text)) {
+          this.violations.push(
+            `a ${parsed.frame.type} whose text splits a character (PROTOCOL.md section 3)`,
+          );
+        }
+      }
       this.notify();
     });
     // Errors are followed by 'close'; without a listener they would be thrown.

@@ -133,6 +133,20 @@ export const StartFrameSchema = v.looseObject({
   replyTo: Id,
 });
 
+/**
+ * A user message was added to the conversation, by this client or another
+ * one on the same conversation (another tab or device): sent to every socket
+ * following it, before the `start` of its answer.
+ */
+export const UserFrameSchema = v.looseObject({
+  type: v.literal('user'),
+  messageId: Id,
+  clientMsgId: Id,
+  text: v.string(),
+  /** As in `ack`: how many answers come before this message's. */
+  queuePosition: v.optional(Count),
+});
+
 export const DeltaFrameSchema = v.looseObject({
   type: v.literal('delta'),
   messageId: Id,
@@ -177,6 +191,7 @@ export const ServerFrameSchema = v.variant('type', [
   WelcomeFrameSchema,
   AckFrameSchema,
   StartFrameSchema,
+  UserFrameSchema,
   DeltaFrameSchema,
   SnapshotFrameSchema,
   DoneFrameSchema,
@@ -187,6 +202,7 @@ export type ServerFrame = v.InferOutput<typeof ServerFrameSchema>;
 export type WelcomeFrame = v.InferOutput<typeof WelcomeFrameSchema>;
 export type AckFrame = v.InferOutput<typeof AckFrameSchema>;
 export type StartFrame = v.InferOutput<typeof StartFrameSchema>;
+export type UserFrame = v.InferOutput<typeof UserFrameSchema>;
 export type DeltaFrame = v.InferOutput<typeof DeltaFrameSchema>;
 export type SnapshotFrame = v.InferOutput<typeof SnapshotFrameSchema>;
 export type DoneFrame = v.InferOutput<typeof DoneFrameSchema>;

@@ -1,3 +1,4 @@
 export * from './codes.js';
 export * from './frames.js';
 export * from './parse.js';
+export * from './text.js';

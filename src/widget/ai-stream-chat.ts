@@ -56,6 +56,7 @@ export function defaultSocketUrl(base: string = location.href): string {
  * @csspart copy-button - Copies an answer's text.
  * @csspart regenerate-button - Asks again, on the last answer and on interrupted ones.
  * @csspart retry-button - Sends a failed message again.
+ * @csspart cancel-queued-button - On a question waiting behind the answer being written: cancels it, so it is never answered.
  * @csspart notice - A note about the conversation, e.g. that the server no longer has it.
  * @csspart jump-latest - The "Jump to latest" button, shown while the reader has scrolled up.
  * @csspart typing-indicator - The dots shown until an answer's first token.
@@ -167,6 +168,7 @@ export class AiStreamChat extends LitElement {
       return true;
     },
     retry: (key) => this.session.retry(key),
+    cancelQueued: (key) => this.session.cancelQueued(key),
     copy: (message) => void this.copied.copy(message, this.ui.copied),
     regenerate: (message) => this.regenerate(message),
     jumpToLatest: this.scroller.jumpToLatest,

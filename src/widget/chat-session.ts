@@ -3,7 +3,14 @@
  * the connection, the outbox, and what to do with each frame. The element
  * renders it; the fault tests drive it in Node through a hostile proxy.
  */
-import type { Limits, MessageParams, SendFrame, ServerFrame, WelcomeFrame } from '../protocol/index.js';
+import {
+  codePointLength,
+  type Limits,
+  type MessageParams,
+  type SendFrame,
+  type ServerFrame,
+  type WelcomeFrame,
+} from '../protocol/index.js';
 import { type Change, type ChatMessage, ChatState, type WelcomeOutcome } from './chat-state.js';
 import {
   type ConnectionCallbacks,
@@ -85,6 +92,20 @@ export class ChatSession {
     return answer?.id !== undefined && this.connection.send({ type: 'cancel', messageId: answer.id });
   }
 
+  /**
+   * Cancels a queued question (one acknowledged and waiting behind the
+   * answer being written): the server takes it out of the queue and ends its
+   * answer at once, in every tab. Returns whether a cancel was sent.
+   */
+  cancelQueued(key: string): boolean {
+    const question = this.state.messages.find((m) => m.key === key && m.role === 'user');
+    return (
+      question?.queued === true &&
+      question.id !== undefined &&
+      this.connection.send({ type: 'cancel', messageId: question.id })
+    );
+  }
+
   /** Sends a failed message again, with the same client id, so it can never be created twice. */
   retry(key: string): void {
     if (!this.state.retry(key)) return;
@@ -161,8 +182,9 @@ export class ChatSession {
 
 /** Why `frame` is over the server's limits, or undefined when it fits. */
 function tooLarge(frame: SendFrame, limits: Limits): string | undefined {
-  if (frame.text.length > limits.maxTextLength) {
-    return `Message is ${frame.text.length} characters; the limit is ${limits.maxTextLength}.`;
+  const length = codePointLength(frame.text);
+  if (length > limits.maxTextLength) {
+    return `Message is ${length} characters; the limit is ${limits.maxTextLength}.`;
   }
   const bytes = new TextEncoder().encode(JSON.stringify(frame)).length;
   if (bytes > limits.maxFrameBytes) return `Message is ${bytes} bytes; the limit is ${limits.maxFrameBytes}.`;

@@ -4,12 +4,13 @@
  * so it lands exactly once whatever the server replays. Pure data and logic:
  * no DOM, no socket (the fault tests run it in Node).
  */
-import type {
-  FinishReason,
-  HistoryMessage,
-  MessageParams,
-  ServerFrame,
-  WelcomeFrame,
+import {
+  type FinishReason,
+  type HistoryMessage,
+  MAX_RESUME_ENTRIES,
+  type MessageParams,
+  type ServerFrame,
+  type WelcomeFrame,
 } from '../protocol/index.js';
 
 export type MessageStatus =
@@ -109,10 +110,18 @@ export class ChatState {
     return answer.replyTo === undefined ? undefined : this.byId(answer.replyTo);
   }
 
-  /** What `hello.resume` should list: every answer we hold, and how far. */
+  /**
+   * What `hello.resume` lists, and how far we hold each: first the answers
+   * we were receiving (the replay completes them exactly), then the newest
+   * ended ones (so the welcome leaves their text out instead of sending it
+   * again), up to the MAX_RESUME_ENTRIES the server honours.
+   */
   resumePoints(): { messageId: string; lastSeq: number }[] {
-    return this.messages
-      .filter((m) => m.role === 'assistant' && m.id !== undefined)
+    const answers = this.messages.filter((m) => m.role === 'assistant' && m.id !== undefined).reverse();
+    const streaming = answers.filter((m) => m.status === 'streaming');
+    const ended = answers.filter((m) => m.status !== 'streaming');
+    return [...streaming, ...ended]
+      .slice(0, MAX_RESUME_ENTRIES)
       .map((m) => ({ messageId: m.id as string, lastSeq: m.seq }));
   }
 
@@ -193,6 +202,9 @@ export class ChatState {
     if (h.text === undefined) {
       // Resumed: the replay after the welcome brings the rest, then `done` if it ended.
       if (message.status !== 'done') message.status = 'streaming';
+      // We hold more than the server has (it lost deltas it had sent): its snapshot, at a lower
+      // seq, comes next and must replace our text, so we stop counting what it does not have.
+      if (seq < message.seq) message.seq = 0;
       return message;
     }
     if (message.seq !== seq || message.text.length !== h.text.length) {
@@ -218,6 +230,8 @@ export class ChatState {
         m.queued = (frame.queuePosition ?? 0) > 0;
         return { kind: 'structure' };
       }
+      case 'user':
+        return this.applyUser(frame);
       case 'start': {
         const question = this.byId(frame.replyTo);
         if (question) question.queued = false;
@@ -263,6 +277,39 @@ export class ChatState {
       default:
         return { kind: 'none' };
     }
+  }
+
+  /**
+   * A user message added to the conversation: ours (acknowledged by it, as by
+   * an `ack`), or sent from another tab or device, shown where the server
+   * has it: before its answer if that started already, else before what we
+   * have not sent yet.
+   */
+  private applyUser(frame: Extract<ServerFrame, { type: 'user' }>): Change {
+    const own = this.messages.find((m) => m.clientMsgId === frame.clientMsgId);
+    if (own) {
+      if (own.id !== undefined) return { kind: 'none' };
+      own.id = frame.messageId;
+      own.status = 'done';
+      own.queued = (frame.queuePosition ?? 0) > 0;
+      return { kind: 'structure' };
+    }
+    if (this.byId(frame.messageId)) return { kind: 'none' };
+    const message: ChatMessage = {
+      key: frame.clientMsgId,
+      role: 'user',
+      id: frame.messageId,
+      clientMsgId: frame.clientMsgId,
+      text: frame.text,
+      seq: 0,
+      status: 'done',
+      queued: (frame.queuePosition ?? 0) > 0,
+    };
+    let at = this.messages.findIndex((m) => m.replyTo === frame.messageId);
+    if (at < 0) at = this.messages.findIndex((m) => m.role === 'user' && m.id === undefined);
+    if (at < 0) at = this.messages.length;
+    this.messages.splice(at, 0, message);
+    return { kind: 'structure' };
   }
 
   private applyError(frame: Extract<ServerFrame, { type: 'error' }>): Change {

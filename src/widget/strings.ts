@@ -17,6 +17,8 @@ export const defaultStrings = {
   stop: 'Stop',
   regenerate: 'Regenerate',
   retry: 'Retry',
+  /** On a queued question: takes it out of the queue, so it is never answered. */
+  cancelQueued: 'Cancel',
   /** Copy under an answer, and on every code block. */
   copy: 'Copy',
   copied: 'Copied',

@@ -116,8 +116,73 @@ describe('ChatSession', () => {
     );
   });
 
+  it('PROTOCOL.md 4.1: counts maxTextLength in code points, an emoji as one', async () => {
+    const server = await scripted({ limits: { maxTextLength: 10, maxFrameBytes: 4096 } });
+    const s = session(server.url);
+    open.push({ session: s, server: server.server });
+    s.open();
+    await until(() => s.connection.isWelcomed, 'welcome');
+    const fits = s.send('😀'.repeat(10));
+    const over = s.send('😀'.repeat(11));
+    assert.equal(fits.status, 'sent');
+    assert.equal(over.status, 'failed');
+    assert.match(over.error ?? '', /11 characters; the limit is 10/);
+  });
+
+  it('PROTOCOL.md 2: a frame of a type it does not know is ignored, not reported', async () => {
+    const errors: string[] = [];
+    const server = await scripted({}, (frame, reply) => {
+      if (frame.type !== 'send') return;
+      reply({ type: 'from-the-future', x: 1 });
+      reply({ type: 'ack', clientMsgId: frame.clientMsgId, messageId: 'm_1' });
+    });
+    const s = new ChatSession(
+      undefined,
+      {
+        url: () => server.url,
+        onChange: () => {},
+        onStatus: () => {},
+        onProtocolError: (message) => errors.push(message),
+      },
+      { WebSocket },
+    );
+    open.push({ session: s, server: server.server });
+    s.open();
+    const message = s.send('hello');
+    await until(() => message.status === 'done', 'the ack');
+    assert.deepEqual(errors, []);
+  });
+
+  it('PROTOCOL.md 5: without a welcome in time it closes with 4000 and says hello again', async () => {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await once(server, 'listening');
+    const closes: number[] = [];
+    let hellos = 0;
+    server.on('connection', (socket) => {
+      socket.on('message', () => hellos++); // and never welcomes
+      socket.on('close', (code) => closes.push(code));
+    });
+    const { port } = server.address() as { port: number };
+    const s = new ChatSession(
+      undefined,
+      {
+        url: () => `ws://127.0.0.1:${port}`,
+        onChange: () => {},
+        onStatus: () => {},
+        onProtocolError: () => {},
+      },
+      { WebSocket, backoff: { baseMs: 5, maxMs: 20 }, welcomeTimeoutMs: 100 },
+    );
+    open.push({ session: s, server });
+    s.open();
+    await until(() => hellos >= 3, 'three hellos');
+    assert.ok(closes.length >= 2 && closes.every((code) => code === 4000), `closes: ${closes}`);
+  });
+
   it('stops, with the reason, when the server speaks another protocol version', async () => {
     const server = await scripted({ v: 2 });
+    const closes: number[] = [];
+    server.server.on('connection', (socket) => socket.on('close', (code) => closes.push(code)));
     const statuses: string[] = [];
     const s = session(server.url, statuses);
     open.push({ session: s, server: server.server });
@@ -127,5 +192,6 @@ describe('ChatSession', () => {
     assert.equal(s.connection.isWelcomed, false);
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(server.received.filter((f) => f.type === 'hello').length, 1, 'no reconnect');
+    assert.deepEqual(closes, [4505], 'PROTOCOL.md 8: the client closes with 4505');
   });
 });

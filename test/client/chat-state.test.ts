@@ -116,6 +116,51 @@ describe('ChatState: welcome after a reconnect', () => {
     assert.deepEqual(state.resumePoints(), [{ messageId: 'm_a', lastSeq: 2 }]);
   });
 
+  it('PROTOCOL.md 5: resumes the streaming answers first, then the newest ended ones, 32 in all', () => {
+    const state = new ChatState();
+    const history: WelcomeFrame['history'] = [];
+    for (let i = 0; i < 40; i++) {
+      history.push({ id: `u${i}`, role: 'user', text: 'q', clientMsgId: `c${i}` });
+      history.push({
+        id: `a${i}`,
+        role: 'assistant',
+        text: 'x',
+        seq: 1,
+        replyTo: `u${i}`,
+        finishReason: 'stop',
+      });
+    }
+    history.push({ id: 'u40', role: 'user', text: 'q', clientMsgId: 'c40' });
+    history.push({ id: 'a40', role: 'assistant', text: 'xy', seq: 2, replyTo: 'u40' });
+    state.applyWelcome(welcome('c_1', history, ['a40']));
+    const points = state.resumePoints();
+    assert.equal(points.length, 32);
+    assert.deepEqual(points[0], { messageId: 'a40', lastSeq: 2 });
+    assert.deepEqual(
+      points.slice(1, 4).map((p) => p.messageId),
+      ['a39', 'a38', 'a37'],
+    );
+  });
+
+  it('PROTOCOL.md 5: a resumed answer the server holds less of is replaced by its snapshot', () => {
+    const state = streaming();
+    for (let seq = 1; seq <= 5; seq++) state.apply(delta(seq, `${seq}`));
+    state.applyWelcome(
+      welcome(
+        'c_1',
+        [
+          { id: 'm_u', role: 'user', text: 'hi', clientMsgId: 'u_1' },
+          { id: 'm_a', role: 'assistant', seq: 3, replyTo: 'm_u' },
+        ],
+        ['m_a'],
+      ),
+    );
+    assert.equal(state.apply({ type: 'snapshot', messageId: 'm_a', seq: 3, text: '12X' }).kind, 'text');
+    assert.equal(state.apply(delta(4, '4')).kind, 'text');
+    const answer = state.messages.find((m) => m.id === 'm_a');
+    assert.deepEqual([answer?.text, answer?.seq], ['12X4', 4]);
+  });
+
   it('keeps its text for a resumed answer (the replay adds the rest)', () => {
     const state = streaming();
     state.apply(delta(1, 'a'));
@@ -254,5 +299,45 @@ describe('ChatState: welcome after a reconnect', () => {
     assert.equal(state.retry('u_x'), true);
     assert.equal(state.retry('u_x'), false);
     assert.equal(state.messages[0]?.status, 'pending');
+  });
+});
+
+describe('ChatState: user frames (PROTOCOL.md 12, several tabs)', () => {
+  it("a user frame for one of our messages acknowledges it; another tab's message is shown before its answer", () => {
+    const state = new ChatState();
+    state.applyWelcome(welcome('c_1'));
+    const mine = state.addUserMessage('mine', 'u_1');
+    assert.equal(
+      state.apply({ type: 'user', messageId: 'm_1', clientMsgId: 'u_1', text: 'mine', queuePosition: 0 })
+        .kind,
+      'structure',
+    );
+    assert.deepEqual([mine.id, mine.status], ['m_1', 'done']);
+    assert.equal(state.apply({ type: 'ack', clientMsgId: 'u_1', messageId: 'm_1' }).kind, 'structure');
+    assert.equal(state.messages.length, 1);
+
+    state.apply({ type: 'start', messageId: 'm_3', replyTo: 'm_2' });
+    const pending = state.addUserMessage('not sent yet', 'u_9');
+    state.apply({ type: 'user', messageId: 'm_2', clientMsgId: 'other_1', text: 'from the other tab' });
+    assert.deepEqual(
+      state.messages.map((m) => m.text || m.id),
+      ['mine', 'from the other tab', 'm_3', 'not sent yet'],
+    );
+    assert.equal(pending.status, 'pending');
+    assert.equal(
+      state.apply({ type: 'user', messageId: 'm_2', clientMsgId: 'other_1', text: 'from the other tab' })
+        .kind,
+      'none',
+      'a repeated one is ignored',
+    );
+  });
+
+  it("another tab's queued message shows as queued until its answer starts", () => {
+    const state = new ChatState();
+    state.applyWelcome(welcome('c_1'));
+    state.apply({ type: 'user', messageId: 'm_5', clientMsgId: 'x', text: 'later', queuePosition: 1 });
+    assert.equal(state.messages[0]?.queued, true);
+    state.apply({ type: 'start', messageId: 'm_6', replyTo: 'm_5' });
+    assert.equal(state.messages[0]?.queued, false);
   });
 });

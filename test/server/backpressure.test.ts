@@ -222,6 +222,70 @@ describe('backpressure', () => {
     );
   });
 
+  it('PROTOCOL.md 11: a resume replay reaching a reader that is behind is single deltas; merged ones only follow it', async () => {
+    const count = 3000;
+    await withUnixServer(
+      { source: steadySource(count), backpressure: { highWaterBytes: 4096, slowConsumerMs: 600_000 } },
+      async (chat, path) => {
+        const first = await RawWebSocket.open({ path }, '/ws');
+        first.readAll();
+        await startAnswer(first);
+        await first.until(() => parsed(first).some((f) => f.type === 'delta' && f.seq >= 200), 30_000);
+        const before = parsed(first);
+        const welcome = before.find((f) => f.type === 'welcome');
+        const start = before.find((f) => f.type === 'start');
+        assert.ok(welcome?.type === 'welcome' && start?.type === 'start');
+        const held = assemble(before, start.messageId);
+        first.destroy();
+        while (chat.metrics.tokens.get() < 1500) await sleep(20);
+
+        const again = await RawWebSocket.open({ path }, '/ws');
+        again.send({
+          type: 'hello',
+          v: 1,
+          conversationId: welcome.conversationId,
+          resume: [{ messageId: start.messageId, lastSeq: held.seq }],
+        });
+        // Behind from the start: the replay and the live deltas pile up while it reads 2 KB/s.
+        const stopReading = readSlowly(again, 2048);
+        await sleep(2000);
+        stopReading();
+        again.readAll();
+        await again.until(() => parsed(again).some((f) => f.type === 'done'), 60_000);
+        const frames = parsed(again);
+        const resumedWelcome = frames[0];
+        assert.ok(resumedWelcome?.type === 'welcome');
+        const replayedUpTo = resumedWelcome.history.find((m) => m.id === start.messageId)?.seq ?? 0;
+        assert.ok(replayedUpTo > held.seq + 1000, `the replay covers ${replayedUpTo - held.seq} deltas`);
+        const deltas = frames.filter((f) => f.type === 'delta');
+        const merged = deltas.filter((d) => d.fromSeq !== undefined && d.fromSeq < d.seq);
+        assert.ok(merged.length > 0, 'live deltas were merged for the slow reader');
+        for (const d of merged) {
+          assert.ok(
+            (d.fromSeq ?? d.seq) > replayedUpTo,
+            `merged delta ${d.fromSeq}..${d.seq} reaches into the replay (up to ${replayedUpTo})`,
+          );
+        }
+        const resumed = assemble(frames, start.messageId, held.text, held.seq);
+        assert.equal(resumed.text, answerOf(count));
+        again.destroy();
+      },
+    );
+  });
+
+  it('PROTOCOL.md 10: a client that stops reading is closed with 4008 at the next heartbeat, and sees the code when it reads again', async () => {
+    await withUnixServer({ source: steadySource(20_000), heartbeatMs: 200 }, async (chat, path) => {
+      const client = await RawWebSocket.open({ path }, '/ws');
+      client.send({ type: 'hello', v: 1 });
+      // Reads nothing (so answers no ping) while the server's buffer stays under its mark.
+      while (chat.metrics.missedHeartbeats.get() === 0) await sleep(20);
+      client.readAll();
+      await client.until(() => client.closeCode !== undefined, 10_000);
+      assert.equal(client.closeCode, CloseCode.SlowConsumer);
+      client.destroy();
+    });
+  });
+
   it('rejects bad backpressure options with a TypeError naming them', () => {
     const source = steadySource(1);
     assert.throws(

@@ -22,7 +22,7 @@ describe('conformance checker', () => {
 
   it('our server passes every check', async () => {
     const results = await runConformance({ url: wsUrl, timeoutMs: 5000 });
-    assert.ok(results.length >= 9);
+    assert.ok(results.length >= 18);
     assert.deepEqual(
       results.filter((r) => !r.ok),
       [],
@@ -58,11 +58,11 @@ describe('conformance checker', () => {
     });
     const [code] = (await once(child, 'exit')) as [number];
     assert.equal(code, 0, out);
-    assert.match(out, /^PASS {2}handshake: hello is answered by a valid welcome$/m);
+    assert.match(out, /^PASS {2}§5 handshake: hello is answered by a valid welcome$/m);
     assert.match(out, /checks passed/);
   });
 
-  it('a server that skips a seq and accepts frames before hello fails those checks', async () => {
+  it('a server that skips a seq, splits a character and accepts frames before hello fails those checks', async () => {
     const broken = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     broken.on('connection', (socket) => {
       socket.on('message', (data) => {
@@ -87,7 +87,7 @@ describe('conformance checker', () => {
         } else if (frame.type === 'send') {
           send({ type: 'ack', clientMsgId: frame.clientMsgId, messageId: 'm_u' });
           send({ type: 'start', messageId: 'm_a', replyTo: 'm_u' });
-          send({ type: 'delta', messageId: 'm_a', seq: 1, text: 'a' });
+          send({ type: 'delta', messageId: 'm_a', seq: 1, text: 'a\ud83d' });
           send({ type: 'delta', messageId: 'm_a', seq: 3, text: 'c' });
           send({ type: 'done', messageId: 'm_a', seq: 3, finishReason: 'stop', usage: null });
         }
@@ -98,9 +98,13 @@ describe('conformance checker', () => {
       const { port } = broken.address() as { port: number };
       const results = await runConformance({ url: `ws://127.0.0.1:${port}`, timeoutMs: 500 });
       const failed = new Set(results.filter((r) => !r.ok).map((r) => r.name));
-      assert.ok(failed.has('stream: ack, start, gapless deltas from seq 1, done with the last seq'));
-      assert.ok(failed.has('handshake: frames before hello are refused with bad_state'));
-      assert.ok(failed.has('handshake: an unsupported version closes with a 4500+ code'));
+      assert.ok(failed.has('§3 §6 stream: ack, start, gapless deltas from seq 1, done with the last seq'));
+      assert.ok(failed.has('§5.1 handshake: frames before hello are refused with bad_state'));
+      assert.ok(failed.has('§2 handshake: an unsupported version closes with a 4500+ code'));
+      assert.ok(failed.has('§5.1 handshake: ping before hello is answered with pong, not bad_state'));
+      assert.ok(
+        failed.has('§3 whole characters: no delta, snapshot or user text in any check split a character'),
+      );
       assert.ok(
         results.some((r) => r.ok),
         'checks it meets still pass',

@@ -162,7 +162,7 @@ describe('demo controls (dev server --demo-controls)', () => {
     client.send({ type: 'send', clientMsgId: 'q', text: question });
     const start = await client.waitFor(isType('start'));
     await client.waitFor(isType('delta', (d) => d.seq === 5));
-    // ack, start and five deltas each waited for the delay, one after the other.
+    // user, ack, start and five deltas each waited for the delay, one after the other.
     const elapsed = performance.now() - sentAt;
     assert.ok(elapsed >= 7 * delayMs - 7, `seven delayed frames took only ${elapsed.toFixed(0)} ms`);
     // The source makes a token every 10 ms, four times faster than the delay lets
@@ -173,7 +173,7 @@ describe('demo controls (dev server --demo-controls)', () => {
     assert.equal(done.finishReason, 'stop');
     assert.equal(exactText(client.frames, start.messageId), mockAnswerFor(question, 0, 5, 2));
     const types = client.frames.map((f) => f.type);
-    assert.deepEqual(types.slice(0, 3), ['welcome', 'ack', 'start']);
+    assert.deepEqual(types.slice(0, 4), ['welcome', 'user', 'ack', 'start']);
     assert.equal(types.at(-1), 'done');
     client.close();
   });

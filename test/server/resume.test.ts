@@ -200,17 +200,19 @@ describe('follow-ups and parameters', () => {
       1,
     );
     const client = await welcomed(url);
-    const cases: [Record<string, unknown>, boolean][] = [
-      [{ temperature: 0.5, maxTokens: 100, model: 'small', system: 'be brief' }, true],
-      [{ temperature: 1.5 }, false],
-      [{ maxTokens: 0 }, false],
-      [{ maxTokens: 1.5 }, false],
-      [{ model: 'huge' }, false],
-      [{ system: 'x'.repeat(11) }, false],
-      [{ temperature: '0.5' }, false],
-      [{ futureKnob: true }, true],
+    // PROTOCOL.md 4.1: a value of the wrong JSON type is a bad_frame; one outside the server's bounds, bad_params.
+    const cases: [Record<string, unknown>, 'ack' | ErrorCode][] = [
+      [{ temperature: 0.5, maxTokens: 100, model: 'small', system: 'be brief' }, 'ack'],
+      [{ temperature: 1.5 }, ErrorCode.BadParams],
+      [{ maxTokens: 0 }, ErrorCode.BadParams],
+      [{ maxTokens: 1.5 }, ErrorCode.BadFrame],
+      [{ model: 'huge' }, ErrorCode.BadParams],
+      [{ system: 'x'.repeat(11) }, ErrorCode.BadParams],
+      [{ temperature: '0.5' }, ErrorCode.BadFrame],
+      [{ model: 7 }, ErrorCode.BadFrame],
+      [{ futureKnob: true }, 'ack'],
     ];
-    for (const [i, [params, ok]] of cases.entries()) {
+    for (const [i, [params, expected]] of cases.entries()) {
       const from = client.frames.length;
       client.send({ type: 'send', clientMsgId: `p${i}`, text: 'hi', params });
       const reply = await client.waitFor(
@@ -218,16 +220,14 @@ describe('follow-ups and parameters', () => {
           (f.type === 'ack' || f.type === 'error') && f.clientMsgId === `p${i}`,
         { from },
       );
-      assert.equal(reply.type, ok ? 'ack' : 'error', JSON.stringify(params));
-      if (reply.type === 'error')
-        assert.ok([ErrorCode.BadParams, ErrorCode.BadFrame].includes(reply.code as never));
+      assert.equal(reply.type === 'ack' ? 'ack' : reply.code, expected, JSON.stringify(params));
     }
     client.close();
   });
 });
 
-describe('heartbeat', () => {
-  it('terminates a client that never answers pings, and the answer goes on', async () => {
+describe('heartbeat (PROTOCOL.md section 10)', () => {
+  it('closes a client that never answers pings with 4008, and the answer goes on', async () => {
     const url = await server({ heartbeatMs: 100 }, 100, 1);
     const client = await welcomed(url);
     client.send({ type: 'send', clientMsgId: 'q', text: 'question' });
@@ -236,7 +236,7 @@ describe('heartbeat', () => {
     const mute = new WebSocket(url, { autoPong: false });
     const closed = new Promise<number>((resolve) => mute.on('close', (code) => resolve(code)));
     const code = await closed;
-    assert.equal(code, 1006, 'terminated without a closing handshake');
+    assert.equal(code, 4008, 'a client that reads sees why it was closed');
     // The answer kept being generated while nobody was connected.
     const welcome = client.frames[0] as Extract<ServerFrame, { type: 'welcome' }>;
     const back = await welcomed(url, { hello: { conversationId: welcome.conversationId } });

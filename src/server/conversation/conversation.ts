@@ -144,15 +144,42 @@ export class Conversation implements ChatConversation {
     this.queue.push({ user, params });
     this.trim();
     const queuePosition = this.queue.length - 1 + (this.current ? 1 : 0);
+    // Every socket on the conversation (other tabs too) sees the question before its answer starts.
+    this.emit({ type: 'user', messageId: user.id, clientMsgId, text, queuePosition });
     queueMicrotask(() => this.pump());
     return { message: user, created: true, queuePosition };
   }
 
-  /** Stops the answer `messageId` if it is still being generated. Safe to repeat. */
+  /**
+   * Stops an answer: `messageId` names it, or the user message it answers.
+   * A user message still waiting in the queue leaves it, and its answer
+   * starts and ends at once (`cancelled`, no text), so every client sees it
+   * end. Safe to repeat; false when there was nothing to stop.
+   */
   cancel(messageId: string): boolean {
-    if (this.current?.message.id !== messageId) return false;
+    const current = this.current;
+    if (current && (current.message.id === messageId || current.message.replyTo === messageId)) {
+      this.lastActivity = Date.now();
+      current.abort.abort();
+      return true;
+    }
+    const queued = this.queue.findIndex((t) => t.user.id === messageId);
+    if (queued < 0) return false;
+    this.queue.splice(queued, 1);
     this.lastActivity = Date.now();
-    this.current.abort.abort();
+    const answer: MessageWithLog = {
+      id: newId('m'),
+      role: 'assistant',
+      text: '',
+      seq: 0,
+      replyTo: messageId,
+      finishReason: 'cancelled',
+      usage: null,
+    };
+    this.messages.push(answer);
+    this.emit({ type: 'start', messageId: answer.id, replyTo: messageId });
+    this.emit({ type: 'done', messageId: answer.id, seq: 0, finishReason: 'cancelled', usage: null });
+    this.trim();
     return true;
   }
 

@@ -119,6 +119,11 @@ export class ChatMetrics {
     'ai_chat_slow_consumers_total',
     'Connections closed with 4008 because the client read too slowly for too long.',
   );
+  readonly missedHeartbeats = new ChatCounter(
+    this.own,
+    'ai_chat_missed_heartbeats_total',
+    'Connections closed with 4008 because they did not answer a WebSocket ping within a heartbeat.',
+  );
   readonly errorFrames = new ChatCounter(
     this.own,
     'ai_chat_error_frames_total',

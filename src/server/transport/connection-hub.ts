@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { CloseCode } from '../../protocol/index.js';
 import { closeWhenExpired } from '../auth/session-auth.js';
 import type { SessionClaims } from '../auth/session-token.js';
 import type { ChatMetrics } from '../ops/metrics.js';
@@ -23,6 +24,7 @@ export type ConversationOpener = (
 export class ConnectionHub {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
+  private readonly bySocket = new WeakMap<WebSocket, Connection>();
   private readonly alive = new WeakSet<WebSocket>();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly events: ConnectionEvents;
@@ -107,6 +109,7 @@ export class ConnectionHub {
       id: connectionId,
     });
     this.connections.add(connection);
+    this.bySocket.set(socket, connection);
     socket.once('close', (code) => {
       this.connections.delete(connection);
       metrics.closes.inc({ code: String(code) });
@@ -117,11 +120,22 @@ export class ConnectionHub {
     });
   }
 
-  /** A socket that did not answer the last ping is gone; the others are pinged again. */
+  /**
+   * A socket that did not answer the last ping is not reading (or its network
+   * is gone: the server cannot tell which): it is closed with 4008, which a
+   * client that reads again within the next heartbeat sees; one still closing
+   * then is dropped. One that is backlogged is left to the slow-consumer
+   * clock (its pong waits behind the frames it has not read yet). The others
+   * are pinged again.
+   */
   private ping(): void {
     for (const socket of this.wss.clients) {
       if (!this.alive.has(socket)) {
-        socket.terminate();
+        if (socket.readyState === socket.CLOSING) socket.terminate();
+        else if (!this.bySocket.get(socket)?.backlogged) {
+          this.metrics.missedHeartbeats.inc();
+          socket.close(CloseCode.SlowConsumer, 'no pong: not reading');
+        }
         continue;
       }
       this.alive.delete(socket);

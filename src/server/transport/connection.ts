@@ -2,6 +2,7 @@ import type { WebSocket } from 'ws';
 import {
   type ClientFrame,
   CloseCode,
+  codePointLength,
   ErrorCode,
   type ErrorFrame,
   type HelloFrame,
@@ -251,10 +252,11 @@ export class Connection {
   }
 
   private submit(conversation: ChatConversation, frame: SendFrame): void {
-    if (frame.text.length > this.context.limits.maxTextLength) {
+    const length = codePointLength(frame.text);
+    if (length > this.context.limits.maxTextLength) {
       this.sendError(
         ErrorCode.TextTooLong,
-        `Message is ${frame.text.length} characters; the limit is ${this.context.limits.maxTextLength}.`,
+        `Message is ${length} characters; the limit is ${this.context.limits.maxTextLength}.`,
         { clientMsgId: frame.clientMsgId },
       );
       return;
@@ -304,6 +306,11 @@ export class Connection {
   /** Bytes this connection holds for its client: the socket's send buffer plus coalesced frames waiting. */
   get outboundBytes(): number {
     return this.outbound.bytes;
+  }
+
+  /** Over the high-water mark: the slow-consumer clock, not the heartbeat, decides when to give up on it. */
+  get backlogged(): boolean {
+    return this.outbound.backlogged;
   }
 
   private sendError(code: ErrorCode, message: string, extra: Partial<ErrorFrame> = {}): void {

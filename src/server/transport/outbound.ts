@@ -80,6 +80,11 @@ export class Outbound {
     return this.socket.bufferedAmount + this.heldBytes;
   }
 
+  /** Whether frames wait for the socket's buffer to drain (the reader is behind). */
+  get backlogged(): boolean {
+    return this.drainTimer !== undefined;
+  }
+
   send(frame: ServerFrame): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
     if (this.drainTimer === undefined && this.sequence === undefined) {

@@ -7,6 +7,8 @@
 import ReconnectingWebSocket, { type CloseEvent } from 'partysocket/ws';
 import {
   type ClientFrame,
+  CloseCode,
+  ErrorCode,
   PROTOCOL_VERSION,
   parseServerFrame,
   type ServerFrame,
@@ -35,8 +37,13 @@ export interface ConnectionCallbacks {
   onClose?(code: number): void;
 }
 
+/** How long a client waits for `welcome` after sending `hello` before it reconnects (PROTOCOL.md section 5). */
+export const WELCOME_TIMEOUT_MS = 20_000;
+
 export interface ConnectionOptions {
   backoff?: BackoffOptions;
+  /** Default WELCOME_TIMEOUT_MS. */
+  welcomeTimeoutMs?: number;
   /** A WebSocket implementation, for running outside browsers (tests use `ws`). */
   WebSocket?: unknown;
 }
@@ -53,6 +60,7 @@ export class ConnectionController {
   private attempt = 0;
   private lastFrameAt = 0;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private welcomeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     host: ControllerHost | undefined,
@@ -117,11 +125,17 @@ export class ConnectionController {
         ...(conversationId ? { conversationId } : {}),
         ...(resume.length > 0 ? { resume } : {}),
       });
+      // A server that accepts the socket but never welcomes it (its store is stuck) must not hold us forever.
+      clearTimeout(this.welcomeTimer);
+      this.welcomeTimer = setTimeout(() => {
+        if (socket === this.socket && !this.welcomed) this.reconnect('no welcome in time');
+      }, this.options.welcomeTimeoutMs ?? WELCOME_TIMEOUT_MS);
     });
     socket.addEventListener('close', (event: CloseEvent) => {
       if (socket !== this.socket) return;
       this.callbacks.onClose?.(event.code);
       this.welcomed = false;
+      clearTimeout(this.welcomeTimer);
       this.stopHeartbeat();
       if (!shouldReconnectAfterClose(event.code)) {
         this.setStatus('stopped', event.reason || `closed with code ${event.code}`);
@@ -138,11 +152,12 @@ export class ConnectionController {
     if (typeof event.data !== 'string') return;
     const parsed = parseServerFrame(event.data);
     if (!parsed.ok) {
-      this.callbacks.onProtocolError(parsed.message);
+      // A frame type from a newer server is ignored (PROTOCOL.md section 2); anything else is a bug.
+      if (parsed.code !== ErrorCode.UnknownType) this.callbacks.onProtocolError(parsed.message);
       return;
     }
     if (parsed.frame.type === 'welcome' && parsed.frame.v !== PROTOCOL_VERSION) {
-      this.close();
+      this.close(CloseCode.ProtocolVersionUnsupported, `protocol version ${PROTOCOL_VERSION} only`);
       this.setStatus(
         'stopped',
         `the server speaks protocol version ${parsed.frame.v}, not ${PROTOCOL_VERSION}`,
@@ -150,6 +165,7 @@ export class ConnectionController {
       return;
     }
     if (parsed.frame.type === 'welcome') {
+      clearTimeout(this.welcomeTimer);
       this.welcomed = true;
       this.attempt = 0;
       this.startHeartbeat(parsed.frame.heartbeatMs);
@@ -158,12 +174,14 @@ export class ConnectionController {
     this.callbacks.onFrame(parsed.frame);
   }
 
-  close(): void {
+  /** Closes the socket for good (no reconnect); `code` says why (1000: the widget is done with it). */
+  close(code: number = CloseCode.Normal, reason = 'widget closed'): void {
     const socket = this.socket;
     this.socket = undefined;
     this.welcomed = false;
+    clearTimeout(this.welcomeTimer);
     this.stopHeartbeat();
-    socket?.close(1000, 'widget closed');
+    socket?.close(code, reason);
     if (this.status !== 'idle') this.setStatus('idle', '');
   }
 

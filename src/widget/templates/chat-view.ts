@@ -45,6 +45,8 @@ export interface ChatActions {
   /** Escape in the panel: closes it when floating and open; true when it did. */
   closePanel(): boolean;
   retry(key: string): void;
+  /** Cancels a queued question (it leaves the queue unanswered). */
+  cancelQueued(key: string): void;
   copy(message: ChatMessage): void;
   regenerate(message: ChatMessage): void;
   jumpToLatest(): void;

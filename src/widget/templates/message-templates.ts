@@ -12,7 +12,16 @@ function userMessage(message: ChatMessage, { ui }: ChatView, actions: ChatAction
     <span class="sr-only">${ui.you}:</span>
     <span class="text">${message.text}</span>
     ${message.status === 'pending' ? html`<div class="note">${ui.pending}</div>` : nothing}
-    ${message.queued ? html`<div class="note">${ui.queued}</div>` : nothing}
+    ${
+      message.queued
+        ? html`<div class="note">
+          ${ui.queued}
+          <button type="button" class="ghost" part="cancel-queued-button" @click=${() => actions.cancelQueued(message.key)}>
+            ${ui.cancelQueued}
+          </button>
+        </div>`
+        : nothing
+    }
     ${
       message.status === 'failed'
         ? html`<div class="note">

@@ -138,27 +138,77 @@ export class RedisConversation implements ChatConversation {
     };
     const turn: QueuedTurnRecord = { userId: user.id, params };
     const interrupt = this.options.followUp === 'interrupt';
+    // The script also announced it to every node (this one may have taken that event first).
     const stored = await this.store.appendUser(this.id, user, turn, interrupt);
     if (!stored.created) return { message: { id: stored.id }, created: false, queuePosition: 0 };
-    if (!this.hasMessage(user.id)) this.messages.push(user);
     const active = this.activeMessageIds();
+    const queuePosition = stored.queueLength - 1 + (active.length > 0 && !interrupt ? 1 : 0);
+    this.addUser(user, queuePosition);
     if (interrupt) for (const id of active) this.cancel(id);
-    this.store.publish(this.id, { t: 'user', id: user.id }).catch(() => {});
     void this.pump();
-    return {
-      message: user,
-      created: true,
-      queuePosition: stored.queueLength - 1 + (active.length > 0 && !interrupt ? 1 : 0),
-    };
+    return { message: user, created: true, queuePosition };
   }
 
+  /** Mirrors a user message and tells the listeners (every tab on the conversation), once. */
+  private addUser(user: MessageWithLog & { clientMsgId: string }, queuePosition?: number): void {
+    if (this.hasMessage(user.id)) return;
+    this.messages.push(user);
+    this.emit({
+      type: 'user',
+      messageId: user.id,
+      clientMsgId: user.clientMsgId,
+      text: user.text,
+      ...(queuePosition === undefined ? {} : { queuePosition }),
+    });
+  }
+
+  /**
+   * Stops an answer, named by its id or by its question's: a question still
+   * queued leaves the queue and gets an answer ended `cancelled` at once.
+   */
   cancel(messageId: string): boolean {
     const m = this.messages.find((x) => x.id === messageId);
-    if (m?.role !== 'assistant' || m.finishReason) return false;
+    if (!m) return false;
+    if (m.role === 'user') {
+      const answer = this.messages.find((x) => x.role === 'assistant' && x.replyTo === messageId);
+      if (answer) return this.cancel(answer.id);
+      this.lastActivity = Date.now();
+      this.cancelQueued(messageId);
+      return true;
+    }
+    if (m.finishReason) return false;
     this.lastActivity = Date.now();
     if (this.current?.message.id === messageId) this.current.abort.abort();
     else this.store.publish(this.id, { t: 'cancel', id: messageId }).catch(() => {});
     return true;
+  }
+
+  private cancelQueued(userId: string): void {
+    const answer: MessageRecord = {
+      id: newId('m'),
+      role: 'assistant',
+      text: '',
+      seq: 0,
+      replyTo: userId,
+      finishReason: 'cancelled',
+      usage: null,
+    };
+    this.store.cancelQueued(this.id, userId, answer).then(
+      (result) => {
+        if (this.disposed) return;
+        if (result.removed) {
+          if (this.hasMessage(answer.id)) return;
+          this.messages.push({ ...answer });
+          this.emit({ type: 'start', messageId: answer.id, replyTo: userId });
+          this.emit({ type: 'done', messageId: answer.id, seq: 0, finishReason: 'cancelled', usage: null });
+        } else if (result.generating) {
+          // It left the queue and started meanwhile: stop it wherever it runs.
+          if (this.current?.message.id === result.generating) this.current.abort.abort();
+          else this.store.publish(this.id, { t: 'cancel', id: result.generating }).catch(() => {});
+        }
+      },
+      () => {},
+    );
   }
 
   /** Re-reads the history from Redis and takes in what other nodes added or ended. */
@@ -171,6 +221,10 @@ export class RedisConversation implements ChatConversation {
       if (!m) {
         const added: MessageWithLog = { ...r };
         this.messages.splice(Math.min(index, this.messages.length), 0, added);
+        if (r.role === 'user' && r.clientMsgId !== undefined) {
+          // Found here before its event arrived: the event will find it mirrored, so announce it now.
+          this.emit({ type: 'user', messageId: r.id, clientMsgId: r.clientMsgId, text: r.text });
+        }
         if (r.role === 'assistant' && !r.finishReason) {
           if (r.replyTo) this.emit({ type: 'start', messageId: r.id, replyTo: r.replyTo });
           this.follow(added);
@@ -221,14 +275,11 @@ export class RedisConversation implements ChatConversation {
       this.follow(m);
       return;
     }
-    if (!this.hasMessage(event.id)) {
-      this.store
-        .message(this.id, event.id)
-        .then((r) => {
-          if (r && !this.hasMessage(r.id)) this.messages.push({ ...r });
-        })
-        .catch(() => {});
-    }
+    const active = this.activeMessageIds().length > 0 && this.options.followUp === 'queue';
+    this.addUser(
+      { id: event.id, role: 'user', text: event.text, seq: 0, clientMsgId: event.clientMsgId },
+      event.queueLength - 1 + (active ? 1 : 0),
+    );
   }
 
   /** Follows an answer generated on another node through its stream, from the seq we hold. */
@@ -391,7 +442,8 @@ export class RedisConversation implements ChatConversation {
       seq: 0,
       replyTo: user.id,
     };
-    if (!(await this.store.startAnswer(this.id, { ...message }))) return;
+    const started = await this.store.startAnswer(this.id, { ...message, replyTo: user.id });
+    if (started === 'lost') return;
     message.log = new ReplayLog(this.options.replayMaxChars);
     this.messages.push(message);
     const abort = new AbortController();
@@ -404,47 +456,51 @@ export class RedisConversation implements ChatConversation {
     let finishReason: FinishReason = 'stop';
     let usage: Usage | null = null;
     let storeError: unknown;
-    try {
-      const chunks = this.options.source.generate({
-        messages: context,
-        params: turn.params,
-        signal: abort.signal,
-      });
-      for (;;) {
-        const next = await chunks.next();
-        if (next.done) {
-          finishReason = next.value.finishReason;
-          usage = next.value.usage;
-          break;
+    // Its question was cancelled while leaving the queue: it ends before asking the model.
+    if (started === 'cancelled') finishReason = 'cancelled';
+    else {
+      try {
+        const chunks = this.options.source.generate({
+          messages: context,
+          params: turn.params,
+          signal: abort.signal,
+        });
+        for (;;) {
+          const next = await chunks.next();
+          if (next.done) {
+            finishReason = next.value.finishReason;
+            usage = next.value.usage;
+            break;
+          }
+          if (abort.signal.aborted || storeError !== undefined) break;
+          if (next.value === '') continue;
+          message.seq += 1;
+          message.text += next.value;
+          message.log?.append(message.seq, next.value);
+          this.store.appendDelta(this.id, message.id, message.seq, next.value).catch((error: unknown) => {
+            storeError ??= error;
+          });
+          this.emit({ type: 'delta', messageId: message.id, seq: message.seq, text: next.value });
         }
-        if (abort.signal.aborted || storeError !== undefined) break;
-        if (next.value === '') continue;
-        message.seq += 1;
-        message.text += next.value;
-        message.log?.append(message.seq, next.value);
-        this.store.appendDelta(this.id, message.id, message.seq, next.value).catch((error: unknown) => {
-          storeError ??= error;
-        });
-        this.emit({ type: 'delta', messageId: message.id, seq: message.seq, text: next.value });
-      }
-      if (abort.signal.aborted || storeError !== undefined) {
-        // Only a user's cancel is `cancelled`; losing Redis or the lease is the server's doing.
-        finishReason =
-          storeError !== undefined || abort.signal.reason === INTERRUPTED ? 'interrupted' : 'cancelled';
-        await chunks.return({ finishReason: 'stop', usage: null }).catch(() => {});
-      }
-    } catch (error) {
-      if (abort.signal.aborted)
-        finishReason = abort.signal.reason === INTERRUPTED ? 'interrupted' : 'cancelled';
-      else {
-        finishReason = 'error';
-        this.emit({
-          type: 'error',
-          code: ErrorCode.SourceFailed,
-          message: `The model failed: ${error instanceof Error ? error.message : String(error)}`,
-          retryable: true,
-          messageId: message.id,
-        });
+        if (abort.signal.aborted || storeError !== undefined) {
+          // Only a user's cancel is `cancelled`; losing Redis or the lease is the server's doing.
+          finishReason =
+            storeError !== undefined || abort.signal.reason === INTERRUPTED ? 'interrupted' : 'cancelled';
+          await chunks.return({ finishReason: 'stop', usage: null }).catch(() => {});
+        }
+      } catch (error) {
+        if (abort.signal.aborted)
+          finishReason = abort.signal.reason === INTERRUPTED ? 'interrupted' : 'cancelled';
+        else {
+          finishReason = 'error';
+          this.emit({
+            type: 'error',
+            code: ErrorCode.SourceFailed,
+            message: `The model failed: ${error instanceof Error ? error.message : String(error)}`,
+            retryable: true,
+            messageId: message.id,
+          });
+        }
       }
     }
     const { log: _log, ...record } = message;

@@ -9,6 +9,7 @@
  *   <p>:{c_id}:cmid      hash     clientMsgId → user message id (idempotent sends)
  *   <p>:{c_id}:queue     list     turns waiting for generation (JSON)
  *   <p>:{c_id}:lease     string   id of the node generating this conversation's answers (PX lease)
+ *   <p>:{c_id}:cancels   hash     user message id → 1: cancelled after leaving the queue, before its answer started
  *   <p>:{c_id}:d:<m_id>  stream   the answer's deltas: entry `<seq>-0` {t}; its end `<seq>-1` {r, u}
  *   <p>:{c_id}:ev        channel  start / user / cancel events between nodes
  *   <p>:leases           zset     conversation id → lease deadline (ms), swept for dead nodes
@@ -36,6 +37,9 @@ export class RedisKeys {
   }
   lease(c: string): string {
     return `${this.tag(c)}:lease`;
+  }
+  cancels(c: string): string {
+    return `${this.tag(c)}:cancels`;
   }
   deltas(c: string, messageId: string): string {
     return `${this.tag(c)}:d:${messageId}`;

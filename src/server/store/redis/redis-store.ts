@@ -25,7 +25,8 @@ export type StreamEntry =
 
 export type ConversationEvent =
   | { t: 'start'; id: string; replyTo: string; node: string }
-  | { t: 'user'; id: string }
+  /** Published by the script that stores the message, so every node sees it before its answer's start. */
+  | { t: 'user'; id: string; clientMsgId: string; text: string; queueLength: number }
   | { t: 'cancel'; id: string };
 
 export interface RedisStoreOptions {
@@ -94,7 +95,10 @@ end
 `;
 
 const SCRIPTS = {
-  /** KEYS meta order msgs cmid queue; ARGV clientMsgId id json ttl turn interrupt maxMessages → {created, id, queueLength} */
+  /**
+   * KEYS meta order msgs cmid queue; ARGV clientMsgId id json ttl turn interrupt maxMessages channel text
+   * → {created, id, queueLength}. Publishes the `user` event in the same step, so it precedes any `start` of its answer.
+   */
   appendUser: `${TRIM}
 local existing = redis.call('HGET', KEYS[4], ARGV[1])
 if existing then return {0, existing, 0} end
@@ -106,16 +110,51 @@ local n = redis.call('RPUSH', KEYS[5], ARGV[5])
 trim(KEYS[2], KEYS[3], KEYS[4], KEYS[5], tonumber(ARGV[7]))
 redis.call('SET', KEYS[1], '1', 'PX', ARGV[4])
 for i = 2, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
+redis.call('PUBLISH', ARGV[8], cjson.encode({t = 'user', id = ARGV[2], clientMsgId = ARGV[1], text = ARGV[9], queueLength = n}))
 return {1, ARGV[2], n}`,
+  /**
+   * KEYS queue msgs order deltas(answer) cancels; ARGV userId answerId answerJson retention ttl channel startEvent
+   * → 1: the turn left the queue and its answer was stored ended \`cancelled\` (and announced);
+   * {2, id}: answer \`id\` is being generated (cancel it); 0: not queued nor started, flagged for startAnswer.
+   */
+  cancelQueued: `
+for _, t in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if cjson.decode(t)['userId'] == ARGV[1] then
+    redis.call('LREM', KEYS[1], 1, t)
+    redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+    redis.call('RPUSH', KEYS[3], ARGV[2])
+    redis.call('XADD', KEYS[4], '0-1', 'r', 'cancelled', 'u', 'null')
+    redis.call('PEXPIRE', KEYS[4], ARGV[4])
+    redis.call('PUBLISH', ARGV[6], ARGV[7])
+    return 1
+  end
+end
+for _, id in ipairs(redis.call('LRANGE', KEYS[3], -16, -1)) do
+  local json = redis.call('HGET', KEYS[2], id)
+  if json then
+    local m = cjson.decode(json)
+    if m['role'] == 'assistant' and m['replyTo'] == ARGV[1] then
+      if type(m['finishReason']) == 'string' then return 0 end
+      return {2, id}
+    end
+  end
+end
+redis.call('HSET', KEYS[5], ARGV[1], '1')
+redis.call('PEXPIRE', KEYS[5], ARGV[5])
+return 0`,
   /** KEYS queue lease; ARGV owner → the next turn (JSON) or false; only for the lease owner */
   popTurn: `
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return false end
 return redis.call('LPOP', KEYS[1])`,
-  /** KEYS order msgs lease; ARGV owner id json → 1, or 0 when the lease is not ours */
+  /**
+   * KEYS order msgs lease cancels; ARGV owner id json replyTo → 1, 2 when its question was cancelled
+   * while leaving the queue (the answer is stored all the same, to be ended at once), 0 when the lease is not ours
+   */
   startAnswer: `
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 redis.call('RPUSH', KEYS[1], ARGV[2])
+if redis.call('HDEL', KEYS[4], ARGV[4]) == 1 then return 2 end
 return 1`,
   /** KEYS msgs deltas meta order cmid queue; ARGV id json seq reason usage retention ttl maxMessages → 1, or 0 if it had already ended */
   finish: `${TRIM}
@@ -418,9 +457,48 @@ export class RedisStore {
         JSON.stringify(turn),
         interrupt ? '1' : '0',
         this.maxHistoryMessages,
+        k.events(conversationId),
+        record.text,
       ],
     )) as [number, string, number];
     return { created: created === 1, id, queueLength };
+  }
+
+  /**
+   * Cancels user message `userId`'s answer before it starts: takes its turn
+   * out of the queue and stores `answer` (ended `cancelled`, no text) in its
+   * place, announced to every node as a start whose stream holds only its
+   * end. When the turn has left the queue already, says which answer is
+   * being generated for it, or flags it so that `startAnswer` ends it at once.
+   */
+  async cancelQueued(
+    conversationId: string,
+    userId: string,
+    answer: MessageRecord,
+  ): Promise<{ removed: true } | { removed: false; generating?: string }> {
+    const k = this.keys;
+    const start: ConversationEvent = { t: 'start', id: answer.id, replyTo: userId, node: this.nodeId };
+    const result = (await this.script(
+      'cancelQueued',
+      [
+        k.queue(conversationId),
+        k.messages(conversationId),
+        k.order(conversationId),
+        k.deltas(conversationId, answer.id),
+        k.cancels(conversationId),
+      ],
+      [
+        userId,
+        answer.id,
+        JSON.stringify(answer),
+        this.replayRetentionMs,
+        this.historyTtlMs,
+        k.events(conversationId),
+        JSON.stringify(start),
+      ],
+    )) as number | [number, string];
+    if (result === 1) return { removed: true };
+    return Array.isArray(result) ? { removed: false, generating: result[1] } : { removed: false };
   }
 
   async queueLength(conversationId: string): Promise<number> {
@@ -505,15 +583,27 @@ export class RedisStore {
 
   // --- answers ---
 
-  /** Adds an assistant message under our lease; false when the lease is no longer ours. */
-  async startAnswer(conversationId: string, record: MessageRecord): Promise<boolean> {
+  /**
+   * Adds an assistant message under our lease: `started`, or `cancelled` when
+   * its question was cancelled on its way out of the queue (end it at once),
+   * or `lost` when the lease is no longer ours.
+   */
+  async startAnswer(
+    conversationId: string,
+    record: MessageRecord & { replyTo: string },
+  ): Promise<'started' | 'cancelled' | 'lost'> {
     const k = this.keys;
-    const ok = await this.script(
+    const result = await this.script(
       'startAnswer',
-      [k.order(conversationId), k.messages(conversationId), k.lease(conversationId)],
-      [this.nodeId, record.id, JSON.stringify(record)],
+      [
+        k.order(conversationId),
+        k.messages(conversationId),
+        k.lease(conversationId),
+        k.cancels(conversationId),
+      ],
+      [this.nodeId, record.id, JSON.stringify(record), record.replyTo],
     );
-    return ok === 1;
+    return result === 1 ? 'started' : result === 2 ? 'cancelled' : 'lost';
   }
 
   /**
