@@ -110,10 +110,20 @@ function severalTabs(setup: Setup): void {
   });
 
   it('cancelling the question being answered stops its answer, under the queue and the interrupt policy', async () => {
-    for (const urls of [await setup.urls(), await setup.interruptUrls()]) {
+    const interruptUrls = await setup.interruptUrls();
+    for (const urls of [await setup.urls(), interruptUrls]) {
       const { a, b } = await twoTabs(urls);
+      a.send({ type: 'send', clientMsgId: 'q0', text: 'zeroth' });
+      await a.waitFor(isType('start'));
       a.send({ type: 'send', clientMsgId: 'q1', text: 'first' });
       const user = await b.waitFor(isType('user', (u) => u.clientMsgId === 'q1'));
+      const interrupting = urls === interruptUrls;
+      // Behind an answer being written: waits under `queue`, comes next under `interrupt`.
+      assert.equal(user.queuePosition, interrupting ? 0 : 1);
+      if (!interrupting) {
+        const zeroth = await b.waitFor(isType('start'));
+        b.send({ type: 'cancel', messageId: zeroth.messageId });
+      }
       const start = await b.waitFor(isType('start', (s) => s.replyTo === user.messageId));
       await a.waitFor(isType('delta', (d) => d.messageId === start.messageId));
       b.send({ type: 'cancel', messageId: user.messageId });

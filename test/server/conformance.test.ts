@@ -29,6 +29,20 @@ describe('conformance checker', () => {
     );
   });
 
+  it('a server with the interrupt follow-up policy passes every check too', async () => {
+    const options = {
+      source: createMockSource({ tokensPerSecond: 2000, sections: 2 }),
+      followUp: 'interrupt' as const,
+    };
+    await withServer(options, async (url) => {
+      const results = await runConformance({ url, timeoutMs: 5000 });
+      assert.deepEqual(
+        results.filter((r) => !r.ok),
+        [],
+      );
+    });
+  });
+
   it('a server that requires session tokens passes every check through --session-url', async () => {
     const options = {
       source: createMockSource({ tokensPerSecond: 2000, sections: 2 }),

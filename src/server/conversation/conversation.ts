@@ -143,7 +143,9 @@ export class Conversation implements ChatConversation {
     }
     this.queue.push({ user, params });
     this.trim();
-    const queuePosition = this.queue.length - 1 + (this.current ? 1 : 0);
+    // Under `interrupt` the answer being generated was just stopped: nothing comes before this one.
+    const ahead = this.current && this.options.followUp === 'queue' ? 1 : 0;
+    const queuePosition = this.queue.length - 1 + ahead;
     // Every socket on the conversation (other tabs too) sees the question before its answer starts.
     this.emit({ type: 'user', messageId: user.id, clientMsgId, text, queuePosition });
     queueMicrotask(() => this.pump());
