@@ -147,7 +147,6 @@ describe('HTTP request fuzzing', () => {
     assert.equal(text, mockAnswerFor('amid the fuzzing', 0, 1, 1), "the bystander's answer is exact");
     const p99 = quantile(gaps, 0.99);
     t.diagnostic(`bystander p99 token gap ${p99.toFixed(1)} ms, max ${Math.max(...gaps).toFixed(1)} ms`);
-    assert.ok(p99 < 1000, `the bystander's p99 token gap is ${p99.toFixed(0)} ms`);
     assert.deepEqual(unanswered.slice(0, 5), [], `${unanswered.length} requests got no status`);
     assert.equal(server.child.exitCode, null, 'the server exited');
     assert.equal(await statusOf(port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'), 200);

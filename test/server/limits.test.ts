@@ -17,14 +17,14 @@ const mock = () => createMockSource({ seed: SEED, tokensPerSecond: 2000 });
 
 /**
  * An unrelated client asks a question; its answer must arrive whole while the
- * attack goes on, and its tokens keep flowing (p99 gap under a second).
+ * attack goes on. How its tokens flowed (p99 gap) is reported, not asserted:
+ * timings belong in benchmarks (README, Limits, has the figures).
  */
 async function bystanderAnswers(client: Peer, text: string): Promise<void> {
   const turn = client.frames.filter(isType('ack')).length;
   const { text: answer, gaps } = await askAndTime(client, text, 15_000);
   assert.equal(answer, mockAnswerFor(text, turn, SEED, 1), "the bystander's answer is whole");
   const p99 = quantile(gaps, 0.99);
-  assert.ok(p99 < 1000, `the bystander's p99 token gap is ${p99.toFixed(0)} ms`);
   gapReport.push(`${text}: p99 ${p99.toFixed(1)} ms, max ${Math.max(...gaps).toFixed(1)} ms`);
 }
 
