@@ -10,6 +10,10 @@
 import WebSocket from 'ws';
 
 const [urlArg, countArg] = process.argv.slice(2);
+/** Ask for compact deltas, as the widget does (BENCH_COMPACT=0: a version-1 client). */
+const compact = process.env.BENCH_COMPACT !== '0';
+/** BENCH_DEFLATE=1: the clients offer permessage-deflate (the chat server accepts it then). */
+const deflate = process.env.BENCH_DEFLATE === '1';
 const urls = urlArg.split(',');
 let opened = 0;
 const count = Number(countArg);
@@ -28,23 +32,31 @@ const fail = (kind) => {
 
 function open() {
   return new Promise((resolve) => {
-    const socket = new WebSocket(urls[opened++ % urls.length], { perMessageDeflate: false });
+    const socket = new WebSocket(urls[opened++ % urls.length], { perMessageDeflate: deflate });
     let lastSeq = 0;
     let welcomed = false;
-    socket.on('open', () => socket.send('{"type":"hello","v":1}'));
+    socket.on('open', () =>
+      socket.send(compact ? '{"type":"hello","v":1,"compact":true}' : '{"type":"hello","v":1}'),
+    );
     socket.on('message', (data) => {
-      const frame = JSON.parse(String(data));
+      const parsed = JSON.parse(String(data));
+      // A compact delta may be the text alone, as a JSON string.
+      const frame = typeof parsed === 'string' ? { d: parsed } : parsed;
       if (frame.type === 'welcome') {
         welcomed = true;
         resolve(socket);
-      } else if (frame.type === 'delta') {
-        // A delta merged by the server's backpressure covers fromSeq..seq; its text starts with the oldest token's time.
-        const from = frame.fromSeq ?? frame.seq;
+      } else if (frame.type === 'delta' || typeof frame.d === 'string') {
+        // A full delta may cover fromSeq..seq (merged for a slow reader); a compact one continues the last (n deltas).
+        const from = frame.d === undefined ? (frame.fromSeq ?? frame.seq) : lastSeq + 1;
+        const seq = frame.d === undefined ? frame.seq : lastSeq + (frame.n ?? 1);
         if (from !== lastSeq + 1) fail('seq-gap');
-        lastSeq = frame.seq;
+        lastSeq = seq;
         if (measuring) {
-          received += frame.seq - from + 1;
-          latencies.push(now() - Number.parseFloat(frame.text));
+          // One delta may carry several tokens (the server's delta window): each has its own clock.
+          for (const stamp of (frame.d ?? frame.text).trim().split(' ')) {
+            received++;
+            latencies.push(now() - Number.parseFloat(stamp));
+          }
         }
       } else if (frame.type === 'error') {
         fail(`error-frame:${frame.code}`);

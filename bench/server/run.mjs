@@ -14,6 +14,9 @@
  * bench/results/server.json, keeping the levels already there.
  *
  * Environment: BENCH_LEVELS=100,1000,5000  BENCH_RATE=20  BENCH_WARMUP_MS=3000  BENCH_MEASURE_MS=8000
+ *   BENCH_COMPACT=0 (the load is version-1 clients; default: compact deltas, as the widget asks)
+ *   BENCH_DELTA_WINDOW_MS=<n> (the chat server's delta window; 0: a delta per token)
+ *   BENCH_DEFLATE=1 (clients and chat server use permessage-deflate; the baseline does not)
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
@@ -60,6 +63,12 @@ function procRss(pid) {
   return Number(line?.match(/(\d+)/)?.[1]) * 1024;
 }
 
+/** CPU seconds (user + system) a process has used, from /proc (clock ticks of 1/100 s). */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** RSS after asking the (quiet) server to collect garbage; a busy one is read as it is. */
 async function rss(server, gc = true) {
   if (gc) {
@@ -89,10 +98,13 @@ export async function runOne(kind, connections, options = {}) {
     const result = nextMessage(load, 'result', warmupMs + measureMs + 60_000);
     load.send({ type: 'start', warmupMs, measureMs });
     await measuring;
+    const cpuAtStart = cpuSeconds(server.pid);
     await new Promise((r) => setTimeout(r, measureMs / 2));
     const streamingRss = await rss(server, false);
     const r = await result;
+    const cpuPercent = ((cpuSeconds(server.pid) - cpuAtStart) / (measureMs / 1000)) * 100;
     return {
+      cpuPercent,
       open: connected.open,
       tokensPerSec: r.tokensPerSec,
       p50LatencyMs: r.p50LatencyMs,
@@ -200,6 +212,8 @@ for (const connections of levels) {
     tokensPerSec: round(chat.tokensPerSec),
     baselineTokensPerSec: round(baseline.tokensPerSec),
     ratioVsBaseline: round(chat.tokensPerSec / baseline.tokensPerSec, 3),
+    serverCpuPercent: round(chat.cpuPercent),
+    baselineCpuPercent: round(baseline.cpuPercent),
     p50LatencyMs: round(chat.p50LatencyMs, 2),
     p99LatencyMs: round(chat.p99LatencyMs, 2),
     maxLatencyMs: round(chat.maxLatencyMs, 2),
@@ -241,6 +255,8 @@ const header = [
   'p50 ms',
   'p99 ms',
   'base p99',
+  'cpu %',
+  'base cpu %',
   'B/conn stream',
   'B/conn idle',
   'errors',
@@ -254,6 +270,8 @@ const rows = results.map((l) => [
   l.p50LatencyMs,
   l.p99LatencyMs,
   l.baselineP99LatencyMs,
+  l.serverCpuPercent,
+  l.baselineCpuPercent,
   l.rssBytesPerConnection,
   l.idleBytesPerConnection,
   l.errors,

@@ -40,6 +40,11 @@ async function startChat() {
     maxConnectionsPerIp: 1_000_000,
     maxConnections: 1_000_000,
     maxNewConversationsPerIp: 1_000_000,
+    ...(process.env.BENCH_DEFLATE === '1' ? { perMessageDeflate: true } : {}),
+    // BENCH_DELTA_WINDOW_MS=0: a delta per token, as before the window existed.
+    ...(process.env.BENCH_DELTA_WINDOW_MS
+      ? { deltaWindowMs: Number(process.env.BENCH_DELTA_WINDOW_MS) }
+      : {}),
     ...(redisUrl ? { redis: redisUrl } : {}),
   });
   return Number(new URL(server.url).port);

@@ -310,6 +310,13 @@ export const cliOptionTable = {
     help: 'Characters of history one welcome carries at most',
     schema: count('--welcome-history-chars'),
   },
+  deltaWindowMs: {
+    flag: '--delta-window-ms',
+    arg: '<n>',
+    default: String(d.deltaWindowMs),
+    help: "Text made within this many ms of an answer's last delta joins the next delta (0: a delta per token)",
+    schema: integer('--delta-window-ms', 0, 10_000),
+  },
   help: { flag: '--help', short: 'h', help: 'Show this help' },
 } satisfies Record<string, Option<unknown>>;
 

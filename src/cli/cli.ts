@@ -93,6 +93,7 @@ async function main(): Promise<void> {
     conversationTtlMs: options.conversationTtlMs,
     maxHistoryMessages: options.maxHistoryMessages,
     welcomeHistoryChars: options.welcomeHistoryChars,
+    deltaWindowMs: options.deltaWindowMs,
   });
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -369,6 +369,12 @@ const checks: [string, (ctx: Context) => Promise<void>][] = [
       if (!entry.finishReason) {
         expect(second.welcome.active.includes(start.messageId), 'an unfinished answer must be in active');
       }
+      await first.peer.waitFor(
+        isType('done', (d) => d.messageId === start.messageId),
+        {
+          timeoutMs: ctx.timeoutMs * 4,
+        },
+      );
       const joined = assemble(second.peer.frames, start.messageId, entry.text, entry.seq);
       const whole = assemble(first.peer.frames, start.messageId);
       expect(
@@ -486,6 +492,39 @@ const checks: [string, (ctx: Context) => Promise<void>][] = [
         );
       }
       peer.close();
+    },
+  ],
+  [
+    '§14 compact deltas: only a client that asks gets them, and they assemble to the same answer',
+    async (ctx) => {
+      const plain = await hello(ctx);
+      const { start: plainStart } = await ask(ctx, plain.peer, 'p1', 'Hello');
+      await plain.peer.waitFor(
+        isType('done', (d) => d.messageId === plainStart.messageId),
+        {
+          timeoutMs: ctx.timeoutMs * 4,
+        },
+      );
+      expect(plain.peer.compactFrames === 0, 'a client that did not ask got compact deltas');
+      expect(plain.welcome.compact === undefined, 'a welcome to a client that did not ask says compact');
+      const compact = await hello(ctx, { compact: true });
+      const { start } = await ask(ctx, compact.peer, 'c1', 'Hello');
+      const done = await compact.peer.waitFor(
+        isType('done', (d) => d.messageId === start.messageId),
+        {
+          timeoutMs: ctx.timeoutMs * 4,
+        },
+      );
+      // Frames arrive expanded (the Peer reads compact deltas as the protocol says): gapless to done.
+      const whole = assemble(compact.peer.frames, start.messageId);
+      expect(whole.seq === done.seq, `compact deltas assemble to seq ${whole.seq}, done says ${done.seq}`);
+      if (compact.welcome.compact === true && done.seq > 1) {
+        expect(compact.peer.compactFrames > 0, 'welcome.compact, but no compact delta came');
+      } else {
+        expect(compact.peer.compactFrames === 0, 'compact deltas without welcome.compact');
+      }
+      plain.peer.close();
+      compact.peer.close();
     },
   ],
   [

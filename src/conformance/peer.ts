@@ -2,8 +2,8 @@ import { once } from 'node:events';
 import WebSocket from 'ws';
 import {
   type ClientFrame,
+  CompactDeltaReader,
   isWholeCharacters,
-  parseServerFrame,
   type ServerFrame,
 } from '../protocol/index.js';
 
@@ -20,13 +20,19 @@ export class Peer {
   /** Frames the server sent that break the protocol; any one fails every later wait. */
   readonly violations: string[] = [];
   readonly socket: WebSocket;
+  /** Reads full frames, and compact deltas when the peer asked for them (`hello.compact`). */
+  private readonly reader = new CompactDeltaReader();
+  /** How many frames arrived as compact deltas (recorded in `frames` as full deltas). */
+  compactFrames = 0;
   closeCode: number | undefined;
   private waiters: (() => void)[] = [];
 
   constructor(url: string, headers: Record<string, string> = {}) {
     this.socket = new WebSocket(url, { headers });
     this.socket.on('message', (data) => {
-      const parsed = parseServerFrame(data.toString());
+      const raw = data.toString();
+      if (raw.startsWith('"') || raw.startsWith('{"d":')) this.compactFrames++;
+      const parsed = this.reader.read(raw);
       if (!parsed.ok) {
         this.violations.push(`invalid frame (${parsed.message}): ${data.toString().slice(0, 200)}`);
       } else {

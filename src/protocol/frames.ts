@@ -54,6 +54,8 @@ export const HelloFrameSchema = v.looseObject({
   token: v.optional(v.string()),
   conversationId: v.optional(Id),
   resume: v.optional(v.array(v.looseObject({ messageId: Id, lastSeq: Seq }))),
+  /** The client reads compact deltas (PROTOCOL.md section 14). */
+  compact: v.optional(v.boolean()),
 });
 
 export const SendFrameSchema = v.looseObject({
@@ -117,6 +119,8 @@ export const WelcomeFrameSchema = v.looseObject({
   active: v.array(Id),
   /** How many older messages of the conversation `history` leaves out (trimmed or over the welcome's budget). */
   omitted: v.optional(Count),
+  /** The server will send compact deltas (the client asked with `hello.compact`). */
+  compact: v.optional(v.boolean()),
 });
 
 export const AckFrameSchema = v.looseObject({

@@ -1,4 +1,5 @@
 export * from './codes.js';
+export * from './compact-deltas.js';
 export * from './frames.js';
 export * from './parse.js';
 export * from './text.js';

@@ -12,6 +12,7 @@ export const SERVER_DEFAULTS = {
   maxFrameBytes: 64 * 1024,
   maxQueuedPerConversation: 4,
   replayMaxChars: 256 * 1024,
+  deltaWindowMs: 16,
   replayRetentionMs: 5 * 60_000,
   maxConnections: 10_000,
   maxConnectionsPerIp: 100,

@@ -30,13 +30,15 @@ interface RunResult {
 async function run(seed: number, server: DevServer): Promise<RunResult> {
   const port = Number(new URL(server.url).port);
   const cutsWanted = 2 + (seed % 3);
+  // The streamed answer carries at least its text (compact deltas add a little, full frames much more).
+  const answerBytes = Buffer.byteLength(mockAnswerFor(`question ${seed}`, 0, SEED, SECTIONS));
   const proxy = new ChaosProxy({ host: '127.0.0.1', port }, seed, (index, random) => ({
-    // The first connection is cut somewhere in the streamed answer (it carries well over 30 KB);
+    // The first connection is cut somewhere in the streamed answer;
     // later ones within the bytes any connection carries (handshake, welcome, replay, a few deltas),
     // so most runs are cut several times however the resume is served.
     cutAfterBytes:
       index === 0
-        ? 150 + Math.floor(random() * 30_000)
+        ? 150 + Math.floor(random() * answerBytes)
         : index < cutsWanted
           ? 150 + Math.floor(random() * 2_500)
           : undefined,

@@ -28,13 +28,15 @@ interface RunResult {
 
 async function run(seed: number, nodes: ServerNode[]): Promise<RunResult> {
   const cutsWanted = 2 + (seed % 3);
+  const answerBytes = Buffer.byteLength(mockAnswerFor(`question ${seed}`, 0, SEED, SECTIONS));
   const used = new Set<number>();
   const proxy = new ChaosProxy({ host: '127.0.0.1', port: 0 }, seed, (index, random) => {
     const node = nodes[Math.floor(random() * nodes.length)] as ServerNode;
     used.add(node.port);
     return {
       targetPort: node.port,
-      cutAfterBytes: index < cutsWanted ? 150 + Math.floor(random() * 30_000) : undefined,
+      // Within the streamed answer, which carries at least its text (compact deltas add a little).
+      cutAfterBytes: index < cutsWanted ? 150 + Math.floor(random() * answerBytes) : undefined,
       maxPiece: 4 + Math.floor(random() * 400),
       maxDelayMs: 3,
       delayChance: 0.05,

@@ -32,11 +32,14 @@ for (const store of ['memory', 'redis'] as const) {
     });
 
     it('the client notices 2x heartbeat of silence, reconnects and resumes', async () => {
+      // The first connection goes silent halfway through the answer: past the handshake, the
+      // welcome and the question's frames (about 600 bytes), half its text (compact deltas).
+      const stallAt = 600 + Math.floor(Buffer.byteLength(mockAnswerFor('hello', 0, 2, 1)) / 2);
       const proxy = new ChaosProxy(
         { host: '127.0.0.1', port: Number(new URL(server.url).port) },
         1,
         (index) => ({
-          stallAfterBytes: index === 0 ? 3000 : undefined,
+          stallAfterBytes: index === 0 ? stallAt : undefined,
           maxPiece: 512,
           maxDelayMs: 0,
           delayChance: 0,

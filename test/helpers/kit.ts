@@ -14,8 +14,8 @@ export const wsUrlOf = (server: { url: string }): string => `${server.url.replac
 
 /**
  * Starts a dev server in process on a free port (mock answers at full speed,
- * unless `options` names a source), runs `body` with its chat URL, and closes
- * it however `body` ends.
+ * a delta per token, unless `options` say otherwise), runs `body` with its
+ * chat URL, and closes it however `body` ends.
  */
 export async function withServer<T>(
   options: Partial<DevServerOptions>,
@@ -24,6 +24,8 @@ export async function withServer<T>(
   const server = await startDevServer({
     port: 0,
     source: createMockSource({ tokensPerSecond: Number.POSITIVE_INFINITY }),
+    // A delta per token (the window is tested on its own, and through the CLI's default elsewhere).
+    deltaWindowMs: 0,
     ...options,
   });
   try {

@@ -23,11 +23,12 @@ import type { TokenSource } from '../../src/server/sources/types.js';
 import { RawWebSocket } from '../helpers/raw-ws.js';
 
 const TOKENS_PER_SECOND = 1000;
-const word = (i: number): string => `w${i} `;
-const answerOf = (count: number): string => Array.from({ length: count }, (_, i) => word(i)).join('');
+const word = (i: number, pad = ''): string => `w${i}${pad} `;
+const answerOf = (count: number, pad = ''): string =>
+  Array.from({ length: count }, (_, i) => word(i, pad)).join('');
 
-/** `count` tokens at 1000 per second, on the wall clock. */
-function steadySource(count: number): TokenSource {
+/** `count` tokens at 1000 per second, on the wall clock (each `pad` wider). */
+function steadySource(count: number, pad = ''): TokenSource {
   return {
     async *generate({ signal }) {
       const start = Date.now();
@@ -35,7 +36,7 @@ function steadySource(count: number): TokenSource {
         const wait = start + (i * 1000) / TOKENS_PER_SECOND - Date.now();
         if (wait > 0) await sleep(wait);
         if (signal.aborted) break;
-        yield word(i);
+        yield word(i, pad);
       }
       return { finishReason: 'stop', usage: null };
     },
@@ -48,7 +49,8 @@ async function withUnixServer(
 ): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ai-chat-bp-'));
   const path = join(dir, 'chat.sock');
-  const chat = createChatServer({ heartbeatMs: 600_000, ...options });
+  // Every token its own delta (no delta window), so the tests can count deltas as tokens.
+  const chat = createChatServer({ heartbeatMs: 600_000, deltaWindowMs: 0, ...options });
   const http: Server = createServer();
   chat.attach(http);
   await new Promise<void>((resolve) => http.listen(path, resolve));
@@ -224,8 +226,14 @@ describe('backpressure', () => {
 
   it('PROTOCOL.md 11: a resume replay reaching a reader that is behind is single deltas; merged ones only follow it', async () => {
     const count = 3000;
+    // Wide tokens (200 KB/s), so the replay alone is more than the kernel's socket buffer holds.
+    const pad = 'x'.repeat(200);
     await withUnixServer(
-      { source: steadySource(count), backpressure: { highWaterBytes: 4096, slowConsumerMs: 600_000 } },
+      {
+        source: steadySource(count, pad),
+        replayMaxChars: 10 * 1024 * 1024,
+        backpressure: { highWaterBytes: 4096, slowConsumerMs: 600_000 },
+      },
       async (chat, path) => {
         const first = await RawWebSocket.open({ path }, '/ws');
         first.readAll();
@@ -267,7 +275,7 @@ describe('backpressure', () => {
           );
         }
         const resumed = assemble(frames, start.messageId, held.text, held.seq);
-        assert.equal(resumed.text, answerOf(count));
+        assert.equal(resumed.text, answerOf(count, pad));
         again.destroy();
       },
     );

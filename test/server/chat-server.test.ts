@@ -17,7 +17,14 @@ describe('chat server over a real socket', () => {
 
   before(async () => {
     source = createMockSource({ seed: SEED, tokensPerSecond: Number.POSITIVE_INFINITY });
-    server = await startDevServer({ port: 0, source, maxTextLength: 100, maxFrameBytes: 4096 });
+    // A delta per token: these tests look at the answer delta by delta.
+    server = await startDevServer({
+      port: 0,
+      source,
+      maxTextLength: 100,
+      maxFrameBytes: 4096,
+      deltaWindowMs: 0,
+    });
     wsUrl = wsUrlOf(server);
   });
   after(() => server.close());

@@ -16,6 +16,8 @@ describe('GET /healthz and GET /metrics', () => {
       port: 0,
       source: createMockSource({ tokensPerSecond: Number.POSITIVE_INFINITY }),
       maxConnections: 1,
+      // A delta per token, so the answer's last seq counts its tokens.
+      deltaWindowMs: 0,
     });
     try {
       const health = await fetch(`${server.url}/healthz`);
@@ -99,6 +101,8 @@ describe('GET /healthz and GET /metrics', () => {
     const server = await startDevServer({
       port: 0,
       source: createMockSource({ tokensPerSecond: Number.POSITIVE_INFINITY }),
+      // A delta per token, so the answer's last seq counts its tokens.
+      deltaWindowMs: 0,
     });
     const other = await startDevServer({ port: 0, source: createMockSource() });
     try {

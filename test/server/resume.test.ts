@@ -16,6 +16,8 @@ async function server(options: Partial<Parameters<typeof startDevServer>[0]> = {
   const s = await startDevServer({
     port: 0,
     source: createMockSource({ seed: 11, tokensPerSecond: rate, sections }),
+    // A delta per token: these tests resume from a given seq inside the answer.
+    deltaWindowMs: 0,
     ...options,
   });
   servers.push(s);

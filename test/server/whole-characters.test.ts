@@ -59,6 +59,8 @@ describe('whole characters (PROTOCOL.md section 3)', () => {
         const common = {
           port: 0,
           source: createMockSource({ seed: 3, tokensPerSecond: 2000 }),
+          // A delta per token: the split characters the mock makes reach the server's paths one by one.
+          deltaWindowMs: 0,
           ...(redis ? { redis: redis.url } : {}),
         };
         roomy = await startDevServer(common);

@@ -116,7 +116,8 @@ describe('<ai-stream-chat> composer and streaming', () => {
   });
 
   it('touches the DOM at most once per animation frame, however fast deltas arrive', async () => {
-    await mount(['--rate', 'max', '--sections', '30']);
+    // A delta per token (no delta window), so deltas come many times faster than frames.
+    await mount(['--rate', 'max', '--sections', '30', '--delta-window-ms', '0']);
     let frames = 0;
     let counting = true;
     const countFrames = () => {

@@ -1,6 +1,7 @@
 import type { FinishReason, MessageParams, ServerFrame, Usage } from '../../protocol/index.js';
 import type { SourceMessage, TokenSource } from '../sources/types.js';
 import type { ChatConversation } from '../store/conversation-store.js';
+import { DeltaWindow } from './delta-window.js';
 import { newId } from './ids.js';
 import {
   historyOf,
@@ -24,6 +25,8 @@ export interface ConversationOptions {
   followUp: FollowUpPolicy;
   /** Characters of deltas kept per message for replay. */
   replayMaxChars: number;
+  /** Text produced within this many ms of the last delta joins the next one (see DeltaWindow). */
+  deltaWindowMs: number;
   /** How long deltas are kept after an answer ends. */
   replayRetentionMs: number;
   /** Messages kept per conversation; older ones are dropped once settled (answered, ended). */
@@ -274,6 +277,12 @@ export class Conversation implements ChatConversation {
 
     let finishReason: FinishReason = 'stop';
     let usage: Usage | null = null;
+    const deltas = new DeltaWindow(this.options.deltaWindowMs, (text) => {
+      message.seq += 1;
+      message.text += text;
+      message.log?.append(message.seq, text);
+      this.emit({ type: 'delta', messageId: message.id, seq: message.seq, text });
+    });
     try {
       const chunks = this.options.source.generate({ messages: context, params, signal: abort.signal });
       for (;;) {
@@ -284,11 +293,7 @@ export class Conversation implements ChatConversation {
           break;
         }
         if (abort.signal.aborted) break;
-        if (next.value === '') continue;
-        message.seq += 1;
-        message.text += next.value;
-        message.log?.append(message.seq, next.value);
-        this.emit({ type: 'delta', messageId: message.id, seq: message.seq, text: next.value });
+        deltas.push(next.value);
       }
       if (abort.signal.aborted) {
         finishReason = abort.signal.reason === INTERRUPTED ? 'interrupted' : 'cancelled';
@@ -296,6 +301,7 @@ export class Conversation implements ChatConversation {
         await chunks.return({ finishReason: 'stop', usage: null }).catch(() => {});
       }
     } catch (error) {
+      deltas.flush();
       if (abort.signal.aborted) {
         finishReason = abort.signal.reason === INTERRUPTED ? 'interrupted' : 'cancelled';
       } else {
@@ -309,6 +315,8 @@ export class Conversation implements ChatConversation {
         });
       }
     }
+    // Text the model produced before the end (or the cut) is part of the answer.
+    deltas.flush();
     message.finishReason = finishReason;
     message.usage = usage;
     this.emit({ type: 'done', messageId: message.id, seq: message.seq, finishReason, usage });

@@ -14,7 +14,17 @@ import {
 } from '../transport/connection-limits.js';
 import { type BackpressureOptions, defaultBackpressure } from '../transport/outbound.js';
 import { normalizeOrigins } from '../transport/upgrade-guard.js';
-import { aFunction, anObject, falseOrObject, oneOf, option, positiveInteger, urlPath } from './check.js';
+import {
+  aBoolean,
+  aFunction,
+  anObject,
+  falseOrObject,
+  nonNegativeInteger,
+  oneOf,
+  option,
+  positiveInteger,
+  urlPath,
+} from './check.js';
 
 export interface ChatServerOptions extends ServerLimitOptions {
   /** Where answers come from. */
@@ -37,6 +47,13 @@ export interface ChatServerOptions extends ServerLimitOptions {
   maxQueuedPerConversation?: number;
   /** Characters of deltas kept per answer for exact replay on resume. Default 262144. */
   replayMaxChars?: number;
+  /**
+   * Text a source produces within this many ms of an answer's last delta
+   * joins the next delta, so a fast model costs a frame per window, not per
+   * token; the first text and text after a longer pause go out at once.
+   * 0 sends every token as its own delta. Default 16 (one display frame).
+   */
+  deltaWindowMs?: number;
   /** How long an answer's deltas are kept after it ends; later resumes get a snapshot. Default 300000. */
   replayRetentionMs?: number;
   /**
@@ -72,6 +89,12 @@ export interface ChatServerOptions extends ServerLimitOptions {
   redis?: string | Omit<RedisStoreOptions, 'replayRetentionMs'>;
   /** Which per-message parameters clients may set, and their bounds. */
   params?: Partial<ParamsPolicy>;
+  /**
+   * Offer WebSocket compression (permessage-deflate) to clients that ask for
+   * it (browsers do). Default false: see README, "Wire weight", for what it
+   * saves and what it costs per connection.
+   */
+  perMessageDeflate?: boolean;
   /**
    * Signed session tokens. When set, `POST /session` issues them and an upgrade
    * without a valid one (query parameter `token`) is refused with HTTP 401;
@@ -128,9 +151,11 @@ export interface ResolvedChatServerOptions {
   logger: ChatLogger;
   operations: false | { healthPath: string; metricsPath: string };
   onSocket: ((socket: WebSocket) => void) | undefined;
+  perMessageDeflate: boolean;
   backpressure: BackpressureOptions;
   conversation: {
     replayMaxChars: number;
+    deltaWindowMs: number;
     replayRetentionMs: number;
     maxHistoryMessages: number;
     welcomeHistoryChars: number;
@@ -192,6 +217,7 @@ export function resolveChatServerOptions(options: ChatServerOptions): ResolvedCh
             metricsPath: (operations as { metricsPath?: string }).metricsPath ?? '/metrics',
           },
     onSocket: option('onSocket', options.onSocket, aFunction) as ResolvedChatServerOptions['onSocket'],
+    perMessageDeflate: option('perMessageDeflate', options.perMessageDeflate, aBoolean, false),
     backpressure: {
       highWaterBytes: pressure('highWaterBytes'),
       slowConsumerMs: pressure('slowConsumerMs'),
@@ -199,6 +225,7 @@ export function resolveChatServerOptions(options: ChatServerOptions): ResolvedCh
     },
     conversation: {
       replayMaxChars: int('replayMaxChars'),
+      deltaWindowMs: option('deltaWindowMs', options.deltaWindowMs, nonNegativeInteger, d.deltaWindowMs),
       replayRetentionMs: int('replayRetentionMs'),
       maxHistoryMessages,
       welcomeHistoryChars: int('welcomeHistoryChars'),

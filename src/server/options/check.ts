@@ -17,6 +17,12 @@ export const positiveInteger: OptionSchema<number> = (name) => {
   return v.pipe(v.number(message), v.integer(message), v.minValue(1, message));
 };
 
+export const nonNegativeInteger: OptionSchema<number> = (name) => {
+  const message = (issue: v.BaseIssue<unknown>) =>
+    `${name} must be a non-negative integer, got ${shown(issue.input)}`;
+  return v.pipe(v.number(message), v.integer(message), v.minValue(0, message));
+};
+
 export const positiveNumber: OptionSchema<number> = (name) => {
   const message = (issue: v.BaseIssue<unknown>) =>
     `${name} must be a positive number, got ${shown(issue.input)}`;
@@ -69,6 +75,9 @@ export const oneOf =
       values,
       (issue) => `${name} must be ${values.map((x) => `"${x}"`).join(' or ')}, got ${shown(issue.input)}`,
     );
+
+export const aBoolean: OptionSchema<boolean> = (name) =>
+  v.boolean((issue) => `${name} must be true or false, got ${shown(issue.input)}`);
 
 export const aFunction: OptionSchema<(...args: never[]) => unknown> = (name) =>
   v.function(`${name} must be a function`);

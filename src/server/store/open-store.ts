@@ -14,6 +14,7 @@ export function openConversationStore(
     source,
     followUp: config.followUp,
     replayMaxChars: c.replayMaxChars,
+    deltaWindowMs: c.deltaWindowMs,
     replayRetentionMs: c.replayRetentionMs,
     maxHistoryMessages: c.maxHistoryMessages,
     welcomeHistoryChars: c.welcomeHistoryChars,

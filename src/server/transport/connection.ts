@@ -208,6 +208,7 @@ export class Connection {
       return;
     }
     this.conversation = conversation;
+    if (frame.compact === true) this.outbound.useCompactDeltas();
     // Resuming only makes sense in the conversation the client asked for.
     const resume = conversation.id === frame.conversationId ? resumeRequests(frame) : [];
     const replays = resume.map((r) => ({ request: r, replay: conversation.replay(r) }));
@@ -223,6 +224,7 @@ export class Connection {
       limits: this.context.limits,
       ...welcomeHistory(conversation.history(resumed)),
       active: conversation.activeMessageIds(),
+      ...(frame.compact === true ? { compact: true } : {}),
     });
     this.context.events?.welcomed?.(this.context.id ?? 0, conversation.id);
     for (const { replay } of replays)

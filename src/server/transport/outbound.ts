@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { CloseCode, type ServerFrame } from '../../protocol/index.js';
+import { CloseCode, CompactDeltaWriter, type ServerFrame, type SnapshotFrame } from '../../protocol/index.js';
 
 /** How one connection copes with a client that reads slower than answers are produced. */
 export interface BackpressureOptions {
@@ -39,7 +39,10 @@ export interface OutboundEvents {
 /** How often a backlogged socket's buffer is checked. Only backlogged sockets have this timer. */
 const DRAIN_CHECK_MS = 20;
 
-type Held = { kind: 'deltas'; deltas: HeldDeltas } | { kind: 'frame'; json: string };
+/** A held snapshot keeps its frame: it is encoded when written, in order (it moves the compact reference). */
+type Held =
+  | { kind: 'deltas'; deltas: HeldDeltas }
+  | { kind: 'frame'; json: string; snapshot?: SnapshotFrame };
 
 /**
  * The send path of one connection. While the socket's send buffer is under
@@ -65,6 +68,8 @@ export class Outbound {
   private drainTimer: NodeJS.Timeout | undefined;
   /** Frames of a replay still to write, ahead of everything held. */
   private sequence: Iterator<ServerFrame> | undefined;
+  /** Every frame is encoded by it as it is written: full frames, or compact deltas once asked for. */
+  private writer = new CompactDeltaWriter(false);
 
   constructor(
     private readonly socket: WebSocket,
@@ -80,6 +85,11 @@ export class Outbound {
     return this.socket.bufferedAmount + this.heldBytes;
   }
 
+  /** From now on, deltas that continue the last one written go out compact (PROTOCOL.md section 14). */
+  useCompactDeltas(): void {
+    this.writer = new CompactDeltaWriter(true);
+  }
+
   /** Whether frames wait for the socket's buffer to drain (the reader is behind). */
   get backlogged(): boolean {
     return this.drainTimer !== undefined;
@@ -88,7 +98,7 @@ export class Outbound {
   send(frame: ServerFrame): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
     if (this.drainTimer === undefined && this.sequence === undefined) {
-      this.socket.send(JSON.stringify(frame));
+      this.socket.send(this.writer.encode(frame));
       if (this.socket.bufferedAmount > this.options.highWaterBytes) this.enterBacklog();
       return;
     }
@@ -127,7 +137,7 @@ export class Outbound {
         this.sequence = undefined;
         return true;
       }
-      this.socket.send(JSON.stringify(next.value));
+      this.socket.send(this.writer.encode(next.value));
     }
     return false;
   }
@@ -162,7 +172,7 @@ export class Outbound {
     const about = (frame as { messageId?: string }).messageId; // start, snapshot, done, error carry one
     if (about !== undefined) openRuns.delete(about);
     const json = JSON.stringify(frame);
-    held.push({ kind: 'frame', json });
+    held.push(frame.type === 'snapshot' ? { kind: 'frame', json, snapshot: frame } : { kind: 'frame', json });
     this.heldBytes += json.length;
   }
 
@@ -189,13 +199,13 @@ export class Outbound {
     this.heldBytes = 0;
     for (const entry of held) {
       if (entry.kind === 'frame') {
-        this.socket.send(entry.json);
+        this.socket.send(entry.snapshot ? this.writer.encode(entry.snapshot) : entry.json);
         continue;
       }
       const { messageId, fromSeq, seq, parts } = entry.deltas;
       const text = parts.length === 1 ? (parts[0] as string) : parts.join('');
       this.socket.send(
-        JSON.stringify(
+        this.writer.encode(
           fromSeq === seq
             ? { type: 'delta', messageId, seq, text }
             : { type: 'delta', messageId, fromSeq, seq, text },

@@ -8,9 +8,9 @@ import ReconnectingWebSocket, { type CloseEvent } from 'partysocket/ws';
 import {
   type ClientFrame,
   CloseCode,
+  CompactDeltaReader,
   ErrorCode,
   PROTOCOL_VERSION,
-  parseServerFrame,
   type ServerFrame,
   shouldReconnectAfterClose,
 } from '../../protocol/index.js';
@@ -61,6 +61,8 @@ export class ConnectionController {
   private lastFrameAt = 0;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private welcomeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Reads the frames of the current socket, compact deltas included (PROTOCOL.md section 14). */
+  private readonly frames = new CompactDeltaReader();
 
   constructor(
     host: ControllerHost | undefined,
@@ -117,6 +119,7 @@ export class ConnectionController {
     socket.addEventListener('open', () => {
       this.welcomed = false;
       this.lastFrameAt = Date.now();
+      this.frames.reset();
       const conversationId = this.callbacks.conversationId();
       const resume = conversationId ? this.callbacks.resumePoints() : [];
       this.sendRaw(socket, {
@@ -124,6 +127,7 @@ export class ConnectionController {
         v: PROTOCOL_VERSION,
         ...(conversationId ? { conversationId } : {}),
         ...(resume.length > 0 ? { resume } : {}),
+        compact: true,
       });
       // A server that accepts the socket but never welcomes it (its store is stuck) must not hold us forever.
       clearTimeout(this.welcomeTimer);
@@ -150,7 +154,7 @@ export class ConnectionController {
     if (socket !== this.socket) return;
     this.lastFrameAt = Date.now();
     if (typeof event.data !== 'string') return;
-    const parsed = parseServerFrame(event.data);
+    const parsed = this.frames.read(event.data);
     if (!parsed.ok) {
       // A frame type from a newer server is ignored (PROTOCOL.md section 2); anything else is a bug.
       if (parsed.code !== ErrorCode.UnknownType) this.callbacks.onProtocolError(parsed.message);

@@ -6,6 +6,7 @@ import {
   type Usage,
 } from '../../../protocol/index.js';
 import { type FollowUpPolicy, INTERRUPTED } from '../../conversation/conversation.js';
+import { DeltaWindow } from '../../conversation/delta-window.js';
 import { newId } from '../../conversation/ids.js';
 import {
   historyOf,
@@ -28,6 +29,8 @@ export interface RedisConversationOptions {
   source: TokenSource;
   followUp: FollowUpPolicy;
   replayMaxChars: number;
+  /** Text produced within this many ms of the last delta joins the next one (see DeltaWindow). */
+  deltaWindowMs: number;
   /** Characters of message text a welcome carries at most; older history is left out of it. */
   welcomeHistoryChars: number;
 }
@@ -456,6 +459,15 @@ export class RedisConversation implements ChatConversation {
     let finishReason: FinishReason = 'stop';
     let usage: Usage | null = null;
     let storeError: unknown;
+    const deltas = new DeltaWindow(this.options.deltaWindowMs, (text) => {
+      message.seq += 1;
+      message.text += text;
+      message.log?.append(message.seq, text);
+      this.store.appendDelta(this.id, message.id, message.seq, text).catch((error: unknown) => {
+        storeError ??= error;
+      });
+      this.emit({ type: 'delta', messageId: message.id, seq: message.seq, text });
+    });
     // Its question was cancelled while leaving the queue: it ends before asking the model.
     if (started === 'cancelled') finishReason = 'cancelled';
     else {
@@ -473,14 +485,7 @@ export class RedisConversation implements ChatConversation {
             break;
           }
           if (abort.signal.aborted || storeError !== undefined) break;
-          if (next.value === '') continue;
-          message.seq += 1;
-          message.text += next.value;
-          message.log?.append(message.seq, next.value);
-          this.store.appendDelta(this.id, message.id, message.seq, next.value).catch((error: unknown) => {
-            storeError ??= error;
-          });
-          this.emit({ type: 'delta', messageId: message.id, seq: message.seq, text: next.value });
+          deltas.push(next.value);
         }
         if (abort.signal.aborted || storeError !== undefined) {
           // Only a user's cancel is `cancelled`; losing Redis or the lease is the server's doing.
@@ -489,6 +494,7 @@ export class RedisConversation implements ChatConversation {
           await chunks.return({ finishReason: 'stop', usage: null }).catch(() => {});
         }
       } catch (error) {
+        deltas.flush();
         if (abort.signal.aborted)
           finishReason = abort.signal.reason === INTERRUPTED ? 'interrupted' : 'cancelled';
         else {
@@ -503,6 +509,8 @@ export class RedisConversation implements ChatConversation {
         }
       }
     }
+    // Text the model produced before the end (or the cut) is part of the answer.
+    deltas.flush();
     const { log: _log, ...record } = message;
     const ended: MessageRecord = { ...record, finishReason, usage };
     let stored: MessageRecord | undefined;

@@ -1,0 +1,87 @@
+/**
+ * Compact deltas (PROTOCOL.md section 14). A client that says `compact: true`
+ * in its hello gets, for a delta that continues the delta or snapshot the
+ * server last wrote to its socket, its text alone as a JSON string
+ * (`"<text>"`) instead of the full frame, and `{"d":"<text>","n":<k>}` for k
+ * merged ones: the message and the seq are the ones that come next. Both
+ * sides keep that one reference per socket, starting empty on every
+ * connection.
+ */
+import { ErrorCode } from './codes.js';
+import type { DeltaFrame, ServerFrame } from './frames.js';
+import { type ParseResult, parseServerFrame } from './parse.js';
+
+/** The last delta or snapshot written to (or read from) one socket. */
+interface Reference {
+  messageId: string;
+  seq: number;
+}
+
+/** The server's side: writes frames, compact where the reference allows. */
+export class CompactDeltaWriter {
+  private last: Reference | undefined;
+
+  constructor(private readonly compact: boolean) {}
+
+  /** The JSON to write for `frame`, in the order frames are written. */
+  encode(frame: ServerFrame): string {
+    if (frame.type === 'delta') {
+      const from = frame.fromSeq ?? frame.seq;
+      const last = this.last;
+      this.last = { messageId: frame.messageId, seq: frame.seq };
+      if (this.compact && last?.messageId === frame.messageId && last.seq + 1 === from) {
+        const text = JSON.stringify(frame.text);
+        return from === frame.seq ? text : `{"d":${text},"n":${frame.seq - from + 1}}`;
+      }
+    } else if (frame.type === 'snapshot') {
+      this.last = { messageId: frame.messageId, seq: frame.seq };
+    }
+    return JSON.stringify(frame);
+  }
+}
+
+const isCount = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 1;
+
+/** The client's side: reads frames, turning compact deltas back into full ones. */
+export class CompactDeltaReader {
+  private last: Reference | undefined;
+
+  /** Forget the reference: a new connection starts without one. */
+  reset(): void {
+    this.last = undefined;
+  }
+
+  read(raw: string): ParseResult<ServerFrame> {
+    // A compact delta is a JSON string, or an object whose first field is `d`; anything else is a full frame.
+    if (raw.startsWith('"') || raw.startsWith('{"d":')) return this.expand(raw);
+    const parsed = parseServerFrame(raw);
+    if (parsed.ok && (parsed.frame.type === 'delta' || parsed.frame.type === 'snapshot')) {
+      this.last = { messageId: parsed.frame.messageId, seq: parsed.frame.seq };
+    }
+    return parsed;
+  }
+
+  private expand(raw: string): ParseResult<ServerFrame> {
+    let data: { d?: unknown; n?: unknown };
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      data = typeof parsed === 'string' ? { d: parsed } : (parsed as { d?: unknown; n?: unknown });
+    } catch {
+      return { ok: false, code: ErrorCode.BadJson, message: 'Frame is not valid JSON.' };
+    }
+    const last = this.last;
+    if (typeof data.d !== 'string' || (data.n !== undefined && !isCount(data.n)) || !last) {
+      return {
+        ok: false,
+        code: ErrorCode.BadFrame,
+        message: last ? 'Invalid compact delta.' : 'A compact delta with no delta or snapshot before it.',
+      };
+    }
+    const count = (data.n as number | undefined) ?? 1;
+    const seq = last.seq + count;
+    const frame: DeltaFrame = { type: 'delta', messageId: last.messageId, seq, text: data.d };
+    if (count > 1) frame.fromSeq = last.seq + 1;
+    this.last = { messageId: last.messageId, seq };
+    return { ok: true, frame };
+  }
+}
