@@ -84,7 +84,12 @@ class TimedWebSocket extends WebSocket {
     // Registered first, so it runs before any renderer's listener.
     super.addEventListener('message', (event) => {
       if (!m.running || typeof event.data !== 'string') return;
-      if (event.data.startsWith('{"type":"delta"')) {
+      // The widget asks for compact deltas (a JSON string, or {"d":…}); the baselines get full ones.
+      if (
+        event.data.startsWith('{"type":"delta"') ||
+        event.data.startsWith('"') ||
+        event.data.startsWith('{"d":')
+      ) {
         m.deltas++;
         m.lastDeltaSeenAt = performance.now();
         if (m.deltas === m.expectedDeltas) lastDeltaArrived();

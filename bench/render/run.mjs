@@ -16,18 +16,26 @@
  * long tasks come from a Chromium trace (top-level tasks of the page's
  * renderer main thread). Writes bench/results/render.json and prints a table.
  *
- * Flags: --quick (10 and 50 KB, shorter caps), --corpora 10,50,200 (KB),
+ * With --browser firefox it runs in Firefox ESR (puppeteer-core, WebDriver
+ * BiDi), which has neither: main-thread time there is the CPU time of the
+ * main threads of Firefox's web content processes (Linux /proc, schedstat),
+ * and there is no long-task or script/style/layout figure. Frame intervals,
+ * render work and lag come from the page, the same in both.
+ *
+ * Flags: --browser chromium|firefox, --quick (10 and 50 KB, shorter caps), --corpora 10,50,200 (KB),
  * --rates 1000,max, --renderers a,b, --cap <s> (wall time per run, 120),
  * --naive-cap <s> (wall time of a naive-chunk run at a fixed rate, 900),
  * --hostile full|small|none, --out <file>.
  */
 import { once } from 'node:events';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { findChromium } from '../../scripts/system-deps.mjs';
+import puppeteer from 'puppeteer-core';
+import { firefoxLaunchOptions } from '../../scripts/browser-engines.mjs';
+import { CHROMIUM_ARGS, ensureChromium, ensureFirefox } from '../../scripts/system-deps.mjs';
 import { fixedChunks, hostileInputs, makeCorpus, SENTINEL, tokenize } from './corpus.mjs';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -40,6 +48,7 @@ function parseArgs(argv) {
     return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
   };
   const args = {
+    browser: value('--browser', 'chromium'),
     quick,
     corpora: value('--corpora', quick ? '10,50' : '10,50,200')
       .split(',')
@@ -55,6 +64,8 @@ function parseArgs(argv) {
     hostile: value('--hostile', quick ? 'none' : 'full'),
     out: value('--out', join(root, 'bench/results/render.json')),
   };
+  if (!['chromium', 'firefox'].includes(args.browser))
+    throw new TypeError('--browser is chromium or firefox');
   for (const r of args.renderers) if (!RENDERERS.includes(r)) throw new TypeError(`unknown renderer ${r}`);
   if (args.corpora.some((k) => !(k > 0))) throw new TypeError('--corpora takes sizes in KB, e.g. 10,50,200');
   if (args.rates.some((r) => !(r > 0))) throw new TypeError('--rates takes tokens/s or max, e.g. 1000,max');
@@ -100,7 +111,8 @@ const source = {
   },
 };
 
-const chat = createChatServer({ source, maxTextLength: 100, heartbeatMs: 600_000 });
+// A delta per chunk (no delta window): the renderers are measured per delta, as in every earlier run.
+const chat = createChatServer({ source, maxTextLength: 100, heartbeatMs: 600_000, deltaWindowMs: 0 });
 const mounts = {
   '/dist/': join(root, 'dist'),
   '/bench/': join(root, 'bench/render'),
@@ -122,17 +134,12 @@ http.listen(0, '127.0.0.1');
 await once(http, 'listening');
 const base = `http://127.0.0.1:${http.address().port}`;
 
-const browser = await chromium.launch({
-  executablePath: findChromium(),
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--no-first-run',
-  ],
-});
-const browserCdp = await browser.newBrowserCDPSession();
+const browser =
+  args.browser === 'firefox'
+    ? await puppeteer.launch(firefoxLaunchOptions(ensureFirefox()))
+    : await chromium.launch({ executablePath: ensureChromium(), args: CHROMIUM_ARGS });
+const browserCdp = args.browser === 'chromium' ? await browser.newBrowserCDPSession() : undefined;
+const browserVersion = await browser.version();
 
 // ---- measuring ----------------------------------------------------------------
 
@@ -218,6 +225,72 @@ async function mainThreadTimes(cdp) {
   };
 }
 
+/**
+ * Firefox: the CPU time (ms) of the main threads of its web content processes
+ * (started with -contentproc, of type "tab", for this browser: -parentPid;
+ * a fork server, not the browser, is their parent process), from Linux's
+ * /proc (schedstat: nanoseconds on CPU). The page's process is one of them;
+ * the others idle on about:blank.
+ */
+function firefoxContentMainThreadMs() {
+  const parent = String(browser.process()?.pid);
+  let ns = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Forked from the fork server, a content process writes its arguments as one string.
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split(/[\0 ]/).filter(Boolean);
+      if (!argv.includes('-contentproc') || argv.at(-1) !== 'tab') continue;
+      if (argv[argv.indexOf('-parentPid') + 1] !== parent) continue;
+      // The main thread's task id is the process id.
+      ns += Number(readFileSync(`/proc/${entry}/task/${entry}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return ns / 1e6;
+}
+
+/**
+ * A fresh 800×800 page in the benchmark's browser, with what run() needs to
+ * measure it: main-thread times, and the page's long tasks where the browser
+ * reports them (Chromium's trace).
+ */
+async function openPage() {
+  if (args.browser === 'firefox') {
+    const context = await browser.createBrowserContext();
+    const page = await context.newPage();
+    await page.setViewport({ width: 800, height: 800 });
+    const errors = [];
+    page.on('pageerror', (error) => errors.push(String(error)));
+    return {
+      errors,
+      goto: (url) => page.goto(url),
+      evaluate: (expression) => page.evaluate(expression),
+      times: async () => ({ task: firefoxContentMainThreadMs(), script: null, style: null, layout: null }),
+      traced: async (body) => ({ result: await body(), tasks: null }),
+      close: () => context.close(),
+    };
+  }
+  const context = await browser.newContext({ viewport: { width: 800, height: 800 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  let cdp;
+  return {
+    errors,
+    async goto(url) {
+      await page.goto(url);
+      cdp = await context.newCDPSession(page);
+      await cdp.send('Performance.enable');
+    },
+    evaluate: (expression) => page.evaluate(expression),
+    times: () => mainThreadTimes(cdp),
+    traced: traceTasks,
+    close: () => context.close(),
+  };
+}
+
 /** Evaluates in the page, giving up after `ms` (a swamped main thread may not answer). */
 function evaluate(page, expression, ms) {
   return Promise.race([page.evaluate(expression), sleep(ms).then(() => undefined)]);
@@ -229,18 +302,14 @@ async function run(renderer, chunks, rate) {
   const prompt = `bench ${++runCount}`;
   const answer = { chunks, rate, lastSentWall: 0 };
   answers.set(prompt, answer);
-  const context = await browser.newContext({ viewport: { width: 800, height: 800 } });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (error) => errors.push(String(error)));
+  const page = await openPage();
+  const errors = page.errors;
   try {
     await page.goto(`${base}/bench/page.html?renderer=${renderer}`);
     await page.evaluate('benchReady()');
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Performance.enable');
     const wallStart = performance.now();
-    const { result, tasks } = await traceTasks(async () => {
-      const before = await mainThreadTimes(cdp);
+    const { result, tasks } = await page.traced(async () => {
+      const before = await page.times();
       await page.evaluate(
         `benchStart(${JSON.stringify(prompt)}, ${chunks.length}, ${JSON.stringify(SENTINEL)})`,
       );
@@ -251,9 +320,9 @@ async function run(renderer, chunks, rate) {
         finished = (await evaluate(page, 'benchFinished()', 5000)) === true;
       }
       const wallMs = performance.now() - wallStart;
-      const after = await Promise.race([mainThreadTimes(cdp), sleep(10_000).then(() => null)]);
+      const after = await Promise.race([page.times(), sleep(10_000).then(() => null)]);
       const measured = await evaluate(page, 'benchResult()', 10_000);
-      const spent = (key) => (after === null ? null : after[key] - before[key]);
+      const spent = (key) => (after === null || before[key] === null ? null : after[key] - before[key]);
       return {
         finished,
         wallMs,
@@ -276,12 +345,15 @@ async function run(renderer, chunks, rate) {
       scriptMs: round(result.breakdown.scriptMs, 0),
       recalcStyleMs: round(result.breakdown.styleMs, 0),
       layoutMs: round(result.breakdown.layoutMs, 0),
-      traceMainThreadMs: round(
-        tasks.reduce((a, b) => a + b, 0),
-        0,
-      ),
-      longestTaskMs: round(tasks.reduce((a, b) => Math.max(a, b), 0)),
-      tasksOver50ms: tasks.filter((t) => t > 50).length,
+      // Long tasks: Chromium's trace only (null in Firefox).
+      traceMainThreadMs: tasks
+        ? round(
+            tasks.reduce((a, b) => a + b, 0),
+            0,
+          )
+        : null,
+      longestTaskMs: tasks ? round(tasks.reduce((a, b) => Math.max(a, b), 0)) : null,
+      tasksOver50ms: tasks ? tasks.filter((t) => t > 50).length : null,
       frames: intervals.length,
       p95FrameIntervalMs: round(percentile(intervals, 95)),
       p95RenderWorkMs: round(percentile(m?.frameWork ?? [], 95), 2),
@@ -296,7 +368,7 @@ async function run(renderer, chunks, rate) {
   } finally {
     generation++;
     answers.delete(prompt);
-    await context.close();
+    await page.close();
   }
 }
 
@@ -401,7 +473,8 @@ const report = {
     cpuModel: cpus()[0]?.model ?? null,
     memoryGB: round(totalmem() / 2 ** 30),
     node: process.version,
-    chromium: browser.version(),
+    // "chromium" or "firefox": its version.
+    [args.browser]: browserVersion,
   },
   settings: {
     quick: args.quick,
