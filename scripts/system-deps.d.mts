@@ -4,3 +4,14 @@ export function ensureChromium(): string;
 export function aptInstall(packages: string[]): boolean;
 /** Launch arguments for headless Chromium on this kind of machine. */
 export const CHROMIUM_ARGS: string[];
+/** Path of Firefox: $FIREFOX_PATH, /usr/bin/firefox-esr, then `firefox-esr` or `firefox` on PATH. */
+export function findFirefox(): string | undefined;
+export function ensureFirefox(): string;
+/** WebKitWebDriver, MiniBrowser and Xvfb; undefined when any is missing. */
+export interface WebKitPrograms {
+  driver: string;
+  browser: string;
+  xvfb: string;
+}
+export function findWebKit(): WebKitPrograms | undefined;
+export function ensureWebKit(): WebKitPrograms;

@@ -1,11 +1,14 @@
 /**
  * Finds (and, where allowed, installs) the system programs the test suite
- * needs: Debian's Chromium, since Playwright cannot download browsers here,
- * and Debian's redis-server for the multi-node tests.
+ * needs: the three browser engines from Debian's packages, since Playwright
+ * cannot download browsers here (Chromium; Firefox ESR; WebKitGTK's
+ * MiniBrowser with its WebDriver and Xvfb to give it a display), and Debian's
+ * redis-server for the multi-node tests.
  * Used by the test command and by web-test-runner.config.mjs.
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 function isExecutable(path) {
   try {
@@ -100,6 +103,90 @@ export function ensureRedisServer() {
   return path;
 }
 
+/** Path of Firefox: $FIREFOX_PATH, /usr/bin/firefox-esr, then `firefox-esr` or `firefox` on PATH. */
+export function findFirefox() {
+  const candidates = [
+    process.env.FIREFOX_PATH,
+    '/usr/bin/firefox-esr',
+    onPath('firefox-esr'),
+    onPath('firefox'),
+  ];
+  return candidates.find((p) => p && isExecutable(p));
+}
+
+/** Returns a Firefox path, installing Debian's firefox-esr when missing and possible; exits with advice otherwise. */
+export function ensureFirefox() {
+  let path = findFirefox();
+  if (!path) {
+    process.stderr.write('Firefox not found; installing Debian\'s "firefox-esr" package…\n');
+    if (aptInstall(['firefox-esr'])) path = findFirefox();
+  }
+  if (!path) {
+    process.stderr.write(
+      'The browser tests need Firefox and none was found.\n' +
+        'Install it (Debian: sudo apt-get install firefox-esr) or set FIREFOX_PATH to a Firefox binary.\n',
+    );
+    process.exit(1);
+  }
+  return path;
+}
+
+/**
+ * WebKitGTK's MiniBrowser: $WEBKIT_BROWSER_PATH, else the one libwebkit2gtk-4.1-0
+ * installs under /usr/lib/<multiarch triplet>/webkit2gtk-4.1/.
+ */
+function findMiniBrowser() {
+  const installed = () => {
+    try {
+      return readdirSync('/usr/lib', { withFileTypes: true })
+        .filter((e) => e.isDirectory() && /-linux-gnu/.test(e.name))
+        .map((e) => join('/usr/lib', e.name, 'webkit2gtk-4.1', 'MiniBrowser'));
+    } catch {
+      return [];
+    }
+  };
+  return [process.env.WEBKIT_BROWSER_PATH, ...installed()].find((p) => p && isExecutable(p));
+}
+
+/**
+ * What the WebKit tests run: WebKitWebDriver ($WEBKIT_WEBDRIVER_PATH or on
+ * PATH), MiniBrowser, and Xvfb ($XVFB_PATH or on PATH), since WebKitGTK has
+ * no headless mode and needs an X display. Undefined when any is missing.
+ */
+export function findWebKit() {
+  const driver = [
+    process.env.WEBKIT_WEBDRIVER_PATH,
+    '/usr/bin/WebKitWebDriver',
+    onPath('WebKitWebDriver'),
+  ].find((p) => p && isExecutable(p));
+  const browser = findMiniBrowser();
+  const xvfb = [process.env.XVFB_PATH, '/usr/bin/Xvfb', onPath('Xvfb')].find((p) => p && isExecutable(p));
+  return driver && browser && xvfb ? { driver, browser, xvfb } : undefined;
+}
+
+/** Returns the WebKit programs, installing Debian's packages when missing and possible; exits with advice otherwise. */
+export function ensureWebKit() {
+  let webkit = findWebKit();
+  if (!webkit) {
+    process.stderr.write(
+      'WebKit not found; installing Debian\'s "webkit2gtk-driver", "libwebkit2gtk-4.1-0" and "xvfb" packages…\n',
+    );
+    if (aptInstall(['webkit2gtk-driver', 'libwebkit2gtk-4.1-0', 'xvfb'])) webkit = findWebKit();
+  }
+  if (!webkit) {
+    process.stderr.write(
+      'The browser tests need WebKitGTK (MiniBrowser and WebKitWebDriver) and Xvfb, and one was not found.\n' +
+        'Install them (Debian: sudo apt-get install webkit2gtk-driver libwebkit2gtk-4.1-0 xvfb) or set\n' +
+        'WEBKIT_WEBDRIVER_PATH, WEBKIT_BROWSER_PATH and XVFB_PATH.\n',
+    );
+    process.exit(1);
+  }
+  return webkit;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  process.stdout.write(`${ensureChromium()}\n`);
+  process.stdout.write(`Chromium: ${ensureChromium()}\n`);
+  process.stdout.write(`Firefox: ${ensureFirefox()}\n`);
+  const webkit = ensureWebKit();
+  process.stdout.write(`WebKit: ${webkit.browser} (driver ${webkit.driver}, display ${webkit.xvfb})\n`);
 }
