@@ -2,14 +2,33 @@ import { writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { defaultReporter, summaryReporter } from '@web/test-runner';
+import { chromeLauncher, puppeteerCore } from '@web/test-runner-chrome';
 import { playwrightLauncher } from '@web/test-runner-playwright';
+import { ENGINE_NAMES, engineFromEnv, firefoxLaunchOptions } from './scripts/browser-engines.mjs';
 import { startRedisProcess } from './scripts/redis-process.mjs';
 import { startCli } from './scripts/start-cli.mjs';
-import { CHROMIUM_ARGS, findChromium } from './scripts/system-deps.mjs';
+import { CHROMIUM_ARGS, findChromium, findFirefox, findWebKit } from './scripts/system-deps.mjs';
+import { WebKitLauncher } from './scripts/webkit-launcher.mjs';
 
-const executablePath = findChromium();
-if (!executablePath) {
-  throw new Error('Chromium not found: run "node scripts/system-deps.mjs" or set CHROME_PATH.');
+/** One engine per run ($BROWSER_ENGINE: chromium, firefox or webkit; scripts/browser-engines.mjs). */
+const engine = engineFromEnv();
+
+function launcherFor(engine) {
+  const missing = (what, env) =>
+    new Error(`${what} not found: run "node scripts/system-deps.mjs" or set ${env}.`);
+  if (engine === 'firefox') {
+    const executablePath = findFirefox();
+    if (!executablePath) throw missing('Firefox', 'FIREFOX_PATH');
+    return chromeLauncher({ puppeteer: puppeteerCore, launchOptions: firefoxLaunchOptions(executablePath) });
+  }
+  if (engine === 'webkit') {
+    const programs = findWebKit();
+    if (!programs) throw missing('WebKit (WebKitWebDriver, MiniBrowser, Xvfb)', 'WEBKIT_WEBDRIVER_PATH');
+    return new WebKitLauncher(programs);
+  }
+  const executablePath = findChromium();
+  if (!executablePath) throw missing('Chromium', 'CHROME_PATH');
+  return playwrightLauncher({ product: 'chromium', launchOptions: { executablePath, args: CHROMIUM_ARGS } });
 }
 
 /** Dev servers that browser tests start through `executeServerCommand`; all are killed at the end. */
@@ -104,26 +123,31 @@ const devServerCommands = {
   },
 };
 
-/** Writes pass/fail counts for scripts/test.mjs, which sums all runners. */
+/**
+ * Writes pass/fail counts for scripts/test.mjs, which sums all runners, and
+ * the titles of skipped tests, each of which says why (itExcept in
+ * test/helpers/browser.ts), for it to list.
+ */
 function countingReporter(file) {
   return {
     onTestRunFinished({ sessions }) {
       let passed = 0;
       let failed = 0;
-      const walk = (suite) => {
+      const skipped = [];
+      const walk = (suite, path) => {
         for (const test of suite.tests ?? []) {
-          if (test.skipped) continue;
-          if (test.passed) passed++;
+          if (test.skipped) skipped.push([...path, test.name].join(' > '));
+          else if (test.passed) passed++;
           else failed++;
         }
-        for (const child of suite.suites ?? []) walk(child);
+        for (const child of suite.suites ?? []) walk(child, [...path, child.name]);
       };
       for (const session of sessions) {
-        if (session.testResults) walk(session.testResults);
+        if (session.testResults) walk(session.testResults, []);
         // A file that failed to load or threw outside a test counts as one failure.
         if (!session.passed && (session.errors?.length ?? 0) > 0) failed++;
       }
-      writeFileSync(file, JSON.stringify({ passed, failed }));
+      writeFileSync(file, JSON.stringify({ engine: ENGINE_NAMES[engine], passed, failed, skipped }));
     },
   };
 }
@@ -139,13 +163,5 @@ export default {
   testFramework: { config: { timeout: 30_000 } },
   plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' }), devServerCommands],
   reporters,
-  browsers: [
-    playwrightLauncher({
-      product: 'chromium',
-      launchOptions: {
-        executablePath,
-        args: CHROMIUM_ARGS,
-      },
-    }),
-  ],
+  browsers: [launcherFor(engine)],
 };

@@ -1,7 +1,52 @@
-/** Helpers for browser tests (web-test-runner, real Chromium). */
-import { executeServerCommand } from '@web/test-runner-commands';
+/** Helpers for browser tests (web-test-runner, in Chromium, Firefox and WebKit). */
+import { executeServerCommand, sendKeys } from '@web/test-runner-commands';
 import type { AiStreamChat } from '../../src/widget/ai-stream-chat.js';
 import { FakeSocket, welcomeFrame } from './fake-socket.js';
+
+export type Engine = 'chromium' | 'firefox' | 'webkit';
+
+const ENGINE_NAMES: Record<Engine, string> = { chromium: 'Chromium', firefox: 'Firefox', webkit: 'WebKit' };
+
+/** The engine this page runs in (web-test-runner runs one engine at a time: BROWSER_ENGINE). */
+export function currentEngine(): Engine {
+  const agent = navigator.userAgent;
+  if (/\bFirefox\//.test(agent)) return 'firefox';
+  if (/\b(?:Headless)?Chrome\//.test(agent)) return 'chromium';
+  return 'webkit';
+}
+
+/**
+ * `it`, except in the engines `unsupported` names: there the test is skipped
+ * and its title says why, in one line ("… [not in WebKit: why]"), which the
+ * test command lists at the end of the run.
+ */
+export function itExcept(
+  unsupported: Partial<Record<Engine, string>>,
+  title: string,
+  test: Mocha.AsyncFunc,
+): void {
+  const engine = currentEngine();
+  const reason = unsupported[engine];
+  if (reason) it.skip(`${title} [not in ${ENGINE_NAMES[engine]}: ${reason}]`, test);
+  else it(title, test);
+}
+
+/**
+ * Presses a key, or a chord such as 'Shift+Enter'. Puppeteer (Firefox) has
+ * no chords, so there the modifiers go down and up around the key; Playwright
+ * and the WebKit launcher (scripts/webkit-launcher.mjs) take the chord whole.
+ */
+export async function press(keys: string): Promise<void> {
+  const modifiers = keys.split('+');
+  const key = modifiers.pop() as string;
+  if (modifiers.length === 0 || currentEngine() !== 'firefox') {
+    await sendKeys({ press: keys });
+    return;
+  }
+  for (const modifier of modifiers) await sendKeys({ down: modifier });
+  await sendKeys({ press: key });
+  for (const modifier of modifiers.reverse()) await sendKeys({ up: modifier });
+}
 
 export interface RunningDevServer {
   pid: number;

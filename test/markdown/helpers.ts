@@ -4,6 +4,27 @@ import { MarkdownStream, type MarkdownStreamOptions } from '../../src/widget/mar
 
 export const frame = (): Promise<void> => new Promise((r) => requestAnimationFrame(() => r()));
 
+/**
+ * Every MarkdownStream given text during a test is disposed after it. A test
+ * that fails (or times out) mid-stream would otherwise leave its stream
+ * rendering in every later frame, on the page's one frame loop, and slow or
+ * fail the tests after it.
+ */
+const used = new Set<MarkdownStream>();
+const { update, append } = MarkdownStream.prototype;
+MarkdownStream.prototype.update = function (this: MarkdownStream, ...args: Parameters<typeof update>) {
+  used.add(this);
+  update.apply(this, args);
+};
+MarkdownStream.prototype.append = function (this: MarkdownStream, ...args: Parameters<typeof append>) {
+  used.add(this);
+  append.apply(this, args);
+};
+afterEach(() => {
+  for (const stream of used) stream.dispose();
+  used.clear();
+});
+
 /** Waits until the stream has rendered everything it was given (it may take several frames). */
 export async function settle(stream: MarkdownStream): Promise<void> {
   do await frame();

@@ -5,6 +5,7 @@ import { AiStreamChat, defaultSocketUrl } from '../../src/widget/ai-stream-chat.
 import {
   answerDone,
   mountChat,
+  press,
   type RunningDevServer,
   settled,
   shadow,
@@ -79,7 +80,7 @@ describe('<ai-stream-chat> composer and streaming', () => {
     const input = shadow(el).querySelector('textarea') as HTMLTextAreaElement;
     input.focus();
     await sendKeys({ type: 'first line' });
-    await sendKeys({ press: 'Shift+Enter' });
+    await press('Shift+Enter');
     await sendKeys({ type: 'second line' });
     expect(input.value).to.equal('first line\nsecond line');
     expect(el.messages.length).to.equal(0);

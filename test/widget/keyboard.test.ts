@@ -9,6 +9,7 @@ import '../../src/widget/index.js';
 import type { AiStreamChat } from '../../src/widget/ai-stream-chat.js';
 import {
   mountChat,
+  press,
   settled,
   shadow,
   unmountChats,
@@ -131,7 +132,7 @@ describe('<ai-stream-chat> keyboard access', () => {
     (shadow(el).querySelector('textarea') as HTMLTextAreaElement).focus();
     const back: Stop[] = [];
     for (let i = 0; i < 2; i++) {
-      await sendKeys({ press: 'Shift+Tab' });
+      await press('Shift+Tab');
       const active = deepActive() as Element;
       const style = getComputedStyle(active);
       back.push({ name: nameOf(active), outline: `${style.outlineStyle} ${style.outlineWidth}` });
