@@ -4,6 +4,7 @@
  * it stays where they are and "Jump to latest" appears; clicking it goes back
  * to the bottom and follows again.
  */
+import { sendKeys } from '@web/test-runner-commands';
 import { expect } from 'chai';
 import '../../src/widget/index.js';
 import type { AiStreamChat } from '../../src/widget/ai-stream-chat.js';
@@ -100,6 +101,58 @@ describe('<ai-stream-chat> scrolling while an answer streams', () => {
     expect(part(el, 'jump-latest'), 'the button is gone').to.equal(null);
     await streamParagraphs(8);
     expect(distanceFromBottom(log), 'following again').to.be.lessThan(2);
+  });
+
+  it('stays at the bottom when the next question follows a finished answer', async () => {
+    const log = part(el, 'log') as HTMLElement;
+    await streamParagraphs(12);
+    socket.receive({
+      type: 'done',
+      messageId: 'a1',
+      seq,
+      finishReason: 'stop',
+      usage: { promptTokens: 1, completionTokens: 12 },
+    });
+    await waitFor(() => el.messages.at(-1)?.status === 'done', 'the first answer to finish');
+    await settled(el);
+    expect(log.scrollHeight, 'the answer overflows the log').to.be.greaterThan(log.clientHeight * 2);
+    expect(distanceFromBottom(log), 'at the bottom after the first answer').to.be.lessThan(2);
+
+    // The reader asks the next question from the text box.
+    (shadow(el).querySelector('textarea') as HTMLTextAreaElement).focus();
+    await sendKeys({ type: 'And then?' });
+    await sendKeys({ press: 'Enter' });
+    const next = await waitFor(
+      () => socket.sent.filter((f) => f.type === 'send')[1] as { clientMsgId: string } | undefined,
+      'the second question to go out',
+    );
+    socket.receive({ type: 'ack', clientMsgId: next.clientMsgId, messageId: 'u2' });
+    await settled(el);
+    // A fast server: the answer's start and first delta arrive before a frame renders either,
+    // so for one frame the new answer is in the log with no height (its markdown renders a
+    // frame later). In Firefox that left the log 11 px short of its bottom, and following
+    // stopped.
+    socket.receive({ type: 'start', messageId: 'a2', replyTo: 'u2' });
+    socket.receive({ type: 'delta', messageId: 'a2', seq: 1, text: 'The next answer begins here.\n\n' });
+    await waitFor(
+      () => shadow(el).querySelectorAll('.message.assistant')[1]?.textContent?.includes('next answer'),
+      'the second answer on screen',
+    );
+    await settled(el);
+    expect(distanceFromBottom(log), 'at the bottom once the next answer starts').to.be.lessThan(2);
+    expect(part(el, 'jump-latest'), 'still following: no jump button').to.equal(null);
+
+    // And it keeps following the new answer as it grows.
+    for (let i = 2; i <= 13; i++) {
+      socket.receive({ type: 'delta', messageId: 'a2', seq: i, text: `Line ${i} of the next answer.\n\n` });
+    }
+    await waitFor(
+      () => shadow(el).querySelectorAll('.message.assistant')[1]?.textContent?.includes('Line 13 of'),
+      'the rest of the second answer on screen',
+    );
+    await settled(el);
+    expect(distanceFromBottom(log), 'following the next answer').to.be.lessThan(2);
+    expect(part(el, 'jump-latest'), 'no jump button').to.equal(null);
   });
 
   it('skips rendering the parts of a long answer that are scrolled out of view, and shows them again', async () => {

@@ -95,8 +95,17 @@ export const panelStyles = css`
     padding: 1em;
     display: flex;
     flex-direction: column;
-    --_log-gap: 0.75em;
-    gap: var(--_log-gap);
+  }
+  /*
+   * Messages are spaced by their top margins, not by a flex gap: the log's scroll
+   * height must end where the end marker is. Firefox counts an in-flow item in the
+   * scroll height by its margin box and skips one that is empty, so with a gap an
+   * answer 0 px high for a frame (its first delta not yet rendered) left the scroll
+   * height a gap short of the marker; the answer then grew by the gap more than
+   * anchoring scrolled, and following stopped 11 px above the bottom.
+   */
+  .log > * + * {
+    margin-top: 0.75em;
   }
   /* While following, only the end marker is a scroll anchor, so the browser keeps the bottom in view (follow-bottom-controller.ts). */
   .log.following * {
@@ -105,11 +114,12 @@ export const panelStyles = css`
   .log.following > .log-end {
     overflow-anchor: auto;
   }
-  .log-end {
+  .log > .log-end {
     flex: none;
     height: 1px;
-    /* Takes no room: cancels the gap before it and its own height. */
-    margin-top: calc(-1 * var(--_log-gap) - 1px);
+    /* Takes no room: no space before it, and its own height cancelled. */
+    margin-top: 0;
+    margin-bottom: -1px;
   }
   .jump-latest {
     position: absolute;
