@@ -1,6 +1,7 @@
 /**
  * Smoke test of `npm run bench:render`: a tiny corpus through all four
- * renderers at both rates, plus shrunken hostile inputs, in real Chromium.
+ * renderers at both rates, plus shrunken hostile inputs, in real Chromium,
+ * and through the widget and plain text in Firefox (--browser firefox).
  * Checks that every run finishes with every delta received and that the JSON
  * report has its documented shape. No timing is asserted: timings belong to
  * the benchmark's report.
@@ -35,44 +36,75 @@ interface Run {
   [field: string]: unknown;
 }
 
+/** Runs bench/render/run.mjs with `args` (and --out `out`); fails with its output unless it exits 0. */
+async function runBench(args: string[], out: string): Promise<string> {
+  const child = spawn(process.execPath, ['bench/render/run.mjs', ...args, '--out', out], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => {
+    output += c;
+  });
+  child.stderr.setEncoding('utf8').on('data', (c: string) => {
+    output += c;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+  const [code] = await once(child, 'exit');
+  clearTimeout(timer);
+  assert.equal(code, 0, output);
+  assert.match(output, /\| corpus \| rate \| renderer \|/, 'prints a table');
+  return output;
+}
+
 describe('npm run bench:render (smoke)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'render-bench-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('runs a tiny corpus through all four renderers and writes the documented JSON', async () => {
-    const out = join(dir, 'render.json');
-    const child = spawn(
-      process.execPath,
+  it('in Firefox: the widget and plain text, with main-thread time and the ratio between them', async () => {
+    const out = join(dir, 'render-firefox.json');
+    await runBench(
       [
-        'bench/render/run.mjs',
+        '--browser',
+        'firefox',
         '--corpora',
         '1',
         '--rates',
-        '1000,max',
-        '--cap',
-        '60',
-        '--naive-cap',
-        '60',
+        '1000',
+        '--renderers',
+        'widget,plain',
         '--hostile',
-        'small',
-        '--out',
-        out,
+        'none',
       ],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+      out,
     );
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      output += c;
-    });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      output += c;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
-    const [code] = await once(child, 'exit');
-    clearTimeout(timer);
-    assert.equal(code, 0, output);
-    assert.match(output, /\| corpus \| rate \| renderer \|/, 'prints a table');
+    const report = JSON.parse(readFileSync(out, 'utf8'));
+    assert.equal(typeof report.machine.firefox, 'string', 'names the Firefox version');
+    const runs = report.runs as Run[];
+    assert.deepEqual(
+      runs.map((r) => `${r.rate} ${r.renderer}`),
+      ['1000 widget', '1000 plain'],
+    );
+    for (const run of runs) {
+      const name = `${run.rate} ${run.renderer}`;
+      assert.equal(run.finished, true, `${name} finished`);
+      assert.equal(run.deltasReceived, run.chunks, `${name} received every delta`);
+      assert.deepEqual(run.pageErrors, [], `${name} had no page error`);
+      assert.ok((run.totalMainThreadMs as number) > 0, `${name}: main-thread time measured`);
+      for (const field of ['p95FrameIntervalMs', 'p95RenderWorkMs', 'lagAfterLastFrameMs'])
+        assert.equal(typeof run[field], 'number', `${name}: ${field}`);
+      // Long tasks come from Chromium's trace: none to report in Firefox.
+      assert.equal(run.longestTaskMs, null, `${name}: no long-task figure`);
+    }
+    assert.equal(typeof report.summary[0].ratioVsPlain, 'number', 'the ratio to plain text');
+  });
 
+  it('runs a tiny corpus through all four renderers and writes the documented JSON', async () => {
+    const out = join(dir, 'render.json');
+    await runBench(
+      ['--corpora', '1', '--rates', '1000,max', '--cap', '60', '--naive-cap', '60', '--hostile', 'small'],
+      out,
+    );
     const report = JSON.parse(readFileSync(out, 'utf8'));
     assert.equal(report.benchmark, 'render');
     assert.equal(typeof report.date, 'string');
