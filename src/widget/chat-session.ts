@@ -37,7 +37,8 @@ export class ChatSession {
   /** The server's limits, from the last welcome. */
   private limits: Limits | undefined;
   private readonly ackTimeoutMs: number;
-  private readonly ackTimers = new Set<ReturnType<typeof setTimeout>>();
+  /** The resend timer of each sent message still waiting for its ack, by clientMsgId. */
+  private readonly ackTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(
     host: Host,
@@ -74,7 +75,7 @@ export class ChatSession {
   /** Closes the connection and stops waiting for acks (nothing outlives a removed element). */
   close(): void {
     this.connection.close();
-    for (const timer of this.ackTimers) clearTimeout(timer);
+    for (const timer of this.ackTimers.values()) clearTimeout(timer);
     this.ackTimers.clear();
   }
 
@@ -152,14 +153,24 @@ export class ChatSession {
    * `send` is idempotent on clientMsgId.
    */
   private awaitAck(message: ChatMessage): void {
+    const clientMsgId = message.clientMsgId as string;
+    this.stopAwaitingAck(clientMsgId);
     const timer = setTimeout(() => {
-      this.ackTimers.delete(timer);
+      this.ackTimers.delete(clientMsgId);
       if (message.status !== 'sent' || !this.state.messages.includes(message)) return;
       message.status = 'pending';
       this.flushOutbox();
       this.callbacks.onChange({ kind: 'structure' });
     }, this.ackTimeoutMs);
-    this.ackTimers.add(timer);
+    this.ackTimers.set(clientMsgId, timer);
+  }
+
+  /** The server answered the message (ack, its `user` frame, or an error naming it): no resend. */
+  private stopAwaitingAck(clientMsgId: string): void {
+    const timer = this.ackTimers.get(clientMsgId);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.ackTimers.delete(clientMsgId);
   }
 
   private receive(frame: ServerFrame): void {
@@ -172,6 +183,8 @@ export class ChatSession {
       this.callbacks.onFrame?.(frame, { kind: 'structure' });
       return;
     }
+    if ((frame.type === 'ack' || frame.type === 'user' || frame.type === 'error') && frame.clientMsgId)
+      this.stopAwaitingAck(frame.clientMsgId);
     const change = this.state.apply(frame);
     // Frames went missing: reconnect; the resume replays exactly what is missing.
     if (change.kind === 'gap') this.connection.reconnect('resync');

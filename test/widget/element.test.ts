@@ -144,6 +144,21 @@ describe('<ai-stream-chat> composer and streaming', () => {
     expect(deliveries, `${deliveries} DOM updates over ${frames} frames`).to.be.at.most(2 * frames + 2);
   });
 
+  it('an acknowledged message leaves no resend timer behind', async () => {
+    // The session resends a message the server has not acknowledged within 10 s; once the
+    // ack is in, that timer must go, or every message keeps the element alive for 10 s.
+    const timers = trackTimers(/\/src\/widget\/chat-session\.ts/);
+    try {
+      await mount(['--rate', 'max']);
+      el.send('hello');
+      await answerDone(el);
+      expect(el.messages.map((m) => m.status)).to.deep.equal(['done', 'done']);
+      expect(timers.pending(), 'delays (ms) of session timers still set').to.deep.equal([]);
+    } finally {
+      timers.stop();
+    }
+  });
+
   it('removing the element closes its connection and leaves no timer running', async () => {
     const timers = trackTimers(/\/src\/widget\/|\/partysocket\//);
     try {
