@@ -15,7 +15,11 @@ function jsonObjectAttribute<T extends object>(name: string, check: (value: obje
       } catch {
         // reported below
       }
-      console.warn(`<ai-stream-chat>: ignored the ${name} attribute: it is not a valid JSON object`);
+      console.warn(
+        value === '[object Object]'
+          ? `<ai-stream-chat>: ignored the ${name} attribute "[object Object]": an object was written as an attribute, as frameworks do when they render the tag before the element is defined; render it after customElements.whenDefined('ai-stream-chat'), or set the ${name} property`
+          : `<ai-stream-chat>: ignored the ${name} attribute: it is not a valid JSON object`,
+      );
       return {};
     },
     toAttribute(value: unknown): string {

@@ -66,6 +66,37 @@ describe('<ai-stream-chat> attributes, strings and direction', () => {
     expect(part(el, 'heading')?.textContent).to.equal('Other');
   });
 
+  it('reflects as README says: every property writes its attribute, but params and strings', async () => {
+    const el = await mountChat('url="ws://127.0.0.1:1/ws" persist="none"');
+    const written: Record<string, string | null> = {};
+    const strings: [keyof AiStreamChat & string, string, string][] = [
+      ['sessionUrl', 'session-url', '/s'],
+      ['conversationId', 'conversation-id', 'c_1'],
+      ['heading', 'heading', 'H'],
+      ['placeholder', 'placeholder', 'P'],
+      ['theme', 'theme', 'dark'],
+      ['mode', 'mode', 'floating'],
+      ['allowImages', 'allow-images', 'https://img.example'],
+      ['welcomeMessage', 'welcome-message', 'W'],
+      ['lang', 'lang', 'de'],
+      ['dir', 'dir', 'rtl'],
+      ['url', 'url', 'ws://127.0.0.1:2/ws'],
+      ['persist', 'persist', 'session'],
+    ];
+    for (const [property, , value] of strings) Object.assign(el, { [property]: value });
+    el.open = true;
+    el.allowHtml = true;
+    el.params = { temperature: 0.5 };
+    el.strings = { send: 'Senden' };
+    await settled(el);
+    for (const [, attribute] of strings) written[attribute] = el.getAttribute(attribute);
+    expect(written).to.deep.equal(
+      Object.fromEntries(strings.map(([, attribute, value]) => [attribute, value])),
+    );
+    expect([el.getAttribute('open'), el.getAttribute('allow-html')]).to.deep.equal(['', '']);
+    expect([el.hasAttribute('params'), el.hasAttribute('strings')]).to.deep.equal([false, false]);
+  });
+
   it('has documented defaults and writes no attribute of its own', async () => {
     const el = await mountChat('url="ws://127.0.0.1:1/ws"');
     expect([el.theme, el.mode, el.persist, el.open, el.placeholder]).to.deep.equal([
