@@ -80,6 +80,59 @@ describe('packed tarball', () => {
     assert.match(code, /ai-stream-chat/);
   });
 
+  it('importing "ai-stream-chat" in Node (server rendering) defines nothing, starts nothing, throws nothing', () => {
+    const script = `
+      const globalsBefore = Object.getOwnPropertyNames(globalThis).sort().join();
+      const resourcesBefore = process.getActiveResourcesInfo();
+      const widget = await import('ai-stream-chat');
+      await new Promise((resolve) => setImmediate(resolve));
+      const globalsChanged = Object.getOwnPropertyNames(globalThis).sort().join() !== globalsBefore;
+      // Timers, sockets, handles the import left running (the loader's own file reads end by now).
+      const resourcesAdded = process.getActiveResourcesInfo().filter((r) => !resourcesBefore.includes(r));
+      let constructed;
+      try { new widget.AiStreamChat(); constructed = 'no error'; } catch (error) { constructed = error.message; }
+      let browserBundle = 'imported';
+      try { await import('./node_modules/ai-stream-chat/dist/ai-stream-chat.js'); } catch (error) { browserBundle = error.name; }
+      console.log(JSON.stringify({
+        exports: Object.keys(widget).sort(),
+        tag: widget.TAG_NAME,
+        socketUrl: widget.defaultSocketUrl('https://shop.example/page'),
+        globalsChanged,
+        resourcesAdded,
+        constructed,
+        browserBundle,
+      }));
+    `;
+    writeFileSync(join(dir, 'server-render.mjs'), script);
+    const out = JSON.parse(
+      execFileSync(process.execPath, [join(dir, 'server-render.mjs')], { cwd: dir, encoding: 'utf8' }),
+    );
+    // The browser bundle's exports, from its one export statement, so the two entries cannot drift.
+    const bundle = readFileSync(join(installed, 'dist/ai-stream-chat.js'), 'utf8');
+    const exportList = bundle.match(/export\s*\{([^}]*)\}\s*;?\s*(\/\/# sourceMappingURL=.*)?\s*$/)?.[1];
+    assert.ok(exportList, 'the browser bundle ends with one export statement');
+    const browserExports = exportList
+      .split(',')
+      .map((entry) =>
+        entry
+          .trim()
+          .split(/\s+as\s+/)
+          .at(-1),
+      )
+      .sort();
+    assert.deepEqual(out, {
+      exports: browserExports,
+      tag: 'ai-stream-chat',
+      socketUrl: 'wss://shop.example/ws',
+      globalsChanged: false,
+      resourcesAdded: [],
+      constructed:
+        '<ai-stream-chat> runs in the browser: render the tag on the server, and the browser upgrades it',
+      // The browser bundle itself needs a DOM: the export conditions are what keeps Node away from it.
+      browserBundle: 'ReferenceError',
+    });
+  });
+
   it('the classic-script file defines one global and the element, with every dependency inside', () => {
     const code = readFileSync(join(installed, 'dist/ai-stream-chat.iife.js'), 'utf8');
     assert.ok(code.startsWith('var AiStreamChat=('), 'one global, no module syntax');
