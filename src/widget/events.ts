@@ -92,12 +92,10 @@ export function emitFrameEvent(
   }
 }
 
+// Typed listeners for TypeScript users: on the element, and (the events
+// bubble and are composed) on document and window.
 declare global {
-  interface HTMLElementEventMap {
-    'ai-chat-message-sent': CustomEvent<MessageSentDetail>;
-    'ai-chat-answer-start': CustomEvent<AnswerStartDetail>;
-    'ai-chat-answer-done': CustomEvent<AnswerDoneDetail>;
-    'ai-chat-error': CustomEvent<ChatErrorDetail>;
-    'ai-chat-connection-change': CustomEvent<ConnectionChangeDetail>;
-  }
+  interface HTMLElementEventMap extends AiStreamChatEventMap {}
+  interface DocumentEventMap extends AiStreamChatEventMap {}
+  interface WindowEventMap extends AiStreamChatEventMap {}
 }
