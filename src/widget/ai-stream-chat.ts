@@ -1,6 +1,6 @@
 import { LitElement, type PropertyValues, type TemplateResult } from 'lit';
 import type { MessageParams, ServerFrame, WelcomeFrame } from '../protocol/index.js';
-import { paramsAttribute, stringsAttribute } from './attribute-converters.js';
+import { lostObject, lostObjectWarning, paramsAttribute, stringsAttribute } from './attribute-converters.js';
 import { ChatSession } from './chat-session.js';
 import type { Change, ChatMessage, WelcomeOutcome } from './chat-state.js';
 import { ConnectionStatusController } from './controllers/connection-status-controller.js';
@@ -191,6 +191,9 @@ export class AiStreamChat extends LitElement {
   protected override willUpdate(changed: PropertyValues<this>): void {
     // The first render keeps the connection connectedCallback opened (`url` is read on each connect).
     if (changed.has('url') && this.hasUpdated && this.isConnected) this.session.open();
+    // An "[object Object]" attribute no property has replaced since: that object is lost.
+    if (changed.has('params') && this.params === lostObject) console.warn(lostObjectWarning('params'));
+    if (changed.has('strings') && this.strings === lostObject) console.warn(lostObjectWarning('strings'));
     if (changed.has('strings')) {
       this.ui = resolveStrings(this.strings);
       this.answers.relabel(this.ui);

@@ -1,6 +1,7 @@
 /**
  * The package's typings as apps get them: small React 19 (.tsx), Vue 3
- * (vue-tsc, strictTemplates) and plain TypeScript projects type-check
+ * (vue-tsc, strictTemplates), SvelteKit (svelte-check) and plain TypeScript
+ * projects type-check
  * against the packed tarball, under `strict` and without `skipLibCheck`.
  * Their files are README's framework snippets as written, and code
  * generated from custom-elements.json that uses every property and event the
@@ -117,7 +118,7 @@ describe('typings of the packed package in consumer projects', () => {
     });
   });
 
-  describe('React 19 and Vue 3', () => {
+  describe('React 19, Vue 3 and Svelte 5', () => {
     let consumer: PackedConsumer;
     before(() => {
       consumer = packedConsumer();
@@ -165,6 +166,51 @@ describe('typings of the packed package in consumer projects', () => {
         }),
       );
       assert.equal(typeCheck('tsc', consumer.dir), '');
+    });
+
+    it("README's SvelteKit snippet type-checks with svelte-check", () => {
+      const snippets = readmeSnippets('svelte');
+      assert.equal(snippets.length, 1, 'README has one SvelteKit snippet');
+      writeFileSync(join(consumer.dir, 'Page.svelte'), snippets[0] as string);
+      writeFileSync(
+        join(consumer.dir, 'Types.svelte'),
+        [
+          '<script lang="ts">',
+          "  import type { AnswerDoneDetail } from 'ai-stream-chat';",
+          '  // @ts-expect-error: finishReason is a union of five strings',
+          "  const reason: AnswerDoneDetail['finishReason'] = 'maybe';",
+          '</script>',
+          '<p>{reason}</p>',
+          '',
+        ].join('\n'),
+      );
+      writeFileSync(
+        join(consumer.dir, 'tsconfig.json'),
+        JSON.stringify({
+          compilerOptions: { ...STRICT, module: 'ESNext', moduleResolution: 'Bundler' },
+          include: ['Page.svelte', 'Types.svelte'],
+        }),
+      );
+      let diagnostics = '';
+      try {
+        execFileSync(
+          bin('svelte-check'),
+          [
+            '--workspace',
+            consumer.dir,
+            '--tsconfig',
+            'tsconfig.json',
+            '--fail-on-warnings',
+            '--output',
+            'human',
+          ],
+          { cwd: consumer.dir, encoding: 'utf8', stdio: 'pipe' },
+        );
+      } catch (error) {
+        const { stdout, stderr } = error as { stdout: string; stderr: string };
+        diagnostics = `${stdout}${stderr}` || String(error);
+      }
+      assert.equal(diagnostics, '');
     });
 
     it("README's Vue snippet and every property and event type-check with vue-tsc and strictTemplates", () => {

@@ -1,5 +1,5 @@
 /**
- * README's React 19 snippets as apps run them, against the packed tarball,
+ * README's React 19 and SvelteKit snippets as apps run them, against the packed tarball,
  * in Chromium:
  *
  * - Server rendering, as Next.js, Nuxt or SvelteKit do it: a page that
@@ -14,8 +14,10 @@
  * - README's LazyChat in a client-rendered page, where the element is
  *   defined after React's first render, and README's Chat, imported first.
  *
- * SvelteKit's own renderer is not run here; its server step is the same one
- * (Node imports the page's modules, then renders HTML).
+ * - README's SvelteKit page, compiled by Svelte for the server and the
+ *   browser (what SvelteKit's Vite plugin does), rendered by svelte/server in
+ *   Node with its top-level import, and hydrated; SvelteKit's router and
+ *   Vite plugin are not run.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -25,6 +27,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { compile } from 'svelte/compiler';
 import { build } from 'vite';
 import { CHROMIUM_ARGS, findChromium } from '../../scripts/system-deps.mjs';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
@@ -45,13 +48,14 @@ function sentFrames(page: Page): { type: string; params?: unknown; text?: string
   return frames;
 }
 
-describe("README's React snippets in Chromium, against the packed package", () => {
+describe("README's React and SvelteKit snippets in Chromium, against the packed package", () => {
   let consumer: PackedConsumer;
   let chat: DevServer;
   let pages: Server;
   let pagesUrl: string;
   let browser: Browser;
   let serverHtml: string;
+  let svelteHtml: string;
 
   before(async () => {
     chat = await startDevServer({
@@ -119,6 +123,27 @@ describe("README's React snippets in Chromium, against the packed package", () =
         '',
       ].join('\n'),
     );
+    // README's SvelteKit page, compiled by Svelte for the server and for the browser (what
+    // SvelteKit's Vite plugin does), rendered by svelte/server in Node and hydrated.
+    const svelteSnippet = (readmeSnippets('svelte')[0] ?? '').replace(README_URL, wsUrl);
+    assert.ok(svelteSnippet.includes(wsUrl), 'the SvelteKit snippet');
+    for (const generate of ['server', 'client'] as const) {
+      const { js } = compile(svelteSnippet, { generate, filename: 'Page.svelte' });
+      writeFileSync(join(dir, `Page.${generate}.js`), js.code);
+    }
+    writeFileSync(
+      join(dir, 'svelte-hydrate.js'),
+      "import { hydrate } from 'svelte';\nimport Page from './Page.client.js';\nhydrate(Page, { target: document.getElementById('root') });\n",
+    );
+    svelteHtml = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "import { render } from 'svelte/server'; import Page from './Page.server.js'; process.stdout.write(render(Page).body);",
+      ],
+      { cwd: dir, encoding: 'utf8' },
+    );
     const common = {
       root: dir,
       configFile: false as const,
@@ -149,6 +174,7 @@ describe("README's React snippets in Chromium, against the packed package", () =
             hydrate: join(dir, 'hydrate.tsx'),
             lazy: join(dir, 'lazy.tsx'),
             spa: join(dir, 'spa.tsx'),
+            svelte: join(dir, 'svelte-hydrate.js'),
           },
           output: { entryFileNames: '[name].js' },
         },
@@ -162,6 +188,7 @@ describe("README's React snippets in Chromium, against the packed package", () =
         '/ssr': html(serverHtml, 'hydrate.js'),
         '/lazy': html('', 'lazy.js'),
         '/spa': html('', 'spa.js'),
+        '/svelte': html(svelteHtml, 'svelte.js'),
       }[path];
       if (page !== undefined) {
         response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
@@ -236,6 +263,14 @@ describe("README's React snippets in Chromium, against the packed package", () =
     assert.equal(result.definedAtFirstRender, false);
     assert.deepEqual(result.errors, []);
     assert.deepEqual(result.sends[0]?.params, { temperature: 0.2, maxTokens: 256 });
+  });
+
+  it("README's SvelteKit page renders in Node with its top-level import, hydrates, and sends its params", async () => {
+    assert.match(svelteHtml, /<ai-stream-chat url="ws:\/\/127\.0\.0\.1:\d+\/ws"/);
+    const result = await chatOn('/svelte', /^stop/);
+    assert.deepEqual(result.errors, []);
+    assert.equal(result.elements, 1);
+    assert.deepEqual(result.sends[0]?.params, { temperature: 0.2 });
   });
 
   it('Chat in a client-rendered page: params set as a property, the handler fires', async () => {

@@ -87,4 +87,18 @@ describe('<ai-stream-chat> set up before it is defined', () => {
     expect(warnings[0]).to.match(/before the element is defined/);
     expect(warnings[0]).to.match(/set the params property/);
   });
+
+  it('stays quiet when a property replaces "[object Object]" before the first update (server-rendered, then hydrated)', async () => {
+    await import('../../src/widget/index.js');
+    const holder = document.createElement('div');
+    holders.push(holder);
+    // A server renderer wrote the object as an attribute; hydration then sets the property.
+    holder.innerHTML = '<ai-stream-chat persist="none" params="[object Object]"></ai-stream-chat>';
+    document.body.append(holder);
+    const el = holder.querySelector('ai-stream-chat') as AiStreamChat;
+    el.params = { temperature: 0.1 };
+    await settled(el);
+    expect(el.params).to.deep.equal({ temperature: 0.1 });
+    expect(warnings).to.deep.equal([]);
+  });
 });
