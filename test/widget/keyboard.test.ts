@@ -85,6 +85,12 @@ async function answer(el: AiStreamChat, socket: FakeSocket, text: string, answer
       usage: { promptTokens: 1, completionTokens: 1 },
     });
   }
+  // The whole answer on screen: its markdown renders over several frames where lexing is slow (WebKit).
+  const lastLine = answerText.trim().split('\n').at(-1) as string;
+  await waitFor(
+    () => [...shadow(el).querySelectorAll('.message.assistant')].at(-1)?.textContent?.includes(lastLine),
+    'the answer on screen',
+  );
   await settled(el);
 }
 
