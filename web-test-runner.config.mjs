@@ -159,6 +159,9 @@ export default {
   files: ['test/widget/**/*.test.ts', 'test/markdown/**/*.test.ts', 'test/e2e/**/*.test.ts'],
   nodeResolve: true,
   concurrency: 1,
+  // Firefox once took over the default 30 s to open its first page while other jobs kept
+  // this 2-core VM busy (load average 15).
+  browserStartTimeout: 90_000,
   testsFinishTimeout: 180_000,
   testFramework: { config: { timeout: 30_000 } },
   plugins: [esbuildPlugin({ ts: true, target: 'es2022', tsconfig: './tsconfig.json' }), devServerCommands],
