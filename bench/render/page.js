@@ -13,6 +13,7 @@
  * Main-thread time and long tasks come from the browser (CDP), not from here.
  */
 const renderer = new URLSearchParams(location.search).get('renderer') ?? 'widget';
+const noCompact = new URLSearchParams(location.search).get('compact') === '0';
 const rawRaf = window.requestAnimationFrame.bind(window);
 
 const m = {
@@ -28,6 +29,8 @@ const m = {
   finalWall: 0,
   doneAt: 0,
   startedAt: 0,
+  firstTextAt: 0,
+  firstPaintAt: 0,
 };
 
 function timed(fn) {
@@ -72,6 +75,31 @@ function watchForFinal() {
   observer.observe(watchRoot, { subtree: true, childList: true, characterData: true });
 }
 
+/**
+ * First paint: the first answer text in the DOM (for the widget, inside an
+ * answer's markdown block; the baselines' content holds only the answer), and
+ * the start of the next frame, which paints it.
+ */
+function watchForFirstText() {
+  const firstObserver = new MutationObserver((records) => {
+    for (const record of records) {
+      const places = record.type === 'characterData' ? [record.target] : [...record.addedNodes];
+      for (const node of places) {
+        const where = node.nodeType === Node.TEXT_NODE ? node.parentElement : node;
+        if (!where?.textContent.trim()) continue;
+        if (renderer === 'widget' && !where.closest?.('.markdown')) continue;
+        firstObserver.disconnect();
+        m.firstTextAt = performance.now();
+        rawRaf((now) => {
+          m.firstPaintAt = now;
+        });
+        return;
+      }
+    }
+  });
+  firstObserver.observe(watchRoot, { subtree: true, childList: true, characterData: true });
+}
+
 function lastDeltaArrived() {
   m.lastDeltaAt = m.lastDeltaSeenAt;
   watchForFinal();
@@ -99,6 +127,15 @@ class TimedWebSocket extends WebSocket {
         if (!m.lastDeltaAt) lastDeltaArrived();
       }
     });
+  }
+  send(data) {
+    // ?compact=0: the widget's hello without `compact`, so the server sends full deltas (as before PROTOCOL.md section 14).
+    if (noCompact && typeof data === 'string' && data.startsWith('{"type":"hello"')) {
+      const hello = JSON.parse(data);
+      delete hello.compact;
+      return super.send(JSON.stringify(hello));
+    }
+    return super.send(data);
   }
   addEventListener(type, listener, options) {
     if (type !== 'message' || typeof listener !== 'function')
@@ -261,6 +298,9 @@ window.benchStart = async (prompt, expectedDeltas, word) => {
   m.expectedDeltas = expectedDeltas;
   m.running = true;
   m.startedAt = performance.now();
+  m.firstTextAt = 0;
+  m.firstPaintAt = 0;
+  watchForFirstText();
   m.work = 0;
   rawRaf(frameLoop);
   send(prompt);
@@ -283,6 +323,8 @@ window.benchResult = () => {
     expectedDeltas: m.expectedDeltas,
     finished: m.finalAt > 0,
     startedAt: m.startedAt,
+    firstTextMs: m.firstTextAt ? m.firstTextAt - m.startedAt : null,
+    firstPaintMs: m.firstPaintAt ? m.firstPaintAt - m.startedAt : null,
     lastDeltaAt: m.lastDeltaAt,
     finalAt: m.finalAt,
     finalWall: m.finalWall,

@@ -25,7 +25,9 @@
  * Flags: --browser chromium|firefox, --quick (10 and 50 KB, shorter caps), --corpora 10,50,200 (KB),
  * --rates 1000,max, --renderers a,b, --cap <s> (wall time per run, 120),
  * --naive-cap <s> (wall time of a naive-chunk run at a fixed rate, 900),
- * --hostile full|small|none, --out <file>.
+ * --hostile full|small|none, --out <file>,
+ * --delta-window-ms <ms> (the server's delta window, 0: a delta per chunk),
+ * --no-compact (the widget's hello without `compact`: full delta frames).
  */
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -63,12 +65,15 @@ function parseArgs(argv) {
     naiveCapMs: Number(value('--naive-cap', quick ? '40' : '900')) * 1000,
     hostile: value('--hostile', quick ? 'none' : 'full'),
     out: value('--out', join(root, 'bench/results/render.json')),
+    deltaWindowMs: Number(value('--delta-window-ms', '0')),
+    compact: !argv.includes('--no-compact'),
   };
   if (!['chromium', 'firefox'].includes(args.browser))
     throw new TypeError('--browser is chromium or firefox');
   for (const r of args.renderers) if (!RENDERERS.includes(r)) throw new TypeError(`unknown renderer ${r}`);
   if (args.corpora.some((k) => !(k > 0))) throw new TypeError('--corpora takes sizes in KB, e.g. 10,50,200');
   if (args.rates.some((r) => !(r > 0))) throw new TypeError('--rates takes tokens/s or max, e.g. 1000,max');
+  if (!(args.deltaWindowMs >= 0)) throw new TypeError('--delta-window-ms takes milliseconds, e.g. 16');
   if (!(args.capMs > 0)) throw new TypeError('--cap takes seconds');
   if (!(args.naiveCapMs > 0)) throw new TypeError('--naive-cap takes seconds');
   if (!['full', 'small', 'none'].includes(args.hostile))
@@ -111,8 +116,13 @@ const source = {
   },
 };
 
-// A delta per chunk (no delta window): the renderers are measured per delta, as in every earlier run.
-const chat = createChatServer({ source, maxTextLength: 100, heartbeatMs: 600_000, deltaWindowMs: 0 });
+// By default a delta per chunk (no delta window): the renderers are measured per delta, as in every earlier run.
+const chat = createChatServer({
+  source,
+  maxTextLength: 100,
+  heartbeatMs: 600_000,
+  deltaWindowMs: args.deltaWindowMs,
+});
 const mounts = {
   '/dist/': join(root, 'dist'),
   '/bench/': join(root, 'bench/render'),
@@ -305,7 +315,7 @@ async function run(renderer, chunks, rate) {
   const page = await openPage();
   const errors = page.errors;
   try {
-    await page.goto(`${base}/bench/page.html?renderer=${renderer}`);
+    await page.goto(`${base}/bench/page.html?renderer=${renderer}${args.compact ? '' : '&compact=0'}`);
     await page.evaluate('benchReady()');
     const wallStart = performance.now();
     const { result, tasks } = await page.traced(async () => {
@@ -341,6 +351,9 @@ async function run(renderer, chunks, rate) {
       finished: result.finished,
       wallMs: round(result.wallMs, 0),
       deltasReceived: m?.deltas ?? null,
+      // From the send to the first answer text in the DOM, and to the start of the frame that paints it.
+      firstTextMs: round(m?.firstTextMs ?? null),
+      firstPaintMs: round(m?.firstPaintMs ?? null),
       totalMainThreadMs: round(result.mainThreadMs, 0),
       scriptMs: round(result.breakdown.scriptMs, 0),
       recalcStyleMs: round(result.breakdown.styleMs, 0),
@@ -480,7 +493,12 @@ const report = {
     quick: args.quick,
     capPerRunMs: args.capMs,
     capPerNaiveChunkRunAtFixedRateMs: args.naiveCapMs,
-    chunking: 'model-like tokens (bench/render/corpus.mjs tokenize), one delta frame each',
+    chunking:
+      args.deltaWindowMs > 0
+        ? `model-like tokens (bench/render/corpus.mjs tokenize), merged by the server's ${args.deltaWindowMs} ms delta window`
+        : 'model-like tokens (bench/render/corpus.mjs tokenize), one delta frame each',
+    deltaWindowMs: args.deltaWindowMs,
+    compactDeltas: args.compact,
     renderers: args.renderers,
   },
   runs,
@@ -506,6 +524,8 @@ const columns = [
   ['p95 frame', (r) => r.p95FrameIntervalMs],
   ['p95 work', (r) => r.p95RenderWorkMs],
   ['lag ms', (r) => r.lagAfterLastFrameMs],
+  ['deltas', (r) => r.deltasReceived],
+  ['first paint ms', (r) => r.firstPaintMs],
 ];
 const line = (cells) => `| ${cells.join(' | ')} |`;
 const lines = [

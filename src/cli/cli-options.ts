@@ -314,7 +314,7 @@ export const cliOptionTable = {
     flag: '--delta-window-ms',
     arg: '<n>',
     default: String(d.deltaWindowMs),
-    help: "Text made within this many ms of an answer's last delta joins the next delta (0: a delta per token)",
+    help: "A fast model's text made within this many ms of an answer's last delta joins the next delta (0: a delta per token)",
     schema: integer('--delta-window-ms', 0, 10_000),
   },
   help: { flag: '--help', short: 'h', help: 'Show this help' },

@@ -1,12 +1,18 @@
 /**
  * The delta window (PROTOCOL.md section 3: `seq` counts deltas, not tokens):
- * text that follows a delta closely joins the next one; the first text, and
- * text after a pause longer than the window, go out at once. Time is the
+ * text a fast source makes right after a delta joins the next one; the first
+ * text, text after a pause longer than the window, and a slow source's every
+ * token go out at once. Time is the
  * test's: node:test's mock timers and a clock moved with them.
  */
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
+import { isType } from '../../src/conformance/peer.js';
+import { createMockSource } from '../../src/dev-server/sources/mock.js';
+import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
 import { DeltaWindow } from '../../src/server/conversation/delta-window.js';
+import { answerText } from '../helpers/frames.js';
+import { welcomed, withServer } from '../helpers/kit.js';
 
 function windowOf(ms: number) {
   let clock = 1000;
@@ -25,21 +31,39 @@ function windowOf(ms: number) {
 }
 
 describe('DeltaWindow', () => {
-  it('sends the first text at once and joins what follows within the window into the next delta', () => {
+  it("sends a fast source's first tokens at once, then joins what follows within the window into one delta", () => {
     const { deltas, sent, advance } = windowOf(40);
     try {
-      deltas.push('a');
-      assert.deepEqual(sent, ['a'], 'the first token is not held');
-      advance(10);
-      deltas.push('b');
-      advance(10);
-      deltas.push('c');
-      assert.deepEqual(sent, ['a'], 'tokens right after a delta wait for the window');
-      advance(20);
-      assert.deepEqual(sent, ['a', 'bc'], 'one delta at the end of the window');
+      // A token every 2 ms (500 tokens/s): t0 to t19.
+      for (let i = 0; i < 20; i++) {
+        deltas.push(`t${i} `);
+        advance(2);
+      }
+      assert.deepEqual(sent.slice(0, 3), ['t0 ', 't1 ', 't2 '], 'the first tokens are not held');
+      assert.equal(sent.length, 3, 'once the source is known to be fast, tokens wait for the window');
+      advance(10); // 4 ms (t2 sent) + 40 ms window = 44 ms
+      const joined = Array.from({ length: 17 }, (_, i) => `t${i + 3} `).join('');
+      assert.deepEqual(sent, ['t0 ', 't1 ', 't2 ', joined], 'one delta at the end of the window');
       advance(100);
-      deltas.push('d');
-      assert.deepEqual(sent, ['a', 'bc', 'd'], 'after a pause longer than the window, at once');
+      deltas.push('after a pause');
+      assert.equal(sent.at(-1), 'after a pause', 'after a pause longer than the window, at once');
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it('never holds a source slower than a token per window, even when two of its tokens come close together', () => {
+    const { deltas, sent, advance } = windowOf(16);
+    try {
+      // 20 tokens/s whose timer fires late now and then: every other token comes 1 ms after the one before.
+      const pushed: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        const token = `t${i} `;
+        pushed.push(token);
+        deltas.push(token);
+        advance(i % 2 === 0 ? 1 : 99);
+      }
+      assert.deepEqual(sent, pushed, 'every token went out as it came');
     } finally {
       mock.timers.reset();
     }
@@ -48,13 +72,13 @@ describe('DeltaWindow', () => {
   it('flush sends what waits at once (before done, or a cut), and nothing when nothing waits', () => {
     const { deltas, sent, advance } = windowOf(40);
     try {
-      deltas.push('a');
-      deltas.push('b');
+      for (const token of ['a', 'b', 'c', 'd', 'e']) deltas.push(token); // a burst: d and e wait
+      assert.deepEqual(sent, ['a', 'b', 'c']);
       deltas.flush();
-      assert.deepEqual(sent, ['a', 'b']);
+      assert.deepEqual(sent, ['a', 'b', 'c', 'de']);
       deltas.flush();
       advance(100);
-      assert.deepEqual(sent, ['a', 'b'], 'the timer of the flushed text is gone');
+      assert.deepEqual(sent, ['a', 'b', 'c', 'de'], 'the timer of the flushed text is gone');
     } finally {
       mock.timers.reset();
     }
@@ -68,5 +92,50 @@ describe('DeltaWindow', () => {
     } finally {
       mock.timers.reset();
     }
+  });
+
+  it("through the server: a fast model's answer comes in a few deltas, a slow one's in a delta per token, both exact", async () => {
+    const fast = createMockSource({ seed: 3, tokensPerSecond: Number.POSITIVE_INFINITY });
+    await withServer({ source: fast, deltaWindowMs: 16 }, async (url) => {
+      const client = await welcomed(url);
+      client.send({ type: 'send', clientMsgId: 'c', text: 'hi' });
+      const start = await client.waitFor(isType('start'));
+      const done = await client.waitFor(isType('done'), { timeoutMs: 30_000 });
+      const applied = answerText(client.frames, start.messageId, { strict: true });
+      assert.equal(applied.text, mockAnswerFor('hi', 0, 3, 1), 'the answer is exact');
+      assert.equal(done.seq, applied.deltaSeqs.length);
+      const tokens = fast.stats.tokensProduced;
+      assert.ok(
+        applied.deltaSeqs.length <= tokens / 10,
+        `${applied.deltaSeqs.length} deltas for ${tokens} tokens`,
+      );
+      client.close();
+    });
+
+    // A token at least 25 ms after the one before (a slow machine only spaces them further).
+    const tokens = Array.from({ length: 20 }, (_, i) => `word${i} `);
+    const slow = {
+      async *generate() {
+        for (const token of tokens) {
+          yield token;
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        return { finishReason: 'stop' as const, usage: null };
+      },
+    };
+    await withServer({ source: slow, deltaWindowMs: 16 }, async (url) => {
+      const client = await welcomed(url);
+      client.send({ type: 'send', clientMsgId: 'c', text: 'hi' });
+      const start = await client.waitFor(isType('start'));
+      await client.waitFor(isType('done'), { timeoutMs: 30_000 });
+      const applied = answerText(client.frames, start.messageId, { strict: true });
+      assert.equal(applied.text, tokens.join(''));
+      assert.equal(
+        applied.deltaSeqs.length,
+        tokens.length,
+        'a model slower than a token per window is never held',
+      );
+      client.close();
+    });
   });
 });

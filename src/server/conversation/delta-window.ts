@@ -1,28 +1,43 @@
 /**
- * Joins the text a source produces within `windowMs` of the last delta into
- * one delta, so a fast model costs a frame per window instead of a frame per
- * token (PROTOCOL.md section 3: `seq` counts deltas, not tokens). Latency is
- * added only where nobody feels it: the first text of an answer, and text
- * after a pause longer than the window, go out at once; text that follows a
- * delta closely waits at most the rest of the window.
+ * Joins the text a fast source produces within `windowMs` of the last delta
+ * into one delta, so a fast model costs a frame per window instead of a frame
+ * per token (PROTOCOL.md section 3: `seq` counts deltas, not tokens).
+ *
+ * Latency is added only where nobody feels it: the first text of an answer,
+ * text after a pause longer than the window, and every token of a source that
+ * is on average slower than one token per window go out at once. Only a source
+ * that keeps producing faster than that (a fast model, a burst) is held, and
+ * for at most the rest of the window. Holding a slow source's occasional pair
+ * of close tokens would save one frame and cost the second token the window
+ * plus the timer's lateness, which on a busy server is far more than 16 ms.
  */
 export class DeltaWindow {
   private pending = '';
   private lastSentAt = Number.NEGATIVE_INFINITY;
+  private lastPushAt = Number.NEGATIVE_INFINITY;
+  /** Moving average of the time between tokens; it starts slow, so the first tokens are never held. */
+  private averageGapMs: number;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly windowMs: number,
     private readonly send: (text: string) => void,
     private readonly now: () => number = () => performance.now(),
-  ) {}
+  ) {
+    this.averageGapMs = 2 * windowMs;
+  }
 
   push(text: string): void {
     if (text === '') return;
+    const now = this.now();
+    if (this.lastPushAt !== Number.NEGATIVE_INFINITY) {
+      this.averageGapMs += (now - this.lastPushAt - this.averageGapMs) * GAP_WEIGHT;
+    }
+    this.lastPushAt = now;
     this.pending += text;
     if (this.timer !== undefined) return; // already due at the end of the window
-    const wait = this.lastSentAt + this.windowMs - this.now();
-    if (wait <= 0) {
+    const wait = this.lastSentAt + this.windowMs - now;
+    if (wait <= 0 || this.averageGapMs >= this.windowMs) {
       this.flush();
       return;
     }
@@ -43,3 +58,6 @@ export class DeltaWindow {
     this.send(text);
   }
 }
+
+/** Weight of the newest gap in the average: a source that turns fast is held from about its fourth token. */
+const GAP_WEIGHT = 0.25;

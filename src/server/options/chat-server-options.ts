@@ -48,9 +48,10 @@ export interface ChatServerOptions extends ServerLimitOptions {
   /** Characters of deltas kept per answer for exact replay on resume. Default 262144. */
   replayMaxChars?: number;
   /**
-   * Text a source produces within this many ms of an answer's last delta
-   * joins the next delta, so a fast model costs a frame per window, not per
-   * token; the first text and text after a longer pause go out at once.
+   * Text a fast source (on average faster than a token per window) produces
+   * within this many ms of an answer's last delta joins the next delta, so a
+   * fast model costs a frame per window, not per token; the first text, text
+   * after a longer pause and a slower source's every token go out at once.
    * 0 sends every token as its own delta. Default 16 (one display frame).
    */
   deltaWindowMs?: number;
