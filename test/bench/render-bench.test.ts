@@ -91,7 +91,7 @@ describe('npm run bench:render (smoke)', () => {
       assert.equal(run.deltasReceived, run.chunks, `${name} received every delta`);
       assert.deepEqual(run.pageErrors, [], `${name} had no page error`);
       assert.ok((run.totalMainThreadMs as number) > 0, `${name}: main-thread time measured`);
-      for (const field of ['p95FrameIntervalMs', 'p95RenderWorkMs', 'lagAfterLastFrameMs'])
+      for (const field of ['p95FrameIntervalMs', 'p95RenderWorkMs', 'lagAfterLastFrameMs', 'firstPaintMs'])
         assert.equal(typeof run[field], 'number', `${name}: ${field}`);
       // Long tasks come from Chromium's trace: none to report in Firefox.
       assert.equal(run.longestTaskMs, null, `${name}: no long-task figure`);
