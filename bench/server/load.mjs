@@ -4,8 +4,9 @@
  * Opens the connections (in batches), says hello on each and waits for every
  * welcome, reports {type:'connected'}, then on {type:'start', warmupMs,
  * measureMs} sends one question on each and measures, over the measuring
- * window, the deltas received and the latency from the time in each token's
- * text (when the server produced it) to its arrival here.
+ * window, the tokens received and each token's lateness: its arrival here
+ * against the time in its text (when its stream's schedule said it was due),
+ * and whether lateness grows over the window (a server falling behind).
  */
 import WebSocket from 'ws';
 
@@ -24,6 +25,9 @@ let errors = 0;
 let measuring = false;
 let received = 0;
 const latencies = [];
+/** When each latency was taken (ms into the measuring window), for the growth check. */
+const takenAt = [];
+let measuringSince = 0;
 const errorKinds = {};
 const fail = (kind) => {
   errors++;
@@ -55,7 +59,9 @@ function open() {
           // One delta may carry several tokens (the server's delta window): each has its own clock.
           for (const stamp of (frame.d ?? frame.text).trim().split(' ')) {
             received++;
-            latencies.push(now() - Number.parseFloat(stamp));
+            const at = now();
+            latencies.push(at - Number.parseFloat(stamp));
+            takenAt.push(at - measuringSince);
           }
         }
       } else if (frame.type === 'error') {
@@ -86,11 +92,17 @@ process.on('message', async (message) => {
   });
   await new Promise((r) => setTimeout(r, message.warmupMs));
   const startedAt = performance.now();
+  measuringSince = now();
   measuring = true;
   process.send({ type: 'measuring' });
   await new Promise((r) => setTimeout(r, message.measureMs));
   measuring = false;
   const seconds = (performance.now() - startedAt) / 1000;
+  // Growth: the median lateness of the window's last quarter against its first.
+  const quarterMs = message.measureMs / 4;
+  const firstQuarter = latencies.filter((_, i) => takenAt[i] < quarterMs);
+  const lastQuarter = latencies.filter((_, i) => takenAt[i] >= 3 * quarterMs);
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? null;
   latencies.sort((a, b) => a - b);
   const pick = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? null;
   process.send({
@@ -100,6 +112,8 @@ process.on('message', async (message) => {
     p50LatencyMs: pick(0.5),
     p99LatencyMs: pick(0.99),
     maxLatencyMs: latencies.at(-1) ?? null,
+    firstQuarterP50Ms: median(firstQuarter),
+    lastQuarterP50Ms: median(lastQuarter),
     errors,
     errorKinds,
   });

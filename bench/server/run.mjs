@@ -2,10 +2,19 @@
  * npm run bench:server — the chat server against a raw ws baseline, under the
  * same load, in one run. For each level (connections × tokens/s each), a fresh
  * target server and a load generator start as separate processes on
- * 127.0.0.1; after a warm-up the load generator measures delivered tokens/s
- * and produce→receive latency, and this script samples the server's RSS with
- * the connections idle (welcomed, nothing streaming) and while streaming.
- * Writes bench/results/server.json and prints a table.
+ * 127.0.0.1, pinned to different cores when there are two (taskset; BENCH_PIN=0
+ * turns it off); after a warm-up the load generator measures delivered
+ * tokens/s and schedule lateness (each token's arrival against the time its
+ * stream's schedule said it was due: p50, p99, and whether it grows over the
+ * window), and this script samples the server's CPU (per token delivered) and
+ * RSS with the connections idle (welcomed, nothing streaming) and while
+ * streaming. Writes bench/results/server.json and prints a table.
+ *
+ * With --capacity, it finds instead the most streams each server holds:
+ * levels from BENCH_CAPACITY_LEVELS (default 250,500,1000,1500,2000,2500,3000,
+ * 4000,5000) in turn, until lateness p99 reaches 100 ms, grows, or a token
+ * or connection is lost; the last level held is the server's capacity. Adds
+ * `capacity` to bench/results/server.json, keeping the rest.
  *
  * With --redis, each level runs the chat server in memory (one node) and on
  * the Redis store (two nodes sharing a redis-server the bench starts, load
@@ -18,7 +27,7 @@
  *   BENCH_DELTA_WINDOW_MS=<n> (the chat server's delta window; 0: a delta per token)
  *   BENCH_DEFLATE=1 (clients and chat server use permessage-deflate; the baseline does not)
  */
-import { fork } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -63,6 +72,18 @@ function procRss(pid) {
   return Number(line?.match(/(\d+)/)?.[1]) * 1024;
 }
 
+const pinning =
+  process.env.BENCH_PIN !== '0' && cpus().length >= 2 && spawnSync('taskset', ['-V']).status === 0;
+/** Pins every thread of `pid` to one core, so server and load generator do not take each other's. */
+function pin(pid, core) {
+  if (pinning) spawnSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+}
+
+/** Lateness that keeps growing: the last quarter's median this much above the first quarter's. */
+const GROWING_MS = 20;
+/** What a server must keep to hold a level: every stream on schedule within this p99. */
+const LATENESS_BOUND_MS = 100;
+
 /** CPU seconds (user + system) a process has used, from /proc (clock ticks of 1/100 s). */
 function cpuSeconds(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -79,6 +100,27 @@ async function rss(server, gc = true) {
   return procRss(server.pid);
 }
 
+/** The load generator's growth figures, and whether lateness grew over the window. */
+function lateness(r) {
+  const growthMs =
+    r.firstQuarterP50Ms === null || r.lastQuarterP50Ms === null
+      ? null
+      : r.lastQuarterP50Ms - r.firstQuarterP50Ms;
+  return { latenessGrowthMs: growthMs, latenessGrowing: growthMs === null || growthMs > GROWING_MS };
+}
+
+/** Whether a server held `connections` streams: lateness p99 within the bound and not growing, nothing lost. */
+function held(result, connections) {
+  return (
+    result.open === connections &&
+    result.errors === 0 &&
+    result.p99LatencyMs !== null &&
+    result.p99LatencyMs < LATENESS_BOUND_MS &&
+    !result.latenessGrowing &&
+    result.tokensPerSec >= 0.99 * connections * rate
+  );
+}
+
 export async function runOne(kind, connections, options = {}) {
   if (kind === 'chat-redis') return runNodes(connections, options);
   const server = fork(new URL('targets.mjs', here), [kind, String(rate)], {
@@ -88,10 +130,12 @@ export async function runOne(kind, connections, options = {}) {
   let load;
   try {
     const { port } = await nextMessage(server, 'listening');
+    pin(server.pid, 0);
     const baseRss = await rss(server);
     load = fork(new URL('load.mjs', here), [`ws://127.0.0.1:${port}/ws`, String(connections)], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    pin(load.pid, 1);
     const connected = await nextMessage(load, 'connected');
     const idleRss = await rss(server);
     const measuring = nextMessage(load, 'measuring');
@@ -102,9 +146,12 @@ export async function runOne(kind, connections, options = {}) {
     await new Promise((r) => setTimeout(r, measureMs / 2));
     const streamingRss = await rss(server, false);
     const r = await result;
-    const cpuPercent = ((cpuSeconds(server.pid) - cpuAtStart) / (measureMs / 1000)) * 100;
+    const cpuUsed = cpuSeconds(server.pid) - cpuAtStart;
+    const cpuPercent = (cpuUsed / (measureMs / 1000)) * 100;
     return {
       cpuPercent,
+      cpuMicrosPerToken: r.tokensPerSec > 0 ? (cpuUsed * 1e6) / (r.tokensPerSec * (measureMs / 1000)) : null,
+      ...lateness(r),
       open: connected.open,
       tokensPerSec: r.tokensPerSec,
       p50LatencyMs: r.p50LatencyMs,
@@ -163,6 +210,7 @@ async function runNodes(connections, { redisUrl, sample }) {
       p50LatencyMs: r.p50LatencyMs,
       p99LatencyMs: r.p99LatencyMs,
       maxLatencyMs: r.maxLatencyMs,
+      ...lateness(r),
       errors: r.errors + Math.max(0, connections - connected.open - connected.errors),
       errorKinds: r.errorKinds,
       idleBytesPerConnection: (idleRss - baseRss) / connections,
@@ -186,6 +234,62 @@ if (process.argv.includes('--redis')) {
 }
 
 const round = (n, digits = 1) => (n === null || n === undefined ? null : Number(n.toFixed(digits)));
+
+if (process.argv.includes('--capacity')) {
+  const steps = (process.env.BENCH_CAPACITY_LEVELS ?? '250,500,1000,1500,2000,2500,3000,4000,5000')
+    .split(',')
+    .map(Number);
+  process.stdout.write(
+    `server capacity at ${rate} tokens/s per stream: lateness p99 < ${LATENESS_BOUND_MS} ms, not growing, nothing lost; ${pinning ? 'server on core 0, load on core 1' : 'not pinned'}\n`,
+  );
+  const capacity = {
+    rate,
+    latenessBoundMs: LATENESS_BOUND_MS,
+    growingMs: GROWING_MS,
+    pinned: pinning,
+    servers: {},
+  };
+  for (const kind of ['baseline', 'chat']) {
+    const tried = [];
+    let holds = 0;
+    for (const connections of steps) {
+      const r = await runOne(kind, connections);
+      const ok = held(r, connections);
+      tried.push({
+        connections,
+        held: ok,
+        tokensPerSec: round(r.tokensPerSec),
+        p50LatenessMs: round(r.p50LatencyMs, 2),
+        p99LatenessMs: round(r.p99LatencyMs, 2),
+        latenessGrowthMs: round(r.latenessGrowthMs, 1),
+        cpuPercent: round(r.cpuPercent),
+        cpuMicrosPerToken: round(r.cpuMicrosPerToken),
+        rssBytesPerConnection: Math.round(r.rssBytesPerConnection),
+        errors: r.errors,
+      });
+      process.stdout.write(
+        `  ${kind.padEnd(8)} ${String(connections).padStart(5)} streams: ${ok ? 'held' : 'NOT held'} (lateness p99 ${round(r.p99LatencyMs, 1)} ms, growth ${round(r.latenessGrowthMs, 1)} ms, ${round(r.tokensPerSec)} tok/s, CPU ${round(r.cpuPercent)} %, ${round(r.cpuMicrosPerToken)} µs/token, ${Math.round(r.rssBytesPerConnection / 1024)} KB/conn)\n`,
+      );
+      if (!ok) break;
+      holds = connections;
+    }
+    capacity.servers[kind] = { streams: holds, tried };
+  }
+  const file = new URL('../results/server.json', here);
+  let existing = {};
+  try {
+    existing = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {}
+  writeFileSync(
+    file,
+    `${JSON.stringify({ ...existing, capacity: { date: new Date().toISOString(), ...capacity } }, null, 2)}\n`,
+  );
+  process.stdout.write(
+    `\ncapacity: baseline ${capacity.servers.baseline.streams} streams, chat server ${capacity.servers.chat.streams} streams\nwrote bench/results/server.json\n`,
+  );
+  process.exit(0);
+}
+
 const results = [];
 process.stdout.write(
   `server bench: ${levels.join(', ')} connections × ${rate} tokens/s, warm-up ${warmupMs} ms, measured ${measureMs} ms; ${cpus().length} CPUs; open-file limit ${fdLimit()}\n`,
@@ -219,6 +323,13 @@ for (const connections of levels) {
     maxLatencyMs: round(chat.maxLatencyMs, 2),
     baselineP50LatencyMs: round(baseline.p50LatencyMs, 2),
     baselineP99LatencyMs: round(baseline.p99LatencyMs, 2),
+    latenessGrowthMs: round(chat.latenessGrowthMs, 1),
+    latenessGrowing: chat.latenessGrowing,
+    baselineLatenessGrowthMs: round(baseline.latenessGrowthMs, 1),
+    cpuMicrosPerToken: round(chat.cpuMicrosPerToken),
+    baselineCpuMicrosPerToken: round(baseline.cpuMicrosPerToken),
+    held: held(chat, connections),
+    baselineHeld: held(baseline, connections),
     rssBytesPerConnection: Math.round(chat.rssBytesPerConnection),
     idleBytesPerConnection: Math.round(chat.idleBytesPerConnection),
     baselineRssBytesPerConnection: Math.round(baseline.rssBytesPerConnection),
@@ -237,8 +348,11 @@ const out = {
   memoryBytes: totalmem(),
   openFileLimit: fdLimit(),
   source:
-    'clock source on the mock source schedule (one sleep per token, start + i/rate), in the real chat server from dist/',
-  baseline: 'raw ws server, one timer per connection, pre-built delta frames with the same clock text',
+    'clock source on the mock source schedule (one sleep per token, start + i/rate; each token is its due time), in the real chat server from dist/',
+  baseline:
+    "raw ws server, one 5 ms timer tick for every stream, pre-built delta frames (a stream's tokens due in one tick joined), writes skipped while a socket's buffer is over 64 KiB",
+  latency: 'schedule lateness: arrival against the due time of each token',
+  pinned: pinning,
   warmupMs,
   measureMs,
   levels: results,
@@ -255,8 +369,13 @@ const header = [
   'p50 ms',
   'p99 ms',
   'base p99',
+  'grows ms',
+  'held',
+  'base held',
   'cpu %',
   'base cpu %',
+  'µs/tok',
+  'base µs/tok',
   'B/conn stream',
   'B/conn idle',
   'errors',
@@ -270,8 +389,13 @@ const rows = results.map((l) => [
   l.p50LatencyMs,
   l.p99LatencyMs,
   l.baselineP99LatencyMs,
+  l.latenessGrowthMs,
+  l.held ? 'yes' : 'NO',
+  l.baselineHeld ? 'yes' : 'NO',
   l.serverCpuPercent,
   l.baselineCpuPercent,
+  l.cpuMicrosPerToken,
+  l.baselineCpuMicrosPerToken,
   l.rssBytesPerConnection,
   l.idleBytesPerConnection,
   l.errors,

@@ -3,10 +3,11 @@
  *   node targets.mjs chat <tokensPerSecond>      the real chat server (built, from dist/)
  *   node targets.mjs baseline <tokensPerSecond>  a raw ws server sending pre-built frames
  *   node targets.mjs chat-redis <tokensPerSecond> <redisUrl>  the chat server on the Redis store
- * Both stream `delta` frames whose text is the time the token was produced
- * (epoch ms), one every 1000/rate ms per conversation, each on its own timer
- * the way the mock source schedules its tokens. Replies to {type:'rss'} with
- * the resident memory (after a GC when asked).
+ * Both stream one token every 1000/rate ms per conversation, whose text is the
+ * time the schedule says it is due (epoch ms, start + seq / rate), so what the
+ * load generator measures is schedule lateness: a server that falls behind
+ * shows it, however it batches. Replies to {type:'rss'} with the resident
+ * memory (after a GC when asked).
  */
 import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,15 +19,16 @@ const rate = Number(rateArg);
 const intervalMs = 1000 / rate;
 const now = () => performance.timeOrigin + performance.now();
 
-/** The mock source's schedule (start + i * interval, sleeping in between), with a clock in each token. */
+/** The mock source's schedule (start + i * interval, sleeping in between); each token's text is its due time. */
 const clockSource = {
   async *generate({ signal }) {
     const startedAt = performance.now();
+    const startedEpoch = now();
     for (let i = 1; i <= 100_000; i++) {
       const dueIn = startedAt + i * intervalMs - performance.now();
       if (dueIn >= 1) await sleep(dueIn, undefined, { signal });
       if (signal.aborted) break;
-      yield `${now().toFixed(3)} `;
+      yield `${(startedEpoch + i * intervalMs).toFixed(3)} `;
     }
     return { finishReason: 'stop', usage: null };
   },
@@ -50,30 +52,47 @@ async function startChat() {
   return Number(new URL(server.url).port);
 }
 
+/**
+ * The floor a chat server is held to: a raw ws server with nothing but the
+ * schedule. One 5 ms timer tick serves every stream; each tick sends a
+ * stream's due tokens as one pre-built delta frame (the tokens due in one tick
+ * joined, as the protocol allows), and skips a socket whose send buffer is
+ * full (its tokens go in a later tick's frame).
+ */
 async function startBaseline() {
   const http = createServer((_req, res) => res.writeHead(404).end());
   const wss = new WebSocketServer({ server: http, path: '/ws', perMessageDeflate: false });
+  const WELCOME =
+    '{"type":"welcome","v":1,"sessionId":"s_1","conversationId":"c_1","heartbeatMs":15000,"limits":{"maxTextLength":8000,"maxFrameBytes":65536},"history":[],"active":[]}';
+  const HEAD = '{"type":"delta","messageId":"m_1","seq":';
+  const FULL_BUFFER = 64 * 1024;
+  /** socket → { startedAt, startedEpoch, sent } */
+  const streams = new Map();
+  setInterval(() => {
+    const at = performance.now();
+    for (const [socket, stream] of streams) {
+      const due = Math.floor((at - stream.startedAt) / intervalMs);
+      if (due <= stream.sent || socket.bufferedAmount > FULL_BUFFER) continue;
+      let text = '';
+      for (let seq = stream.sent + 1; seq <= due; seq++)
+        text += `${(stream.startedEpoch + seq * intervalMs).toFixed(3)} `;
+      const from = stream.sent + 1;
+      stream.sent = due;
+      socket.send(
+        from === due
+          ? `${HEAD}${due},"text":"${text}"}`
+          : `${HEAD}${due},"fromSeq":${from},"text":"${text}"}`,
+      );
+    }
+  }, 5);
   wss.on('connection', (socket) => {
-    let seq = 0;
-    let timer;
     socket.on('message', (data) => {
       const frame = JSON.parse(String(data));
-      if (frame.type === 'hello') {
-        socket.send(
-          '{"type":"welcome","v":1,"sessionId":"s_1","conversationId":"c_1","heartbeatMs":15000,"limits":{"maxTextLength":8000,"maxFrameBytes":65536},"history":[],"active":[]}',
-        );
-      } else if (frame.type === 'send' && !timer) {
-        const head = '{"type":"delta","messageId":"m_1","seq":';
-        const startedAt = performance.now();
-        const tick = () => {
-          seq++;
-          socket.send(`${head}${seq},"text":"${now().toFixed(3)} "}`);
-          timer = setTimeout(tick, Math.max(0, startedAt + (seq + 1) * intervalMs - performance.now()));
-        };
-        timer = setTimeout(tick, intervalMs);
-      }
+      if (frame.type === 'hello') socket.send(WELCOME);
+      else if (frame.type === 'send' && !streams.has(socket))
+        streams.set(socket, { startedAt: performance.now(), startedEpoch: now(), sent: 0 });
     });
-    socket.on('close', () => clearTimeout(timer));
+    socket.on('close', () => streams.delete(socket));
     socket.on('error', () => socket.terminate());
   });
   await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
