@@ -112,6 +112,12 @@ export class FakeUpstream {
       res.writeHead(404).end();
       return;
     }
+    // A client that gave up before this request was handled (a busy machine runs the handler
+    // late) must not take the script that the next test queued for its own request.
+    if (req.socket.destroyed || req.socket.readableEnded) {
+      res.destroy();
+      return;
+    }
     const request: UpstreamRequest = { path: req.url, headers: req.headers, body: JSON.parse(raw), closed };
     this.requests.push(request);
     const script = this.scripts.shift() ?? this.defaultScript;
