@@ -1,10 +1,11 @@
 import { defineConfig } from 'vite';
+import { asciiOnlyPlugin } from './scripts/ascii-only.mjs';
 import { minifyTemplatesPlugin } from './scripts/minify-templates.mjs';
 import { restParametersPlugin } from './scripts/rest-parameters.mjs';
 
 // The widget bundle: one self-registering file per format, every dependency inside.
 export default defineConfig({
-  plugins: [minifyTemplatesPlugin(), restParametersPlugin()],
+  plugins: [minifyTemplatesPlugin(), restParametersPlugin(), asciiOnlyPlugin()],
   build: {
     outDir: 'dist',
     // dist/node holds the compiled server; the widget build must not wipe it.
@@ -12,6 +13,13 @@ export default defineConfig({
     target: 'es2022',
     minify: true,
     sourcemap: true,
+    rolldownOptions: {
+      output: {
+        // Escapes non-ASCII characters: a classic script served without a charset is
+        // decoded in the page's encoding (asciiOnlyPlugin checks that nothing is left).
+        charset: 'ascii',
+      },
+    },
     lib: {
       entry: 'src/widget/index.ts',
       name: 'AiStreamChat',

@@ -6,66 +6,57 @@
  * inline spacing in `html` stays as written; `<pre>`/`<textarea>` content is
  * never written inline in these templates.
  */
+import { RolldownMagicString } from 'rolldown';
+
 const TAG = /\b(html|css)`/g;
 
-/** Returns the index just past the template literal whose content starts at `i`, rewriting its text parts. */
-function scanTemplate(src, i, kind, out) {
-  let text = '';
-  const flush = () => {
+/** Returns the index just past the template literal whose content starts at `i`; records rewrites of its text parts in `edits`. */
+function scanTemplate(src, i, kind, edits) {
+  let textStart = i;
+  const flush = (end) => {
+    const text = src.slice(textStart, end);
     let t = text;
     if (kind === 'css') t = t.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\s+/g, ' ');
-    else t = t.replace(/\s*\n\s*/g, ' ');
-    out.push(t);
-    text = '';
+    else if (kind === 'html') t = t.replace(/\s*\n\s*/g, ' ');
+    if (t !== text) edits.push({ start: textStart, end, text: t });
   };
   while (i < src.length) {
     const c = src[i];
     if (c === '\\') {
-      text += src.slice(i, i + 2);
       i += 2;
     } else if (c === '`') {
-      flush();
-      out.push('`');
+      flush(i);
       return i + 1;
     } else if (c === '$' && src[i + 1] === '{') {
-      flush();
-      out.push('${');
-      i = scanExpression(src, i + 2, out);
+      flush(i);
+      i = scanExpression(src, i + 2, edits);
+      textStart = i;
     } else {
-      text += c;
       i++;
     }
   }
   throw new Error('unterminated template literal');
 }
 
-/** Copies a `${…}` expression (which may hold strings and nested templates); returns the index past its `}`. */
-function scanExpression(src, i, out) {
+/** Skips a `${…}` expression (which may hold strings and nested templates); returns the index past its `}`. */
+function scanExpression(src, i, edits) {
   let depth = 0;
   while (i < src.length) {
     const c = src[i];
     if (c === '/' && (src[i + 1] === '/' || src[i + 1] === '*')) {
-      const end = src[i + 1] === '/' ? src.indexOf('\n', i) : src.indexOf('*/', i) + 2;
-      out.push(src.slice(i, end));
-      i = end;
+      i = src[i + 1] === '/' ? src.indexOf('\n', i) : src.indexOf('*/', i) + 2;
     } else if (c === '`') {
       const tag = /\b(html|css)$/.exec(src.slice(Math.max(0, i - 4), i));
-      out.push('`');
-      i = tag ? scanTemplate(src, i + 1, tag[1], out) : scanTemplate(src, i + 1, 'plain', out);
+      i = scanTemplate(src, i + 1, tag ? tag[1] : 'plain', edits);
     } else if (c === "'" || c === '"') {
-      const end = findQuoteEnd(src, i);
-      out.push(src.slice(i, end));
-      i = end;
+      i = findQuoteEnd(src, i);
     } else if (c === '{') {
       depth++;
-      out.push(c);
       i++;
     } else if (c === '}') {
-      out.push(c);
       i++;
       if (depth-- === 0) return i;
     } else {
-      out.push(c);
       i++;
     }
   }
@@ -81,26 +72,46 @@ function findQuoteEnd(src, i) {
   return src.length;
 }
 
-export function minifyTemplates(source) {
-  const out = [];
-  let last = 0;
+/** The rewrites of `source`'s `html` and `css` template text, in source order: `{ start, end, text }`. */
+export function templateEdits(source) {
+  const edits = [];
   TAG.lastIndex = 0;
   for (let match = TAG.exec(source); match; match = TAG.exec(source)) {
-    out.push(source.slice(last, match.index + match[0].length));
-    last = scanTemplate(source, match.index + match[0].length, match[1], out);
-    TAG.lastIndex = last;
+    TAG.lastIndex = scanTemplate(source, match.index + match[0].length, match[1], edits);
   }
-  out.push(source.slice(last));
-  return out.join('');
+  return edits;
 }
 
-/** @returns {import('vite').Plugin} */
+export function minifyTemplates(source) {
+  let out = '';
+  let last = 0;
+  for (const edit of templateEdits(source)) {
+    out += source.slice(last, edit.start) + edit.text;
+    last = edit.end;
+  }
+  return out + source.slice(last);
+}
+
+/**
+ * The plugin returns a source map of its rewrites: removing line breaks from
+ * templates moves every later line up, and without a map the bundle's source
+ * map would point that many lines too early.
+ * @returns {import('vite').Plugin}
+ */
 export function minifyTemplatesPlugin() {
   return {
     name: 'minify-lit-templates',
     transform(code, id) {
       if (!/\/src\/widget\/.*\.ts$/.test(id) || !/\b(html|css)`/.test(code)) return undefined;
-      return { code: minifyTemplates(code), map: null };
+      const edits = templateEdits(code);
+      if (edits.length === 0) return undefined;
+      const rewritten = new RolldownMagicString(code);
+      for (const edit of edits) {
+        if (edit.text === '') rewritten.remove(edit.start, edit.end);
+        else rewritten.overwrite(edit.start, edit.end, edit.text);
+      }
+      const map = rewritten.generateMap({ hires: true, source: id, includeContent: true });
+      return { code: rewritten.toString(), map: map.toString() };
     },
   };
 }

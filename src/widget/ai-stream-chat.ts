@@ -282,6 +282,7 @@ export class AiStreamChat extends LitElement {
       following: this.scroller.following,
       status: this.status.shown,
       statusDetail: this.status.detail,
+      serverReached: this.status.serverReached,
       secondsToRetry: this.status.secondsToRetry(),
       liveRegion: this.announcer.render(),
     };

@@ -39,6 +39,9 @@ export const defaultStrings = {
   connecting: 'Connecting…',
   reconnecting: 'Connection lost. Reconnecting…',
   reconnectingIn: 'Connection lost. Reconnecting in {seconds} s…',
+  /** Retrying a server that has not answered once since the widget started (wrong URL, server down). */
+  unreachable: "Can't reach the chat server. Retrying…",
+  unreachableIn: "Can't reach the chat server. Retrying in {seconds} s…",
   reconnectNow: 'Reconnect now',
   offline: 'You are offline. Messages wait and go out when you are back online.',
   disconnected: 'Disconnected: {reason}',

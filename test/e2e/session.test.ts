@@ -68,7 +68,10 @@ describe('session-url', () => {
     server = await startDevServer(['--require-session', '--allowed-origins', 'https://elsewhere.example']);
     const el = await mount(server);
     el.send('hello?');
-    await waitFor(() => /Reconnecting|Connecting/.test(el.shadowRoot?.textContent ?? ''), 'a visible retry');
+    await waitFor(
+      () => /Retrying|Reconnecting|Connecting/.test(el.shadowRoot?.textContent ?? ''),
+      'a visible retry',
+    );
     // Proves the message never goes out: give a connection that was wrongly let in time to send it.
     await new Promise((r) => setTimeout(r, 300));
     expect(el.messages.map((m) => m.status)).to.deep.equal(['pending']);

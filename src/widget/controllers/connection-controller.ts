@@ -57,6 +57,8 @@ export class ConnectionController {
   status: ConnectionStatus = 'idle';
   private socket: ReconnectingWebSocket | undefined;
   private welcomed = false;
+  /** A welcome arrived since open(): a failed attempt before that means the server cannot be reached. */
+  private everWelcomed = false;
   private attempt = 0;
   private lastFrameAt = 0;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -91,6 +93,7 @@ export class ConnectionController {
     this.close();
     this.setStatus('connecting', '');
     this.attempt = 0;
+    this.everWelcomed = false;
     const backoff = this.options.backoff ?? defaultBackoff;
     const socket = new ReconnectingWebSocket(
       async () => {
@@ -99,7 +102,11 @@ export class ConnectionController {
         if (delay > 0) {
           this.setStatus(
             'reconnecting',
-            this.status === 'reconnecting' ? '' : 'connection lost',
+            this.status === 'reconnecting'
+              ? ''
+              : this.everWelcomed
+                ? 'connection lost'
+                : 'server unreachable',
             Date.now() + delay,
           );
           await new Promise((resolve) => setTimeout(resolve, delay));
@@ -144,7 +151,10 @@ export class ConnectionController {
       if (!shouldReconnectAfterClose(event.code)) {
         this.setStatus('stopped', event.reason || `closed with code ${event.code}`);
       } else if (this.status !== 'reconnecting') {
-        this.setStatus('reconnecting', event.reason || 'connection lost');
+        this.setStatus(
+          'reconnecting',
+          event.reason || (this.everWelcomed ? 'connection lost' : 'server unreachable'),
+        );
       }
     });
     this.socket = socket;
@@ -171,6 +181,7 @@ export class ConnectionController {
     if (parsed.frame.type === 'welcome') {
       clearTimeout(this.welcomeTimer);
       this.welcomed = true;
+      this.everWelcomed = true;
       this.attempt = 0;
       this.startHeartbeat(parsed.frame.heartbeatMs);
       this.setStatus('connected', '');

@@ -11,6 +11,12 @@ import type { ConnectionStatus } from './connection-controller.js';
 export class ConnectionStatusController implements ReactiveController {
   /** Why, when the server gave a reason (e.g. the close reason of a stopped connection). */
   detail = '';
+  /**
+   * Whether the server has welcomed this connection at least once since it
+   * was (re)opened: until then, a failed attempt means the server cannot be
+   * reached, not that a connection was lost.
+   */
+  serverReached = false;
   private socketStatus: ConnectionStatus = 'idle';
   private online = true;
   /** When the next reconnect attempt starts (epoch ms); 0 when none is scheduled. */
@@ -47,6 +53,8 @@ export class ConnectionStatusController implements ReactiveController {
   socketChanged(status: ConnectionStatus, detail: string, retryAt = 0): void {
     this.change(() => {
       this.socketStatus = status;
+      if (status === 'connected') this.serverReached = true;
+      else if (status === 'idle') this.serverReached = false;
       this.detail = detail;
       this.retryAt = status === 'reconnecting' ? retryAt : 0;
     });

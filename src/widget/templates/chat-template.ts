@@ -25,7 +25,7 @@ function renderHeader(view: ChatView, actions: ChatActions): TemplateResult {
           aria-label=${ui.closeChat}
           @click=${actions.toggleOpen}
         >
-          ×
+          &times;
         </button>`
         : nothing
     }

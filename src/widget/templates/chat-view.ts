@@ -29,6 +29,8 @@ export interface ChatView {
   following: boolean;
   status: ShownConnectionStatus;
   statusDetail: string;
+  /** The server has welcomed the connection at least once (else a retry says it cannot be reached). */
+  serverReached: boolean;
   secondsToRetry: number;
   /** The hidden live region screen readers hear. */
   liveRegion: TemplateResult;

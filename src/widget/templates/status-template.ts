@@ -3,11 +3,15 @@ import { html, nothing, type TemplateResult } from 'lit';
 import { formatString } from '../strings.js';
 import type { ChatActions, ChatView } from './chat-view.js';
 
-function statusText({ status, ui, secondsToRetry, statusDetail }: ChatView): string {
+function statusText({ status, ui, secondsToRetry, statusDetail, serverReached }: ChatView): string {
   switch (status) {
     case 'connecting':
       return ui.connecting;
     case 'reconnecting':
+      if (!serverReached)
+        return secondsToRetry > 0
+          ? formatString(ui.unreachableIn, { seconds: secondsToRetry })
+          : ui.unreachable;
       return secondsToRetry > 0
         ? formatString(ui.reconnectingIn, { seconds: secondsToRetry })
         : ui.reconnecting;

@@ -1,0 +1,6 @@
+import type { Plugin } from 'vite';
+
+export function firstNonAscii(
+  code: string,
+): { index: number; character: string; context: string } | undefined;
+export function asciiOnlyPlugin(): Plugin;

@@ -1,0 +1,105 @@
+/**
+ * What `npm run build` ships to pages (run it first; `npm test` does): both
+ * bundles are pure ASCII, so a page in any encoding decodes them right, and
+ * their source maps send each property name back to the source line that
+ * has it (the template minifier removes line breaks, so a plugin without a
+ * map would shift every later line).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { firstNonAscii } from '../../scripts/ascii-only.mjs';
+
+const root = new URL('../..', import.meta.url).pathname;
+const BUNDLES = ['dist/ai-stream-chat.js', 'dist/ai-stream-chat.iife.js'];
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+function decodeVlq(segment: string): number[] {
+  const values: number[] = [];
+  let value = 0;
+  let shift = 0;
+  for (const char of segment) {
+    const digit = B64.indexOf(char);
+    value += (digit & 31) << shift;
+    if (digit & 32) shift += 5;
+    else {
+      values.push(value & 1 ? -(value >>> 1) : value >>> 1);
+      value = 0;
+      shift = 0;
+    }
+  }
+  return values;
+}
+
+interface Mapping {
+  line: number;
+  column: number;
+  source: string;
+  originalLine: number;
+}
+
+/** Every mapped segment of a source map, generated position first (0-based lines and columns). */
+function mappings(map: { sources: string[]; mappings: string }): Mapping[] {
+  const out: Mapping[] = [];
+  let source = 0;
+  let originalLine = 0;
+  map.mappings.split(';').forEach((lineText, line) => {
+    let column = 0;
+    for (const segment of lineText === '' ? [] : lineText.split(',')) {
+      const [dc, ds, dl] = decodeVlq(segment);
+      column += dc ?? 0;
+      if (ds === undefined || dl === undefined) continue;
+      source += ds;
+      originalLine += dl;
+      out.push({ line, column, source: map.sources[source] ?? '', originalLine });
+    }
+  });
+  return out;
+}
+
+/** The source line a generated position comes from: the last segment at or before it on its line. */
+function originalAt(all: Mapping[], line: number, column: number): Mapping | undefined {
+  let found: Mapping | undefined;
+  for (const m of all) {
+    if (m.line === line && m.column <= column) found = m;
+  }
+  return found;
+}
+
+describe('shipped bundles', () => {
+  for (const file of BUNDLES) {
+    it(`${file} is pure ASCII`, () => {
+      const code = readFileSync(`${root}${file}`, 'utf8');
+      assert.equal(firstNonAscii(code), undefined);
+      // The escapes are there: the strings a user sees still read right once decoded.
+      assert.ok(code.includes('Ask anything\\u2026'), 'the placeholder, escaped');
+    });
+
+    it(`${file}.map sends property names of the widget's sources to the lines that have them`, () => {
+      const code = readFileSync(`${root}${file}`, 'utf8');
+      const map = JSON.parse(readFileSync(`${root}${file}.map`, 'utf8'));
+      const all = mappings(map);
+      const lines = code.split('\n');
+      // Property names survive minification; each is on a line below a minified template.
+      const names = ['isComposing', 'secondsToRetry', 'welcomeMessage', 'serverReached', 'copiedKey'];
+      for (const name of names) {
+        let checked = 0;
+        lines.forEach((text, line) => {
+          for (let at = text.indexOf(name); at >= 0; at = text.indexOf(name, at + 1)) {
+            const origin = originalAt(all, line, at);
+            if (!origin?.source.includes('/src/widget/')) continue;
+            const index = map.sources.indexOf(origin.source);
+            const sourceText: string = map.sourcesContent[index];
+            const sourceLine = sourceText.split('\n')[origin.originalLine] ?? '';
+            assert.ok(
+              sourceLine.includes(name),
+              `${name} at ${line + 1}:${at + 1} maps to ${origin.source}:${origin.originalLine + 1}, "${sourceLine.trim()}"`,
+            );
+            checked++;
+          }
+        });
+        assert.ok(checked > 0, `${name} occurs in ${file}, mapped to the widget's sources`);
+      }
+    });
+  }
+});
