@@ -18,6 +18,8 @@ export default defineConfig({
         // Escapes non-ASCII characters: a classic script served without a charset is
         // decoded in the page's encoding (asciiOnlyPlugin checks that nothing is left).
         charset: 'ascii',
+        // Vite leaves the ES library build unminified; people load it straight from a CDN.
+        minify: true,
       },
     },
     lib: {
