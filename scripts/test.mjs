@@ -11,10 +11,11 @@
  * those engines only.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENGINE_NAMES, ENGINES } from './browser-engines.mjs';
+import { nodeTestFiles, pageTestFiles } from './node-tests.mjs';
 import { ensureChromium, ensureFirefox, ensureRedisServer, ensureWebKit } from './system-deps.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -65,13 +66,6 @@ function check(title, command, args) {
   const ok = run(title, command, args);
   totals[ok ? 'passed' : 'failed']++;
   return ok;
-}
-
-function testFiles(dir) {
-  return readdirSync(join(root, dir), { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && e.name.endsWith('.test.ts'))
-    .map((e) => join(e.parentPath ?? e.path, e.name).slice(root.length))
-    .sort();
 }
 
 function finish() {
@@ -138,15 +132,7 @@ check(
   ['scripts/size.mjs'],
 );
 
-const nodeFiles = [
-  'test/protocol',
-  'test/server',
-  'test/client',
-  'test/fault',
-  'test/package',
-  'test/bench',
-].flatMap(testFiles);
-nodeTests('node tests', nodeFiles);
+nodeTests('node tests', nodeTestFiles());
 
 /** web-test-runner in one engine: its counts, and the tests it skipped (each title says why). */
 function browserTests(engine) {
@@ -168,7 +154,7 @@ function browserTests(engine) {
   }
 }
 
-const pageFiles = testFiles('test/pages');
+const pageFiles = pageTestFiles();
 const report = [];
 for (const { engine, version } of engines) {
   const name = ENGINE_NAMES[engine];
