@@ -1,5 +1,5 @@
 /**
- * The package's `ai-stream-chat/server` entry: the production server
+ * The `ai-stream-chat-server` package's entry: the production server
  * (src/server) and the development tools it has always exported
  * (src/dev-server). `startDevServer` and `DevServer` keep their old names for
  * one release; new code uses `startServer` and `RunningServer`, and passes

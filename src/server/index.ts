@@ -2,7 +2,7 @@
  * The production server's API: the chat server to attach to your own HTTP
  * server (`createChatServer`), or on one of its own (`startServer`), the
  * OpenAI-compatible source, session secrets, and the option types. The
- * package exports it, with the development tools, as `ai-stream-chat/server`
+ * package exports it, with the development tools, as the `ai-stream-chat-server` package
  * (src/packages/server.ts).
  */
 
