@@ -7,6 +7,14 @@
  * each underlying socket to ours instead: frames arrive as the browser
  * delivered them. Open, close and error still go through partysocket, which
  * needs them for reconnecting; it uses messages for nothing but re-dispatch.
+ *
+ * Only partysocket's listener is rerouted, and nobody else's: partysocket
+ * registers it right after constructing the socket, so the class reroutes
+ * the first message listener added once its constructor has returned.
+ * Listeners added while the socket is being constructed (a page tool that
+ * subclasses or wraps `WebSocket`, as monitoring and session-replay agents
+ * do, listens from its constructor) and any added after partysocket's go to
+ * the socket unchanged and see every frame.
  */
 export type WebSocketClass = typeof WebSocket;
 
@@ -16,12 +24,24 @@ export function deliveringMessagesTo(
 ): WebSocketClass {
   const listener = (event: MessageEvent): void => onMessage(event);
   return class DirectMessageSocket extends Base {
+    /**
+     * partysocket's message listener, replaced by ours on the socket; null
+     * until it is added. Class fields are set once the base constructor has
+     * returned, so while it runs `#rerouted in this` is false.
+     */
+    #rerouted: EventListenerOrEventListenerObject | null = null;
+
     override addEventListener(
       type: string,
       callback: EventListenerOrEventListenerObject,
       options?: AddEventListenerOptions | boolean,
     ): void {
-      super.addEventListener(type, type === 'message' ? (listener as EventListener) : callback, options);
+      if (type === 'message' && #rerouted in this && this.#rerouted === null) {
+        this.#rerouted = callback;
+        super.addEventListener(type, listener as EventListener, options);
+        return;
+      }
+      super.addEventListener(type, callback, options);
     }
 
     override removeEventListener(
@@ -29,7 +49,11 @@ export function deliveringMessagesTo(
       callback: EventListenerOrEventListenerObject,
       options?: EventListenerOptions | boolean,
     ): void {
-      super.removeEventListener(type, type === 'message' ? (listener as EventListener) : callback, options);
+      if (type === 'message' && #rerouted in this && callback === this.#rerouted) {
+        super.removeEventListener(type, listener as EventListener, options);
+        return;
+      }
+      super.removeEventListener(type, callback, options);
     }
   };
 }
