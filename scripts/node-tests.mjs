@@ -4,7 +4,7 @@
  * the engine-independent folders, run once, and the page tests, which drive
  * a browser and run once per engine. Run directly, it runs both (the page
  * tests in $BROWSER_ENGINE, Chromium by default) after finding or installing
- * that engine and redis-server, and passes its arguments on to `node --test`.
+ * that engine, redis-server and Debian's WordPress, PHP and MariaDB, and passes its arguments on to `node --test`.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -20,6 +20,7 @@ export const NODE_TEST_FOLDERS = [
   'test/fault',
   'test/package',
   'test/bench',
+  'test/wordpress',
 ];
 
 /** Folders of page tests: node tests that drive the browser engine $BROWSER_ENGINE names (test/pages/engine-page.ts). */
@@ -50,6 +51,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (engine === 'chromium') deps.ensureChromium();
   else if (engine === 'firefox') deps.ensureFirefox();
   else deps.ensureWebKit();
+  deps.ensureWordPress();
   const env = { ...process.env, BROWSER_ENGINE: engine, REDIS_SERVER_PATH: deps.ensureRedisServer() };
   const result = spawnSync(
     process.execPath,

@@ -9,12 +9,18 @@
  * network on, a question, the connection dropped mid-answer, the network
  * back to full speed, the answer resumed and finished. The event log shows
  * all of it.
+ *
+ * Then docs/screenshots/wordpress.png: the WordPress plugin's shortcode on a
+ * page of a real WordPress from Debian's packages (scripts/wordpress-site.mjs;
+ * installed with apt-get when missing and possible), with an answer streamed
+ * from a second dev server (no sessions: the plugin's default).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startCli } from './start-cli.mjs';
 import { CHROMIUM_ARGS, ensureChromium } from './system-deps.mjs';
+import { CHROMIUM_HOST_RULES, startWordPress } from './wordpress-site.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const outDir = join(root, 'docs', 'screenshots');
@@ -101,15 +107,49 @@ async function mobile(browser, url) {
   await page.close();
 }
 
+/** The shortcode on a WordPress page (Debian's default theme), with a finished answer. */
+async function wordpress(browser) {
+  const chat = await startCli(['--port', '0', '--rate', 'max']);
+  const site = await startWordPress({
+    chatServerUrl: chat.url,
+    pages: {
+      help: {
+        title: 'Help',
+        content:
+          '<!-- wp:paragraph --><p>Ask about orders, shipping and returns. The answer streams in as it is written.</p><!-- /wp:paragraph -->\n' +
+          '[ai_stream_chat heading="Ask the shop" persist="none"]',
+      },
+    },
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, deviceScaleFactor: 1 });
+    await page.emulateMedia({ reducedMotion: 'reduce', colorScheme: 'light' });
+    await page.goto(site.pages.help);
+    await widgetsConnected(page);
+    await page.locator('ai-stream-chat textarea').fill(QUESTION);
+    await page.locator('ai-stream-chat textarea').press('Enter');
+    await answered(page, 'ai-stream-chat');
+    await page.locator('ai-stream-chat').scrollIntoViewIfNeeded();
+    await shoot(page, 'wordpress');
+    await page.close();
+  } finally {
+    await site.close();
+    chat.child.kill('SIGTERM');
+  }
+}
+
 mkdirSync(outDir, { recursive: true });
 const executablePath = ensureChromium();
 const server = await startCli(SERVER_ARGS).catch((error) => {
   throw new Error(`${error.message} (run npm run build?)`);
 });
-const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+const browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS, CHROMIUM_HOST_RULES] });
 try {
-  await desktop(browser, server.url);
-  await mobile(browser, server.url);
+  if (!process.argv.includes('--wordpress-only')) {
+    await desktop(browser, server.url);
+    await mobile(browser, server.url);
+  }
+  await wordpress(browser);
 } finally {
   await browser.close();
   server.child.kill('SIGTERM');

@@ -15,3 +15,11 @@ export interface WebKitPrograms {
 }
 export function findWebKit(): WebKitPrograms | undefined;
 export function ensureWebKit(): WebKitPrograms;
+/** Debian's WordPress, php and MariaDB programs, installed with apt-get when missing and possible. */
+export function ensureWordPress(): {
+  wordpress: string;
+  php: string;
+  mariadbd: string;
+  mariadbInstallDb: string;
+  mariadb: string;
+};

@@ -3,11 +3,12 @@
  * needs: the three browser engines from Debian's packages, since Playwright
  * cannot download browsers here (Chromium; Firefox ESR; WebKitGTK's
  * MiniBrowser with its WebDriver and Xvfb to give it a display), and Debian's
- * redis-server for the multi-node tests.
+ * redis-server for the multi-node tests, and Debian's WordPress, php and
+ * MariaDB for the WordPress test.
  * Used by the test command and by web-test-runner.config.mjs.
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, readdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 function isExecutable(path) {
@@ -184,9 +185,58 @@ export function ensureWebKit() {
   return webkit;
 }
 
+/** The programs a real WordPress from Debian's packages needs: WordPress itself, PHP with mysqli, MariaDB. */
+const WORDPRESS_PROGRAMS = {
+  wordpress: '/usr/share/wordpress/wp-settings.php',
+  php: '/usr/bin/php',
+  mariadbd: '/usr/sbin/mariadbd',
+  mariadbInstallDb: '/usr/bin/mariadb-install-db',
+  mariadb: '/usr/bin/mariadb',
+};
+
+function findWordPress() {
+  const missing = Object.values(WORDPRESS_PROGRAMS).some((path) => !existsSync(path));
+  if (missing) return undefined;
+  try {
+    // Debian's php-mysql gives mysqli; without it WordPress stops at "missing MySQL extension".
+    execFileSync(WORDPRESS_PROGRAMS.php, ['-r', 'exit(extension_loaded("mysqli") ? 0 : 1);']);
+  } catch {
+    return undefined;
+  }
+  return WORDPRESS_PROGRAMS;
+}
+
+/**
+ * Paths of Debian's WordPress, php and MariaDB programs, installing the
+ * `wordpress`, `php-mysql` and `mariadb-server` packages when missing and
+ * possible (root on Debian); exits with advice otherwise. Their services are
+ * not used: the WordPress test starts its own MariaDB and `php -S` on free
+ * ports and sockets.
+ */
+export function ensureWordPress() {
+  let found = findWordPress();
+  if (!found) {
+    process.stderr.write(
+      "WordPress not found; installing Debian's wordpress, php-mysql and mariadb-server…\n",
+    );
+    if (aptInstall(['wordpress', 'php-mysql', 'mariadb-server'])) found = findWordPress();
+  }
+  if (!found) {
+    process.stderr.write(
+      "The WordPress test needs Debian's wordpress, php-mysql and mariadb-server packages.\n" +
+        'Install them (sudo apt-get install wordpress php-mysql mariadb-server).\n',
+    );
+    process.exit(1);
+  }
+  return found;
+}
+
+// `node scripts/system-deps.mjs` finds or installs the browser engines (with --wordpress, also
+// Debian's WordPress, php and MariaDB) and prints their paths.
 if (import.meta.url === `file://${process.argv[1]}`) {
   process.stdout.write(`Chromium: ${ensureChromium()}\n`);
   process.stdout.write(`Firefox: ${ensureFirefox()}\n`);
   const webkit = ensureWebKit();
   process.stdout.write(`WebKit: ${webkit.browser} (driver ${webkit.driver}, display ${webkit.xvfb})\n`);
+  if (process.argv.includes('--wordpress')) process.stdout.write(`WordPress: ${ensureWordPress().wordpress}\n`);
 }

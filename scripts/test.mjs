@@ -16,7 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENGINE_NAMES, ENGINES } from './browser-engines.mjs';
 import { nodeTestFiles, pageTestFiles } from './node-tests.mjs';
-import { ensureChromium, ensureFirefox, ensureRedisServer, ensureWebKit } from './system-deps.mjs';
+import {
+  ensureChromium,
+  ensureFirefox,
+  ensureRedisServer,
+  ensureWebKit,
+  ensureWordPress,
+} from './system-deps.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'ai-stream-chat-test-'));
@@ -122,6 +128,8 @@ for (const { engine, path, version } of engines) {
 const redisServer = ensureRedisServer();
 process.stdout.write(`redis-server: ${redisServer}\n`);
 process.env.REDIS_SERVER_PATH = redisServer;
+// The WordPress test runs the plugin in Debian's WordPress, with its own MariaDB and php -S.
+process.stdout.write(`WordPress: ${ensureWordPress().wordpress}\n`);
 
 check('lint and format (biome)', npx('biome'), ['check', '--error-on-warnings', '.']);
 check('type check (tsc)', npx('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
