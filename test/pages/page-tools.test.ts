@@ -132,9 +132,17 @@ describe('page tools that wrap WebSocket see every frame of the widget', () => {
           }
         ).messages.some((m) => m.role === 'assistant' && m.status === 'done'),
       );
-      // Frames still in flight when the answer finished (none are expected) get a moment to land.
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const { counts, answer } = await state(page);
+      // A frame the server has sent may still be on its way (a pong): give the counts up to
+      // 2 s to catch up; a listener that misses frames never does.
+      let { counts, answer } = await state(page);
+      for (
+        let waited = 0;
+        waited < 2_000 && Object.values(counts).some((n) => n !== framesSent);
+        waited += 100
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        ({ counts, answer } = await state(page));
+      }
       await page.close();
       assert.equal(answer, 'counted, frame by frame');
       // welcome, start, deltas, done at least.
