@@ -4,7 +4,8 @@
  * the engine-independent folders, run once, and the page tests, which drive
  * a browser and run once per engine. Run directly, it runs both (the page
  * tests in $BROWSER_ENGINE, Chromium by default) after finding or installing
- * that engine, redis-server and Debian's WordPress, PHP and MariaDB, and passes its arguments on to `node --test`.
+ * that engine, redis-server and Debian's WordPress, PHP and MariaDB, and
+ * passes its arguments on to `node --test`.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -20,7 +21,6 @@ export const NODE_TEST_FOLDERS = [
   'test/fault',
   'test/package',
   'test/bench',
-  'test/wordpress',
 ];
 
 /** Folders of page tests: node tests that drive the browser engine $BROWSER_ENGINE names (test/pages/engine-page.ts). */
@@ -55,7 +55,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const env = { ...process.env, BROWSER_ENGINE: engine, REDIS_SERVER_PATH: deps.ensureRedisServer() };
   const result = spawnSync(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', ...process.argv.slice(2), ...nodeTestFiles(), ...pageTestFiles()],
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-reporter=spec',
+      ...process.argv.slice(2),
+      ...nodeTestFiles(),
+      ...pageTestFiles(),
+    ],
     { cwd: root, stdio: 'inherit', env },
   );
   process.exit(result.status ?? 1);

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startCli } from './start-cli.mjs';
 import { CHROMIUM_ARGS, ensureChromium } from './system-deps.mjs';
-import { CHROMIUM_HOST_RULES, startWordPress } from './wordpress-site.mjs';
+import { startWordPress } from './wordpress-site.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const outDir = join(root, 'docs', 'screenshots');
@@ -143,7 +143,7 @@ const executablePath = ensureChromium();
 const server = await startCli(SERVER_ARGS).catch((error) => {
   throw new Error(`${error.message} (run npm run build?)`);
 });
-const browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS, CHROMIUM_HOST_RULES] });
+const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
 try {
   if (!process.argv.includes('--wordpress-only')) {
     await desktop(browser, server.url);

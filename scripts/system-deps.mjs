@@ -238,5 +238,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   process.stdout.write(`Firefox: ${ensureFirefox()}\n`);
   const webkit = ensureWebKit();
   process.stdout.write(`WebKit: ${webkit.browser} (driver ${webkit.driver}, display ${webkit.xvfb})\n`);
-  if (process.argv.includes('--wordpress')) process.stdout.write(`WordPress: ${ensureWordPress().wordpress}\n`);
+  if (process.argv.includes('--wordpress'))
+    process.stdout.write(`WordPress: ${ensureWordPress().wordpress}\n`);
 }

@@ -4,7 +4,7 @@ export interface WordPressPage {
 }
 
 export interface WordPressSite {
-  /** http://aisc-<random>.test:<port>, which Chromium reaches with CHROMIUM_HOST_RULES. */
+  /** http://127.x.y.z:<port>: a loopback address of its own. */
   url: string;
   host: string;
   /** The created pages' URLs, by the names given. */
@@ -17,5 +17,3 @@ export function startWordPress(options: {
   chatServerUrl: string;
   pages: Record<string, WordPressPage>;
 }): Promise<WordPressSite>;
-
-export const CHROMIUM_HOST_RULES: string;

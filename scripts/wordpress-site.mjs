@@ -5,10 +5,10 @@
  * - MariaDB: a fresh data directory in a temporary folder, `mariadbd` on a
  *   Unix socket there (no TCP port, no grant tables: nothing else can reach it);
  * - Debian's WordPress reads /etc/wordpress/config-<host>.php: the site gets a
- *   host name of its own (`aisc-<random>.test`, which Chromium maps to
- *   127.0.0.1 with CHROMIUM_HOST_RULES), so its config file is its own and is
- *   removed again; wp-content is in the temporary folder (the plugin and
- *   Debian's themes linked in);
+ *   host of its own, a random loopback address (127.x.y.z, which every
+ *   browser reaches without any name resolution set up), so its config file
+ *   is its own and is removed again; wp-content is in the temporary folder
+ *   (the plugin and Debian's themes linked in);
  * - a PHP script calls wp_install() (instead of the web installer), activates
  *   the plugin, saves its settings (the chat server URL) and makes the pages;
  * - `php -S` serves /usr/share/wordpress on a free port.
@@ -27,9 +27,9 @@ import { ensureWordPress } from './system-deps.mjs';
 const root = new URL('..', import.meta.url).pathname;
 const WORDPRESS = '/usr/share/wordpress';
 
-async function freePort() {
+async function freePort(host) {
   const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve) => server.listen(0, host, resolve));
   const { port } = server.address();
   await new Promise((resolve) => server.close(resolve));
   return port;
@@ -59,6 +59,8 @@ define('WP_INSTALLING', true);
 require '/usr/share/wordpress/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/upgrade.php';
 require_once ABSPATH . 'wp-admin/includes/plugin.php';
+// No mail: wp_install() would tell the admin by mail, through a sendmail this machine lacks.
+add_filter('pre_wp_mail', '__return_false');
 $installed = wp_install('Site with a chat', 'admin', 'admin@example.invalid', false, '', wp_generate_password());
 if (is_wp_error($installed)) { fwrite(STDERR, $installed->get_error_message()); exit(1); }
 $activated = activate_plugin('ai-stream-chat/ai-stream-chat.php');
@@ -75,6 +77,16 @@ foreach ($pages as $name => $page) {
 echo json_encode($urls);
 `;
 
+/** A random loopback address (127.0.0.0/8 all reaches this machine on Linux) no other site's config file names. */
+function unusedLoopbackHost() {
+  for (;;) {
+    const [a, b, c] = randomBytes(3);
+    const host = `127.${a}.${b}.${2 + (c % 250)}`;
+    const configFile = `/etc/wordpress/config-${host}.php`;
+    if (!existsSync(configFile)) return { host, configFile };
+  }
+}
+
 /**
  * Starts the site. `chatServerUrl`: http(s) base of the chat server the
  * plugin points at; `pages`: { name: { title, content } } to create.
@@ -83,8 +95,7 @@ echo json_encode($urls);
 export async function startWordPress({ chatServerUrl, pages }) {
   const programs = ensureWordPress();
   const dir = mkdtempSync(join(tmpdir(), 'ai-stream-chat-wordpress-'));
-  const host = `aisc-${randomBytes(6).toString('hex')}.test`;
-  const configFile = `/etc/wordpress/config-${host}.php`;
+  const { host, configFile } = unusedLoopbackHost();
   const processes = [];
   const close = async () => {
     for (const child of processes.reverse()) await stop(child);
@@ -136,7 +147,7 @@ export async function startWordPress({ chatServerUrl, pages }) {
     mkdirSync(join(content, 'plugins'), { recursive: true });
     symlinkSync(join(root, 'wordpress', 'ai-stream-chat'), join(content, 'plugins', 'ai-stream-chat'));
     symlinkSync(join(WORDPRESS, 'wp-content', 'themes'), join(content, 'themes'));
-    const port = await freePort();
+    const port = await freePort(host);
     const url = `http://${host}:${port}`;
     writeFileSync(
       configFile,
@@ -167,12 +178,12 @@ define('DISABLE_WP_CRON', true);
         },
       }),
     );
-    const php = spawn(programs.php, ['-S', `127.0.0.1:${port}`, '-t', WORDPRESS], { stdio: 'ignore' });
+    const php = spawn(programs.php, ['-S', `${host}:${port}`, '-t', WORDPRESS], { stdio: 'ignore' });
     processes.push(php);
     await until('php -S', async () => {
       if (php.exitCode !== null) throw new Error(`php -S exited with ${php.exitCode}`);
       try {
-        await fetch(`http://127.0.0.1:${port}/wp-includes/css/dashicons.min.css`);
+        await fetch(`${url}/wp-includes/css/dashicons.min.css`);
         return true;
       } catch {
         return false;
@@ -184,6 +195,3 @@ define('DISABLE_WP_CRON', true);
     throw error;
   }
 }
-
-/** Chromium flag that sends the sites' host names to 127.0.0.1 (they are in no DNS). */
-export const CHROMIUM_HOST_RULES = '--host-resolver-rules=MAP aisc-*.test 127.0.0.1';

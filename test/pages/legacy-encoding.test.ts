@@ -1,21 +1,20 @@
 /**
- * The widget on a legacy page, in real Chromium: a windows-1252 page that
- * declares no charset (as many older CMS themes are), loading the classic
- * script served with no charset parameter, so the browser decodes the
- * script in windows-1252 too. A control script with raw UTF-8 proves the
- * page really decodes that way; the widget's own text, the status line for
- * a server it never reached, and an answer streamed with non-ASCII text
- * must all read right.
+ * The widget on a legacy page, in a real browser engine
+ * (test/pages/engine-page.ts): a windows-1252 page that declares no charset
+ * (as many older CMS themes are), loading the classic script served with no
+ * charset parameter, so the browser decodes the script in windows-1252 too.
+ * A control script with raw UTF-8 proves the page really decodes that way;
+ * the widget's own text, the status line for a server it never reached, and
+ * an answer streamed with non-ASCII text must all read right.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, findChromium } from '../../scripts/system-deps.mjs';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
+import { type EngineBrowser, type EnginePage, inWidget, launchEngine } from './engine-page.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const ANSWER =
@@ -44,12 +43,17 @@ function legacyPage(liveUrl: string, deadUrl: string): Buffer {
   return Buffer.from(html, 'latin1');
 }
 
-describe('a windows-1252 page without a charset, loading the classic script without a charset', () => {
+/** Page expressions. */
+const live = 'document.querySelector("#live")';
+const dead = 'document.querySelector("#dead")';
+const deadStatus = `${inWidget('#dead', '[part~="status"] span')}?.textContent ?? ''`;
+
+const browser: EngineBrowser = await launchEngine();
+
+describe(`a windows-1252 page without a charset, loading the classic script without a charset, in ${browser.name}`, () => {
   let chat: DevServer;
   let site: Server;
-  let siteUrl: string;
-  let browser: Browser;
-  let page: Page;
+  let page: EnginePage;
 
   before(async () => {
     chat = await startDevServer({
@@ -74,76 +78,62 @@ describe('a windows-1252 page without a charset, loading the classic script with
       }
     });
     await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
-    siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: findChromium(), args: CHROMIUM_ARGS });
     page = await browser.newPage();
-    await page.goto(`${siteUrl}/`);
+    await page.goto(`http://127.0.0.1:${(site.address() as AddressInfo).port}/`);
   });
 
   after(async () => {
-    await browser?.close();
+    await page?.close();
+    await browser.close();
     site?.closeAllConnections();
     await new Promise((resolve) => site?.close(resolve));
     await chat?.close();
   });
 
   it('the page and its scripts are decoded as windows-1252 (the control reads raw UTF-8 as mojibake)', async () => {
-    assert.equal(await page.evaluate(() => document.characterSet), 'windows-1252');
-    assert.equal(await page.locator('#native').textContent(), 'Caf\u00e9 cr\u00e8me');
+    assert.equal(await page.evaluate('document.characterSet'), 'windows-1252');
     assert.equal(
-      await page.evaluate(() => (window as unknown as { rawUtf8Ellipsis: string }).rawUtf8Ellipsis),
-      '\u00e2\u20ac\u00a6',
+      await page.evaluate('document.querySelector("#native").textContent'),
+      'Caf\u00e9 cr\u00e8me',
     );
+    assert.equal(await page.evaluate('window.rawUtf8Ellipsis'), '\u00e2\u20ac\u00a6');
   });
 
   it("the widget's own text reads right: placeholder, close button, pending message", async () => {
-    await page.locator('#live textarea').waitFor();
-    assert.equal(await page.locator('#live textarea').getAttribute('placeholder'), 'Ask anything\u2026');
-    assert.equal((await page.locator('#dead [part~="close-button"]').textContent())?.trim(), '\u00d7');
-    await page.locator('#dead').evaluate((el) => (el as unknown as { send(text: string): void }).send('hi'));
+    await page.waitFor(`${inWidget('#live', 'textarea')} !== null`, 'the text box');
+    assert.equal(
+      await page.evaluate(`${inWidget('#live', 'textarea')}.getAttribute('placeholder')`),
+      'Ask anything\u2026',
+    );
+    assert.equal(
+      await page.evaluate(`${inWidget('#dead', '[part~="close-button"]')}.textContent.trim()`),
+      '\u00d7',
+    );
+    await page.evaluate(`${dead}.send('hi')`);
     // The floating panel is closed: the note is in the DOM, not visible.
-    await page.locator('#dead').getByText('Waiting to send\u2026').waitFor({ state: 'attached' });
+    await page.waitFor(
+      `${dead}.shadowRoot.textContent.includes('Waiting to send\u2026')`,
+      'the pending note, in the shadow DOM',
+    );
   });
 
   it("a server never reached: the status says it can't be reached, not that a connection was lost", async () => {
-    const status = page.locator('#dead [part~="status"] span');
-    await page.waitForFunction(
-      () =>
-        /Retrying in \d+ s/.test(
-          document.querySelector('#dead')?.shadowRoot?.querySelector('[part~="status"] span')?.textContent ??
-            '',
-        ),
-      undefined,
-      { timeout: 15_000 },
-    );
-    const text = (await status.textContent()) ?? '';
+    await page.waitFor(`/Retrying in \\d+ s/.test(${deadStatus})`, 'the retry countdown');
+    const text = await page.evaluate<string>(deadStatus);
     assert.match(text, /^Can't reach the chat server\. Retrying in \d+ s\u2026$/);
     assert.doesNotMatch(text, /Connection lost/);
   });
 
   it('an answer with non-ASCII text streams in and shows exactly', async () => {
-    await page.waitForFunction(
-      () =>
-        document.querySelector('#live')?.shadowRoot?.querySelector('[part~="status"]')?.textContent === '',
+    await page.waitFor(`${inWidget('#live', '[part~="status"]')}?.textContent === ''`, 'connected');
+    await page.evaluate(`${live}.send(${JSON.stringify(`/echo ${ANSWER}`)})`);
+    await page.waitFor(
+      `${live}.messages.some((m) => m.role === 'assistant' && m.status === 'done')`,
+      'the answer',
     );
-    await page
-      .locator('#live')
-      .evaluate((el, text) => (el as unknown as { send(text: string): void }).send(`/echo ${text}`), ANSWER);
-    await page.waitForFunction(() =>
-      (
-        document.querySelector('#live') as unknown as { messages: { role: string; status: string }[] }
-      ).messages.some((m) => m.role === 'assistant' && m.status === 'done'),
-    );
-    const answer = await page
-      .locator('#live')
-      .evaluate(
-        (el) =>
-          (el as unknown as { messages: { role: string; text: string }[] }).messages.find(
-            (m) => m.role === 'assistant',
-          )?.text,
-      );
+    const answer = await page.evaluate<string>(`${live}.messages.find((m) => m.role === 'assistant')?.text`);
     assert.equal(answer, ANSWER);
-    const shown = await page.locator('#live [part~="assistant"]').first().textContent();
-    assert.ok(shown?.includes(ANSWER), `the answer on screen: ${shown}`);
+    const shown = await page.evaluate<string>(`${inWidget('#live', '[part~="assistant"]')}.textContent`);
+    assert.ok(shown.includes(ANSWER), `the answer on screen: ${shown}`);
   });
 });

@@ -1,21 +1,21 @@
 /**
  * Page tools that wrap `WebSocket` (monitoring and session-replay agents)
- * keep seeing every frame of the widget's socket, in real Chromium. The page
- * installs, before the widget's classic script, a `WebSocket` that counts
- * frames: a subclass listening from its constructor, plus a listener added
- * once the socket is open; or a Proxy around the constructor that listens
- * on each instance it makes. The server counts the frames it sends; the
- * counts must match, and the widget's answer must still be right.
+ * keep seeing every frame of the widget's socket, in a real browser engine
+ * (test/pages/engine-page.ts). The page installs, before the widget's classic
+ * script, a `WebSocket` that counts frames: a subclass listening from its
+ * constructor, plus a listener added once the socket is open; or a Proxy
+ * around the constructor that listens on each instance it makes. The server
+ * counts the frames it sends; the counts must match, and the widget's answer
+ * must still be right.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, findChromium } from '../../scripts/system-deps.mjs';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
+import { type EngineBrowser, type EnginePage, inWidget, launchEngine } from './engine-page.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -46,14 +46,22 @@ const TOOLS: Record<string, string> = {
 
 interface PageState {
   counts: Record<string, number>;
-  answer: string | undefined;
+  answer: string | null;
 }
 
-describe('page tools that wrap WebSocket see every frame of the widget', () => {
+/** Page expressions. */
+const WIDGET = 'document.querySelector("ai-stream-chat")';
+const STATE = `({
+  counts: window.toolCounts,
+  answer: ${WIDGET}.messages.find((m) => m.role === 'assistant' && m.status === 'done')?.text ?? null,
+})`;
+
+const browser: EngineBrowser = await launchEngine();
+
+describe(`page tools that wrap WebSocket see every frame of the widget, in ${browser.name}`, () => {
   let chat: DevServer;
   let site: Server;
   let siteUrl: string;
-  let browser: Browser;
   /** Frames the server sent, over all sockets. */
   let framesSent = 0;
 
@@ -88,66 +96,49 @@ describe('page tools that wrap WebSocket see every frame of the widget', () => {
     });
     await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
     siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: findChromium(), args: CHROMIUM_ARGS });
   });
 
   after(async () => {
-    await browser?.close();
+    await browser.close();
     site?.closeAllConnections();
     await new Promise((resolve) => site?.close(resolve));
     await chat?.close();
   });
 
-  const state = (page: Page): Promise<PageState> =>
-    page.evaluate(() => {
-      const el = document.querySelector('ai-stream-chat') as unknown as {
-        messages: { role: string; status: string; text: string }[];
-      };
-      const done = el.messages.find((m) => m.role === 'assistant' && m.status === 'done');
-      return {
-        counts: (window as unknown as { toolCounts: Record<string, number> }).toolCounts,
-        answer: done?.text,
-      };
-    });
-
   for (const tool of Object.keys(TOOLS)) {
     it(`${tool}: every listener counts exactly the frames the server sent, and the answer arrives`, async () => {
-      const page = await browser.newPage();
-      framesSent = 0;
-      await page.goto(`${siteUrl}/?tool=${tool}`);
-      await page.waitForFunction(
-        () =>
-          document.querySelector('ai-stream-chat')?.shadowRoot?.querySelector('[part~="status"]')
-            ?.textContent === '',
-      );
-      await page
-        .locator('ai-stream-chat')
-        .evaluate((el) =>
-          (el as unknown as { send(text: string): void }).send('/echo counted, frame by frame'),
+      const page: EnginePage = await browser.newPage();
+      let state: PageState;
+      try {
+        framesSent = 0;
+        await page.goto(`${siteUrl}/?tool=${tool}`);
+        await page.waitFor(
+          `${inWidget('ai-stream-chat', '[part~="status"]')}?.textContent === ''`,
+          'the widget connected',
         );
-      await page.waitForFunction(() =>
-        (
-          document.querySelector('ai-stream-chat') as unknown as {
-            messages: { status: string; role: string }[];
-          }
-        ).messages.some((m) => m.role === 'assistant' && m.status === 'done'),
-      );
-      // A frame the server has sent may still be on its way (a pong): give the counts up to
-      // 2 s to catch up; a listener that misses frames never does.
-      let { counts, answer } = await state(page);
-      for (
-        let waited = 0;
-        waited < 2_000 && Object.values(counts).some((n) => n !== framesSent);
-        waited += 100
-      ) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        ({ counts, answer } = await state(page));
+        await page.evaluate(`${WIDGET}.send('/echo counted, frame by frame')`);
+        await page.waitFor(
+          `${WIDGET}.messages.some((m) => m.role === 'assistant' && m.status === 'done')`,
+          'the answer',
+        );
+        // A frame the server has sent may still be on its way (a pong): give the counts up to
+        // 2 s to catch up; a listener that misses frames never does.
+        state = await page.evaluate<PageState>(STATE);
+        for (
+          let waited = 0;
+          waited < 2_000 && Object.values(state.counts).some((n) => n !== framesSent);
+          waited += 100
+        ) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          state = await page.evaluate<PageState>(STATE);
+        }
+      } finally {
+        await page.close();
       }
-      await page.close();
-      assert.equal(answer, 'counted, frame by frame');
+      assert.equal(state.answer, 'counted, frame by frame');
       // welcome, start, deltas, done at least.
       assert.ok(framesSent >= 4, `the server sent ${framesSent} frames`);
-      for (const [listener, count] of Object.entries(counts)) {
+      for (const [listener, count] of Object.entries(state.counts)) {
         assert.equal(count, framesSent, `${tool} tool's ${listener} listener`);
       }
     });
