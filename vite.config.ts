@@ -20,6 +20,10 @@ export default defineConfig({
         charset: 'ascii',
         // Vite leaves the ES library build unminified; people load it straight from a CDN.
         minify: true,
+        // No comments: the minifier already drops all but tree-shaking hints (`@__PURE__`), which
+        // help no bundler here (everything in the module is reached from the element it
+        // registers) and cost 0.2 KB gzip of the module.
+        comments: false,
       },
     },
     lib: {

@@ -2,7 +2,7 @@
  * A small Vite plugin: collapses the whitespace in the static parts of Lit's
  * `html` and `css` tagged templates in the widget's own sources, which the JS
  * minifier leaves untouched (template text is data to it). In `css` it also
- * drops comments. Whitespace that contains a line break becomes one space, so
+ * drops comments and the spaces around punctuation (compactCss). Whitespace that contains a line break becomes one space, so
  * inline spacing in `html` stays as written; `<pre>`/`<textarea>` content is
  * never written inline in these templates.
  */
@@ -10,13 +10,35 @@ import { RolldownMagicString } from 'rolldown';
 
 const TAG = /\b(html|css)`/g;
 
+/**
+ * CSS text without comments and with no whitespace that means nothing: runs
+ * collapse to one space, and none is kept next to `{`, `}`, `;` or `,`, nor
+ * after `:` (no selector has one there). Quoted strings stay as written; `+`
+ * and `-` keep their spaces (calc() needs them), and so does `(`.
+ */
+function compactCss(text) {
+  return text
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .split(/("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')/)
+    .map((part, i) =>
+      i % 2 === 1
+        ? part
+        : part
+            .replace(/\s+/g, ' ')
+            .replace(/ ?([{};,]) ?/g, '$1')
+            .replace(/: /g, ':')
+            .replace(/;}/g, '}'),
+    )
+    .join('');
+}
+
 /** Returns the index just past the template literal whose content starts at `i`; records rewrites of its text parts in `edits`. */
 function scanTemplate(src, i, kind, edits) {
   let textStart = i;
   const flush = (end) => {
     const text = src.slice(textStart, end);
     let t = text;
-    if (kind === 'css') t = t.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\s+/g, ' ');
+    if (kind === 'css') t = compactCss(t);
     else if (kind === 'html') t = t.replace(/\s*\n\s*/g, ' ');
     if (t !== text) edits.push({ start: textStart, end, text: t });
   };
