@@ -535,6 +535,51 @@ const checks: [string, (ctx: Context) => Promise<void>][] = [
     },
   ],
   [
+    '§15 feedback: a verdict on an ended answer is echoed, kept in the history, and refused elsewhere',
+    async (ctx) => {
+      const { peer, welcome } = await hello(ctx);
+      const { ack, start } = await ask(ctx, peer, 'f1', 'Hello');
+      await peer.waitFor(
+        isType('done', (d) => d.messageId === start.messageId),
+        { timeoutMs: ctx.timeoutMs * 4 },
+      );
+      const verdict = async (value: 'up' | 'down' | null): Promise<void> => {
+        const from = peer.frames.length;
+        peer.send({ type: 'feedback', messageId: start.messageId, value });
+        const echo = await peer.waitFor(
+          isType('feedback', (f) => f.messageId === start.messageId),
+          { from, timeoutMs: ctx.timeoutMs },
+        );
+        expect(echo.value === value, `feedback ${value} came back as ${echo.value}`);
+      };
+      const historyEntry = async () => {
+        const again = await hello(ctx, { conversationId: welcome.conversationId });
+        again.peer.close();
+        return again.welcome.history.find((m) => m.id === start.messageId);
+      };
+      await verdict('down');
+      const kept = await historyEntry();
+      expect(kept?.feedback === 'down', `the history says ${kept?.feedback} after a down`);
+      for (const [frame, code] of [
+        [{ messageId: ack.messageId, value: 'up' }, ErrorCode.UnknownMessage],
+        [{ messageId: 'no-such-message', value: 'up' }, ErrorCode.UnknownMessage],
+        [{ messageId: start.messageId, value: 'sideways' }, ErrorCode.BadFrame],
+      ] as const) {
+        const from = peer.frames.length;
+        peer.send({ type: 'feedback', ...frame });
+        const error = await peer.waitFor(isType('error'), { from, timeoutMs: ctx.timeoutMs });
+        expect(error.code === code, `feedback ${JSON.stringify(frame)}: expected ${code}, got ${error.code}`);
+      }
+      await verdict(null);
+      const cleared = await historyEntry();
+      expect(
+        cleared !== undefined && cleared.feedback === undefined,
+        'a verdict taken back stays in the history',
+      );
+      peer.close();
+    },
+  ],
+  [
     '§3 whole characters: no delta, snapshot or user text in any check split a character',
     async (ctx) => {
       // Each Peer records such a frame as a violation (failing the check it came in); this sums them.

@@ -9,7 +9,7 @@ export const ErrorCode = {
   UnknownType: 'unknown_type',
   /** A known frame whose fields have the wrong shape. */
   BadFrame: 'bad_frame',
-  /** A frame other than `hello` arrived before `welcome`, or `hello` twice. */
+  /** A frame other than `hello` arrived before `welcome`, `hello` twice, or feedback on an answer still streaming. */
   BadState: 'bad_state',
   /** Binary frames are not part of the protocol. */
   BinaryFrame: 'binary_frame',
@@ -17,7 +17,7 @@ export const ErrorCode = {
   TextTooLong: 'text_too_long',
   /** The `params` of a `send` are outside what the server allows. */
   BadParams: 'bad_params',
-  /** The referenced message (in `cancel` or `hello.resume`) is not in this conversation. */
+  /** The referenced message (in `cancel`, `feedback` or `hello.resume`) is not in this conversation. */
   UnknownMessage: 'unknown_message',
   /** The model source failed while producing an answer. */
   SourceFailed: 'source_failed',

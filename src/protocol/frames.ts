@@ -72,16 +72,33 @@ export const CancelFrameSchema = v.looseObject({
 
 export const PingFrameSchema = v.looseObject({ type: v.literal('ping') });
 
+/** A reader's verdict on an answer: thumbs up or down. */
+export const FeedbackValueSchema = v.picklist(['up', 'down']);
+export type FeedbackValue = v.InferOutput<typeof FeedbackValueSchema>;
+
+/**
+ * Both ways: the client's verdict on an ended answer (`null` takes it back),
+ * and the server telling every socket on the conversation the verdict it
+ * recorded (PROTOCOL.md section 15).
+ */
+export const FeedbackFrameSchema = v.looseObject({
+  type: v.literal('feedback'),
+  messageId: Id,
+  value: v.nullable(FeedbackValueSchema),
+});
+
 export const ClientFrameSchema = v.variant('type', [
   HelloFrameSchema,
   SendFrameSchema,
   CancelFrameSchema,
   PingFrameSchema,
+  FeedbackFrameSchema,
 ]);
 export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;
 export type HelloFrame = v.InferOutput<typeof HelloFrameSchema>;
 export type SendFrame = v.InferOutput<typeof SendFrameSchema>;
 export type CancelFrame = v.InferOutput<typeof CancelFrameSchema>;
+export type FeedbackFrame = v.InferOutput<typeof FeedbackFrameSchema>;
 
 // ---- server → client ------------------------------------------------------
 
@@ -99,6 +116,8 @@ export const HistoryMessageSchema = v.looseObject({
   finishReason: v.optional(FinishReasonSchema),
   replyTo: v.optional(Id),
   clientMsgId: v.optional(Id),
+  /** For ended assistant messages: the verdict a reader gave it, if any. */
+  feedback: v.optional(FeedbackValueSchema),
 });
 export type HistoryMessage = v.InferOutput<typeof HistoryMessageSchema>;
 
@@ -201,6 +220,7 @@ export const ServerFrameSchema = v.variant('type', [
   DoneFrameSchema,
   ErrorFrameSchema,
   PongFrameSchema,
+  FeedbackFrameSchema,
 ]);
 export type ServerFrame = v.InferOutput<typeof ServerFrameSchema>;
 export type WelcomeFrame = v.InferOutput<typeof WelcomeFrameSchema>;

@@ -16,6 +16,7 @@ export {
   createChatServer,
 } from './chat-server.js';
 export type { FollowUpPolicy } from './conversation/conversation.js';
+export type { ChatFeedback } from './conversation/feedback.js';
 export type { ParamsPolicy } from './conversation/params-policy.js';
 export { SERVER_DEFAULTS } from './defaults.js';
 export { type RunningServer, type ServerOptions, startServer } from './http/http-server.js';

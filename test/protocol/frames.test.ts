@@ -17,6 +17,9 @@ describe('parseClientFrame', () => {
       { type: 'send', clientMsgId: 'u_1', text: 'hi', params: { temperature: 0.5, maxTokens: 100 } },
       { type: 'cancel', messageId: 'm_1' },
       { type: 'ping' },
+      { type: 'feedback', messageId: 'm_1', value: 'up' },
+      { type: 'feedback', messageId: 'm_1', value: 'down' },
+      { type: 'feedback', messageId: 'm_1', value: null },
     ]) {
       const result = parseClientFrame(JSON.stringify(frame));
       assert.equal(result.ok, true, JSON.stringify(result));
@@ -51,6 +54,15 @@ describe('parseClientFrame', () => {
         ErrorCode.UnknownType,
       ],
     );
+  });
+
+  it('refuses a feedback value other than up, down or null, and one without a value', () => {
+    for (const value of ['sideways', 'UP', 1, true, {}, undefined]) {
+      const result = parseClientFrame(JSON.stringify({ type: 'feedback', messageId: 'm_1', value }));
+      assert.ok(!result.ok, `value ${JSON.stringify(value)} was accepted`);
+      assert.equal(result.code, ErrorCode.BadFrame);
+      assert.deepEqual(result.refs, { messageId: 'm_1' });
+    }
   });
 
   it('names the offending field in the message', () => {

@@ -1,6 +1,6 @@
-import type { FinishReason, MessageParams, ServerFrame, Usage } from '../../protocol/index.js';
+import type { FeedbackValue, FinishReason, MessageParams, ServerFrame, Usage } from '../../protocol/index.js';
 import type { SourceMessage, TokenSource } from '../sources/types.js';
-import type { ChatConversation } from '../store/conversation-store.js';
+import type { ChatConversation, FeedbackResult } from '../store/conversation-store.js';
 import { DeltaWindow } from './delta-window.js';
 import { newId } from './ids.js';
 import {
@@ -200,6 +200,21 @@ export class Conversation implements ChatConversation {
 
   hasMessage(messageId: string): boolean {
     return this.messages.some((m) => m.id === messageId);
+  }
+
+  setFeedback(messageId: string, value: FeedbackValue | null): FeedbackResult {
+    const answer = this.messages.find((m) => m.id === messageId && m.role === 'assistant');
+    if (!answer) return { outcome: 'unknown' };
+    if (!answer.finishReason) return { outcome: 'unfinished' };
+    const changed = (answer.feedback ?? null) !== value;
+    if (changed) {
+      if (value) answer.feedback = value;
+      else delete answer.feedback;
+      this.lastActivity = Date.now();
+      this.emit({ type: 'feedback', messageId, value });
+    }
+    const question = this.messages.find((m) => m.id === answer.replyTo);
+    return { outcome: 'recorded', answer, question, changed };
   }
 
   /** Stops generation and timers; the conversation is being dropped (an answer cut short ends `interrupted`). */

@@ -3,7 +3,13 @@
  * history of a `welcome`, and the replay that brings a resuming client up to
  * date (PROTOCOL.md section 5).
  */
-import type { FinishReason, HistoryMessage, ServerFrame, Usage } from '../../protocol/index.js';
+import type {
+  FeedbackValue,
+  FinishReason,
+  HistoryMessage,
+  ServerFrame,
+  Usage,
+} from '../../protocol/index.js';
 import type { ReplayLog } from './replay-log.js';
 
 /** A message as every store keeps it: what a welcome's history and generation need. */
@@ -22,6 +28,8 @@ export interface MessageRecord {
   /** Assistant: set once the answer has ended. */
   finishReason?: FinishReason;
   usage?: Usage | null;
+  /** Assistant, once ended: a reader's verdict (absent: none, or taken back). */
+  feedback?: FeedbackValue;
 }
 
 /** A message held in a conversation's memory: the record and, for an answer, its recent deltas. */
@@ -68,6 +76,7 @@ export function historyOf(
     ...(m.finishReason ? { finishReason: m.finishReason } : {}),
     ...(m.replyTo ? { replyTo: m.replyTo } : {}),
     ...(m.clientMsgId ? { clientMsgId: m.clientMsgId } : {}),
+    ...(m.feedback ? { feedback: m.feedback } : {}),
   }));
   return { history, omitted: trimmed + first };
 }

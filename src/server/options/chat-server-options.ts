@@ -2,6 +2,7 @@ import type { WebSocket } from 'ws';
 import type { Limits } from '../../protocol/index.js';
 import { type ChatServerAuthOptions, resolveAuthOptions } from '../auth/session-auth.js';
 import type { FollowUpPolicy } from '../conversation/conversation.js';
+import type { ChatFeedback } from '../conversation/feedback.js';
 import { type ParamsPolicy, resolveParamsPolicy } from '../conversation/params-policy.js';
 import { SERVER_DEFAULTS } from '../defaults.js';
 import { type ChatLogger, checkLogger } from '../ops/logger.js';
@@ -119,6 +120,14 @@ export interface ChatServerOptions extends ServerLimitOptions {
    */
   onSocket?: (socket: WebSocket) => void;
   /**
+   * Called when a reader's verdict on an answer changes (thumbs up, down, or
+   * taken back), after the store has recorded it: the answer's id, the
+   * verdict, the answer's and the question's texts. Use it to log bad
+   * answers. What it throws or rejects with is logged (`feedback_hook_failed`)
+   * and changes nothing for the client.
+   */
+  onFeedback?: (feedback: ChatFeedback) => void | Promise<void>;
+  /**
    * A client that reads slower than answers arrive: over `highWaterBytes` in
    * its send buffer (default 65536) deltas are coalesced into fewer, larger
    * frames; over it for `slowConsumerMs` (default 30000), or with more than
@@ -152,6 +161,7 @@ export interface ResolvedChatServerOptions {
   logger: ChatLogger;
   operations: false | { healthPath: string; metricsPath: string };
   onSocket: ((socket: WebSocket) => void) | undefined;
+  onFeedback: ((feedback: ChatFeedback) => void | Promise<void>) | undefined;
   perMessageDeflate: boolean;
   backpressure: BackpressureOptions;
   conversation: {
@@ -218,6 +228,11 @@ export function resolveChatServerOptions(options: ChatServerOptions): ResolvedCh
             metricsPath: (operations as { metricsPath?: string }).metricsPath ?? '/metrics',
           },
     onSocket: option('onSocket', options.onSocket, aFunction) as ResolvedChatServerOptions['onSocket'],
+    onFeedback: option(
+      'onFeedback',
+      options.onFeedback,
+      aFunction,
+    ) as ResolvedChatServerOptions['onFeedback'],
     perMessageDeflate: option('perMessageDeflate', options.perMessageDeflate, aBoolean, false),
     backpressure: {
       highWaterBytes: pressure('highWaterBytes'),

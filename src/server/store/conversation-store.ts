@@ -1,5 +1,5 @@
-import type { MessageParams, ServerFrame } from '../../protocol/index.js';
-import type { Replay, WelcomeHistory } from '../conversation/message-frames.js';
+import type { FeedbackValue, MessageParams, ServerFrame } from '../../protocol/index.js';
+import type { MessageRecord, Replay, WelcomeHistory } from '../conversation/message-frames.js';
 
 export type FrameListener = (frame: ServerFrame) => void;
 
@@ -14,6 +14,21 @@ export interface SubmitResult {
   created: boolean;
   queuePosition: number;
 }
+
+/**
+ * What recording a reader's verdict did: `recorded` with the answer (and the
+ * question it answers, where the store holds it), or why not: no such answer
+ * in the conversation, or the answer has not ended.
+ */
+export type FeedbackResult =
+  | {
+      outcome: 'recorded';
+      answer: MessageRecord;
+      question: MessageRecord | undefined;
+      /** False when the answer already had this verdict. */
+      changed: boolean;
+    }
+  | { outcome: 'unknown' | 'unfinished' };
 
 /**
  * One conversation as a connection sees it. The in-memory `Conversation`
@@ -36,6 +51,12 @@ export interface ChatConversation {
   /** Stops the answer `messageId` wherever it is generated. Safe to repeat. */
   cancel(messageId: string): boolean;
   hasMessage(messageId: string): boolean;
+  /**
+   * Records a reader's verdict on the ended answer `messageId` (`null` takes
+   * it back), stored with the message; when it changes, every socket on the
+   * conversation gets a `feedback` frame. Safe to repeat.
+   */
+  setFeedback(messageId: string, value: FeedbackValue | null): FeedbackResult | Promise<FeedbackResult>;
   /** User messages not answered yet (being answered or waiting), where the store counts them. */
   readonly unansweredCount?: number;
   /** Whether a send with this client id was already taken, where the store can tell at once. */

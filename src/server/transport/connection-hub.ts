@@ -165,5 +165,19 @@ function connectionEvents(config: ResolvedChatServerOptions, metrics: ChatMetric
     },
     welcomed: (connectionId, conversationId) =>
       logger.debug({ event: 'welcome', connectionId, conversationId }, 'client welcomed'),
+    feedback: (connectionId, feedback) => {
+      const { conversationId, messageId, value } = feedback;
+      logger.info({ event: 'feedback', connectionId, conversationId, messageId, value }, 'answer feedback');
+      const failed = (error: unknown): void =>
+        logger.error(
+          { event: 'feedback_hook_failed', connectionId, error: String(error) },
+          'onFeedback failed',
+        );
+      try {
+        void Promise.resolve(config.onFeedback?.(feedback)).catch(failed);
+      } catch (error) {
+        failed(error);
+      }
+    },
   };
 }

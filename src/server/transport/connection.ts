@@ -5,6 +5,7 @@ import {
   codePointLength,
   ErrorCode,
   type ErrorFrame,
+  type FeedbackFrame,
   type HelloFrame,
   type HistoryMessage,
   type Limits,
@@ -14,12 +15,14 @@ import {
   type SendFrame,
   type ServerFrame,
 } from '../../protocol/index.js';
+import { type ChatFeedback, chatFeedback } from '../conversation/feedback.js';
 import { newId } from '../conversation/ids.js';
 import type { Replay, WelcomeHistory } from '../conversation/message-frames.js';
 import { checkParams, type ParamsPolicy } from '../conversation/params-policy.js';
 import {
   type ChatConversation,
   ConversationRefused,
+  type FeedbackResult,
   type ResumeRequest,
 } from '../store/conversation-store.js';
 import { type BackpressureOptions, defaultBackpressure, Outbound, type OutboundEvents } from './outbound.js';
@@ -32,6 +35,8 @@ export interface ConnectionEvents extends OutboundEvents {
   resume?(id: number, result: 'deltas' | 'snapshot' | 'unknown'): void;
   /** The client said hello and was welcomed into `conversationId`. */
   welcomed?(id: number, conversationId: string): void;
+  /** A reader's verdict on an answer changed (recorded in the store). */
+  feedback?(id: number, feedback: ChatFeedback): void;
 }
 
 export interface ConnectionContext {
@@ -124,6 +129,7 @@ export class Connection {
       return;
     }
     if (frame.type === 'send') this.submit(conversation, frame);
+    else if (frame.type === 'feedback') this.feedback(conversation, frame);
     else if (!conversation.hasMessage(frame.messageId)) {
       this.sendError(ErrorCode.UnknownMessage, 'No such message in this conversation.', {
         messageId: frame.messageId,
@@ -303,6 +309,39 @@ export class Connection {
       });
       this.socket.close(CloseCode.Reconnect, 'store unavailable');
     });
+  }
+
+  /**
+   * Records a verdict on an ended answer. The store tells every socket on the
+   * conversation (this one too) with a `feedback` frame when it changes.
+   */
+  private feedback(conversation: ChatConversation, { messageId, value }: FeedbackFrame): void {
+    const answered = (result: FeedbackResult): void => {
+      if (result.outcome === 'recorded') {
+        if (!result.changed) return;
+        const feedback = chatFeedback(conversation.id, value, result.answer, result.question);
+        this.context.events?.feedback?.(this.context.id ?? 0, feedback);
+      } else if (result.outcome === 'unknown') {
+        this.sendError(ErrorCode.UnknownMessage, 'No such answer in this conversation.', { messageId });
+      } else {
+        this.sendError(ErrorCode.BadState, 'Feedback is for answers that have ended.', { messageId });
+      }
+    };
+    const recorded = conversation.setFeedback(messageId, value);
+    if (!(recorded instanceof Promise)) {
+      answered(recorded);
+      return;
+    }
+    recorded.then(answered, (error: unknown) =>
+      // A shared store that could not record it: the client may send it again.
+      this.send({
+        type: 'error',
+        code: ErrorCode.Internal,
+        message: `The feedback could not be stored (${error instanceof Error ? error.message : String(error)}).`,
+        retryable: true,
+        messageId,
+      }),
+    );
   }
 
   /** Bytes this connection holds for its client: the socket's send buffer plus coalesced frames waiting. */

@@ -1,5 +1,6 @@
 import {
   ErrorCode,
+  type FeedbackValue,
   type FinishReason,
   type MessageParams,
   type ServerFrame,
@@ -18,7 +19,13 @@ import {
 } from '../../conversation/message-frames.js';
 import { ReplayLog } from '../../conversation/replay-log.js';
 import type { SourceMessage, TokenSource } from '../../sources/types.js';
-import type { ChatConversation, FrameListener, ResumeRequest, SubmitResult } from '../conversation-store.js';
+import type {
+  ChatConversation,
+  FeedbackResult,
+  FrameListener,
+  ResumeRequest,
+  SubmitResult,
+} from '../conversation-store.js';
 import type { ConversationEvent, QueuedTurnRecord, RedisStore } from './redis-store.js';
 
 /** How often, and how many times, an answer's end is retried while Redis is away (about 10 minutes). */
@@ -152,6 +159,30 @@ export class RedisConversation implements ChatConversation {
     return { message: user, created: true, queuePosition };
   }
 
+  async setFeedback(messageId: string, value: FeedbackValue | null): Promise<FeedbackResult> {
+    const stored = await this.store.setFeedback(this.id, messageId, value);
+    if (stored.outcome !== 'recorded') return stored;
+    this.lastActivity = Date.now();
+    const mirrored = this.messages.find((m) => m.id === messageId);
+    if (mirrored) this.applyFeedback(mirrored, value);
+    const answer = mirrored ?? stored.answer;
+    const question = this.messages.find((m) => m.id === answer.replyTo);
+    return { outcome: 'recorded', answer, question, changed: stored.changed };
+  }
+
+  /**
+   * Mirrors a verdict and tells the listeners, when it changes. Only this
+   * node's own writes (in the order Redis applied them) and other nodes'
+   * events (published in that order too) change it: a `refresh` racing them
+   * could bring back an older one.
+   */
+  private applyFeedback(m: MessageWithLog, value: FeedbackValue | null): void {
+    if ((m.feedback ?? null) === value) return;
+    if (value) m.feedback = value;
+    else delete m.feedback;
+    this.emit({ type: 'feedback', messageId: m.id, value });
+  }
+
   /** Mirrors a user message and tells the listeners (every tab on the conversation), once. */
   private addUser(user: MessageWithLog & { clientMsgId: string }, queuePosition?: number): void {
     if (this.hasMessage(user.id)) return;
@@ -268,6 +299,12 @@ export class RedisConversation implements ChatConversation {
     if (this.disposed) return;
     if (event.t === 'cancel') {
       if (this.current?.message.id === event.id) this.current.abort.abort();
+      return;
+    }
+    if (event.t === 'feedback') {
+      const m = event.node === this.store.nodeId ? undefined : this.messages.find((x) => x.id === event.id);
+      // Redis took it for an ended answer: this mirror may learn of the end a moment later.
+      if (m) this.applyFeedback(m, event.value || null);
       return;
     }
     if (event.t === 'start') {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
-import type { FinishReason, MessageParams, Usage } from '../../../protocol/index.js';
+import type { FeedbackValue, FinishReason, MessageParams, Usage } from '../../../protocol/index.js';
 import { newId } from '../../conversation/ids.js';
 import type { MessageRecord } from '../../conversation/message-frames.js';
 import { SERVER_DEFAULTS } from '../../defaults.js';
@@ -27,7 +27,9 @@ export type ConversationEvent =
   | { t: 'start'; id: string; replyTo: string; node: string }
   /** Published by the script that stores the message, so every node sees it before its answer's start. */
   | { t: 'user'; id: string; clientMsgId: string; text: string; queueLength: number }
-  | { t: 'cancel'; id: string };
+  | { t: 'cancel'; id: string }
+  /** A reader's verdict on an ended answer changed (`value` '' took it back); published by the script that stores it. */
+  | { t: 'feedback'; id: string; value: FeedbackValue | ''; node: string };
 
 export interface RedisStoreOptions {
   /** `redis://[:password@]host:port[/db]` or `rediss://…` for TLS. */
@@ -210,6 +212,25 @@ if holder == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 if holder then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`,
+  /**
+   * KEYS msgs; ARGV id value('' takes it back) channel node → {1, json, changed}: recorded (published
+   * when it changed), 0: no such answer, 2: the answer has not ended. The verdict is a field of the
+   * message's JSON.
+   */
+  feedback: `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if not cur then return 0 end
+local m = cjson.decode(cur)
+if m['role'] ~= 'assistant' then return 0 end
+if type(m['finishReason']) ~= 'string' then return 2 end
+local changed = (m['feedback'] or '') ~= ARGV[2]
+if changed then
+  if ARGV[2] == '' then m['feedback'] = nil else m['feedback'] = ARGV[2] end
+  cur = cjson.encode(m)
+  redis.call('HSET', KEYS[1], ARGV[1], cur)
+  redis.call('PUBLISH', ARGV[3], cjson.encode({t = 'feedback', id = ARGV[1], value = ARGV[2], node = ARGV[4]}))
+end
+return {1, cur, changed and 1 or 0}`,
   /** KEYS lease; ARGV owner */
   release: `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -650,6 +671,32 @@ export class RedisStore {
       ],
     );
     return ok === 1;
+  }
+
+  /**
+   * Stores a reader's verdict on an ended answer (`null` takes it back) and
+   * announces a change to every node; the answer as stored, or why not.
+   */
+  async setFeedback(
+    conversationId: string,
+    messageId: string,
+    value: FeedbackValue | null,
+  ): Promise<
+    { outcome: 'recorded'; answer: MessageRecord; changed: boolean } | { outcome: 'unknown' | 'unfinished' }
+  > {
+    const result = (await this.script(
+      'feedback',
+      [this.keys.messages(conversationId)],
+      [messageId, value ?? '', this.keys.events(conversationId), this.nodeId],
+    )) as number | [number, string, number];
+    if (Array.isArray(result)) {
+      return {
+        outcome: 'recorded',
+        answer: JSON.parse(result[1]) as MessageRecord,
+        changed: result[2] === 1,
+      };
+    }
+    return { outcome: result === 2 ? 'unfinished' : 'unknown' };
   }
 
   /** Stream entries after `afterSeq` (deltas from afterSeq+1, then the end if written). */
