@@ -1,5 +1,5 @@
 import { LitElement, type PropertyValues, type TemplateResult } from 'lit';
-import type { MessageParams, ServerFrame, WelcomeFrame } from '../protocol/index.js';
+import type { FeedbackValue, MessageParams, ServerFrame, WelcomeFrame } from '../protocol/index.js';
 import { lostObject, lostObjectWarning, paramsAttribute, stringsAttribute } from './attribute-converters.js';
 import { ChatSession } from './chat-session.js';
 import type { Change, ChatMessage, WelcomeOutcome } from './chat-state.js';
@@ -41,6 +41,7 @@ export function defaultSocketUrl(base: string = location.href): string {
  * @fires ai-chat-message-sent - The user (or `send()`) sent a message. Detail: `{ clientMsgId, text, params }`.
  * @fires ai-chat-answer-start - An answer started streaming. Detail: `{ messageId, replyTo }`.
  * @fires ai-chat-answer-done - An answer finished. Detail: `{ messageId, text, finishReason, usage }`.
+ * @fires ai-chat-feedback - The reader chose a thumb under an answer, or took it back. Detail: `{ messageId, value }` (`up`, `down` or `null`).
  * @fires ai-chat-error - The server reported an error. Detail: `{ code, message, retryable, messageId?, clientMsgId? }`.
  * @fires ai-chat-connection-change - The connection status changed. Detail: `{ status, detail }`.
  *
@@ -55,6 +56,8 @@ export function defaultSocketUrl(base: string = location.href): string {
  * @csspart message-actions - The row of buttons under a finished answer.
  * @csspart copy-button - Copies an answer's text.
  * @csspart regenerate-button - Asks again, on the last answer and on interrupted ones.
+ * @csspart feedback-up-button - Thumbs up under an ended answer (`aria-pressed` while chosen; pressed again, takes it back).
+ * @csspart feedback-down-button - Thumbs down under an ended answer, likewise.
  * @csspart retry-button - Sends a failed message again.
  * @csspart cancel-queued-button - On a question waiting behind the answer being written: cancels it, so it is never answered.
  * @csspart notice - A note about the conversation, e.g. that the server no longer has it.
@@ -80,6 +83,7 @@ export function defaultSocketUrl(base: string = location.href): string {
  * @cssprop --ai-chat-user-color - Text color of the user's messages.
  * @cssprop --ai-chat-accent - Background of the Send button and launcher.
  * @cssprop --ai-chat-accent-color - Text color of the Send button and launcher.
+ * @cssprop --ai-chat-feedback-color - Background of a chosen thumb. Default: `--ai-chat-accent`.
  * @cssprop --ai-chat-link-color - Link color in answers.
  * @cssprop --ai-chat-code-background - Background of code in answers.
  * @cssprop --ai-chat-code-font-family - Font of code in answers.
@@ -171,6 +175,7 @@ export class AiStreamChat extends LitElement {
     cancelQueued: (key) => this.session.cancelQueued(key),
     copy: (message) => void this.copied.copy(message, this.ui.copied),
     regenerate: (message) => this.regenerate(message),
+    feedback: (message, value) => this.feedback(message, value),
     jumpToLatest: this.scroller.jumpToLatest,
     onLogScroll: this.scroller.onScroll,
     markdown: (key) => this.answers.into(key),
@@ -315,6 +320,13 @@ export class AiStreamChat extends LitElement {
         params: message.params ?? {},
       });
     }
+  }
+
+  /** A thumb: sends the verdict, tells the page, and says thanks to screen readers. */
+  private feedback(answer: ChatMessage, value: FeedbackValue | null): void {
+    if (!this.session.feedback(answer, value)) return;
+    emit(this, 'ai-chat-feedback', { messageId: answer.id as string, value });
+    if (value) this.announcer.announce(this.ui.feedbackThanks);
   }
 
   private onChange(change: Change): void {

@@ -5,6 +5,7 @@
  */
 import {
   codePointLength,
+  type FeedbackValue,
   type Limits,
   type MessageParams,
   type SendFrame,
@@ -105,6 +106,19 @@ export class ChatSession {
       question.id !== undefined &&
       this.connection.send({ type: 'cancel', messageId: question.id })
     );
+  }
+
+  /**
+   * Gives (or, with null, takes back) the reader's verdict on an ended
+   * answer; the server records it and tells the other tabs. Returns whether
+   * it was sent (not while disconnected: the welcome then keeps the server's).
+   */
+  feedback(answer: ChatMessage, value: FeedbackValue | null): boolean {
+    if (answer.id === undefined || answer.status !== 'done') return false;
+    if (!this.connection.send({ type: 'feedback', messageId: answer.id, value })) return false;
+    this.state.setFeedback(answer, value);
+    this.callbacks.onChange({ kind: 'structure' });
+    return true;
   }
 
   /** Sends a failed message again, with the same client id, so it can never be created twice. */

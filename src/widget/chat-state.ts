@@ -5,6 +5,7 @@
  * no DOM, no socket (the fault tests run it in Node).
  */
 import {
+  type FeedbackValue,
   type FinishReason,
   type HistoryMessage,
   MAX_RESUME_ENTRIES,
@@ -45,6 +46,8 @@ export interface ChatMessage {
   queued?: boolean;
   /** User: model parameters sent with the message. */
   params?: MessageParams;
+  /** Assistant: the reader's verdict, as the server recorded it (or as just given). */
+  feedback?: FeedbackValue;
 }
 
 /** What applying a frame changed, so the view knows how much to redraw. */
@@ -198,6 +201,7 @@ export class ChatState {
       message.queued = false;
       return message;
     }
+    this.setFeedback(message, h.feedback ?? null);
     const seq = h.seq ?? 0;
     if (h.text === undefined) {
       // Resumed: the replay after the welcome brings the rest, then `done` if it ended.
@@ -274,6 +278,12 @@ export class ChatState {
       }
       case 'error':
         return this.applyError(frame);
+      case 'feedback': {
+        const m = this.byId(frame.messageId);
+        return m?.role === 'assistant' && this.setFeedback(m, frame.value)
+          ? { kind: 'structure' }
+          : { kind: 'none' };
+      }
       default:
         return { kind: 'none' };
     }
@@ -329,6 +339,14 @@ export class ChatState {
       return { kind: 'structure' };
     }
     return { kind: 'none' };
+  }
+
+  /** Sets (or, with null, clears) an answer's verdict; whether it changed. */
+  setFeedback(m: ChatMessage, value: FeedbackValue | null): boolean {
+    if ((m.feedback ?? null) === value) return false;
+    if (value) m.feedback = value;
+    else delete m.feedback;
+    return true;
   }
 
   private finish(m: ChatMessage, reason: FinishReason): void {

@@ -2,7 +2,7 @@
  * The events `<ai-stream-chat>` fires for host pages. All bubble and are
  * composed, so they reach listeners on any ancestor, across shadow roots.
  */
-import type { FinishReason, MessageParams, ServerFrame, Usage } from '../protocol/index.js';
+import type { FeedbackValue, FinishReason, MessageParams, ServerFrame, Usage } from '../protocol/index.js';
 import type { Change, ChatMessage } from './chat-state.js';
 import type { ConnectionStatus } from './controllers/connection-controller.js';
 
@@ -30,6 +30,13 @@ export interface AnswerDoneDetail {
   usage: Usage | null;
 }
 
+export interface FeedbackDetail {
+  /** The answer's id. */
+  messageId: string;
+  /** `up`, `down`, or `null` when the reader took the verdict back. */
+  value: FeedbackValue | null;
+}
+
 export interface ChatErrorDetail {
   code: string;
   message: string;
@@ -48,6 +55,7 @@ export interface AiStreamChatEventMap {
   'ai-chat-message-sent': CustomEvent<MessageSentDetail>;
   'ai-chat-answer-start': CustomEvent<AnswerStartDetail>;
   'ai-chat-answer-done': CustomEvent<AnswerDoneDetail>;
+  'ai-chat-feedback': CustomEvent<FeedbackDetail>;
   'ai-chat-error': CustomEvent<ChatErrorDetail>;
   'ai-chat-connection-change': CustomEvent<ConnectionChangeDetail>;
 }

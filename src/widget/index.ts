@@ -6,7 +6,7 @@
  */
 import { AiStreamChat } from './ai-stream-chat.js';
 
-export type { FinishReason, MessageParams, Usage } from '../protocol/index.js';
+export type { FeedbackValue, FinishReason, MessageParams, Usage } from '../protocol/index.js';
 export type { ChatMode, ChatPersist, ChatTheme } from './ai-stream-chat.js';
 export { AiStreamChat, defaultSocketUrl } from './ai-stream-chat.js';
 export type { ChatMessage, MessageStatus } from './chat-state.js';
@@ -19,6 +19,7 @@ export type {
   AnswerStartDetail,
   ChatErrorDetail,
   ConnectionChangeDetail,
+  FeedbackDetail,
   MessageSentDetail,
   ShownConnectionStatus,
 } from './events.js';

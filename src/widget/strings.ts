@@ -16,6 +16,11 @@ export const defaultStrings = {
   send: 'Send',
   stop: 'Stop',
   regenerate: 'Regenerate',
+  /** Accessible names (and tooltips) of the thumbs under an answer. */
+  goodAnswer: 'Good answer',
+  badAnswer: 'Bad answer',
+  /** Read by screen readers when a thumb is chosen. */
+  feedbackThanks: 'Thanks for the feedback.',
   retry: 'Retry',
   /** On a queued question: takes it out of the queue, so it is never answered. */
   cancelQueued: 'Cancel',

@@ -341,3 +341,41 @@ describe('ChatState: user frames (PROTOCOL.md 12, several tabs)', () => {
     assert.equal(state.messages[0]?.queued, false);
   });
 });
+
+describe('ChatState: answer feedback (PROTOCOL.md section 15)', () => {
+  const ended = (feedback?: 'up' | 'down'): WelcomeFrame['history'] => [
+    { id: 'm_u', role: 'user', text: 'hi', clientMsgId: 'u_1' },
+    {
+      id: 'm_a',
+      role: 'assistant',
+      text: 'Hello',
+      seq: 1,
+      finishReason: 'stop',
+      replyTo: 'm_u',
+      ...(feedback ? { feedback } : {}),
+    },
+  ];
+
+  it('takes the verdict from the history, and the history of a later welcome replaces it', () => {
+    const state = new ChatState();
+    state.applyWelcome(welcome('c_1', ended('down')));
+    assert.equal(state.messages.at(-1)?.feedback, 'down');
+    state.applyWelcome(welcome('c_1', ended()));
+    assert.equal(state.messages.at(-1)?.feedback, undefined);
+    state.applyWelcome(welcome('c_1', ended('up')));
+    assert.equal(state.messages.at(-1)?.feedback, 'up');
+  });
+
+  it('a feedback frame sets or clears an answer’s verdict, once; one for a question or an unknown id changes nothing', () => {
+    const state = new ChatState();
+    state.applyWelcome(welcome('c_1', ended()));
+    assert.equal(state.apply({ type: 'feedback', messageId: 'm_a', value: 'up' }).kind, 'structure');
+    assert.equal(state.apply({ type: 'feedback', messageId: 'm_a', value: 'up' }).kind, 'none');
+    assert.equal(state.messages.at(-1)?.feedback, 'up');
+    assert.equal(state.apply({ type: 'feedback', messageId: 'm_u', value: 'down' }).kind, 'none');
+    assert.equal(state.apply({ type: 'feedback', messageId: 'm_x', value: 'down' }).kind, 'none');
+    assert.equal(state.messages[0]?.feedback, undefined);
+    assert.equal(state.apply({ type: 'feedback', messageId: 'm_a', value: null }).kind, 'structure');
+    assert.equal(state.messages.at(-1)?.feedback, undefined);
+  });
+});

@@ -122,6 +122,8 @@ describe('<ai-stream-chat> keyboard access', () => {
       'code-copy-button',
       'copy-button',
       'regenerate-button',
+      'feedback-up-button',
+      'feedback-down-button',
       'button: Reconnect now',
       'input',
       'send-button',

@@ -45,6 +45,19 @@ export const messageStyles = css`
     gap: 0.4em;
     margin-top: 0.4em;
   }
+  /* The thumbs: a chosen one is filled (--ai-chat-feedback-color, default the accent). */
+  .thumb svg {
+    width: 1.2em;
+    height: 1.2em;
+    vertical-align: middle;
+  }
+  .down svg {
+    transform: rotate(180deg);
+  }
+  .thumb[aria-pressed='true'] {
+    background: var(--ai-chat-feedback-color, var(--ai-chat-accent, #0969da));
+    color: var(--ai-chat-accent-color, #ffffff);
+  }
   .welcome {
     white-space: pre-wrap;
   }

@@ -4,6 +4,7 @@
  * Templates read these only; they change nothing while rendering.
  */
 import type { TemplateResult } from 'lit';
+import type { FeedbackValue } from '../../protocol/index.js';
 import type { ChatMessage } from '../chat-state.js';
 import type { ShownConnectionStatus } from '../events.js';
 import type { ChatStrings } from '../strings.js';
@@ -51,6 +52,8 @@ export interface ChatActions {
   cancelQueued(key: string): void;
   copy(message: ChatMessage): void;
   regenerate(message: ChatMessage): void;
+  /** A thumb under an answer: its verdict, or null to take it back. */
+  feedback(message: ChatMessage, value: FeedbackValue | null): void;
   jumpToLatest(): void;
   onLogScroll(event: Event): void;
   /** Binds an answer's markdown element to its stream. */

@@ -1,9 +1,36 @@
 /** The log's messages: the welcome bubble, user messages, answers, typing dots. */
 import { html, nothing, type TemplateResult } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
+import type { FeedbackValue } from '../../protocol/index.js';
 import type { ChatMessage } from '../chat-state.js';
 import { formatString } from '../strings.js';
 import type { ChatActions, ChatView } from './chat-view.js';
+
+/** A thumb, pointing up; the "down" button turns it over (message-styles.ts). */
+const thumb = html`<svg viewBox="0 0 24 24" aria-hidden="true" fill="currentColor">
+  <path d="M2 10h4v11H2zm6 11V10l5-8c1.5 0 2.6 1.2 2.2 2.7L14 9h6a2 2 0 0 1 2 2.4l-1.6 7.8A2 2 0 0 1 18.4 21z" />
+</svg>`;
+
+/** A thumb button: pressed while it is the answer's verdict; pressing it again takes that back. */
+function thumbButton(
+  message: ChatMessage,
+  value: FeedbackValue,
+  label: string,
+  actions: ChatActions,
+): TemplateResult {
+  const pressed = message.feedback === value;
+  return html`<button
+    type="button"
+    class="ghost thumb ${value}"
+    part="feedback-${value}-button"
+    aria-label=${label}
+    title=${label}
+    aria-pressed=${pressed ? 'true' : 'false'}
+    @click=${() => actions.feedback(message, pressed ? null : value)}
+  >
+    ${thumb}
+  </button>`;
+}
 
 const typingDots = html`<div class="typing" part="typing-indicator" aria-hidden="true"><span></span><span></span><span></span></div>`;
 
@@ -70,6 +97,14 @@ function answer(message: ChatMessage, last: boolean, view: ChatView, actions: Ch
               ? html`<button type="button" class="ghost" part="regenerate-button" @click=${() => actions.regenerate(message)}>
                 ${ui.regenerate}
               </button>`
+              : nothing
+          }
+          ${
+            message.id && message.text
+              ? [
+                  thumbButton(message, 'up', ui.goodAnswer, actions),
+                  thumbButton(message, 'down', ui.badAnswer, actions),
+                ]
               : nothing
           }
         </div>`
