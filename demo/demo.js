@@ -61,6 +61,10 @@ document.addEventListener('ai-chat-answer-done', (event) => {
   const tokens = usage ? `, ${usage.completionTokens} tokens` : '';
   logLine('done', widgetName(event.target), `answer finished (${finishReason}${tokens})`);
 });
+document.addEventListener('ai-chat-feedback', (event) => {
+  const { value } = event.detail;
+  logLine('feedback', widgetName(event.target), value ? `feedback: thumbs ${value}` : 'feedback taken back');
+});
 document.addEventListener('ai-chat-error', (event) => {
   logLine('error', widgetName(event.target), `error ${event.detail.code}: ${event.detail.message}`);
 });
