@@ -104,7 +104,8 @@ describe('<ai-stream-chat> answer feedback (dev server)', () => {
     await settled(el);
     expect(pressed(el)).to.deep.equal(['false', 'true']);
     // Space on the chosen one takes it back.
-    await sendKeys({ press: 'Space' });
+    // ' ': the space bar's key value, which every driver knows (puppeteer has no key named 'Space').
+    await sendKeys({ press: ' ' });
     await settled(el);
     expect(pressed(el)).to.deep.equal(['false', 'false']);
     expect(el.messages.find((m) => m.id === messageId)?.feedback).to.equal(undefined);
