@@ -82,6 +82,9 @@ async function desktop(browser, url) {
   await widgetsConnected(page);
   await shoot(page, 'light');
 
+  // The dark one shows a chosen thumb too.
+  await page.locator('#inline-chat [part~="feedback-up-button"]').click();
+  await page.locator('#event-log li', { hasText: 'thumbs up' }).waitFor();
   await page.getByLabel('Dark', { exact: true }).check();
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   await shoot(page, 'dark');
