@@ -8,8 +8,9 @@
  * connection.
  */
 import { ErrorCode } from './codes.js';
+import type { ParseResult } from './frame-envelope.js';
 import type { DeltaFrame, ServerFrame } from './frames.js';
-import { type ParseResult, parseServerFrame } from './parse.js';
+import { parseServerFrame } from './server-frame-check.js';
 
 /** The last delta or snapshot written to (or read from) one socket. */
 interface Reference {

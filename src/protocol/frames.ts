@@ -1,22 +1,15 @@
 /**
  * The wire protocol's frames, defined once: the TypeScript types are inferred
  * from these schemas, and both the widget and the server validate every
- * inbound frame with them. Objects are loose so that fields a newer peer adds
+ * inbound frame with them (the widget through server-frame-check.ts, held to
+ * these schemas by test/protocol/server-frame-check.test.ts, so that valibot
+ * stays out of its bundle). Objects are loose so that fields a newer peer adds
  * are ignored, as PROTOCOL.md requires.
  */
 import * as v from 'valibot';
+import { MAX_ID_LENGTH } from './constants.js';
 
-export const PROTOCOL_VERSION = 1;
-
-/** The longest id (messageId, clientMsgId, conversationId) a frame may carry. */
-export const MAX_ID_LENGTH = 128;
-
-/**
- * The most answers one `hello` resumes: entries past the first this many
- * distinct `messageId`s (and repeats of one) are ignored. A client resumes
- * the answers it was streaming, one or two in practice.
- */
-export const MAX_RESUME_ENTRIES = 32;
+export { MAX_ID_LENGTH, MAX_RESUME_ENTRIES, PROTOCOL_VERSION } from './constants.js';
 
 const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_ID_LENGTH));
 const Seq = v.pipe(v.number(), v.integer(), v.minValue(0));

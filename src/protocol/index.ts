@@ -2,4 +2,5 @@ export * from './codes.js';
 export * from './compact-deltas.js';
 export * from './frames.js';
 export * from './parse.js';
+export * from './server-frame-check.js';
 export * from './text.js';

@@ -1,6 +1,5 @@
 /** Converters of the element's JSON-object attributes (`params`, `strings`). */
-import * as v from 'valibot';
-import { type MessageParams, MessageParamsSchema } from '../protocol/index.js';
+import { isMessageParams } from '../protocol/server-frame-check.js';
 import type { ChatStrings } from './strings.js';
 
 /**
@@ -40,9 +39,7 @@ function jsonObjectAttribute<T extends object>(name: string, check: (value: obje
   };
 }
 
-export const paramsAttribute = jsonObjectAttribute('params', (value): value is MessageParams =>
-  v.is(MessageParamsSchema, value),
-);
+export const paramsAttribute = jsonObjectAttribute('params', isMessageParams);
 
 /** Any object: resolveStrings takes its string values and ignores the rest. */
 export const stringsAttribute = jsonObjectAttribute(
