@@ -4,6 +4,7 @@ import {
   type ClientFrame,
   CompactDeltaReader,
   isWholeCharacters,
+  parseServerFrameWithSchema,
   type ServerFrame,
 } from '../protocol/index.js';
 
@@ -21,7 +22,8 @@ export class Peer {
   readonly violations: string[] = [];
   readonly socket: WebSocket;
   /** Reads full frames, and compact deltas when the peer asked for them (`hello.compact`). */
-  private readonly reader = new CompactDeltaReader();
+  // The schemas themselves judge a server under test, not the widget's hand check.
+  private readonly reader = new CompactDeltaReader(parseServerFrameWithSchema);
   /** How many frames arrived as compact deltas (recorded in `frames` as full deltas). */
   compactFrames = 0;
   closeCode: number | undefined;

@@ -47,6 +47,9 @@ const isCount = (x: unknown): x is number => Number.isInteger(x) && (x as number
 export class CompactDeltaReader {
   private last: Reference | undefined;
 
+  /** `parse` reads full frames: the widget's small hand check, or (conformance) the valibot schemas themselves. */
+  constructor(private readonly parse: (raw: string) => ParseResult<ServerFrame> = parseServerFrame) {}
+
   /** Forget the reference: a new connection starts without one. */
   reset(): void {
     this.last = undefined;
@@ -55,7 +58,7 @@ export class CompactDeltaReader {
   read(raw: string): ParseResult<ServerFrame> {
     // A compact delta is a JSON string, or an object whose first field is `d`; anything else is a full frame.
     if (raw.startsWith('"') || raw.startsWith('{"d":')) return this.expand(raw);
-    const parsed = parseServerFrame(raw);
+    const parsed = this.parse(raw);
     if (parsed.ok && (parsed.frame.type === 'delta' || parsed.frame.type === 'snapshot')) {
       this.last = { messageId: parsed.frame.messageId, seq: parsed.frame.seq };
     }
