@@ -85,6 +85,7 @@ async function main(): Promise<void> {
     },
     maxConnections: options.maxConnections,
     maxConnectionsPerIp: options.maxConnectionsPerIp,
+    trustProxy: options.trustProxy && { proxies: options.trustProxy, header: options.trustProxyHeader },
     headersTimeoutMs: options.headersTimeoutMs,
     requestTimeoutMs: options.requestTimeoutMs,
     maxNewConversationsPerIp: options.maxNewConversationsPerIp,
