@@ -109,6 +109,55 @@ function severalTabs(setup: Setup): void {
     later.close();
   });
 
+  it('the queue bound holds across tabs: past 4 waiting, a send gets busy in either tab, a resend of a taken one its ack', async () => {
+    const { a, b } = await twoTabs(await setup.urls());
+    a.send({ type: 'send', clientMsgId: 'q1', text: 'first' });
+    const first = await a.waitFor(isType('start'));
+    const acks = new Map<string, string>();
+    // Four wait behind the answer, sent from both tabs (so, on Redis, through both nodes).
+    for (const [tab, id] of [
+      [a, 'q2'],
+      [b, 'q3'],
+      [a, 'q4'],
+      [b, 'q5'],
+    ] as const) {
+      tab.send({ type: 'send', clientMsgId: id, text: `question ${id}` });
+      const ack = await tab.waitFor(isType('ack', (x) => x.clientMsgId === id));
+      acks.set(id, ack.messageId);
+    }
+    for (const [tab, id] of [
+      [b, 'q6'],
+      [a, 'q7'],
+    ] as const) {
+      tab.send({ type: 'send', clientMsgId: id, text: `question ${id}` });
+      const busy = await tab.waitFor(isType('error', (e) => e.clientMsgId === id));
+      assert.deepEqual([busy.code, busy.retryable], ['busy', true], `${id} is refused`);
+      assert.ok(!tab.frames.some((f) => f.type === 'ack' && f.clientMsgId === id), `${id} is not taken`);
+    }
+    // A resend of a message already taken is no new message: acknowledged again, not refused.
+    const from = b.frames.length;
+    b.send({ type: 'send', clientMsgId: 'q5', text: 'question q5' });
+    const again = await b.waitFor(
+      isType('ack', (x) => x.clientMsgId === 'q5'),
+      { from },
+    );
+    assert.equal(again.messageId, acks.get('q5'));
+    // One answered (here: stopped), one place is free again.
+    a.send({ type: 'cancel', messageId: first.messageId });
+    await b.waitFor(isType('start', (s) => s.replyTo === acks.get('q2')));
+    b.send({ type: 'send', clientMsgId: 'q6', text: 'question q6' });
+    const taken = await b.waitFor(isType('ack', (x) => x.clientMsgId === 'q6'));
+    assert.equal(taken.queuePosition, 4);
+    for (const tab of [a, b]) {
+      await tab.waitFor(isType('user', (u) => u.clientMsgId === 'q6'));
+      const users = (id: string) => tab.frames.filter((f) => f.type === 'user' && f.clientMsgId === id);
+      assert.equal(users('q6').length, 1, 'q6 is stored once, when it was taken');
+      assert.equal(users('q7').length, 0, 'q7 was never stored');
+    }
+    a.close();
+    b.close();
+  });
+
   it('cancelling the question being answered stops its answer, under the queue and the interrupt policy', async () => {
     const interruptUrls = await setup.interruptUrls();
     for (const urls of [await setup.urls(), interruptUrls]) {

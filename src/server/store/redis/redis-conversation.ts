@@ -19,12 +19,13 @@ import {
 } from '../../conversation/message-frames.js';
 import { ReplayLog } from '../../conversation/replay-log.js';
 import type { SourceMessage, TokenSource } from '../../sources/types.js';
-import type {
-  ChatConversation,
-  FeedbackResult,
-  FrameListener,
-  ResumeRequest,
-  SubmitResult,
+import {
+  type ChatConversation,
+  type FeedbackResult,
+  type FrameListener,
+  QueueFull,
+  type ResumeRequest,
+  type SubmitResult,
 } from '../conversation-store.js';
 import type { ConversationEvent, QueuedTurnRecord, RedisStore } from './redis-store.js';
 
@@ -40,6 +41,8 @@ export interface RedisConversationOptions {
   deltaWindowMs: number;
   /** Characters of message text a welcome carries at most; older history is left out of it. */
   welcomeHistoryChars: number;
+  /** Most messages that may wait behind the answer being generated (on any node); undefined: no bound. */
+  maxQueuedPerConversation?: number;
 }
 
 /**
@@ -149,7 +152,14 @@ export class RedisConversation implements ChatConversation {
     const turn: QueuedTurnRecord = { userId: user.id, params };
     const interrupt = this.options.followUp === 'interrupt';
     // The script also announced it to every node (this one may have taken that event first).
-    const stored = await this.store.appendUser(this.id, user, turn, interrupt);
+    const stored = await this.store.appendUser(
+      this.id,
+      user,
+      turn,
+      interrupt,
+      this.options.maxQueuedPerConversation,
+    );
+    if ('busy' in stored) throw new QueueFull(stored.waiting);
     if (!stored.created) return { message: { id: stored.id }, created: false, queuePosition: 0 };
     const active = this.activeMessageIds();
     const queuePosition = stored.queueLength - 1 + (active.length > 0 && !interrupt ? 1 : 0);

@@ -98,12 +98,19 @@ end
 
 const SCRIPTS = {
   /**
-   * KEYS meta order msgs cmid queue; ARGV clientMsgId id json ttl turn interrupt maxMessages channel text
-   * → {created, id, queueLength}. Publishes the `user` event in the same step, so it precedes any `start` of its answer.
+   * KEYS meta order msgs cmid queue lease; ARGV clientMsgId id json ttl turn interrupt maxMessages channel text maxQueued
+   * → {created, id, queueLength}, or {2, '', waiting} when maxQueued (≥ 0) messages already wait behind the
+   * answer being generated (on any node: the lease says one is). Publishes the `user` event in the same step,
+   * so it precedes any `start` of its answer.
    */
   appendUser: `${TRIM}
 local existing = redis.call('HGET', KEYS[4], ARGV[1])
 if existing then return {0, existing, 0} end
+local maxQueued = tonumber(ARGV[10])
+if maxQueued >= 0 then
+  local waiting = redis.call('LLEN', KEYS[5]) + redis.call('EXISTS', KEYS[6]) - 1
+  if waiting >= maxQueued then return {2, '', waiting} end
+end
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
 redis.call('RPUSH', KEYS[2], ARGV[2])
@@ -453,13 +460,17 @@ export class RedisStore {
   /**
    * Adds a user message and queues its turn; idempotent on `clientMsgId`
    * (a retried send gets the first message's id and `created: false`).
+   * With `maxQueued`, refuses it (`busy`, with how many wait) when that many
+   * messages already wait behind the answer being generated, whichever nodes
+   * they came through: the check and the append are one step in Redis.
    */
   async appendUser(
     conversationId: string,
     record: MessageRecord & { clientMsgId: string },
     turn: QueuedTurnRecord,
     interrupt: boolean,
-  ): Promise<{ created: boolean; id: string; queueLength: number }> {
+    maxQueued?: number,
+  ): Promise<{ created: boolean; id: string; queueLength: number } | { busy: true; waiting: number }> {
     const k = this.keys;
     const [created, id, queueLength] = (await this.script(
       'appendUser',
@@ -469,6 +480,7 @@ export class RedisStore {
         k.messages(conversationId),
         k.clientIds(conversationId),
         k.queue(conversationId),
+        k.lease(conversationId),
       ],
       [
         record.clientMsgId,
@@ -480,8 +492,10 @@ export class RedisStore {
         this.maxHistoryMessages,
         k.events(conversationId),
         record.text,
+        maxQueued ?? -1,
       ],
     )) as [number, string, number];
+    if (created === 2) return { busy: true, waiting: queueLength };
     return { created: created === 1, id, queueLength };
   }
 
