@@ -199,6 +199,27 @@ export const cliOptionTable = {
       ),
     ),
   },
+  redisCluster: {
+    flag: '--redis-cluster',
+    arg: '<list>',
+    env: 'REDIS_CLUSTER',
+    shownDefault: 'off',
+    help: 'Keep conversations in a Redis Cluster instead: comma-separated seed nodes (host:port)',
+    schema: v.pipe(
+      v.string(),
+      v.transform((list) =>
+        list
+          .split(',')
+          .map((seed) => seed.trim())
+          .filter((seed) => seed !== ''),
+      ),
+      v.check(
+        (seeds) => seeds.length > 0 && seeds.every((seed) => /^[^\s:]+:\d{1,5}$/.test(seed)),
+        (issue) =>
+          `--redis-cluster (or REDIS_CLUSTER) must list seed nodes as host:port, got ${JSON.stringify(issue.input)}`,
+      ),
+    ),
+  },
   historyTtlMs: {
     flag: '--history-ttl-ms',
     arg: '<n>',
@@ -478,6 +499,9 @@ function checkTogether(o: CliOptions): void {
     } catch (error) {
       throw new Error((error as Error).message.replace('--trust-proxy.proxies', '--trust-proxy'));
     }
+  }
+  if (o.redisUrl !== undefined && o.redisCluster !== undefined) {
+    throw new Error('--redis and --redis-cluster both say where Redis is: give one');
   }
   if (o.requestTimeoutMs < o.headersTimeoutMs) {
     throw new Error('--request-timeout-ms must be at least --headers-timeout-ms');

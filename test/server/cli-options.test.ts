@@ -157,4 +157,15 @@ describe('CLI option table', () => {
       /--trust-proxy-header must be an HTTP header name/,
     );
   });
+
+  it('takes Redis Cluster seed nodes, not together with --redis', () => {
+    const parsed = parseCliOptions(['--redis-cluster', '10.0.0.5:6379, 10.0.0.6:6380'], {});
+    assert.deepEqual(parsed.redisCluster, ['10.0.0.5:6379', '10.0.0.6:6380']);
+    assert.deepEqual(parseCliOptions([], { REDIS_CLUSTER: 'a:1' }).redisCluster, ['a:1']);
+    assert.throws(() => parseCliOptions(['--redis-cluster', '10.0.0.5'], {}), /--redis-cluster .* host:port/);
+    assert.throws(
+      () => parseCliOptions(['--redis-cluster', 'a:1', '--redis', 'redis://b:2'], {}),
+      /--redis and --redis-cluster/,
+    );
+  });
 });

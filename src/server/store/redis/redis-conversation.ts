@@ -43,6 +43,8 @@ interface Following {
   m: MessageWithLog;
   reading: boolean;
   readAgain: boolean;
+  /** Its stream lost deltas: nothing more is relayed until the end, which carries the whole text. */
+  broken: boolean;
   /** Deltas published while a read was under way. */
   held: Extract<DeltaEvent, { t: 'd' }>[];
   progressedAt: number;
@@ -376,6 +378,7 @@ export class RedisConversation implements ChatConversation {
       m,
       reading: false,
       readAgain: false,
+      broken: false,
       held: [],
       progressedAt: Date.now(),
       check: setInterval(() => {
@@ -418,6 +421,7 @@ export class RedisConversation implements ChatConversation {
       void this.catchUp(following); // the end entry is in the stream
       return;
     }
+    if (following.broken) return; // waits for the end
     if (following.reading) {
       following.held.push(event); // applied after the read, in order, unless the read had it
       return;
@@ -471,7 +475,7 @@ export class RedisConversation implements ChatConversation {
       following.reading = false;
     }
     for (const event of following.held.splice(0)) {
-      if (m.finishReason || event.s <= m.seq) continue;
+      if (m.finishReason || following.broken || event.s <= m.seq) continue;
       if (event.s === m.seq + 1) this.applyDelta(following, event.s, event.x);
       else following.readAgain = true;
     }
@@ -485,25 +489,17 @@ export class RedisConversation implements ChatConversation {
   private async applyEntry(following: Following, entry: StreamEntry): Promise<void> {
     const { m } = following;
     if (entry.kind === 'delta') {
-      if (entry.seq <= m.seq) return;
+      if (entry.seq <= m.seq || following.broken) return;
       if (entry.seq === m.seq + 1) {
         this.applyDelta(following, entry.seq, entry.text);
         return;
       }
-      // Deltas missing from the stream cannot be relayed exactly: send the text as it is.
-      const stored = await this.store.load(this.id);
-      const r = stored.find((x) => x.id === m.id);
-      if (r && r.seq > m.seq) {
-        m.text = r.text;
-        m.seq = r.seq;
-        m.log?.clear();
-        m.log = new ReplayLog(this.options.replayMaxChars, m.seq + 1);
-        following.progressedAt = Date.now();
-        this.emit({ type: 'snapshot', messageId: m.id, seq: m.seq, text: m.text });
-      }
+      // Deltas missing from the stream (a Redis failover lost writes it had acknowledged): the text
+      // after them is not known here. Relay nothing more; the end carries the whole text (a snapshot).
+      following.broken = true;
       return;
     }
-    if (entry.seq !== m.seq) {
+    if (following.broken || entry.seq !== m.seq) {
       // The end says more (or less) text than the deltas that reached the stream: end with the stored text.
       const stored = await this.store.message(this.id, m.id);
       this.end(m, entry.finishReason, entry.usage, stored?.finishReason ? stored : undefined);
@@ -530,7 +526,7 @@ export class RedisConversation implements ChatConversation {
     stored?: MessageRecord,
   ): void {
     if (m.finishReason) return;
-    if (stored && stored.seq !== m.seq) {
+    if (stored && (stored.seq !== m.seq || stored.text !== m.text)) {
       m.text = stored.text;
       m.seq = stored.seq;
       this.emit({ type: 'snapshot', messageId: m.id, seq: m.seq, text: m.text });

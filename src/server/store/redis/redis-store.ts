@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Redis } from 'ioredis';
 import type { FeedbackValue, FinishReason, MessageParams, Usage } from '../../../protocol/index.js';
 import { newId } from '../../conversation/ids.js';
 import type { MessageRecord } from '../../conversation/message-frames.js';
 import { SERVER_DEFAULTS } from '../../defaults.js';
 import { option, positiveInteger } from '../../options/check.js';
+import { checkRedisTarget, connectRedis, type RedisClient } from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
 
 export interface QueuedTurnRecord {
@@ -41,8 +41,14 @@ export type ConversationEvent =
 export type DeltaEvent = { t: 'd'; id: string; s: number; x: string } | { t: 'e'; id: string };
 
 export interface RedisStoreOptions {
-  /** `redis://[:password@]host:port[/db]` or `rediss://…` for TLS. */
-  url: string;
+  /** `redis://[:password@]host:port[/db]` or `rediss://…` for TLS. Not with `cluster`. */
+  url?: string;
+  /**
+   * Redis Cluster: seed nodes as `host:port` (any few of its nodes; the
+   * rest are discovered). Every key of a conversation shares one hash slot,
+   * so its scripts run on one shard. Not with `url`.
+   */
+  cluster?: readonly string[];
   /** Prefix of every key. Default `aisc`. */
   keyPrefix?: string;
   /**
@@ -304,8 +310,8 @@ export class RedisStore {
   readonly historyTtlMs: number;
   readonly replayRetentionMs: number;
   readonly maxHistoryMessages: number;
-  readonly redis: Redis;
-  private readonly subscriber: Redis;
+  readonly redis: RedisClient;
+  private readonly subscriber: RedisClient;
   /** What each subscribed channel's messages are given to (parsed), by channel. */
   private readonly channelHandlers = new Map<string, (message: unknown) => void>();
   /** Called each time the subscriber connection is (re)established. */
@@ -317,11 +323,7 @@ export class RedisStore {
   private readonly prober: NodeJS.Timeout;
 
   constructor(options: RedisStoreOptions) {
-    if (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url)) {
-      throw new TypeError(
-        `redis url must start with redis:// or rediss://, got ${JSON.stringify(options.url)}`,
-      );
-    }
+    const target = checkRedisTarget(options);
     this.keys = new RedisKeys(options.keyPrefix ?? 'aisc');
     const d = SERVER_DEFAULTS;
     this.graceMs = option('redis.graceMs', options.graceMs, positiveInteger, d.redisGraceMs);
@@ -340,7 +342,7 @@ export class RedisStore {
       positiveInteger,
       d.maxHistoryMessages,
     );
-    this.redis = new Redis(options.url, {
+    this.redis = connectRedis(target, {
       // Reconnect quickly and forever. A command waits out an outage of up to graceMs: through
       // enough reconnection attempts (100 ms, 200 ms, … then 1 s apart), or a stalled server's silence.
       retryStrategy: (times) => Math.min(100 * times, 1000),
@@ -475,6 +477,8 @@ export class RedisStore {
           r.seq = 0;
           for (const e of entries) {
             if (e.kind === 'delta') {
+              // A gap (writes a failover lost): what follows it is not known; the answer's end will say.
+              if (e.seq !== r.seq + 1) break;
               r.text += e.text;
               r.seq = e.seq;
             } else {
