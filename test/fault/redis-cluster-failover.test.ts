@@ -5,7 +5,9 @@
  * (SIGKILL) mid-answer. Its replica is promoted, and the answer ends `stop`
  * with its exact text for both clients, no delta twice, none missing; a
  * later welcome carries the same text. What the clients saw (the longest
- * pause between deltas, snapshots) is printed, not asserted.
+ * pause between deltas, snapshots) is printed, not asserted. Then the
+ * generating node itself is killed: the other node ends its answer
+ * `interrupted` with the text streamed so far.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -132,6 +134,38 @@ describe('Redis Cluster: the master holding a live answer fails over', () => {
     const later = await welcomed(b.wsUrl, { hello: { conversationId } });
     const stored = (later.frames[0] as Welcome).history.find((m) => m.id === start.messageId);
     assert.deepEqual([stored?.text, stored?.finishReason], [expected, 'stop'], 'stored as streamed');
+    later.close();
+  });
+
+  it('SIGKILL of the generating node: the other node ends the answer interrupted, the text streamed kept', async () => {
+    const question = 'until the node dies';
+    const asker = await welcomed(a.wsUrl);
+    const { conversationId } = asker.frames[0] as Welcome;
+    const follower = await welcomed(b.wsUrl, { hello: { conversationId } });
+    asker.send({ type: 'send', clientMsgId: 'q', text: question });
+    const start = await asker.waitFor(isType('start'));
+    await follower.waitFor(
+      isType('delta', (d) => d.messageId === start.messageId && d.seq >= 20),
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    await a.stop('SIGKILL');
+    const done = await follower.waitFor(
+      isType('done', (d) => d.messageId === start.messageId),
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    const applied = answerText(follower.frames, start.messageId, { strict: true });
+    const full = mockAnswerFor(question, 0, SEED, SECTIONS);
+    assert.equal(done.finishReason, 'interrupted');
+    assert.ok(applied.text.length > 0 && applied.text.length < full.length, 'partial text');
+    assert.ok(full.startsWith(applied.text), 'the text streamed before the kill, exactly');
+    follower.close();
+    const later = await welcomed(b.wsUrl, { hello: { conversationId } });
+    const stored = (later.frames[0] as Welcome).history.find((m) => m.id === start.messageId);
+    assert.deepEqual([stored?.text, stored?.finishReason], [applied.text, 'interrupted']);
     later.close();
   });
 });

@@ -1,12 +1,18 @@
 /**
  * PROTOCOL.md section 12: several tabs or devices on one conversation, and
  * cancelling a question that waits in the queue. The same steps run against
- * one in-memory node and against two nodes sharing Redis (each tab on its
- * own node, as a load balancer without sticky sessions places them).
+ * one in-memory node, against two nodes sharing Redis (each tab on its
+ * own node, as a load balancer without sticky sessions places them), and
+ * against two nodes on a Redis Cluster.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type RedisProcess, startRedisProcess } from '../../scripts/redis-process.mjs';
+import {
+  type RedisClusterProcesses,
+  type RedisProcess,
+  startRedisCluster,
+  startRedisProcess,
+} from '../../scripts/redis-process.mjs';
 import { isType, type Peer } from '../../src/conformance/peer.js';
 import type { ServerFrame } from '../../src/protocol/index.js';
 import { answerText, type Welcome } from '../helpers/frames.js';
@@ -216,6 +222,29 @@ describe('several tabs and queued cancels, two nodes on Redis (PROTOCOL.md secti
   after(async () => {
     await stopAll();
     await redis.close();
+  });
+  severalTabs({
+    urls: async () => [nodes[0]?.wsUrl as string, nodes[1]?.wsUrl as string],
+    interruptUrls: async () => [nodes[2]?.wsUrl as string, nodes[3]?.wsUrl as string],
+  });
+});
+
+describe('several tabs and queued cancels, two nodes on a Redis Cluster (PROTOCOL.md section 12)', () => {
+  let cluster: RedisClusterProcesses;
+  let nodes: ServerNode[];
+  before(async () => {
+    cluster = await startRedisCluster();
+    const args = [...NODE_ARGS, '--redis-cluster', cluster.seeds.join(',')];
+    nodes = await Promise.all([
+      startNode(args),
+      startNode(args),
+      startNode([...args, '--follow-up', 'interrupt']),
+      startNode([...args, '--follow-up', 'interrupt']),
+    ]);
+  });
+  after(async () => {
+    await stopAll();
+    await cluster.close();
   });
   severalTabs({
     urls: async () => [nodes[0]?.wsUrl as string, nodes[1]?.wsUrl as string],
