@@ -5,6 +5,9 @@ export type RedisTarget =
   | { url: string; cluster?: undefined }
   | { url?: undefined; cluster: readonly string[] };
 
+/** How often a cluster command is retried while a failover is under way. */
+const RETRY_MS = 200;
+
 /** A command connection to a single Redis or to a cluster; both speak the same commands. */
 export type RedisClient = Redis | Cluster;
 
@@ -35,10 +38,10 @@ export function checkRedisTarget(options: { url?: unknown; cluster?: unknown }):
 /**
  * Opens the command connection. On a cluster, ioredis follows MOVED/ASK
  * redirections and, when a master fails, retries on the promoted replica
- * once the cluster says so; the per-connection options apply to every
- * node's connection.
+ * once the cluster says so, for `outlastMs` at least; the per-connection
+ * options apply to every node's connection.
  */
-export function connectRedis(target: RedisTarget, options: RedisOptions): RedisClient {
+export function connectRedis(target: RedisTarget, options: RedisOptions, outlastMs: number): RedisClient {
   if (target.url !== undefined) return new Redis(target.url, options);
   const { retryStrategy, ...perNode } = options;
   return new Cluster(
@@ -49,11 +52,12 @@ export function connectRedis(target: RedisTarget, options: RedisOptions): RedisC
     {
       redisOptions: perNode,
       clusterRetryStrategy: retryStrategy ? (times) => retryStrategy(times) ?? null : undefined,
-      maxRedirections: 32,
-      // A failover takes the cluster's node timeout plus an election: keep retrying meanwhile.
-      retryDelayOnFailover: 200,
-      retryDelayOnClusterDown: 200,
-      retryDelayOnTryAgain: 200,
+      // A failover takes the cluster's node timeout plus an election: a command is retried every
+      // RETRY_MS (each retry counts as a redirection) for as long as the store outlasts an outage.
+      maxRedirections: Math.ceil(outlastMs / RETRY_MS) + 16,
+      retryDelayOnFailover: RETRY_MS,
+      retryDelayOnClusterDown: RETRY_MS,
+      retryDelayOnTryAgain: RETRY_MS,
     },
   );
 }

@@ -624,9 +624,7 @@ export class RedisConversation implements ChatConversation {
     this.messages.push(message);
     const abort = new AbortController();
     this.current = { message, abort };
-    this.store
-      .publish(this.id, { t: 'start', id: message.id, replyTo: user.id, node: this.store.nodeId })
-      .catch(() => {});
+    // The script announced it to the other nodes.
     this.emit({ type: 'start', messageId: message.id, replyTo: user.id });
 
     let finishReason: FinishReason = 'stop';

@@ -171,13 +171,16 @@ return 0`,
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return false end
 return redis.call('LPOP', KEYS[1])`,
   /**
-   * KEYS order msgs lease cancels; ARGV owner id json replyTo → 1, 2 when its question was cancelled
-   * while leaving the queue (the answer is stored all the same, to be ended at once), 0 when the lease is not ours
+   * KEYS order msgs lease cancels; ARGV owner id json replyTo channel startEvent → 1, 2 when its question
+   * was cancelled while leaving the queue (the answer is stored all the same, to be ended at once), 0 when
+   * the lease is not ours. Publishes the start from the shard that published its question (on a cluster,
+   * messages from one node keep their order; from two they need not).
    */
   startAnswer: `
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 redis.call('RPUSH', KEYS[1], ARGV[2])
+redis.call('PUBLISH', ARGV[5], ARGV[6])
 if redis.call('HDEL', KEYS[4], ARGV[4]) == 1 then return 2 end
 return 1`,
   /**
@@ -342,16 +345,20 @@ export class RedisStore {
       positiveInteger,
       d.maxHistoryMessages,
     );
-    this.redis = connectRedis(target, {
-      // Reconnect quickly and forever. A command waits out an outage of up to graceMs: through
-      // enough reconnection attempts (100 ms, 200 ms, … then 1 s apart), or a stalled server's silence.
-      retryStrategy: (times) => Math.min(100 * times, 1000),
-      maxRetriesPerRequest: Math.ceil(this.graceMs / 1000) + 5,
-      commandTimeout: this.graceMs,
-      lazyConnect: false,
-      // CLIENT LIST names every connection of this node (operators and tests count them).
-      connectionName: connectionNameOf(this.nodeId),
-    });
+    this.redis = connectRedis(
+      target,
+      {
+        // Reconnect quickly and forever. A command waits out an outage of up to graceMs: through
+        // enough reconnection attempts (100 ms, 200 ms, … then 1 s apart), or a stalled server's silence.
+        retryStrategy: (times) => Math.min(100 * times, 1000),
+        maxRetriesPerRequest: Math.ceil(this.graceMs / 1000) + 5,
+        commandTimeout: this.graceMs,
+        lazyConnect: false,
+        // CLIENT LIST names every connection of this node (operators and tests count them).
+        connectionName: connectionNameOf(this.nodeId),
+      },
+      this.graceMs,
+    );
     this.redis.on('error', (error: Error) => this.noteError(error));
     this.redis.on('ready', () => this.noteReady());
     this.prober = setInterval(() => this.probe(), PROBE_EVERY_MS);
@@ -658,9 +665,10 @@ export class RedisStore {
   // --- answers ---
 
   /**
-   * Adds an assistant message under our lease: `started`, or `cancelled` when
-   * its question was cancelled on its way out of the queue (end it at once),
-   * or `lost` when the lease is no longer ours.
+   * Adds an assistant message under our lease and announces its start to
+   * every node: `started`, or `cancelled` when its question was cancelled on
+   * its way out of the queue (end it at once), or `lost` when the lease is no
+   * longer ours.
    */
   async startAnswer(
     conversationId: string,
@@ -675,7 +683,14 @@ export class RedisStore {
         k.lease(conversationId),
         k.cancels(conversationId),
       ],
-      [this.nodeId, record.id, JSON.stringify(record), record.replyTo],
+      [
+        this.nodeId,
+        record.id,
+        JSON.stringify(record),
+        record.replyTo,
+        k.events(conversationId),
+        JSON.stringify({ t: 'start', id: record.id, replyTo: record.replyTo, node: this.nodeId }),
+      ],
     );
     return result === 1 ? 'started' : result === 2 ? 'cancelled' : 'lost';
   }
