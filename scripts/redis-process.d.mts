@@ -12,4 +12,21 @@ export interface RedisProcess {
 }
 
 /** `persistent`: append-only file fsynced on every write, so a restart keeps everything. */
-export function startRedisProcess(options?: { persistent?: boolean }): Promise<RedisProcess>;
+export function startRedisProcess(options?: {
+  persistent?: boolean;
+  extraArgs?: string[];
+}): Promise<RedisProcess>;
+
+export interface RedisClusterProcesses {
+  /** Every node, masters and replicas (which is which changes on a failover). */
+  readonly nodes: RedisProcess[];
+  /** Every node's `127.0.0.1:port`. */
+  readonly seeds: string[];
+  close(): Promise<void>;
+}
+
+/** A local cluster of `masters` masters with a replica each; `nodeTimeoutMs` before a failover. */
+export function startRedisCluster(options?: {
+  masters?: number;
+  nodeTimeoutMs?: number;
+}): Promise<RedisClusterProcesses>;

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import * as v from 'valibot';
 import { MIN_SECRET_BYTES } from '../server/auth/session-token.js';
 import { SERVER_DEFAULTS } from '../server/defaults.js';
+import { trustProxy } from '../server/transport/trusted-proxy.js';
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -198,6 +199,27 @@ export const cliOptionTable = {
       ),
     ),
   },
+  redisCluster: {
+    flag: '--redis-cluster',
+    arg: '<list>',
+    env: 'REDIS_CLUSTER',
+    shownDefault: 'off',
+    help: 'Keep conversations in a Redis Cluster instead: comma-separated seed nodes (host:port)',
+    schema: v.pipe(
+      v.string(),
+      v.transform((list) =>
+        list
+          .split(',')
+          .map((seed) => seed.trim())
+          .filter((seed) => seed !== ''),
+      ),
+      v.check(
+        (seeds) => seeds.length > 0 && seeds.every((seed) => /^[^\s:]+:\d{1,5}$/.test(seed)),
+        (issue) =>
+          `--redis-cluster (or REDIS_CLUSTER) must list seed nodes as host:port, got ${JSON.stringify(issue.input)}`,
+      ),
+    ),
+  },
   historyTtlMs: {
     flag: '--history-ttl-ms',
     arg: '<n>',
@@ -253,6 +275,40 @@ export const cliOptionTable = {
     default: String(d.maxConnectionsPerIp),
     help: 'Connections per client address, counted from their first byte',
     schema: count('--max-connections-per-ip'),
+  },
+  trustProxy: {
+    flag: '--trust-proxy',
+    arg: '<list>',
+    shownDefault: 'none',
+    help: 'Comma-separated addresses or CIDR ranges of reverse proxies whose client-address header is believed',
+    schema: v.pipe(
+      v.string(),
+      v.transform((list) =>
+        list
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter((entry) => entry !== ''),
+      ),
+      v.check(
+        (list) => list.length > 0,
+        '--trust-proxy must name at least one address or CIDR range, e.g. 127.0.0.1 or 10.0.0.0/8',
+      ),
+    ),
+  },
+  trustProxyHeader: {
+    flag: '--trust-proxy-header',
+    arg: '<name>',
+    default: 'x-forwarded-for',
+    help: 'With --trust-proxy: the header the proxies append the client address to',
+    schema: v.pipe(
+      v.string(),
+      v.trim(),
+      v.toLowerCase(),
+      v.regex(
+        /^[a-z0-9!#$%&'*+.^_`|~-]+$/,
+        (issue) => `--trust-proxy-header must be an HTTP header name, got ${JSON.stringify(issue.input)}`,
+      ),
+    ),
   },
   headersTimeoutMs: {
     flag: '--headers-timeout-ms',
@@ -436,6 +492,16 @@ function checkTogether(o: CliOptions): void {
   }
   if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
     throw new Error('--tls-cert and --tls-key go together: give both or neither');
+  }
+  if (o.trustProxy !== undefined) {
+    try {
+      trustProxy({ proxies: o.trustProxy, header: o.trustProxyHeader }, '--trust-proxy');
+    } catch (error) {
+      throw new Error((error as Error).message.replace('--trust-proxy.proxies', '--trust-proxy'));
+    }
+  }
+  if (o.redisUrl !== undefined && o.redisCluster !== undefined) {
+    throw new Error('--redis and --redis-cluster both say where Redis is: give one');
   }
   if (o.requestTimeoutMs < o.headersTimeoutMs) {
     throw new Error('--request-timeout-ms must be at least --headers-timeout-ms');

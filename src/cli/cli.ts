@@ -78,13 +78,17 @@ async function main(): Promise<void> {
       ? { secret: sessionSecretFrom(options), ttlMs: options.sessionTtlMs }
       : undefined,
     demoControls: options.demoControls,
-    redis: options.redisUrl && {
-      url: options.redisUrl,
-      historyTtlMs: options.historyTtlMs,
-      graceMs: options.redisGraceMs,
-    },
+    redis:
+      options.redisUrl || options.redisCluster
+        ? {
+            ...(options.redisCluster ? { cluster: options.redisCluster } : { url: options.redisUrl }),
+            historyTtlMs: options.historyTtlMs,
+            graceMs: options.redisGraceMs,
+          }
+        : undefined,
     maxConnections: options.maxConnections,
     maxConnectionsPerIp: options.maxConnectionsPerIp,
+    trustProxy: options.trustProxy && { proxies: options.trustProxy, header: options.trustProxyHeader },
     headersTimeoutMs: options.headersTimeoutMs,
     requestTimeoutMs: options.requestTimeoutMs,
     maxNewConversationsPerIp: options.maxNewConversationsPerIp,

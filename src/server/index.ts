@@ -26,3 +26,4 @@ export { createOpenAISource, type OpenAISourceOptions, UpstreamError } from './s
 export type { GenerateRequest, GenerateResult, SourceMessage, TokenSource } from './sources/types.js';
 export type { ServerLimitOptions } from './transport/connection-limits.js';
 export type { BackpressureOptions } from './transport/outbound.js';
+export type { TrustProxyOptions } from './transport/trusted-proxy.js';

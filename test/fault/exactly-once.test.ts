@@ -2,12 +2,18 @@
  * Every answer lands exactly once, byte-identical to what the source
  * produced, through connections cut at random byte offsets, split into
  * random pieces and delayed. The client is the widget's own protocol code
- * (ChatSession) running in Node over `ws`. Runs against both conversation
- * stores: this process's memory, and Redis (a real redis-server).
+ * (ChatSession) running in Node over `ws`. Runs against every conversation
+ * store: this process's memory, Redis (a real redis-server), and a Redis
+ * Cluster of 3 masters and 3 replicas.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type RedisProcess, startRedisProcess } from '../../scripts/redis-process.mjs';
+import {
+  type RedisClusterProcesses,
+  type RedisProcess,
+  startRedisCluster,
+  startRedisProcess,
+} from '../../scripts/redis-process.mjs';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
@@ -64,15 +70,21 @@ async function run(seed: number, server: DevServer): Promise<RunResult> {
   }
 }
 
-for (const store of ['memory', 'redis'] as const) {
+for (const store of ['memory', 'redis', 'redis-cluster'] as const) {
   describe(`exactly once through a hostile network (${store} store)`, () => {
     let roomy: DevServer;
     let tight: DevServer;
     let redis: RedisProcess | undefined;
+    let cluster: RedisClusterProcesses | undefined;
     before(async () => {
       if (store === 'redis') redis = await startRedisProcess();
+      if (store === 'redis-cluster') cluster = await startRedisCluster();
       // Every run is a new conversation from 127.0.0.1: lift the per-address creation limit (default 60 a minute).
-      const stored = { maxNewConversationsPerIp: 1_000_000, ...(redis ? { redis: redis.url } : {}) };
+      const stored = {
+        maxNewConversationsPerIp: 1_000_000,
+        ...(redis ? { redis: redis.url } : {}),
+        ...(cluster ? { redis: { cluster: cluster.seeds } } : {}),
+      };
       const source = () => createMockSource({ seed: SEED, tokensPerSecond: 4000, sections: SECTIONS });
       roomy = await startDevServer({ port: 0, source: source(), ...stored });
       // Keeps so few deltas that most resumes must be served by a snapshot.
@@ -82,6 +94,7 @@ for (const store of ['memory', 'redis'] as const) {
       await roomy.close();
       await tight.close();
       await redis?.close();
+      await cluster?.close();
     });
 
     it(`${RUNS} seeded runs with several cuts each: every answer exactly once, byte-identical`, async () => {

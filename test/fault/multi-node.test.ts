@@ -1,13 +1,13 @@
 /**
- * Many nodes, one conversation: three server processes share one Redis, and
- * a proxy in front of them sends every new client connection to a random
- * node and cuts connections at random byte offsets, so the client moves
- * between nodes mid-answer. Every answer still lands exactly once,
+ * Many nodes, one conversation: three server processes share one Redis (and
+ * then a Redis Cluster), and a proxy in front of them sends every new client
+ * connection to a random node and cuts connections at random byte offsets,
+ * so the client moves between nodes mid-answer. Every answer still lands exactly once,
  * byte-identical, whichever node generated it.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type RedisProcess, startRedisProcess } from '../../scripts/redis-process.mjs';
+import { startRedisCluster, startRedisProcess } from '../../scripts/redis-process.mjs';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
 import { type ServerNode, startNode, stopAll } from '../helpers/server-nodes.js';
 import { askOnce } from './ask.js';
@@ -59,51 +59,61 @@ async function run(seed: number, nodes: ServerNode[]): Promise<RunResult> {
   }
 }
 
-describe('many nodes share one Redis', () => {
-  let redis: RedisProcess;
-  let nodes: ServerNode[];
-  before(async () => {
-    redis = await startRedisProcess();
-    const args = [
-      '--redis',
-      redis.url,
-      '--rate',
-      '3000',
-      '--seed',
-      String(SEED),
-      '--sections',
-      String(SECTIONS),
-      // Every run is a new conversation from 127.0.0.1: lift the per-address creation limit.
-      '--max-new-conversations-per-ip',
-      '1000000',
-    ];
-    nodes = await Promise.all([startNode(args), startNode(args), startNode(args)]);
-  });
-  after(async () => {
-    await stopAll();
-    await redis.close();
-  });
+for (const kind of ['one Redis', 'a Redis Cluster (3 masters, 3 replicas)'] as const) {
+  describe(`many nodes share ${kind}`, () => {
+    let redis: { close(): Promise<void> };
+    let nodes: ServerNode[];
+    before(async () => {
+      let where: string[];
+      if (kind === 'one Redis') {
+        const single = await startRedisProcess();
+        redis = single;
+        where = ['--redis', single.url];
+      } else {
+        const cluster = await startRedisCluster();
+        redis = cluster;
+        where = ['--redis-cluster', cluster.seeds.join(',')];
+      }
+      const args = [
+        ...where,
+        '--rate',
+        '3000',
+        '--seed',
+        String(SEED),
+        '--sections',
+        String(SECTIONS),
+        // Every run is a new conversation from 127.0.0.1: lift the per-address creation limit.
+        '--max-new-conversations-per-ip',
+        '1000000',
+      ];
+      nodes = await Promise.all([startNode(args), startNode(args), startNode(args)]);
+    });
+    after(async () => {
+      await stopAll();
+      await redis.close();
+    });
 
-  it(`${RUNS} seeded runs moved between 3 nodes at random points: every answer exactly once`, async () => {
-    const results: RunResult[] = [];
-    const seeds = Array.from({ length: RUNS }, (_, i) => i + 1);
-    for (let i = 0; i < seeds.length; i += CONCURRENCY) {
-      const batch = seeds.slice(i, i + CONCURRENCY);
-      results.push(...(await Promise.all(batch.map((seed) => run(seed, nodes)))));
-    }
-    for (const r of results) {
-      assert.equal(r.text, mockAnswerFor(`question ${r.seed}`, 0, SEED, SECTIONS), `seed ${r.seed}`);
-      assert.deepEqual(
-        r.messages,
-        [
-          { role: 'user', status: 'done' },
-          { role: 'assistant', status: 'done' },
-        ],
-        `seed ${r.seed}: one question, one answer`,
-      );
-      assert.ok(r.cuts >= 1, `seed ${r.seed}: the proxy cut at least once`);
-    }
-    const moved = results.filter((r) => r.nodesUsed >= 2).length;
-    assert.ok(moved >= RUNS / 2, `${moved} of ${RUNS} runs used two or more nodes`);
+    it(`${RUNS} seeded runs moved between 3 nodes at random points: every answer exactly once`, async () => {
+      const results: RunResult[] = [];
+      const seeds = Array.from({ length: RUNS }, (_, i) => i + 1);
+      for (let i = 0; i < seeds.length; i += CONCURRENCY) {
+        const batch = seeds.slice(i, i + CONCURRENCY);
+        results.push(...(await Promise.all(batch.map((seed) => run(seed, nodes)))));
+      }
+      for (const r of results) {
+        assert.equal(r.text, mockAnswerFor(`question ${r.seed}`, 0, SEED, SECTIONS), `seed ${r.seed}`);
+        assert.deepEqual(
+          r.messages,
+          [
+            { role: 'user', status: 'done' },
+            { role: 'assistant', status: 'done' },
+          ],
+          `seed ${r.seed}: one question, one answer`,
+        );
+        assert.ok(r.cuts >= 1, `seed ${r.seed}: the proxy cut at least once`);
+      }
+      const moved = results.filter((r) => r.nodesUsed >= 2).length;
+      assert.ok(moved >= RUNS / 2, `${moved} of ${RUNS} runs used two or more nodes`);
+    });
   });
-});
+}

@@ -1,12 +1,18 @@
 /**
  * PROTOCOL.md section 12: several tabs or devices on one conversation, and
  * cancelling a question that waits in the queue. The same steps run against
- * one in-memory node and against two nodes sharing Redis (each tab on its
- * own node, as a load balancer without sticky sessions places them).
+ * one in-memory node, against two nodes sharing Redis (each tab on its
+ * own node, as a load balancer without sticky sessions places them), and
+ * against two nodes on a Redis Cluster.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type RedisProcess, startRedisProcess } from '../../scripts/redis-process.mjs';
+import {
+  type RedisClusterProcesses,
+  type RedisProcess,
+  startRedisCluster,
+  startRedisProcess,
+} from '../../scripts/redis-process.mjs';
 import { isType, type Peer } from '../../src/conformance/peer.js';
 import type { ServerFrame } from '../../src/protocol/index.js';
 import { answerText, type Welcome } from '../helpers/frames.js';
@@ -109,6 +115,55 @@ function severalTabs(setup: Setup): void {
     later.close();
   });
 
+  it('the queue bound holds across tabs: past 4 waiting, a send gets busy in either tab, a resend of a taken one its ack', async () => {
+    const { a, b } = await twoTabs(await setup.urls());
+    a.send({ type: 'send', clientMsgId: 'q1', text: 'first' });
+    const first = await a.waitFor(isType('start'));
+    const acks = new Map<string, string>();
+    // Four wait behind the answer, sent from both tabs (so, on Redis, through both nodes).
+    for (const [tab, id] of [
+      [a, 'q2'],
+      [b, 'q3'],
+      [a, 'q4'],
+      [b, 'q5'],
+    ] as const) {
+      tab.send({ type: 'send', clientMsgId: id, text: `question ${id}` });
+      const ack = await tab.waitFor(isType('ack', (x) => x.clientMsgId === id));
+      acks.set(id, ack.messageId);
+    }
+    for (const [tab, id] of [
+      [b, 'q6'],
+      [a, 'q7'],
+    ] as const) {
+      tab.send({ type: 'send', clientMsgId: id, text: `question ${id}` });
+      const busy = await tab.waitFor(isType('error', (e) => e.clientMsgId === id));
+      assert.deepEqual([busy.code, busy.retryable], ['busy', true], `${id} is refused`);
+      assert.ok(!tab.frames.some((f) => f.type === 'ack' && f.clientMsgId === id), `${id} is not taken`);
+    }
+    // A resend of a message already taken is no new message: acknowledged again, not refused.
+    const from = b.frames.length;
+    b.send({ type: 'send', clientMsgId: 'q5', text: 'question q5' });
+    const again = await b.waitFor(
+      isType('ack', (x) => x.clientMsgId === 'q5'),
+      { from },
+    );
+    assert.equal(again.messageId, acks.get('q5'));
+    // One answered (here: stopped), one place is free again.
+    a.send({ type: 'cancel', messageId: first.messageId });
+    await b.waitFor(isType('start', (s) => s.replyTo === acks.get('q2')));
+    b.send({ type: 'send', clientMsgId: 'q6', text: 'question q6' });
+    const taken = await b.waitFor(isType('ack', (x) => x.clientMsgId === 'q6'));
+    assert.equal(taken.queuePosition, 4);
+    for (const tab of [a, b]) {
+      await tab.waitFor(isType('user', (u) => u.clientMsgId === 'q6'));
+      const users = (id: string) => tab.frames.filter((f) => f.type === 'user' && f.clientMsgId === id);
+      assert.equal(users('q6').length, 1, 'q6 is stored once, when it was taken');
+      assert.equal(users('q7').length, 0, 'q7 was never stored');
+    }
+    a.close();
+    b.close();
+  });
+
   it('cancelling the question being answered stops its answer, under the queue and the interrupt policy', async () => {
     const interruptUrls = await setup.interruptUrls();
     for (const urls of [await setup.urls(), interruptUrls]) {
@@ -167,6 +222,29 @@ describe('several tabs and queued cancels, two nodes on Redis (PROTOCOL.md secti
   after(async () => {
     await stopAll();
     await redis.close();
+  });
+  severalTabs({
+    urls: async () => [nodes[0]?.wsUrl as string, nodes[1]?.wsUrl as string],
+    interruptUrls: async () => [nodes[2]?.wsUrl as string, nodes[3]?.wsUrl as string],
+  });
+});
+
+describe('several tabs and queued cancels, two nodes on a Redis Cluster (PROTOCOL.md section 12)', () => {
+  let cluster: RedisClusterProcesses;
+  let nodes: ServerNode[];
+  before(async () => {
+    cluster = await startRedisCluster();
+    const args = [...NODE_ARGS, '--redis-cluster', cluster.seeds.join(',')];
+    nodes = await Promise.all([
+      startNode(args),
+      startNode(args),
+      startNode([...args, '--follow-up', 'interrupt']),
+      startNode([...args, '--follow-up', 'interrupt']),
+    ]);
+  });
+  after(async () => {
+    await stopAll();
+    await cluster.close();
   });
   severalTabs({
     urls: async () => [nodes[0]?.wsUrl as string, nodes[1]?.wsUrl as string],

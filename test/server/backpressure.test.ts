@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CloseCode, parseServerFrame, type ServerFrame } from '../../src/protocol/index.js';
 import { type ChatServer, type ChatServerOptions, createChatServer } from '../../src/server/chat-server.js';
 import type { TokenSource } from '../../src/server/sources/types.js';
+import { waitUntil } from '../helpers/kit.js';
 import { RawWebSocket } from '../helpers/raw-ws.js';
 
 const TOKENS_PER_SECOND = 1000;
@@ -292,6 +293,23 @@ describe('backpressure', () => {
       assert.equal(client.closeCode, CloseCode.SlowConsumer);
       client.destroy();
     });
+  });
+
+  it('a client that never reads is gone within a few seconds of being closed with 4008, not after the 30 s close timeout', async () => {
+    await withUnixServer(
+      {
+        source: steadySource(20_000),
+        backpressure: { highWaterBytes: 4096, slowConsumerMs: 500, maxPendingBytes: 16 * 1024 * 1024 },
+      },
+      async (chat, path) => {
+        const client = await RawWebSocket.open({ path }, '/ws');
+        await startAnswer(client); // and never reads: it cannot answer the close frame
+        await waitUntil(() => chat.metrics.slowConsumers.get() > 0, 'the slow-consumer deadline', 20_000);
+        // ws alone would hold the socket 30 s waiting for the client's close frame.
+        await waitUntil(() => chat.outboundBytes().length === 0, 'the socket to be dropped', 10_000);
+        client.destroy();
+      },
+    );
   });
 
   it('rejects bad backpressure options with a TypeError naming them', () => {

@@ -84,7 +84,11 @@ describe('CLI option table', () => {
     assert.equal(parsed.maxHistoryMessages, 200);
     assert.equal(parsed.redisGraceMs, 10_000);
     for (const o of options) {
-      if (!o.flag || o.default === undefined || /^--(host|follow-up|source|log-level|rate)$/.test(o.flag))
+      if (
+        !o.flag ||
+        o.default === undefined ||
+        /^--(host|follow-up|source|log-level|rate|trust-proxy-header)$/.test(o.flag)
+      )
         continue;
       assert.throws(() => parseCliOptions([`${o.flag}=nope`], {}), new RegExp(`${o.flag} must be`), o.flag);
       if (o.flag === '--seed') continue; // any integer is a seed
@@ -128,6 +132,40 @@ describe('CLI option table', () => {
     assert.throws(
       () => parseCliOptions(['--headers-timeout-ms', '5000', '--request-timeout-ms', '1000'], {}),
       /--request-timeout-ms must be at least --headers-timeout-ms/,
+    );
+  });
+
+  it('takes trusted proxies and their header, and refuses what is no address or header name', () => {
+    const parsed = parseCliOptions(
+      ['--trust-proxy', '127.0.0.1, 10.0.0.0/8,::1', '--trust-proxy-header', 'X-Real-IP'],
+      {},
+    );
+    assert.deepEqual(parsed.trustProxy, ['127.0.0.1', '10.0.0.0/8', '::1']);
+    assert.equal(parsed.trustProxyHeader, 'x-real-ip');
+    assert.equal(parseCliOptions([], {}).trustProxy, undefined, 'no proxy is trusted unless named');
+    assert.throws(
+      () => parseCliOptions(['--trust-proxy', 'proxy.local'], {}),
+      /--trust-proxy: "proxy.local" is not an address/,
+    );
+    assert.throws(
+      () => parseCliOptions(['--trust-proxy', '10.0.0.0/33'], {}),
+      /--trust-proxy: "10.0.0.0\/33"/,
+    );
+    assert.throws(() => parseCliOptions(['--trust-proxy', ','], {}), /--trust-proxy must name at least one/);
+    assert.throws(
+      () => parseCliOptions(['--trust-proxy', '127.0.0.1', '--trust-proxy-header', 'x forwarded'], {}),
+      /--trust-proxy-header must be an HTTP header name/,
+    );
+  });
+
+  it('takes Redis Cluster seed nodes, not together with --redis', () => {
+    const parsed = parseCliOptions(['--redis-cluster', '10.0.0.5:6379, 10.0.0.6:6380'], {});
+    assert.deepEqual(parsed.redisCluster, ['10.0.0.5:6379', '10.0.0.6:6380']);
+    assert.deepEqual(parseCliOptions([], { REDIS_CLUSTER: 'a:1' }).redisCluster, ['a:1']);
+    assert.throws(() => parseCliOptions(['--redis-cluster', '10.0.0.5'], {}), /--redis-cluster .* host:port/);
+    assert.throws(
+      () => parseCliOptions(['--redis-cluster', 'a:1', '--redis', 'redis://b:2'], {}),
+      /--redis and --redis-cluster/,
     );
   });
 });

@@ -156,7 +156,7 @@ export interface ResolvedChatServerOptions {
   allowedOrigins: ReadonlySet<string> | undefined;
   auth: ReturnType<typeof resolveAuthOptions> | undefined;
   serverLimits: ResolvedServerLimits;
-  /** Whether the caps count addresses by TCP peer (no `clientIp` given). */
+  /** Whether the caps count addresses by TCP peer (no `clientIp` given; trusted proxies are counted by what they forward). */
   peerAddresses: boolean;
   logger: ChatLogger;
   operations: false | { healthPath: string; metricsPath: string };

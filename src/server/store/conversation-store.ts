@@ -80,6 +80,17 @@ export class ConversationRefused extends Error {
   }
 }
 
+/**
+ * Rejects a `submit` when `waiting` messages already wait behind the answer
+ * being generated (stores that can only tell when they store it, e.g. Redis
+ * across nodes); the client gets `busy`.
+ */
+export class QueueFull extends Error {
+  constructor(readonly waiting: number) {
+    super(`${waiting} messages already wait for an answer.`);
+  }
+}
+
 export interface OpenOptions {
   /** Give a new conversation this id (a session token names its conversation before it exists). */
   createWithId?: boolean;

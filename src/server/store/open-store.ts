@@ -18,6 +18,8 @@ export function openConversationStore(
     replayRetentionMs: c.replayRetentionMs,
     maxHistoryMessages: c.maxHistoryMessages,
     welcomeHistoryChars: c.welcomeHistoryChars,
+    // With `interrupt` a send replaces what waits, so nothing piles up (the connection checks memory's count itself).
+    maxQueuedPerConversation: config.followUp === 'queue' ? config.maxQueuedPerConversation : undefined,
   };
   if (config.redis === undefined) {
     return new ConversationRegistry(conversationOptions, c.conversationTtlMs, c.maxConversations);

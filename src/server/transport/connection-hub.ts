@@ -7,6 +7,7 @@ import type { SessionClaims } from '../auth/session-token.js';
 import type { ChatMetrics } from '../ops/metrics.js';
 import type { ResolvedChatServerOptions } from '../options/chat-server-options.js';
 import type { ChatConversation } from '../store/conversation-store.js';
+import { closePromptly } from './close-promptly.js';
 import { Connection, type ConnectionEvents } from './connection.js';
 import { guardConnection } from './connection-limits.js';
 
@@ -124,8 +125,8 @@ export class ConnectionHub {
   /**
    * A socket that did not answer the last ping is not reading (or its network
    * is gone: the server cannot tell which): it is closed with 4008, which a
-   * client that reads again within the next heartbeat sees; one still closing
-   * then is dropped. One that is backlogged is left to the slow-consumer
+   * client that reads again within `CLOSE_GRACE_MS` sees; one that does not
+   * is dropped then. One that is backlogged is left to the slow-consumer
    * clock (its pong waits behind the frames it has not read yet). The others
    * are pinged again.
    */
@@ -135,7 +136,7 @@ export class ConnectionHub {
         if (socket.readyState === socket.CLOSING) socket.terminate();
         else if (!this.bySocket.get(socket)?.backlogged) {
           this.metrics.missedHeartbeats.inc();
-          socket.close(CloseCode.SlowConsumer, 'no pong: not reading');
+          closePromptly(socket, CloseCode.SlowConsumer, 'no pong: not reading');
         }
         continue;
       }

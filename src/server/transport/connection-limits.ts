@@ -3,7 +3,9 @@ import type { WebSocket } from 'ws';
 import { CloseCode, ErrorCode, type ErrorFrame } from '../../protocol/index.js';
 import { SERVER_DEFAULTS } from '../defaults.js';
 import { aFunction, anObject, option, positiveInteger, positiveNumber } from '../options/check.js';
+import { closePromptly } from './close-promptly.js';
 import { TokenBucket } from './token-bucket.js';
+import { type TrustProxyOptions, trustProxy } from './trusted-proxy.js';
 
 /** Abuse limits of the chat server; every one has a default. */
 export interface ServerLimitOptions {
@@ -13,9 +15,17 @@ export interface ServerLimitOptions {
   maxConnectionsPerIp?: number;
   /**
    * The client address the per-IP cap counts. Default: the socket's remote
-   * address. Behind a proxy, read its header (e.g. the last `X-Forwarded-For` hop it adds).
+   * address. Behind a proxy, prefer `trustProxy`; not both.
    */
   clientIp?: (request: IncomingMessage) => string;
+  /**
+   * Behind reverse proxies: the client address is read from their header
+   * (`X-Forwarded-For` by default), only on connections that come from one
+   * of `proxies`, as the right-most address in it that is not a proxy (see
+   * docs/deploy-proxy.md). Connections from anywhere else are counted by
+   * their own address, from their first byte. Off unless set.
+   */
+  trustProxy?: TrustProxyOptions;
   /** Inbound frames per connection: a bucket of `burst` frames refilled at `perSecond`. Default 30 and 10. */
   rateLimit?: { burst?: number; perSecond?: number };
   /** A connection that sends no `hello` within this many ms is closed with 4408. Default 10000. */
@@ -31,6 +41,8 @@ export interface ResolvedServerLimits {
   maxConnections: number;
   maxConnectionsPerIp: number;
   clientIp: (request: IncomingMessage) => string;
+  /** With `trustProxy`: whether a TCP peer is a trusted proxy (its connections are counted by the address it forwards). */
+  isProxy: ((address: string | undefined) => boolean) | undefined;
   rateLimit: { burst: number; perSecond: number };
   handshakeTimeoutMs: number;
   idleTimeoutMs: number;
@@ -40,6 +52,13 @@ export interface ResolvedServerLimits {
 export function resolveServerLimits(options: ServerLimitOptions): ResolvedServerLimits {
   const rate = option('rateLimit', options.rateLimit, anObject, {}) as { burst?: number; perSecond?: number };
   const d = SERVER_DEFAULTS;
+  const clientIp = option('clientIp', options.clientIp, aFunction) as
+    | ResolvedServerLimits['clientIp']
+    | undefined;
+  if (clientIp !== undefined && options.trustProxy !== undefined) {
+    throw new TypeError('clientIp and trustProxy both say where the client address comes from: give one');
+  }
+  const proxy = options.trustProxy === undefined ? undefined : trustProxy(options.trustProxy);
   return {
     maxConnections: option('maxConnections', options.maxConnections, positiveInteger, d.maxConnections),
     maxConnectionsPerIp: option(
@@ -48,9 +67,8 @@ export function resolveServerLimits(options: ServerLimitOptions): ResolvedServer
       positiveInteger,
       d.maxConnectionsPerIp,
     ),
-    clientIp:
-      (option('clientIp', options.clientIp, aFunction) as ResolvedServerLimits['clientIp'] | undefined) ??
-      ((request) => request.socket.remoteAddress ?? 'unknown'),
+    clientIp: clientIp ?? proxy?.clientIp ?? ((request) => request.socket.remoteAddress ?? 'unknown'),
+    isProxy: proxy?.isProxy,
     rateLimit: {
       burst: option('rateLimit.burst', rate.burst, positiveInteger, d.rateLimitBurst),
       perSecond: option('rateLimit.perSecond', rate.perSecond, positiveNumber, d.rateLimitPerSecond),
@@ -82,10 +100,13 @@ export function guardConnection(socket: WebSocket, limits: ResolvedServerLimits)
   const bucket = new TokenBucket(limits.rateLimit.burst, limits.rateLimit.perSecond);
   let warned = false;
   const handshake = setTimeout(
-    () => socket.close(CloseCode.HandshakeTimeout, 'no hello in time'),
+    () => closePromptly(socket, CloseCode.HandshakeTimeout, 'no hello in time'),
     limits.handshakeTimeoutMs,
   );
-  const idle = setTimeout(() => socket.close(CloseCode.IdleTimeout, 'idle timeout'), limits.idleTimeoutMs);
+  const idle = setTimeout(
+    () => closePromptly(socket, CloseCode.IdleTimeout, 'idle timeout'),
+    limits.idleTimeoutMs,
+  );
   handshake.unref();
   idle.unref();
   socket.on('message', () => idle.refresh());

@@ -23,6 +23,7 @@ import {
   type ChatConversation,
   ConversationRefused,
   type FeedbackResult,
+  QueueFull,
   type ResumeRequest,
 } from '../store/conversation-store.js';
 import { type BackpressureOptions, defaultBackpressure, Outbound, type OutboundEvents } from './outbound.js';
@@ -283,13 +284,7 @@ export class Connection {
     // One answer is generated at a time; up to maxQueued more may wait behind it (stores that count them).
     const waiting = (conversation.unansweredCount ?? 0) - 1;
     if (waiting >= maxQueued && conversation.hasClientMsgId?.(frame.clientMsgId) === false) {
-      this.send({
-        type: 'error',
-        code: ErrorCode.Busy,
-        message: `${waiting} messages already wait for an answer; send this one once one is answered.`,
-        retryable: true,
-        clientMsgId: frame.clientMsgId,
-      });
+      this.sendBusy(frame.clientMsgId, waiting);
       return;
     }
     const submitted = conversation.submit(frame.clientMsgId, frame.text, params);
@@ -300,6 +295,10 @@ export class Connection {
       return;
     }
     submitted.then(ack, (error: unknown) => {
+      if (error instanceof QueueFull) {
+        this.sendBusy(frame.clientMsgId, error.waiting);
+        return;
+      }
       // Not stored, so not acknowledged: the client sends it again after reconnecting.
       this.send({
         type: 'error',
@@ -352,6 +351,16 @@ export class Connection {
   /** Over the high-water mark: the slow-consumer clock, not the heartbeat, decides when to give up on it. */
   get backlogged(): boolean {
     return this.outbound.backlogged;
+  }
+
+  private sendBusy(clientMsgId: string, waiting: number): void {
+    this.send({
+      type: 'error',
+      code: ErrorCode.Busy,
+      message: `${waiting} messages already wait for an answer; send this one once one is answered.`,
+      retryable: true,
+      clientMsgId,
+    });
   }
 
   private sendError(code: ErrorCode, message: string, extra: Partial<ErrorFrame> = {}): void {

@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws';
 import { CloseCode, CompactDeltaWriter, type ServerFrame, type SnapshotFrame } from '../../protocol/index.js';
+import { closePromptly } from './close-promptly.js';
 
 /** How one connection copes with a client that reads slower than answers are produced. */
 export interface BackpressureOptions {
@@ -225,7 +226,7 @@ export class Outbound {
   private closeSlow(): void {
     this.release();
     this.events.slowConsumer?.(this.id);
-    this.socket.close(CloseCode.SlowConsumer, 'slow consumer');
+    closePromptly(this.socket, CloseCode.SlowConsumer, 'slow consumer');
   }
 
   private release(): void {

@@ -11,9 +11,9 @@ import { refuseUpgrade } from './upgrade-guard.js';
  * cannot hold more than its share however slowly it writes. A connection that
  * becomes a WebSocket keeps the place it has.
  *
- * Only when the cap's address is the TCP peer's: behind a proxy every
- * connection comes from the proxy, and the caps count upgrades by the
- * address the proxy reports instead (see SECURITY.md).
+ * Only when the cap's address is the TCP peer's: a connection from a
+ * trusted proxy (`isProxy`) is not counted here, the caps count its upgrades
+ * by the address the proxy reports instead (see SECURITY.md).
  */
 export class PeerGuard {
   /** `address|port` of each counted connection (a TLS socket shares its TCP socket's). */
@@ -22,6 +22,7 @@ export class PeerGuard {
   constructor(
     private readonly caps: ConnectionCaps,
     private readonly onRefused: (status: number) => void,
+    private readonly isProxy: (address: string | undefined) => boolean = () => false,
   ) {}
 
   watch(server: Server): void {
@@ -35,6 +36,7 @@ export class PeerGuard {
   }
 
   private admit(socket: Socket): void {
+    if (this.isProxy(socket.remoteAddress)) return;
     const address = socket.remoteAddress ?? 'unknown';
     const verdict = this.caps.acquireFrom(address);
     if (!verdict.ok) {

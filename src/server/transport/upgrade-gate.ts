@@ -27,10 +27,14 @@ export class UpgradeGate {
     const { serverLimits } = config;
     this.caps = new ConnectionCaps(serverLimits.maxConnections, serverLimits.maxConnectionsPerIp);
     this.peers = config.peerAddresses
-      ? new PeerGuard(this.caps, (status) => {
-          metrics.upgradesRefused.inc({ status: String(status) });
-          config.logger.info({ event: 'connection_refused', status }, 'connection refused');
-        })
+      ? new PeerGuard(
+          this.caps,
+          (status) => {
+            metrics.upgradesRefused.inc({ status: String(status) });
+            config.logger.info({ event: 'connection_refused', status }, 'connection refused');
+          },
+          serverLimits.isProxy,
+        )
       : undefined;
   }
 

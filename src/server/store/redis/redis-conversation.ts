@@ -19,14 +19,37 @@ import {
 } from '../../conversation/message-frames.js';
 import { ReplayLog } from '../../conversation/replay-log.js';
 import type { SourceMessage, TokenSource } from '../../sources/types.js';
-import type {
-  ChatConversation,
-  FeedbackResult,
-  FrameListener,
-  ResumeRequest,
-  SubmitResult,
+import {
+  type ChatConversation,
+  type FeedbackResult,
+  type FrameListener,
+  QueueFull,
+  type ResumeRequest,
+  type SubmitResult,
 } from '../conversation-store.js';
-import type { ConversationEvent, QueuedTurnRecord, RedisStore } from './redis-store.js';
+import type {
+  ConversationEvent,
+  DeltaEvent,
+  QueuedTurnRecord,
+  RedisStore,
+  StreamEntry,
+} from './redis-store.js';
+
+/** A followed answer with no delta for this long has its stream read (a lost publish, an end without one). */
+const FOLLOW_CHECK_MS = 1000;
+
+/** An answer this node follows: its mirror, and whether a stream read is under way or asked for. */
+interface Following {
+  m: MessageWithLog;
+  reading: boolean;
+  readAgain: boolean;
+  /** Its stream lost deltas: nothing more is relayed until the end, which carries the whole text. */
+  broken: boolean;
+  /** Deltas published while a read was under way. */
+  held: Extract<DeltaEvent, { t: 'd' }>[];
+  progressedAt: number;
+  check: NodeJS.Timeout;
+}
 
 /** How often, and how many times, an answer's end is retried while Redis is away (about 10 minutes). */
 const FINISH_RETRY_MS = 1000;
@@ -40,14 +63,16 @@ export interface RedisConversationOptions {
   deltaWindowMs: number;
   /** Characters of message text a welcome carries at most; older history is left out of it. */
   welcomeHistoryChars: number;
+  /** Most messages that may wait behind the answer being generated (on any node); undefined: no bound. */
+  maxQueuedPerConversation?: number;
 }
 
 /**
  * One conversation on one node of a multi-node deployment. Redis holds the
  * truth; this object mirrors it for the node's connections: it loads the
  * history, generates answers while it holds the conversation's lease, and
- * follows answers generated on other nodes through their Redis streams
- * (blocking reads, one per followed answer), emitting the same frames a
+ * follows answers generated on other nodes (their published deltas, checked
+ * against their Redis streams: see `follow`), emitting the same frames a
  * single-process `Conversation` would. Every change to the mirror and the
  * frame announcing it happen in one tick, so `history`/`replay` plus the
  * subscription stay exact, as in memory.
@@ -58,7 +83,12 @@ export class RedisConversation implements ChatConversation {
   private readonly listeners = new Set<FrameListener>();
   private current: { message: MessageWithLog; abort: AbortController } | undefined;
   private pumping = false;
-  private readonly followers = new Map<string, AbortController>();
+  /** Answers generated on other nodes that this node relays, by message id. */
+  private readonly followers = new Map<string, Following>();
+  /** Subscribing to the delta channel (while anything is followed), and how to stop. */
+  private deltaChannel: Promise<void> | undefined;
+  private unlistenDeltas: (() => void) | undefined;
+  private unresubscribe: (() => void) | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private unlisten: (() => void) | undefined;
   private disposed = false;
@@ -79,6 +109,10 @@ export class RedisConversation implements ChatConversation {
     const c = new RedisConversation(id, store, options);
     // Listen first, then load: an event racing the load is applied idempotently.
     c.unlisten = await store.listen(id, (event) => c.onEvent(event));
+    // Deltas published while the subscriber reconnected are lost: read what was missed from the streams.
+    c.unresubscribe = store.onResubscribe(() => {
+      for (const following of c.followers.values()) void c.catchUp(following);
+    });
     try {
       await c.refresh();
     } catch (error) {
@@ -149,7 +183,14 @@ export class RedisConversation implements ChatConversation {
     const turn: QueuedTurnRecord = { userId: user.id, params };
     const interrupt = this.options.followUp === 'interrupt';
     // The script also announced it to every node (this one may have taken that event first).
-    const stored = await this.store.appendUser(this.id, user, turn, interrupt);
+    const stored = await this.store.appendUser(
+      this.id,
+      user,
+      turn,
+      interrupt,
+      this.options.maxQueuedPerConversation,
+    );
+    if ('busy' in stored) throw new QueueFull(stored.waiting);
     if (!stored.created) return { message: { id: stored.id }, created: false, queuePosition: 0 };
     const active = this.activeMessageIds();
     const queuePosition = stored.queueLength - 1 + (active.length > 0 && !interrupt ? 1 : 0);
@@ -322,64 +363,159 @@ export class RedisConversation implements ChatConversation {
     );
   }
 
-  /** Follows an answer generated on another node through its stream, from the seq we hold. */
+  /**
+   * Follows an answer generated on another node, from the seq we hold: its
+   * deltas come as the generating node publishes them (on the node's one
+   * subscriber connection, shared by every answer it follows); the stream is
+   * read from our seq when they skip one, when the end is announced, when
+   * the subscriber reconnected, and after a second without progress. A delta
+   * is applied only as the one after our seq, so each lands exactly once.
+   */
   private follow(m: MessageWithLog): void {
     if (this.followers.has(m.id) || this.disposed) return;
-    const abort = new AbortController();
-    this.followers.set(m.id, abort);
     if (!m.log) m.log = new ReplayLog(this.options.replayMaxChars, m.seq + 1);
-    const run = async (): Promise<void> => {
-      for await (const entry of this.store.follow(this.id, m.id, m.seq, abort.signal)) {
-        if (m.finishReason) return;
-        if (entry === 'idle') {
-          // Its stream may have expired with the answer ended (e.g. after a long Redis outage).
-          const stored = await this.store.message(this.id, m.id);
-          if (stored?.finishReason) this.end(m, stored.finishReason, stored.usage ?? null, stored);
-          continue;
-        }
-        if (entry.kind === 'delta') {
-          if (entry.seq <= m.seq) continue;
-          if (entry.seq !== m.seq + 1) {
-            // Deltas missing from the stream cannot be relayed exactly: send the text as it is.
-            const stored = await this.store.load(this.id);
-            const r = stored.find((x) => x.id === m.id);
-            if (r) {
-              m.text = r.text;
-              m.seq = r.seq;
-              m.log?.clear();
-              m.log = new ReplayLog(this.options.replayMaxChars, m.seq + 1);
-              this.emit({ type: 'snapshot', messageId: m.id, seq: m.seq, text: m.text });
-            }
-            continue;
+    const following: Following = {
+      m,
+      reading: false,
+      readAgain: false,
+      broken: false,
+      held: [],
+      progressedAt: Date.now(),
+      check: setInterval(() => {
+        if (this.deltaChannel === undefined) this.listenDeltas().catch(() => {});
+        if (Date.now() - following.progressedAt >= FOLLOW_CHECK_MS) void this.catchUp(following, true);
+      }, FOLLOW_CHECK_MS),
+    };
+    following.check.unref();
+    this.followers.set(m.id, following);
+    // Subscribed first, then read: a delta published in between is in the read or in the channel.
+    this.listenDeltas().then(
+      () => this.catchUp(following),
+      () => {}, // Redis away: the check reads the stream once it is back.
+    );
+  }
+
+  /** Subscribes to the conversation's delta channel while this node follows any answer of it. */
+  private listenDeltas(): Promise<void> {
+    this.deltaChannel ??= this.store
+      .listenDeltas(this.id, (event) => this.onDelta(event))
+      .then((unlisten) => {
+        if (this.followers.size === 0) {
+          unlisten();
+          this.deltaChannel = undefined;
+        } else this.unlistenDeltas = unlisten;
+      })
+      .catch((error: unknown) => {
+        this.deltaChannel = undefined;
+        throw error;
+      });
+    return this.deltaChannel;
+  }
+
+  private onDelta(event: DeltaEvent): void {
+    if (this.disposed) return;
+    const following = this.followers.get(event.id);
+    if (!following) return;
+    const { m } = following;
+    if (event.t === 'e') {
+      void this.catchUp(following); // the end entry is in the stream
+      return;
+    }
+    if (following.broken) return; // waits for the end
+    if (following.reading) {
+      following.held.push(event); // applied after the read, in order, unless the read had it
+      return;
+    }
+    if (event.s <= m.seq || m.finishReason) return;
+    if (event.s === m.seq + 1) this.applyDelta(following, event.s, event.x);
+    else void this.catchUp(following); // one was skipped: the stream has it
+  }
+
+  private applyDelta(following: Following, seq: number, text: string): void {
+    const { m } = following;
+    m.seq = seq;
+    m.text += text;
+    m.log?.append(seq, text);
+    following.progressedAt = Date.now();
+    this.emit({ type: 'delta', messageId: m.id, seq, text });
+  }
+
+  /**
+   * Reads the answer's stream after our seq and applies it, one read at a
+   * time (a read asked for meanwhile runs after). `quiet`: nothing came for
+   * a while, so also check whether it ended without its end entry.
+   */
+  private async catchUp(following: Following, quiet = false): Promise<void> {
+    if (following.reading) {
+      following.readAgain = true;
+      return;
+    }
+    following.reading = true;
+    const { m } = following;
+    try {
+      let entries = await this.store.range(this.id, m.id, m.seq);
+      if (entries.length === 0 && quiet) {
+        const stored = await this.store.message(this.id, m.id);
+        if (stored?.finishReason) {
+          // It ended: what reached its stream since the read comes first, with its end entry.
+          entries = await this.store.range(this.id, m.id, m.seq);
+          // The stream expired with the answer ended (e.g. after a long Redis outage): end as stored.
+          if (entries.length === 0 && !m.finishReason) {
+            this.end(m, stored.finishReason, stored.usage ?? null, stored);
           }
-          m.seq = entry.seq;
-          m.text += entry.text;
-          m.log?.append(entry.seq, entry.text);
-          this.emit({ type: 'delta', messageId: m.id, seq: entry.seq, text: entry.text });
-        } else if (entry.seq !== m.seq) {
-          // The end says more (or less) text than the deltas that reached the stream: end with the stored text.
-          const stored = await this.store.message(this.id, m.id);
-          this.end(m, entry.finishReason, entry.usage, stored?.finishReason ? stored : undefined);
-        } else {
-          this.end(m, entry.finishReason, entry.usage);
-          return;
         }
       }
-    };
-    const loop = (): void => {
-      run()
-        .catch(() => new Promise((r) => setTimeout(r, 500)))
-        .then(() => {
-          if (!abort.signal.aborted && !m.finishReason && !this.disposed) {
-            // The read failed (Redis away): try again from where we are.
-            this.followers.delete(m.id);
-            this.follow(m);
-          } else if (this.followers.get(m.id) === abort) {
-            this.followers.delete(m.id);
-          }
-        });
-    };
-    loop();
+      for (const entry of entries) {
+        if (m.finishReason || this.disposed) break;
+        await this.applyEntry(following, entry);
+      }
+    } catch {
+      // Redis away: the check reads again.
+    } finally {
+      following.reading = false;
+    }
+    for (const event of following.held.splice(0)) {
+      if (m.finishReason || following.broken || event.s <= m.seq) continue;
+      if (event.s === m.seq + 1) this.applyDelta(following, event.s, event.x);
+      else following.readAgain = true;
+    }
+    if (m.finishReason || this.disposed) this.unfollow(m.id);
+    else if (following.readAgain) {
+      following.readAgain = false;
+      await this.catchUp(following);
+    }
+  }
+
+  private async applyEntry(following: Following, entry: StreamEntry): Promise<void> {
+    const { m } = following;
+    if (entry.kind === 'delta') {
+      if (entry.seq <= m.seq || following.broken) return;
+      if (entry.seq === m.seq + 1) {
+        this.applyDelta(following, entry.seq, entry.text);
+        return;
+      }
+      // Deltas missing from the stream (a Redis failover lost writes it had acknowledged): the text
+      // after them is not known here. Relay nothing more; the end carries the whole text (a snapshot).
+      following.broken = true;
+      return;
+    }
+    if (following.broken || entry.seq !== m.seq) {
+      // The end says more (or less) text than the deltas that reached the stream: end with the stored text.
+      const stored = await this.store.message(this.id, m.id);
+      this.end(m, entry.finishReason, entry.usage, stored?.finishReason ? stored : undefined);
+    } else this.end(m, entry.finishReason, entry.usage);
+  }
+
+  private unfollow(messageId: string): void {
+    const following = this.followers.get(messageId);
+    if (!following) return;
+    clearInterval(following.check);
+    this.followers.delete(messageId);
+    if (this.followers.size === 0 && this.unlistenDeltas) {
+      this.unlistenDeltas();
+      this.unlistenDeltas = undefined;
+      this.deltaChannel = undefined;
+    }
   }
 
   /** Marks an answer ended on this node's mirror and tells the listeners. */
@@ -390,7 +526,7 @@ export class RedisConversation implements ChatConversation {
     stored?: MessageRecord,
   ): void {
     if (m.finishReason) return;
-    if (stored && stored.seq !== m.seq) {
+    if (stored && (stored.seq !== m.seq || stored.text !== m.text)) {
       m.text = stored.text;
       m.seq = stored.seq;
       this.emit({ type: 'snapshot', messageId: m.id, seq: m.seq, text: m.text });
@@ -488,9 +624,7 @@ export class RedisConversation implements ChatConversation {
     this.messages.push(message);
     const abort = new AbortController();
     this.current = { message, abort };
-    this.store
-      .publish(this.id, { t: 'start', id: message.id, replyTo: user.id, node: this.store.nodeId })
-      .catch(() => {});
+    // The script announced it to the other nodes.
     this.emit({ type: 'start', messageId: message.id, replyTo: user.id });
 
     let finishReason: FinishReason = 'stop';
@@ -588,8 +722,9 @@ export class RedisConversation implements ChatConversation {
   dispose(): void {
     this.disposed = true;
     this.current?.abort.abort(INTERRUPTED);
-    for (const f of this.followers.values()) f.abort();
-    this.followers.clear();
+    for (const id of [...this.followers.keys()]) this.unfollow(id);
+    this.unlistenDeltas?.();
+    this.unresubscribe?.();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.listeners.clear();

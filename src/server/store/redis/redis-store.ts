@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Redis } from 'ioredis';
 import type { FeedbackValue, FinishReason, MessageParams, Usage } from '../../../protocol/index.js';
 import { newId } from '../../conversation/ids.js';
 import type { MessageRecord } from '../../conversation/message-frames.js';
 import { SERVER_DEFAULTS } from '../../defaults.js';
 import { option, positiveInteger } from '../../options/check.js';
+import { checkRedisTarget, connectRedis, type RedisClient } from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
 
 export interface QueuedTurnRecord {
@@ -31,9 +31,24 @@ export type ConversationEvent =
   /** A reader's verdict on an ended answer changed (`value` '' took it back); published by the script that stores it. */
   | { t: 'feedback'; id: string; value: FeedbackValue | ''; node: string };
 
+/**
+ * What the node generating an answer publishes on the conversation's delta
+ * channel, for the nodes following it: each delta as it is appended
+ * (`s` its seq, `x` its text), and that the answer's end was written. Pub/sub
+ * may lose them (a reconnect); the stream stays the truth, and followers
+ * read it on a gap or a silence.
+ */
+export type DeltaEvent = { t: 'd'; id: string; s: number; x: string } | { t: 'e'; id: string };
+
 export interface RedisStoreOptions {
-  /** `redis://[:password@]host:port[/db]` or `rediss://…` for TLS. */
-  url: string;
+  /** `redis://[:password@]host:port[/db]` or `rediss://…` for TLS. Not with `cluster`. */
+  url?: string;
+  /**
+   * Redis Cluster: seed nodes as `host:port` (any few of its nodes; the
+   * rest are discovered). Every key of a conversation shares one hash slot,
+   * so its scripts run on one shard. Not with `url`.
+   */
+  cluster?: readonly string[];
   /** Prefix of every key. Default `aisc`. */
   keyPrefix?: string;
   /**
@@ -98,12 +113,19 @@ end
 
 const SCRIPTS = {
   /**
-   * KEYS meta order msgs cmid queue; ARGV clientMsgId id json ttl turn interrupt maxMessages channel text
-   * → {created, id, queueLength}. Publishes the `user` event in the same step, so it precedes any `start` of its answer.
+   * KEYS meta order msgs cmid queue lease; ARGV clientMsgId id json ttl turn interrupt maxMessages channel text maxQueued
+   * → {created, id, queueLength}, or {2, '', waiting} when maxQueued (≥ 0) messages already wait behind the
+   * answer being generated (on any node: the lease says one is). Publishes the `user` event in the same step,
+   * so it precedes any `start` of its answer.
    */
   appendUser: `${TRIM}
 local existing = redis.call('HGET', KEYS[4], ARGV[1])
 if existing then return {0, existing, 0} end
+local maxQueued = tonumber(ARGV[10])
+if maxQueued >= 0 then
+  local waiting = redis.call('LLEN', KEYS[5]) + redis.call('EXISTS', KEYS[6]) - 1
+  if waiting >= maxQueued then return {2, '', waiting} end
+end
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
 redis.call('RPUSH', KEYS[2], ARGV[2])
@@ -149,16 +171,22 @@ return 0`,
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return false end
 return redis.call('LPOP', KEYS[1])`,
   /**
-   * KEYS order msgs lease cancels; ARGV owner id json replyTo → 1, 2 when its question was cancelled
-   * while leaving the queue (the answer is stored all the same, to be ended at once), 0 when the lease is not ours
+   * KEYS order msgs lease cancels; ARGV owner id json replyTo channel startEvent → 1, 2 when its question
+   * was cancelled while leaving the queue (the answer is stored all the same, to be ended at once), 0 when
+   * the lease is not ours. Publishes the start from the shard that published its question (on a cluster,
+   * messages from one node keep their order; from two they need not).
    */
   startAnswer: `
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 redis.call('RPUSH', KEYS[1], ARGV[2])
+redis.call('PUBLISH', ARGV[5], ARGV[6])
 if redis.call('HDEL', KEYS[4], ARGV[4]) == 1 then return 2 end
 return 1`,
-  /** KEYS msgs deltas meta order cmid queue; ARGV id json seq reason usage retention ttl maxMessages → 1, or 0 if it had already ended */
+  /**
+   * KEYS msgs deltas meta order cmid queue; ARGV id json seq reason usage retention ttl maxMessages channel
+   * → 1, or 0 if it had already ended. Tells the followers on the delta channel.
+   */
   finish: `${TRIM}
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if not cur then return 0 end
@@ -170,9 +198,10 @@ redis.call('PEXPIRE', KEYS[2], ARGV[6])
 redis.call('SET', KEYS[3], '1', 'PX', ARGV[7])
 for i = 4, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[7]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[7])
+redis.call('PUBLISH', ARGV[9], cjson.encode({t = 'e', id = ARGV[1]}))
 return 1`,
   /**
-   * KEYS msgs deltas lease; ARGV id retention → 1 interrupted, 0 nothing to do, -1 the lease is alive.
+   * KEYS msgs deltas lease; ARGV id retention channel → 1 interrupted, 0 nothing to do, -1 the lease is alive.
    * Ends an answer whose generating node stopped renewing its lease, keeping the text it streamed.
    */
   interrupt: `
@@ -197,6 +226,7 @@ m['usage'] = cjson.null
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(m))
 redis.call('XADD', KEYS[2], seq .. '-1', 'r', 'interrupted', 'u', 'null')
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('PUBLISH', ARGV[3], cjson.encode({t = 'e', id = ARGV[1]}))
 return 1`,
   /**
    * KEYS lease msgs; ARGV owner ms messageId → 1 renewed, 0 another node holds it, -1 that answer was ended
@@ -241,6 +271,11 @@ const SHAS = Object.fromEntries(
   Object.entries(SCRIPTS).map(([name, lua]) => [name, createHash('sha1').update(lua).digest('hex')]),
 ) as Record<ScriptName, string>;
 
+/** A CLIENT SETNAME-safe name for this node's connections (no spaces). */
+function connectionNameOf(nodeId: string): string {
+  return `ai-stream-chat:${nodeId.replace(/[^\w./:-]/g, '_')}`;
+}
+
 function parseEntry(id: string, fields: string[]): StreamEntry | undefined {
   const match = /^(\d+)-(\d+)$/.exec(id);
   if (!match) return undefined;
@@ -261,11 +296,12 @@ function parseEntry(id: string, fields: string[]): StreamEntry | undefined {
 }
 
 /**
- * The Redis side of the shared store: one command connection (writes and
- * reads, in order), one subscriber connection (conversation events), and
- * blocking connections on demand for following answers generated on other
- * nodes. Commands issued while Redis is away wait in ioredis's offline queue
- * and fail after a few reconnection attempts; `health()` says which.
+ * The Redis side of the shared store, on two connections however many
+ * conversations and answers this node serves: one for commands (writes and
+ * reads, in order), one subscribed to the channels of the conversations it
+ * mirrors (events) and of the answers it follows (deltas). Commands issued
+ * while Redis is away wait in ioredis's offline queue and fail after a few
+ * reconnection attempts; `health()` says which.
  */
 export class RedisStore {
   readonly nodeId = `${hostname()}/${process.pid}/${newId('s').slice(2, 10)}`;
@@ -277,11 +313,12 @@ export class RedisStore {
   readonly historyTtlMs: number;
   readonly replayRetentionMs: number;
   readonly maxHistoryMessages: number;
-  readonly redis: Redis;
-  private readonly subscriber: Redis;
-  private readonly idleBlockers: Redis[] = [];
-  private readonly busyBlockers = new Set<Redis>();
-  private readonly channelHandlers = new Map<string, (event: ConversationEvent) => void>();
+  readonly redis: RedisClient;
+  private readonly subscriber: RedisClient;
+  /** What each subscribed channel's messages are given to (parsed), by channel. */
+  private readonly channelHandlers = new Map<string, (message: unknown) => void>();
+  /** Called each time the subscriber connection is (re)established. */
+  private readonly resubscribed = new Set<() => void>();
   private lastError: string | undefined;
   private closed = false;
   private lastReplyAt = Date.now();
@@ -289,11 +326,7 @@ export class RedisStore {
   private readonly prober: NodeJS.Timeout;
 
   constructor(options: RedisStoreOptions) {
-    if (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url)) {
-      throw new TypeError(
-        `redis url must start with redis:// or rediss://, got ${JSON.stringify(options.url)}`,
-      );
-    }
+    const target = checkRedisTarget(options);
     this.keys = new RedisKeys(options.keyPrefix ?? 'aisc');
     const d = SERVER_DEFAULTS;
     this.graceMs = option('redis.graceMs', options.graceMs, positiveInteger, d.redisGraceMs);
@@ -312,14 +345,20 @@ export class RedisStore {
       positiveInteger,
       d.maxHistoryMessages,
     );
-    this.redis = new Redis(options.url, {
-      // Reconnect quickly and forever. A command waits out an outage of up to graceMs: through
-      // enough reconnection attempts (100 ms, 200 ms, … then 1 s apart), or a stalled server's silence.
-      retryStrategy: (times) => Math.min(100 * times, 1000),
-      maxRetriesPerRequest: Math.ceil(this.graceMs / 1000) + 5,
-      commandTimeout: this.graceMs,
-      lazyConnect: false,
-    });
+    this.redis = connectRedis(
+      target,
+      {
+        // Reconnect quickly and forever. A command waits out an outage of up to graceMs: through
+        // enough reconnection attempts (100 ms, 200 ms, … then 1 s apart), or a stalled server's silence.
+        retryStrategy: (times) => Math.min(100 * times, 1000),
+        maxRetriesPerRequest: Math.ceil(this.graceMs / 1000) + 5,
+        commandTimeout: this.graceMs,
+        lazyConnect: false,
+        // CLIENT LIST names every connection of this node (operators and tests count them).
+        connectionName: connectionNameOf(this.nodeId),
+      },
+      this.graceMs,
+    );
     this.redis.on('error', (error: Error) => this.noteError(error));
     this.redis.on('ready', () => this.noteReady());
     this.prober = setInterval(() => this.probe(), PROBE_EVERY_MS);
@@ -329,12 +368,24 @@ export class RedisStore {
     this.subscriber.on('message', (channel: string, message: string) => {
       const handler = this.channelHandlers.get(channel);
       if (!handler) return;
+      let parsed: unknown;
       try {
-        handler(JSON.parse(message) as ConversationEvent);
+        parsed = JSON.parse(message);
       } catch {
-        // A malformed event is ignored: events only speed things up, the streams are the truth.
+        return; // A malformed event is ignored: events only speed things up, the streams are the truth.
       }
+      handler(parsed);
     });
+    // Messages published while it reconnected are lost: whoever listens catches up from the streams.
+    this.subscriber.on('ready', () => {
+      for (const listener of this.resubscribed) listener();
+    });
+  }
+
+  /** Runs `listener` whenever pub/sub messages may have been lost (the subscriber reconnected); returns its removal. */
+  onResubscribe(listener: () => void): () => void {
+    this.resubscribed.add(listener);
+    return () => this.resubscribed.delete(listener);
   }
 
   private noteError(error: Error): void {
@@ -433,6 +484,8 @@ export class RedisStore {
           r.seq = 0;
           for (const e of entries) {
             if (e.kind === 'delta') {
+              // A gap (writes a failover lost): what follows it is not known; the answer's end will say.
+              if (e.seq !== r.seq + 1) break;
               r.text += e.text;
               r.seq = e.seq;
             } else {
@@ -453,13 +506,17 @@ export class RedisStore {
   /**
    * Adds a user message and queues its turn; idempotent on `clientMsgId`
    * (a retried send gets the first message's id and `created: false`).
+   * With `maxQueued`, refuses it (`busy`, with how many wait) when that many
+   * messages already wait behind the answer being generated, whichever nodes
+   * they came through: the check and the append are one step in Redis.
    */
   async appendUser(
     conversationId: string,
     record: MessageRecord & { clientMsgId: string },
     turn: QueuedTurnRecord,
     interrupt: boolean,
-  ): Promise<{ created: boolean; id: string; queueLength: number }> {
+    maxQueued?: number,
+  ): Promise<{ created: boolean; id: string; queueLength: number } | { busy: true; waiting: number }> {
     const k = this.keys;
     const [created, id, queueLength] = (await this.script(
       'appendUser',
@@ -469,6 +526,7 @@ export class RedisStore {
         k.messages(conversationId),
         k.clientIds(conversationId),
         k.queue(conversationId),
+        k.lease(conversationId),
       ],
       [
         record.clientMsgId,
@@ -480,8 +538,10 @@ export class RedisStore {
         this.maxHistoryMessages,
         k.events(conversationId),
         record.text,
+        maxQueued ?? -1,
       ],
     )) as [number, string, number];
+    if (created === 2) return { busy: true, waiting: queueLength };
     return { created: created === 1, id, queueLength };
   }
 
@@ -594,7 +654,7 @@ export class RedisStore {
           this.keys.deltas(conversationId, r.id),
           this.keys.lease(conversationId),
         ],
-        [r.id, this.replayRetentionMs],
+        [r.id, this.replayRetentionMs, this.keys.deltaEvents(conversationId)],
       )) as number;
       if (result === -1) return -1;
       count += result;
@@ -605,9 +665,10 @@ export class RedisStore {
   // --- answers ---
 
   /**
-   * Adds an assistant message under our lease: `started`, or `cancelled` when
-   * its question was cancelled on its way out of the queue (end it at once),
-   * or `lost` when the lease is no longer ours.
+   * Adds an assistant message under our lease and announces its start to
+   * every node: `started`, or `cancelled` when its question was cancelled on
+   * its way out of the queue (end it at once), or `lost` when the lease is no
+   * longer ours.
    */
   async startAnswer(
     conversationId: string,
@@ -622,7 +683,14 @@ export class RedisStore {
         k.lease(conversationId),
         k.cancels(conversationId),
       ],
-      [this.nodeId, record.id, JSON.stringify(record), record.replyTo],
+      [
+        this.nodeId,
+        record.id,
+        JSON.stringify(record),
+        record.replyTo,
+        k.events(conversationId),
+        JSON.stringify({ t: 'start', id: record.id, replyTo: record.replyTo, node: this.nodeId }),
+      ],
     );
     return result === 1 ? 'started' : result === 2 ? 'cancelled' : 'lost';
   }
@@ -641,6 +709,10 @@ export class RedisStore {
         ? // A stream whose node dies unseen still goes away with the history.
           this.redis.multi().xadd(key, `${seq}-0`, 't', text).pexpire(key, this.historyTtlMs).exec()
         : this.redis.xadd(key, `${seq}-0`, 't', text);
+    // Behind the XADD on the same connection, so followers never hear of a delta before it is appended
+    // (pipelined: no extra round trip). Lost or repeated, it only costs a follower a stream read.
+    const event: DeltaEvent = { t: 'd', id: messageId, s: seq, x: text };
+    this.redis.publish(this.keys.deltaEvents(conversationId), JSON.stringify(event)).catch(() => {});
     return append.catch((error: unknown) => {
       if (!ALREADY_APPENDED.test(error instanceof Error ? error.message : String(error))) throw error;
     });
@@ -668,6 +740,7 @@ export class RedisStore {
         this.replayRetentionMs,
         this.historyTtlMs,
         this.maxHistoryMessages,
+        k.deltaEvents(conversationId),
       ],
     );
     return ok === 1;
@@ -705,69 +778,6 @@ export class RedisStore {
     return raw.map(([id, fields]) => parseEntry(id, fields)).filter((e): e is StreamEntry => e !== undefined);
   }
 
-  /**
-   * Follows an answer's stream from after stream id `fromId` (`<seq>-0`)
-   * with blocking reads on a connection of its own, until the end entry or
-   * until `signal` aborts. `onIdle` runs after each empty wait (a chance to
-   * notice an answer that ended without its end entry).
-   */
-  async *follow(
-    conversationId: string,
-    messageId: string,
-    afterSeq: number,
-    signal: AbortSignal,
-    blockMs = 1000,
-  ): AsyncGenerator<StreamEntry | 'idle'> {
-    const key = this.keys.deltas(conversationId, messageId);
-    const blocker = this.idleBlockers.pop() ?? this.newBlocker();
-    this.busyBlockers.add(blocker);
-    const onAbort = (): void => {
-      // Unblocks a pending XREAD at once; the connection is not reused.
-      blocker.disconnect();
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    let lastId = `${afterSeq}-0`;
-    let healthy = true;
-    try {
-      while (!signal.aborted) {
-        let reply: [string, [string, string[]][]][] | null;
-        try {
-          reply = (await blocker.xread('COUNT', 512, 'BLOCK', blockMs, 'STREAMS', key, lastId)) as
-            | [string, [string, string[]][]][]
-            | null;
-        } catch (error) {
-          if (signal.aborted) return;
-          healthy = false;
-          throw error;
-        }
-        if (!reply) {
-          yield 'idle';
-          continue;
-        }
-        for (const [id, fields] of reply[0]?.[1] ?? []) {
-          lastId = id;
-          const entry = parseEntry(id, fields);
-          if (entry) yield entry;
-          if (entry?.kind === 'done') return;
-        }
-      }
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-      this.busyBlockers.delete(blocker);
-      if (healthy && !signal.aborted && !this.closed && this.idleBlockers.length < 8) {
-        this.idleBlockers.push(blocker);
-      } else {
-        blocker.disconnect();
-      }
-    }
-  }
-
-  private newBlocker(): Redis {
-    const blocker = this.redis.duplicate({ maxRetriesPerRequest: 1 });
-    blocker.on('error', () => {});
-    return blocker;
-  }
-
   // --- events between nodes ---
 
   async publish(conversationId: string, event: ConversationEvent): Promise<void> {
@@ -775,8 +785,20 @@ export class RedisStore {
   }
 
   /** Receives the conversation's events until the returned function is called. */
-  async listen(conversationId: string, handler: (event: ConversationEvent) => void): Promise<() => void> {
-    const channel = this.keys.events(conversationId);
+  listen(conversationId: string, handler: (event: ConversationEvent) => void): Promise<() => void> {
+    return this.subscribe(this.keys.events(conversationId), handler as (message: unknown) => void);
+  }
+
+  /**
+   * Receives the deltas published for the conversation's answers (by the
+   * node generating them) until the returned function is called; resolves
+   * once subscribed, so a stream read after it misses nothing between.
+   */
+  listenDeltas(conversationId: string, handler: (event: DeltaEvent) => void): Promise<() => void> {
+    return this.subscribe(this.keys.deltaEvents(conversationId), handler as (message: unknown) => void);
+  }
+
+  private async subscribe(channel: string, handler: (message: unknown) => void): Promise<() => void> {
     this.channelHandlers.set(channel, handler);
     await this.subscriber.subscribe(channel);
     return () => {
@@ -789,8 +811,7 @@ export class RedisStore {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.prober);
-    for (const b of [...this.idleBlockers, ...this.busyBlockers]) b.disconnect();
-    this.idleBlockers.length = 0;
+    this.resubscribed.clear();
     this.subscriber.disconnect();
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
