@@ -106,6 +106,11 @@ export const cliOptionTable = {
     help: 'Sections per mock answer',
     schema: integer('--sections', 1, 1000),
   },
+  mockParts: {
+    flag: '--mock-parts',
+    shownDefault: 'off',
+    help: 'Mock answers also think, search and cite: reasoning, tool steps and sources',
+  },
   heartbeatMs: {
     flag: '--heartbeat-ms',
     arg: '<n>',
@@ -139,6 +144,13 @@ export const cliOptionTable = {
     shownDefault: 'https://api.openai.com/v1',
     help: 'Base URL of the OpenAI-compatible API, with /v1',
     schema: text,
+  },
+  tokenLimitField: {
+    flag: '--token-limit-field',
+    arg: '<f>',
+    default: 'auto',
+    help: 'Field for maxTokens upstream: max_tokens, max_completion_tokens, or auto (by model)',
+    schema: oneOf('--token-limit-field', ['auto', 'max_tokens', 'max_completion_tokens'] as const),
   },
   openaiApiKey: {
     env: 'OPENAI_API_KEY',

@@ -17,12 +17,14 @@ function sourceFrom(options: CliOptions): TokenSource {
       model: options.model ?? '',
       baseURL: options.openaiBaseURL,
       apiKey: options.openaiApiKey,
+      tokenLimitField: options.tokenLimitField,
     });
   }
   return createMockSource({
     seed: options.seed,
     tokensPerSecond: options.tokensPerSecond,
     sections: options.sections,
+    parts: options.mockParts,
   });
 }
 

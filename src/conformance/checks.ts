@@ -3,7 +3,14 @@
  * exactly-once resume, cancel, and how it treats bad frames. Each check uses
  * its own connections and conversation, so one failure does not hide others.
  */
-import { CloseCode, ErrorCode, PROTOCOL_VERSION, type ServerFrame } from '../protocol/index.js';
+import {
+  CloseCode,
+  ErrorCode,
+  PROTOCOL_VERSION,
+  type ServerFrame,
+  type SourceRef,
+  type ToolStep,
+} from '../protocol/index.js';
 import { isType, Peer } from './peer.js';
 
 export interface ConformanceOptions {
@@ -13,6 +20,12 @@ export interface ConformanceOptions {
   sessionUrl?: string;
   /** How long one wait may take. Default 15000 ms. */
   timeoutMs?: number;
+  /**
+   * The server's answers carry reasoning, tool steps and sources (the dev
+   * server with `--mock-parts`): the parts checks then require them, instead
+   * of checking only that a server without them keeps version-1 clients whole.
+   */
+  parts?: boolean;
 }
 
 export interface CheckResult {
@@ -24,6 +37,8 @@ export interface CheckResult {
 type Welcome = Extract<ServerFrame, { type: 'welcome' }>;
 
 interface Context {
+  /** The server is expected to send parts (ConformanceOptions.parts). */
+  parts: boolean;
   /** Opens a connection for a new conversation (or `conversationId`'s, reusing its session token). */
   connect(conversationId?: string): Promise<Peer>;
   timeoutMs: number;
@@ -93,6 +108,64 @@ function assemble(
   }
   return { text, seq };
 }
+
+/** An answer with every part, as a client that asked for parts holds it. */
+interface Assembled {
+  text: string;
+  seq: number;
+  reasoning: string;
+  tools: ToolStep[];
+  sources: SourceRef[];
+}
+
+const emptyAnswer = (): Assembled => ({ text: '', seq: 0, reasoning: '', tools: [], sources: [] });
+
+/** Every part of an answer from the frames (PROTOCOL.md section 16), requiring gapless seqs; snapshots replace all. */
+function assembleParts(frames: ServerFrame[], messageId: string, held = emptyAnswer()): Assembled {
+  const a: Assembled = { ...held, tools: [...held.tools], sources: [...held.sources] };
+  for (const f of frames) {
+    if (f.type === 'delta' && f.messageId === messageId) {
+      const from = f.fromSeq ?? f.seq;
+      expect(from === a.seq + 1, `delta seq ${from} after ${a.seq}: one sequence for every part, gapless`);
+      a.seq = f.seq;
+      a.text += f.text;
+      a.reasoning += f.reasoning ?? '';
+      if (f.tool) {
+        const at = a.tools.findIndex((t) => t.id === f.tool?.id);
+        if (at < 0) a.tools.push(f.tool);
+        else a.tools[at] = f.tool;
+      }
+      if (f.source) {
+        expect(
+          f.source.n === a.sources.length + 1,
+          `source numbered ${f.source.n} after ${a.sources.length}`,
+        );
+        a.sources.push(f.source);
+      }
+    } else if (f.type === 'snapshot' && f.messageId === messageId) {
+      Object.assign(a, {
+        seq: f.seq,
+        text: f.text,
+        reasoning: f.reasoning ?? '',
+        tools: f.tools ?? [],
+        sources: f.sources ?? [],
+      });
+    }
+  }
+  return a;
+}
+
+/** The parts of a snapshot or history entry, as `assembleParts` holds them (text aside). */
+function partsIn(m: { reasoning?: string; tools?: ToolStep[]; sources?: SourceRef[] }) {
+  return JSON.stringify([m.reasoning ?? '', m.tools ?? [], m.sources ?? []]);
+}
+
+const hasParts = (f: ServerFrame): boolean =>
+  (f.type === 'delta' && (f.reasoning !== undefined || f.tool !== undefined || f.source !== undefined)) ||
+  (f.type === 'snapshot' &&
+    (f.reasoning !== undefined || f.tools !== undefined || f.sources !== undefined)) ||
+  (f.type === 'welcome' &&
+    f.history.some((m) => m.reasoning !== undefined || m.tools !== undefined || m.sources !== undefined));
 
 const checks: [string, (ctx: Context) => Promise<void>][] = [
   [
@@ -580,6 +653,86 @@ const checks: [string, (ctx: Context) => Promise<void>][] = [
     },
   ],
   [
+    '§16 parts: a version-1 client and a parts client share one sequence; the version-1 text holds no reasoning',
+    async (ctx) => {
+      const withParts = await hello(ctx, { parts: true });
+      const conversationId = withParts.welcome.conversationId;
+      const v1 = await hello(ctx, { conversationId });
+      const { start } = await ask(ctx, withParts.peer, 'parts-1', 'Hello');
+      const ended = (peer: typeof v1.peer) =>
+        peer.waitFor(
+          isType('done', (d) => d.messageId === start.messageId),
+          { timeoutMs: ctx.timeoutMs * 4 },
+        );
+      const [done, v1Done] = await Promise.all([ended(withParts.peer), ended(v1.peer)]);
+      const whole = assembleParts(withParts.peer.frames, start.messageId);
+      const plain = assemble(v1.peer.frames, start.messageId);
+      expect(whole.seq === done.seq, `the parts client assembled seq ${whole.seq}, done says ${done.seq}`);
+      expect(plain.seq === v1Done.seq && v1Done.seq === done.seq, 'both clients must count the same deltas');
+      expect(plain.text === whole.text, 'the version-1 client got other text than the answer text');
+      expect(!v1.peer.frames.some(hasParts), 'a client that did not ask for parts got parts');
+      expect(v1.welcome.parts === undefined, 'a welcome to a client that did not ask says parts');
+      if (ctx.parts) {
+        expect(withParts.welcome.parts === true, 'the welcome to a client that asked does not say parts');
+        expect(whole.reasoning.length > 0, 'no reasoning arrived');
+        expect(whole.tools.length > 0 && whole.sources.length > 0, 'no tool step or no source arrived');
+        expect(!plain.text.includes(whole.reasoning.slice(0, 40)), 'the reasoning is in the version-1 text');
+      }
+      withParts.peer.close();
+      v1.peer.close();
+    },
+  ],
+  [
+    '§16 parts: a resume in the middle of the reasoning brings every part exactly once; a snapshot and the history carry every part',
+    async (ctx) => {
+      const first = await hello(ctx, { parts: true });
+      const conversationId = first.welcome.conversationId;
+      const { start } = await ask(ctx, first.peer, 'parts-r1', 'Tell me something long');
+      await first.peer.waitFor(
+        isType('delta', (d) => d.messageId === start.messageId && d.seq >= 2),
+        { timeoutMs: ctx.timeoutMs },
+      );
+      first.peer.close();
+      const before = first.peer.frames.filter((f) => f.type !== 'delta' || f.seq <= 2);
+      const held = assembleParts(before, start.messageId);
+      if (ctx.parts) expect(held.reasoning.length > 0, 'the answer did not begin with its reasoning');
+      const second = await hello(ctx, {
+        conversationId,
+        parts: true,
+        resume: [{ messageId: start.messageId, lastSeq: held.seq }],
+      });
+      const done = await second.peer.waitFor(
+        isType('done', (d) => d.messageId === start.messageId),
+        { timeoutMs: ctx.timeoutMs * 4 },
+      );
+      const whole = assembleParts(second.peer.frames, start.messageId, held);
+      expect(whole.seq === done.seq, `resumed to seq ${whole.seq}, but done says ${done.seq}`);
+      second.peer.close();
+      // A fresh page: the history entry carries the text and every part.
+      const fresh = await hello(ctx, { conversationId, parts: true });
+      const entry = fresh.welcome.history.find((m) => m.id === start.messageId);
+      expect(entry?.text === whole.text, 'the history text differs from the resumed text');
+      expect(entry && partsIn(entry) === partsIn(whole), 'the history parts differ from the resumed parts');
+      fresh.peer.close();
+      // A stale client, ahead of the server: one snapshot with every part.
+      const stale = await hello(ctx, {
+        conversationId,
+        parts: true,
+        resume: [{ messageId: start.messageId, lastSeq: done.seq + 1000 }],
+      });
+      const snapshot = await stale.peer.waitFor(
+        isType('snapshot', (f) => f.messageId === start.messageId),
+        { timeoutMs: ctx.timeoutMs },
+      );
+      expect(
+        snapshot.seq === done.seq && snapshot.text === whole.text,
+        'the snapshot is not the whole answer',
+      );
+      expect(partsIn(snapshot) === partsIn(whole), 'the snapshot does not carry every part');
+      stale.peer.close();
+    },
+  ],
+  [
     '§3 whole characters: no delta, snapshot or user text in any check split a character',
     async (ctx) => {
       // Each Peer records such a frame as a violation (failing the check it came in); this sums them.
@@ -601,6 +754,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Check
   };
   const ctx: Context = {
     timeoutMs,
+    parts: options.parts === true,
     peers,
     async connect(conversationId) {
       if (!options.sessionUrl) return track(await Peer.connect(options.url));

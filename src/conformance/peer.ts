@@ -9,10 +9,10 @@ import {
 } from '../protocol/index.js';
 
 /** The text a frame carries that PROTOCOL.md section 3 requires to be whole characters. */
-function textOf(frame: ServerFrame): string | undefined {
-  return frame.type === 'delta' || frame.type === 'snapshot' || frame.type === 'user'
-    ? frame.text
-    : undefined;
+function textsOf(frame: ServerFrame): string[] {
+  if (frame.type === 'user') return [frame.text];
+  if (frame.type !== 'delta' && frame.type !== 'snapshot') return [];
+  return frame.reasoning === undefined ? [frame.text] : [frame.text, frame.reasoning];
 }
 
 /** A protocol peer for tests and the conformance checker: records every frame and validates each against the protocol. */
@@ -33,14 +33,13 @@ export class Peer {
     this.socket = new WebSocket(url, { headers });
     this.socket.on('message', (data) => {
       const raw = data.toString();
-      if (raw.startsWith('"') || raw.startsWith('{"d":')) this.compactFrames++;
+      if (raw.startsWith('"') || raw.startsWith('{"d":') || raw.startsWith('{"r":')) this.compactFrames++;
       const parsed = this.reader.read(raw);
       if (!parsed.ok) {
         this.violations.push(`invalid frame (${parsed.message}): ${data.toString().slice(0, 200)}`);
       } else {
         this.frames.push(parsed.frame);
-        const text = textOf(parsed.frame);
-        if (text !== undefined && !isWholeCharacters(text)) {
+        if (!textsOf(parsed.frame).every(isWholeCharacters)) {
           this.violations.push(
             `a ${parsed.frame.type} whose text splits a character (PROTOCOL.md section 3)`,
           );

@@ -3,9 +3,10 @@
  * in its hello gets, for a delta that continues the delta or snapshot the
  * server last wrote to its socket, its text alone as a JSON string
  * (`"<text>"`) instead of the full frame, and `{"d":"<text>","n":<k>}` for k
- * merged ones: the message and the seq are the ones that come next. Both
- * sides keep that one reference per socket, starting empty on every
- * connection.
+ * merged ones: the message and the seq are the ones that come next. A
+ * delta of reasoning alone (section 16) is `{"r":"<text>"}` (with `"n"` when
+ * merged). Both sides keep that one reference per socket, starting empty on
+ * every connection.
  */
 import { ErrorCode } from './codes.js';
 import type { ParseResult } from './frame-envelope.js';
@@ -31,14 +32,25 @@ export class CompactDeltaWriter {
       const last = this.last;
       this.last = { messageId: frame.messageId, seq: frame.seq };
       if (this.compact && last?.messageId === frame.messageId && last.seq + 1 === from) {
-        const text = JSON.stringify(frame.text);
-        return from === frame.seq ? text : `{"d":${text},"n":${frame.seq - from + 1}}`;
+        const compact = compactBody(frame);
+        if (compact !== undefined) {
+          return from === frame.seq && compact.field === 'd'
+            ? compact.json
+            : `{"${compact.field}":${compact.json}${from === frame.seq ? '' : `,"n":${frame.seq - from + 1}`}}`;
+        }
       }
     } else if (frame.type === 'snapshot') {
       this.last = { messageId: frame.messageId, seq: frame.seq };
     }
     return JSON.stringify(frame);
   }
+}
+
+/** What a compact delta can carry: answer text alone (`d`), or reasoning alone (`r`); other deltas go out full. */
+function compactBody(frame: DeltaFrame): { field: 'd' | 'r'; json: string } | undefined {
+  if (frame.tool !== undefined || frame.source !== undefined) return undefined;
+  if (frame.reasoning === undefined) return { field: 'd', json: JSON.stringify(frame.text) };
+  return frame.text === '' ? { field: 'r', json: JSON.stringify(frame.reasoning) } : undefined;
 }
 
 const isCount = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 1;
@@ -56,8 +68,8 @@ export class CompactDeltaReader {
   }
 
   read(raw: string): ParseResult<ServerFrame> {
-    // A compact delta is a JSON string, or an object whose first field is `d`; anything else is a full frame.
-    if (raw.startsWith('"') || raw.startsWith('{"d":')) return this.expand(raw);
+    // A compact delta is a JSON string, or an object whose first field is `d` or `r`; anything else is a full frame.
+    if (raw.startsWith('"') || raw.startsWith('{"d":') || raw.startsWith('{"r":')) return this.expand(raw);
     const parsed = this.parse(raw);
     if (parsed.ok && (parsed.frame.type === 'delta' || parsed.frame.type === 'snapshot')) {
       this.last = { messageId: parsed.frame.messageId, seq: parsed.frame.seq };
@@ -66,15 +78,17 @@ export class CompactDeltaReader {
   }
 
   private expand(raw: string): ParseResult<ServerFrame> {
-    let data: { d?: unknown; n?: unknown };
+    let data: { d?: unknown; r?: unknown; n?: unknown };
     try {
       const parsed: unknown = JSON.parse(raw);
-      data = typeof parsed === 'string' ? { d: parsed } : (parsed as { d?: unknown; n?: unknown });
+      data =
+        typeof parsed === 'string' ? { d: parsed } : (parsed as { d?: unknown; r?: unknown; n?: unknown });
     } catch {
       return { ok: false, code: ErrorCode.BadJson, message: 'Frame is not valid JSON.' };
     }
     const last = this.last;
-    if (typeof data.d !== 'string' || (data.n !== undefined && !isCount(data.n)) || !last) {
+    const reasoning = typeof data.r === 'string' && data.d === undefined;
+    if ((typeof data.d !== 'string' && !reasoning) || (data.n !== undefined && !isCount(data.n)) || !last) {
       return {
         ok: false,
         code: ErrorCode.BadFrame,
@@ -83,7 +97,9 @@ export class CompactDeltaReader {
     }
     const count = (data.n as number | undefined) ?? 1;
     const seq = last.seq + count;
-    const frame: DeltaFrame = { type: 'delta', messageId: last.messageId, seq, text: data.d };
+    const frame: DeltaFrame = reasoning
+      ? { type: 'delta', messageId: last.messageId, seq, text: '', reasoning: data.r as string }
+      : { type: 'delta', messageId: last.messageId, seq, text: data.d as string };
     if (count > 1) frame.fromSeq = last.seq + 1;
     this.last = { messageId: last.messageId, seq };
     return { ok: true, frame };

@@ -36,8 +36,44 @@ export type FinishReason = v.InferOutput<typeof FinishReasonSchema>;
 export const UsageSchema = v.looseObject({
   promptTokens: Count,
   completionTokens: Count,
+  /** Of `completionTokens`, those the model spent reasoning, when the upstream reports them. */
+  reasoningTokens: v.optional(Count),
 });
 export type Usage = v.InferOutput<typeof UsageSchema>;
+
+// ---- parts of an answer (PROTOCOL.md section 16) ---------------------------
+
+export const ToolStatusSchema = v.picklist(['running', 'done', 'failed']);
+export type ToolStatus = v.InferOutput<typeof ToolStatusSchema>;
+
+/** A step the answer's source took (a search, a tool call): each delta carrying it gives its whole current state. */
+export const ToolStepSchema = v.looseObject({
+  id: Id,
+  /** The tool's name, for machines (`search_docs`). */
+  name: v.string(),
+  /** A short line for people ("Searching the docs…"). */
+  label: v.string(),
+  status: ToolStatusSchema,
+  /** One line on the result, once there is one. */
+  summary: v.optional(v.string()),
+});
+export type ToolStep = v.InferOutput<typeof ToolStepSchema>;
+
+/** A source the answer rests on; `n` numbers it from 1 in order, so the text can cite `[n]`. */
+export const SourceRefSchema = v.looseObject({
+  n: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  title: v.string(),
+  url: v.string(),
+  snippet: v.optional(v.string()),
+});
+export type SourceRef = v.InferOutput<typeof SourceRefSchema>;
+
+/** The parts of an answer beside its text, as a snapshot or a history entry carries them (each absent when empty). */
+const PartsEntries = {
+  reasoning: v.optional(v.string()),
+  tools: v.optional(v.array(ToolStepSchema)),
+  sources: v.optional(v.array(SourceRefSchema)),
+};
 
 // ---- client → server ------------------------------------------------------
 
@@ -49,6 +85,8 @@ export const HelloFrameSchema = v.looseObject({
   resume: v.optional(v.array(v.looseObject({ messageId: Id, lastSeq: Seq }))),
   /** The client reads compact deltas (PROTOCOL.md section 14). */
   compact: v.optional(v.boolean()),
+  /** The client understands the parts of an answer beside its text (PROTOCOL.md section 16). */
+  parts: v.optional(v.boolean()),
 });
 
 export const SendFrameSchema = v.looseObject({
@@ -111,6 +149,8 @@ export const HistoryMessageSchema = v.looseObject({
   clientMsgId: v.optional(Id),
   /** For ended assistant messages: the verdict a reader gave it, if any. */
   feedback: v.optional(FeedbackValueSchema),
+  /** Assistant, for a client that asked for parts: reasoning, tool steps and sources up to `seq` (absent with `text`). */
+  ...PartsEntries,
 });
 export type HistoryMessage = v.InferOutput<typeof HistoryMessageSchema>;
 
@@ -133,6 +173,8 @@ export const WelcomeFrameSchema = v.looseObject({
   omitted: v.optional(Count),
   /** The server will send compact deltas (the client asked with `hello.compact`). */
   compact: v.optional(v.boolean()),
+  /** The server will send the parts of answers (the client asked with `hello.parts`). */
+  parts: v.optional(v.boolean()),
 });
 
 export const AckFrameSchema = v.looseObject({
@@ -173,7 +215,14 @@ export const DeltaFrameSchema = v.looseObject({
    * the texts of `fromSeq`..`seq` joined.
    */
   fromSeq: v.optional(v.pipe(Seq, v.minValue(1))),
+  /** Answer text; empty in a delta that carries another part. */
   text: v.string(),
+  /** Reasoning text, appended to the answer's reasoning (PROTOCOL.md section 16). */
+  reasoning: v.optional(v.string()),
+  /** A tool step's whole current state, replacing the step with its id (or adding it). */
+  tool: v.optional(ToolStepSchema),
+  /** The answer's next source. */
+  source: v.optional(SourceRefSchema),
 });
 
 export const SnapshotFrameSchema = v.looseObject({
@@ -181,6 +230,7 @@ export const SnapshotFrameSchema = v.looseObject({
   messageId: Id,
   seq: Seq,
   text: v.string(),
+  ...PartsEntries,
 });
 
 export const DoneFrameSchema = v.looseObject({

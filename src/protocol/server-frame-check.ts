@@ -62,6 +62,20 @@ function array(check: Check): Check {
 }
 
 const finishReason = oneOf('stop', 'length', 'cancelled', 'error', 'interrupted');
+/** The parts of an answer beside its text (PROTOCOL.md section 16). */
+const toolStep = object({
+  id,
+  name: string,
+  label: string,
+  status: oneOf('running', 'done', 'failed'),
+  summary: optional(string),
+});
+const sourceRef = object({ n: atLeast(1), title: string, url: string, snippet: optional(string) });
+const parts = {
+  reasoning: optional(string),
+  tools: optional(array(toolStep)),
+  sources: optional(array(sourceRef)),
+};
 const feedbackValue = oneOf('up', 'down');
 
 const messageParams = object({
@@ -93,22 +107,34 @@ const serverFrames: Record<ServerFrame['type'], Check> = {
         replyTo: optional(id),
         clientMsgId: optional(id),
         feedback: optional(feedbackValue),
+        ...parts,
       }),
     ),
     active: array(id),
     omitted: optional(count),
     compact: optional(boolean),
+    parts: optional(boolean),
   }),
   ack: object({ clientMsgId: id, messageId: id, queuePosition: optional(count) }),
   start: object({ messageId: id, replyTo: id }),
   user: object({ messageId: id, clientMsgId: id, text: string, queuePosition: optional(count) }),
-  delta: object({ messageId: id, seq: atLeast(1), fromSeq: optional(atLeast(1)), text: string }),
-  snapshot: object({ messageId: id, seq, text: string }),
+  delta: object({
+    messageId: id,
+    seq: atLeast(1),
+    fromSeq: optional(atLeast(1)),
+    text: string,
+    reasoning: optional(string),
+    tool: optional(toolStep),
+    source: optional(sourceRef),
+  }),
+  snapshot: object({ messageId: id, seq, text: string, ...parts }),
   done: object({
     messageId: id,
     seq,
     finishReason,
-    usage: nullable(object({ promptTokens: count, completionTokens: count })),
+    usage: nullable(
+      object({ promptTokens: count, completionTokens: count, reasoningTokens: optional(count) }),
+    ),
   }),
   error: object({
     code: string,

@@ -22,8 +22,20 @@ export { SERVER_DEFAULTS } from './defaults.js';
 export { type RunningServer, type ServerOptions, startServer } from './http/http-server.js';
 export type { Mount, Mounts } from './http/static-files.js';
 export type { ChatMetrics } from './ops/metrics.js';
-export { createOpenAISource, type OpenAISourceOptions, UpstreamError } from './sources/openai.js';
-export type { GenerateRequest, GenerateResult, SourceMessage, TokenSource } from './sources/types.js';
+export {
+  createOpenAISource,
+  type OpenAISourceOptions,
+  type TokenLimitField,
+  UpstreamError,
+} from './sources/openai.js';
+export type {
+  GenerateRequest,
+  GenerateResult,
+  SourceChunk,
+  SourceMessage,
+  SourcePart,
+  TokenSource,
+} from './sources/types.js';
 export type { ServerLimitOptions } from './transport/connection-limits.js';
 export type { BackpressureOptions } from './transport/outbound.js';
 export type { TrustProxyOptions } from './transport/trusted-proxy.js';

@@ -47,6 +47,46 @@ describe('compact deltas (PROTOCOL.md section 14)', () => {
     );
   });
 
+  it('PROTOCOL.md section 16: a delta of reasoning alone is {"r":…}; a tool step, a source, or text with reasoning go full', () => {
+    const parts: ServerFrame[] = [
+      { type: 'delta', messageId: 'm_4', seq: 1, text: '', reasoning: 'Let me' },
+      { type: 'delta', messageId: 'm_4', seq: 2, text: '', reasoning: ' think "hard"' },
+      { type: 'delta', messageId: 'm_4', fromSeq: 3, seq: 4, text: '', reasoning: ' twice' },
+      {
+        type: 'delta',
+        messageId: 'm_4',
+        seq: 5,
+        text: '',
+        tool: { id: 't', name: 'search', label: 'Searching', status: 'running' },
+      },
+      {
+        type: 'delta',
+        messageId: 'm_4',
+        seq: 6,
+        text: '',
+        source: { n: 1, title: 'RFC', url: 'https://example.com' },
+      },
+      { type: 'delta', messageId: 'm_4', fromSeq: 7, seq: 8, text: 'Answer', reasoning: ' done' },
+      { type: 'delta', messageId: 'm_4', seq: 9, text: ' [1].' },
+    ];
+    const writer = new CompactDeltaWriter(true);
+    const reader = new CompactDeltaReader();
+    const wire = parts.map((f) => writer.encode(f));
+    assert.deepEqual(wire.slice(1, 3), ['{"r":" think \\"hard\\""}', '{"r":" twice","n":2}']);
+    assert.deepEqual(
+      wire.map((raw) => raw.startsWith('{"type"')),
+      [true, false, false, true, true, true, false],
+    );
+    assert.deepEqual(
+      wire.map((raw) => {
+        const parsed = reader.read(raw);
+        assert.ok(parsed.ok, raw);
+        return parsed.frame;
+      }),
+      parts,
+    );
+  });
+
   it('a compact delta with no reference (a new connection) is refused, not guessed', () => {
     const reader = new CompactDeltaReader();
     reader.read(JSON.stringify({ type: 'delta', messageId: 'm_2', seq: 1, text: 'a' }));

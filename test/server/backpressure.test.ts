@@ -102,7 +102,84 @@ async function startAnswer(client: RawWebSocket): Promise<void> {
   client.send({ type: 'send', clientMsgId: 'q1', text: 'go' });
 }
 
+/** Reasoning, a tool step, a source and text, interleaved, at 1000 chunks per second. */
+function partsSource(count: number): TokenSource {
+  return {
+    async *generate({ signal }) {
+      const start = Date.now();
+      for (let i = 0; i < count; i++) {
+        const wait = start + (i * 1000) / TOKENS_PER_SECOND - Date.now();
+        if (wait > 0) await sleep(wait);
+        if (signal.aborted) break;
+        if (i === count / 4)
+          yield { type: 'tool', id: 't1', name: 'search', label: 'Searching', status: 'running' };
+        if (i === count / 2) {
+          yield { type: 'tool', id: 't1', name: 'search', label: 'Searching', status: 'done', summary: 'ok' };
+          yield { type: 'source', title: `Source ${i}`, url: 'https://example.com/a' };
+        }
+        yield i % 3 === 0 ? word(i) : { type: 'reasoning', text: word(i) };
+      }
+      return { finishReason: 'stop', usage: null };
+    },
+  };
+}
+
 describe('backpressure', () => {
+  it('a slow reader that asked for parts gets merged deltas with text and reasoning each joined, steps and sources whole', async () => {
+    const count = 3000;
+    await withUnixServer(
+      { source: partsSource(count), backpressure: { highWaterBytes: 16 * 1024, slowConsumerMs: 120_000 } },
+      async (chat, path) => {
+        const client = await RawWebSocket.open({ path }, '/ws');
+        client.send({ type: 'hello', v: 1, parts: true });
+        client.send({ type: 'send', clientMsgId: 'q1', text: 'go' });
+        const stopReading = readSlowly(client, 2048);
+        try {
+          while (chat.metrics.generations.get({ outcome: 'stop' }) === 0) await sleep(50);
+        } finally {
+          stopReading();
+        }
+        client.readAll();
+        await client.until(() => parsed(client).some((f) => f.type === 'done'), 60_000);
+        const frames = parsed(client);
+        const deltas = frames.filter((f) => f.type === 'delta');
+        const all = Array.from({ length: count }, (_, i) => i);
+        assert.equal(
+          deltas.map((d) => d.text).join(''),
+          all
+            .filter((i) => i % 3 === 0)
+            .map((i) => word(i))
+            .join(''),
+        );
+        assert.equal(
+          deltas.map((d) => d.reasoning ?? '').join(''),
+          all
+            .filter((i) => i % 3 !== 0)
+            .map((i) => word(i))
+            .join(''),
+        );
+        assert.deepEqual(
+          deltas.flatMap((d) => (d.tool ? [d.tool.status] : [])),
+          ['running', 'done'],
+        );
+        assert.deepEqual(
+          deltas.flatMap((d) => (d.source ? [d.source.n] : [])),
+          [1],
+        );
+        assemble(frames, deltas[0]?.messageId ?? '');
+        assert.ok(
+          deltas.some((d) => d.fromSeq !== undefined && d.reasoning && d.text),
+          'some merged delta carries both text and reasoning',
+        );
+        assert.ok(
+          deltas.every((d) => (d.tool === undefined && d.source === undefined) || d.fromSeq === undefined),
+          'a step or a source is never merged',
+        );
+        client.destroy();
+      },
+    );
+  });
+
   it('a client reading 1 KB/s while the source makes 1000 tokens/s: bounded server memory, fewer frames, exact text', async () => {
     const count = 5000;
     const highWaterBytes = 16 * 1024;

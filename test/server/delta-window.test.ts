@@ -20,7 +20,7 @@ function windowOf(ms: number) {
   mock.timers.enable({ apis: ['setTimeout'] });
   const deltas = new DeltaWindow(
     ms,
-    (text) => sent.push(text),
+    (part) => sent.push(part.type === 'text' ? part.text : `${part.type}:${JSON.stringify(part)}`),
     () => clock,
   );
   const advance = (by: number): void => {
@@ -137,5 +137,39 @@ describe('DeltaWindow', () => {
       );
       client.close();
     });
+  });
+
+  it('one delta carries one part: text and reasoning join only their own kind; a step or a source goes at once', () => {
+    const { deltas, sent, advance } = windowOf(40);
+    const thought = (text: string): string => `reasoning:${JSON.stringify({ type: 'reasoning', text })}`;
+    try {
+      // Back to back: the first three go at once (the average gap starts slow), then the source is fast.
+      for (const t of ['a', 'b', 'c', 'd', 'e']) deltas.push({ type: 'reasoning', text: t });
+      assert.deepEqual(sent, ['a', 'b', 'c'].map(thought), 'd and e wait for the window');
+      deltas.push({ type: 'tool', id: 't', name: 'search', label: 'Searching', status: 'running' });
+      assert.deepEqual(
+        sent.slice(3),
+        [
+          thought('de'),
+          'tool:{"type":"tool","id":"t","name":"search","label":"Searching","status":"running"}',
+        ],
+        'what waited goes out before the step, and the step at once',
+      );
+      deltas.push({ type: 'reasoning', text: ' More.' });
+      assert.equal(sent.length, 5, 'fast reasoning after the step waits');
+      deltas.push('The');
+      assert.deepEqual(
+        sent.slice(5),
+        [thought(' More.'), 'The'],
+        'the answer begins at once, after the reasoning',
+      );
+      deltas.push({ type: 'text', text: ' answer' });
+      advance(40);
+      assert.equal(sent.at(-1), ' answer', 'a typed text part is text');
+      deltas.push({ type: 'reasoning', text: '' });
+      assert.equal(sent.length, 8, 'empty text is no delta');
+    } finally {
+      mock.timers.reset();
+    }
   });
 });

@@ -15,6 +15,7 @@ async function run(params: MessageParams): Promise<{ tokens: string[]; finishRea
   for (;;) {
     const next = await generator.next();
     if (next.done) return { tokens, finishReason: next.value.finishReason };
+    if (typeof next.value !== 'string') throw new Error('a typed part from a mock without parts: true');
     tokens.push(next.value);
   }
 }

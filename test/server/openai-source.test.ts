@@ -6,7 +6,12 @@ import { isType } from '../../src/conformance/peer.js';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import type { MessageParams } from '../../src/protocol/index.js';
 import { createOpenAISource, type OpenAISourceOptions } from '../../src/server/sources/openai.js';
-import type { GenerateResult, SourceMessage, TokenSource } from '../../src/server/sources/types.js';
+import type {
+  GenerateResult,
+  SourceChunk,
+  SourceMessage,
+  TokenSource,
+} from '../../src/server/sources/types.js';
 import { welcomed, wsUrlOf } from '../helpers/kit.js';
 import { answer, chunk, DONE, errorStatus, FakeUpstream, startSse, usageChunk } from './fake-openai.js';
 
@@ -16,8 +21,8 @@ async function collect(
   messages: SourceMessage[] = [{ role: 'user', content: 'hi' }],
   params: MessageParams = {},
   signal: AbortSignal = new AbortController().signal,
-): Promise<{ chunks: string[]; result?: GenerateResult; error?: Error }> {
-  const chunks: string[] = [];
+): Promise<{ chunks: SourceChunk[]; result?: GenerateResult; error?: Error }> {
+  const chunks: SourceChunk[] = [];
   const generator = source.generate({ messages, params, signal });
   try {
     for (;;) {

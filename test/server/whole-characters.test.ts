@@ -13,6 +13,7 @@ import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { splitIntoTokens } from '../../src/dev-server/sources/mock-answer.js';
 import { isWholeCharacters, type ServerFrame } from '../../src/protocol/index.js';
+import type { SourceChunk } from '../../src/server/sources/types.js';
 import { wholeCharacters } from '../../src/server/sources/whole-characters.js';
 import { welcomed } from '../helpers/kit.js';
 
@@ -43,10 +44,36 @@ describe('whole characters (PROTOCOL.md section 3)', () => {
         return { finishReason: 'stop', usage: null };
       },
     });
-    const chunks: string[] = [];
+    const chunks: SourceChunk[] = [];
     const run = source.generate({ messages: [], params: {}, signal: new AbortController().signal });
     for (let next = await run.next(); !next.done; next = await run.next()) chunks.push(next.value);
     assert.deepEqual(chunks, ['a', '😀b', '🎉', 'c']);
+  });
+
+  it('answer text and reasoning each hold their own half back; typed parts are checked', async () => {
+    const source = wholeCharacters({
+      async *generate() {
+        yield { type: 'reasoning', text: 'r\ud83d' };
+        yield 'a\ud83c';
+        yield { type: 'reasoning', text: '\ude00' };
+        yield { type: 'text', text: '\udf89' };
+        yield { type: 'source', title: 'lone \ud83d', url: 'https://example.com' };
+        yield { type: 'tool', id: '', name: 'x', label: 'y', status: 'running' } as SourceChunk;
+        return { finishReason: 'stop', usage: null };
+      },
+    });
+    const chunks: SourceChunk[] = [];
+    const run = source.generate({ messages: [], params: {}, signal: new AbortController().signal });
+    await assert.rejects(async () => {
+      for (let next = await run.next(); !next.done; next = await run.next()) chunks.push(next.value);
+    }, /invalid part at id/);
+    assert.deepEqual(chunks, [
+      { type: 'reasoning', text: 'r' },
+      'a',
+      { type: 'reasoning', text: '😀' },
+      '🎉',
+      { type: 'source', title: 'lone \ufffd', url: 'https://example.com' },
+    ]);
   });
 
   for (const store of ['memory', 'redis'] as const) {

@@ -124,3 +124,44 @@ export function splitIntoTokens(text: string, seed: number): string[] {
   }
   return tokens;
 }
+
+/** The parts beside the text that the mock gives an answer when asked to (`parts: true`). */
+export interface MockParts {
+  reasoning: string;
+  tool: { id: string; name: string; label: string; summary: string };
+  sources: { title: string; url: string; snippet: string }[];
+}
+
+/** What the mock "thinks", the step it "takes" and the sources it "cites" for turn `turn` with `seed`. */
+export function mockPartsFor(turn: number, seed: number): MockParts {
+  const random = seededRandom(seed + turn * 7919 + 1);
+  const topic = pick(random, topics);
+  return {
+    reasoning: [
+      `The user asks about **${topic}**. Let me think about what matters here.`,
+      '',
+      '1. Each token should reach the screen as soon as it exists.',
+      `2. A dropped connection must not lose or repeat text: resume from the last \`seq\`.`,
+      '',
+      `I should check the docs on ${topic} before answering, then cite them.`,
+    ].join('\n'),
+    tool: {
+      id: `search-${turn}`,
+      name: 'search_docs',
+      label: `Searching the docs for “${topic}”`,
+      summary: 'Found 2 pages',
+    },
+    sources: [
+      {
+        title: 'The WebSocket API (MDN)',
+        url: 'https://developer.mozilla.org/en-US/docs/Web/API/WebSocket',
+        snippet: 'The WebSocket object provides the API for creating and managing a WebSocket connection.',
+      },
+      {
+        title: 'RFC 6455: The WebSocket Protocol',
+        url: 'https://www.rfc-editor.org/rfc/rfc6455',
+        snippet: 'The WebSocket Protocol enables two-way communication between a client and a remote host.',
+      },
+    ],
+  };
+}

@@ -1,7 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { integer, option, positiveInteger, rateOrInfinity } from '../../server/options/check.js';
-import type { GenerateRequest, GenerateResult, TokenSource } from '../../server/sources/types.js';
-import { mockAnswerFor, splitIntoTokens } from './mock-answer.js';
+import type {
+  GenerateRequest,
+  GenerateResult,
+  SourceChunk,
+  TokenSource,
+} from '../../server/sources/types.js';
+import { mockAnswerFor, mockPartsFor, splitIntoTokens } from './mock-answer.js';
 
 export interface MockSourceOptions {
   /** Seed for the answers; the same seed gives the same answers. Default 1. */
@@ -10,6 +15,12 @@ export interface MockSourceOptions {
   tokensPerSecond?: number;
   /** Sections per answer (each has a list, a table and a code block). Default 1. */
   sections?: number;
+  /**
+   * Answers also carry the other parts (PROTOCOL.md section 16): reasoning
+   * first, then a tool step (running, then done), then two sources, then the
+   * text. Default false.
+   */
+  parts?: boolean;
 }
 
 export interface MockSource extends TokenSource {
@@ -21,19 +32,23 @@ export function createMockSource(options: MockSourceOptions = {}): MockSource {
   const seed = option('mock seed', options.seed, integer, 1);
   const rate = option('mock tokensPerSecond', options.tokensPerSecond, rateOrInfinity, 50);
   const sections = option('mock sections', options.sections, positiveInteger, 1);
+  const withParts = options.parts === true;
   const stats = { tokensProduced: 0 };
 
   async function* generate({
     messages,
     params,
     signal,
-  }: GenerateRequest): AsyncGenerator<string, GenerateResult, void> {
+  }: GenerateRequest): AsyncGenerator<SourceChunk, GenerateResult, void> {
     const users = messages.filter((m) => m.role === 'user');
     const last = users.at(-1)?.content ?? '';
     const text = mockAnswerFor(last, users.length - 1, seed, sections);
     const all = splitIntoTokens(text, seed + users.length);
     // Like a model, stop at maxTokens with finishReason "length".
-    const tokens = params.maxTokens === undefined ? all : all.slice(0, params.maxTokens);
+    const answer = params.maxTokens === undefined ? all : all.slice(0, params.maxTokens);
+    const before = withParts ? partsBefore(users.length - 1) : [];
+    const reasoningTokens = before.filter((c) => typeof c !== 'string' && c.type === 'reasoning').length;
+    const tokens: SourceChunk[] = [...before, ...answer];
     const intervalMs = Number.isFinite(rate) ? 1000 / rate : 0;
     const startedAt = performance.now();
     for (let i = 0; i < tokens.length; i++) {
@@ -47,15 +62,33 @@ export function createMockSource(options: MockSourceOptions = {}): MockSource {
       }
       if (signal.aborted) break;
       stats.tokensProduced++;
-      yield tokens[i] as string;
+      yield tokens[i] as SourceChunk;
     }
     return {
-      finishReason: tokens.length < all.length ? 'length' : 'stop',
+      finishReason: answer.length < all.length ? 'length' : 'stop',
       usage: {
         promptTokens: messages.reduce((n, m) => n + m.content.length, 0),
-        completionTokens: tokens.length,
+        completionTokens: answer.length + reasoningTokens,
+        ...(withParts ? { reasoningTokens } : {}),
       },
     };
+  }
+
+  /** The reasoning (token by token) around the tool step's two states, then the sources, before the text. */
+  function partsBefore(turn: number): SourceChunk[] {
+    const { reasoning, tool, sources } = mockPartsFor(turn, seed);
+    const thinking = splitIntoTokens(reasoning, seed + turn + 17).map(
+      (t): SourceChunk => ({ type: 'reasoning', text: t }),
+    );
+    // The step runs while the second half of the reasoning streams, so its status is seen to change.
+    const half = Math.ceil(thinking.length / 2);
+    return [
+      ...thinking.slice(0, half),
+      { type: 'tool', id: tool.id, name: tool.name, label: tool.label, status: 'running' },
+      ...thinking.slice(half),
+      { type: 'tool', ...tool, status: 'done' },
+      ...sources.map((s): SourceChunk => ({ type: 'source', ...s })),
+    ];
   }
 
   return { stats, generate };

@@ -10,6 +10,7 @@ import {
   replayOf,
   type WelcomeHistory,
 } from './message-frames.js';
+import { applyDelta, bodyOf, deltaFrame } from './message-parts.js';
 import { ReplayLog } from './replay-log.js';
 
 /** Abort reason of a generation stopped because the server is going away, not by the user. */
@@ -292,11 +293,12 @@ export class Conversation implements ChatConversation {
 
     let finishReason: FinishReason = 'stop';
     let usage: Usage | null = null;
-    const deltas = new DeltaWindow(this.options.deltaWindowMs, (text) => {
+    const deltas = new DeltaWindow(this.options.deltaWindowMs, (part) => {
+      const body = bodyOf(part, message);
       message.seq += 1;
-      message.text += text;
-      message.log?.append(message.seq, text);
-      this.emit({ type: 'delta', messageId: message.id, seq: message.seq, text });
+      applyDelta(message, body);
+      message.log?.append(message.seq, body);
+      this.emit(deltaFrame(message.id, message.seq, body));
     });
     try {
       const chunks = this.options.source.generate({ messages: context, params, signal: abort.signal });

@@ -1,18 +1,28 @@
+import type { SourceChunk, SourcePart } from '../sources/types.js';
+
+type Flowing = 'text' | 'reasoning';
+
 /**
  * Joins the text a fast source produces within `windowMs` of the last delta
  * into one delta, so a fast model costs a frame per window instead of a frame
  * per token (PROTOCOL.md section 3: `seq` counts deltas, not tokens).
  *
  * Latency is added only where nobody feels it: the first text of an answer,
- * text after a pause longer than the window, and every token of a source that
- * is on average slower than one token per window go out at once. Only a source
+ * text after a pause longer than the window, the first text of another part
+ * (the answer after the reasoning), and every token of a source that is on
+ * average slower than one token per window go out at once. Only a source
  * that keeps producing faster than that (a fast model, a burst) is held, and
  * for at most the rest of the window. Holding a slow source's occasional pair
  * of close tokens would save one frame and cost the second token the window
  * plus the timer's lateness, which on a busy server is far more than 16 ms.
+ *
+ * One delta carries one part (PROTOCOL.md section 16): answer text and
+ * reasoning join only with their own kind, and a tool step or a source goes
+ * out at once, after what waited before it.
  */
 export class DeltaWindow {
   private pending = '';
+  private pendingKind: Flowing = 'text';
   private lastSentAt = Number.NEGATIVE_INFINITY;
   private lastPushAt = Number.NEGATIVE_INFINITY;
   /** Moving average of the time between tokens; it starts slow, so the first tokens are never held. */
@@ -21,19 +31,39 @@ export class DeltaWindow {
 
   constructor(
     private readonly windowMs: number,
-    private readonly send: (text: string) => void,
+    private readonly send: (part: SourcePart) => void,
     private readonly now: () => number = () => performance.now(),
   ) {
     this.averageGapMs = 2 * windowMs;
   }
 
-  push(text: string): void {
+  push(chunk: SourceChunk): void {
+    let kind: Flowing = 'text';
+    let text: string;
+    if (typeof chunk === 'string') text = chunk;
+    else if (chunk.type === 'text' || chunk.type === 'reasoning') {
+      kind = chunk.type;
+      text = chunk.text;
+    } else {
+      this.flush();
+      this.lastSentAt = this.now();
+      this.send(chunk);
+      return;
+    }
     if (text === '') return;
     const now = this.now();
     if (this.lastPushAt !== Number.NEGATIVE_INFINITY) {
       this.averageGapMs += (now - this.lastPushAt - this.averageGapMs) * GAP_WEIGHT;
     }
     this.lastPushAt = now;
+    if (kind !== this.pendingKind) {
+      // The reasoning ends and the answer begins (or the other way): both show at once.
+      this.flush();
+      this.pendingKind = kind;
+      this.pending = text;
+      this.flush();
+      return;
+    }
     this.pending += text;
     if (this.timer !== undefined) return; // already due at the end of the window
     const wait = this.lastSentAt + this.windowMs - now;
@@ -55,7 +85,7 @@ export class DeltaWindow {
     const text = this.pending;
     this.pending = '';
     this.lastSentAt = this.now();
-    this.send(text);
+    this.send({ type: this.pendingKind, text });
   }
 }
 

@@ -10,10 +10,11 @@ import type {
   ServerFrame,
   Usage,
 } from '../../protocol/index.js';
+import { deltaFrame, type MessageParts, partsOf } from './message-parts.js';
 import type { ReplayLog } from './replay-log.js';
 
 /** A message as every store keeps it: what a welcome's history and generation need. */
-export interface MessageRecord {
+export interface MessageRecord extends MessageParts {
   id: string;
   role: 'user' | 'assistant';
   /**
@@ -63,7 +64,7 @@ export function historyOf(
   if (mustReach < 0) mustReach = messages.length;
   while (first > 0) {
     const m = messages[first - 1] as MessageRecord;
-    const size = omitText.has(m.id) ? 0 : m.text.length;
+    const size = omitText.has(m.id) ? 0 : m.text.length + (m.reasoning?.length ?? 0);
     if (first - 1 < mustReach && chars + size > maxChars && first < messages.length) break;
     chars += size;
     first--;
@@ -71,7 +72,7 @@ export function historyOf(
   const history = messages.slice(first).map((m) => ({
     id: m.id,
     role: m.role,
-    ...(omitText.has(m.id) ? {} : { text: m.text }),
+    ...(omitText.has(m.id) ? {} : { text: m.text, ...partsOf(m) }),
     ...(m.role === 'assistant' ? { seq: m.seq } : {}),
     ...(m.finishReason ? { finishReason: m.finishReason } : {}),
     ...(m.replyTo ? { replyTo: m.replyTo } : {}),
@@ -99,13 +100,14 @@ export interface Replay {
  */
 export function replayOf(m: MessageWithLog, lastSeq: number): Replay {
   const { id: messageId, seq, text } = m;
+  const parts = partsOf(m);
   const deltas = m.log?.after(lastSeq, seq);
   const done: ServerFrame | undefined = m.finishReason
     ? { type: 'done', messageId, seq, finishReason: m.finishReason, usage: m.usage ?? null }
     : undefined;
   function* frames(): Generator<ServerFrame> {
-    if (deltas) for (const d of deltas) yield { type: 'delta', messageId, seq: d.seq, text: d.text };
-    else yield { type: 'snapshot', messageId, seq, text };
+    if (deltas) for (const d of deltas) yield deltaFrame(messageId, d.seq, d.body);
+    else yield { type: 'snapshot', messageId, seq, text, ...parts };
     if (done) yield done;
   }
   return { kind: deltas ? 'deltas' : 'snapshot', frames: { [Symbol.iterator]: frames } };

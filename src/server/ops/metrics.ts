@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { requestPath } from '../http/request-url.js';
-import type { GenerateRequest, GenerateResult, TokenSource } from '../sources/types.js';
+import { chunkLength } from '../sources/source-parts.js';
+import type { GenerateRequest, GenerateResult, SourceChunk, TokenSource } from '../sources/types.js';
 import type { StoreHealth } from '../store/conversation-store.js';
 import type { ChatLogger } from './logger.js';
 import { silentLogger } from './logger.js';
@@ -209,7 +210,7 @@ export class ChatMetrics {
     const stopped = (signal: AbortSignal): string =>
       signal.reason === 'interrupted' ? 'interrupted' : 'cancelled';
     return {
-      async *generate(request: GenerateRequest): AsyncGenerator<string, GenerateResult, void> {
+      async *generate(request: GenerateRequest): AsyncGenerator<SourceChunk, GenerateResult, void> {
         lifecycle?.started();
         // Monotonic: a wall-clock step must not make a latency negative.
         const started = performance.now();
@@ -235,7 +236,7 @@ export class ChatMetrics {
               previous = now;
               metrics.tokens.inc();
               chunks++;
-              characters += next.value.length;
+              characters += chunkLength(next.value);
               yield next.value;
             }
           } finally {

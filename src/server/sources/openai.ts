@@ -2,7 +2,8 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUse
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { Usage } from '../../protocol/index.js';
 import { option, positiveInteger } from '../options/check.js';
-import type { GenerateRequest, GenerateResult, TokenSource } from './types.js';
+import { ThinkTagSplitter } from './think-tags.js';
+import type { GenerateRequest, GenerateResult, SourceChunk, TokenSource } from './types.js';
 
 export interface OpenAISourceOptions {
   /** Model to ask for, e.g. `gpt-4o-mini` or `llama3.2`. Required. */
@@ -30,8 +31,44 @@ export interface OpenAISourceOptions {
   allowedModels?: readonly string[];
   /** Upper bound applied to `params.maxTokens` (and used when absent). Default: none. */
   maxTokens?: number;
+  /**
+   * The request field that carries the length limit: `max_tokens` (what most
+   * OpenAI-compatible servers read), `max_completion_tokens` (what OpenAI's
+   * reasoning models require: they refuse `max_tokens`), or `auto`, the
+   * default: `max_completion_tokens` for OpenAI's reasoning models by name
+   * (o1, o3, o4-mini, gpt-5 and their variants), `max_tokens` for the rest.
+   */
+  tokenLimitField?: TokenLimitField;
   /** Extra headers for every upstream request (e.g. an organization or proxy header). */
   headers?: Record<string, string>;
+}
+
+export type TokenLimitField = 'auto' | 'max_tokens' | 'max_completion_tokens';
+export const TOKEN_LIMIT_FIELDS: readonly TokenLimitField[] = ['auto', 'max_tokens', 'max_completion_tokens'];
+
+/** OpenAI's reasoning models (`o1`, `o3-mini`, `o4-mini`, `gpt-5`, `gpt-5-mini`, …), which refuse `max_tokens`. */
+const OPENAI_REASONING_MODEL = /^(openai\/)?(o\d|gpt-5)/;
+
+/** The request field for the length limit with model `model`. */
+export function tokenLimitFieldFor(
+  model: string,
+  field: TokenLimitField = 'auto',
+): Exclude<TokenLimitField, 'auto'> {
+  if (field !== 'auto') return field;
+  return OPENAI_REASONING_MODEL.test(model) ? 'max_completion_tokens' : 'max_tokens';
+}
+
+/**
+ * The reasoning in a chunk's delta: `reasoning_content` (vLLM, DeepSeek,
+ * llama.cpp's server with a reasoning format) or `reasoning` (Ollama,
+ * OpenRouter, newer vLLM); one of them, as a server that sends both sends
+ * the same text twice.
+ */
+function reasoningOf(delta: object | undefined): string | undefined {
+  const d = delta as { reasoning_content?: unknown; reasoning?: unknown } | undefined;
+  if (typeof d?.reasoning_content === 'string' && d.reasoning_content !== '') return d.reasoning_content;
+  if (typeof d?.reasoning === 'string' && d.reasoning !== '') return d.reasoning;
+  return undefined;
 }
 
 /** The error a failed upstream request becomes; its message says what went wrong. */
@@ -87,6 +124,12 @@ export function createOpenAISource(options: OpenAISourceOptions): TokenSource {
     60_000,
   );
   const maxTokens = option('openai source: maxTokens', options.maxTokens, positiveInteger);
+  const tokenLimitField = options.tokenLimitField ?? 'auto';
+  if (!TOKEN_LIMIT_FIELDS.includes(tokenLimitField)) {
+    throw new TypeError(
+      `openai source: tokenLimitField must be one of ${TOKEN_LIMIT_FIELDS.join(', ')}, got ${JSON.stringify(tokenLimitField)}`,
+    );
+  }
   const allowedModels = new Set(options.allowedModels ?? [model]);
   allowedModels.add(model);
   if (options.baseURL !== undefined && !/^https?:\/\/./.test(options.baseURL)) {
@@ -106,7 +149,7 @@ export function createOpenAISource(options: OpenAISourceOptions): TokenSource {
     messages,
     params,
     signal,
-  }: GenerateRequest): AsyncGenerator<string, GenerateResult, void> {
+  }: GenerateRequest): AsyncGenerator<SourceChunk, GenerateResult, void> {
     const chosen = params.model ?? model;
     if (!allowedModels.has(chosen)) {
       throw new UpstreamError(`model ${JSON.stringify(chosen)} is not offered here`);
@@ -149,7 +192,7 @@ export function createOpenAISource(options: OpenAISourceOptions): TokenSource {
             stream: true,
             stream_options: { include_usage: true },
             ...(params.temperature === undefined ? {} : { temperature: params.temperature }),
-            ...(limit === undefined ? {} : { max_tokens: limit }),
+            ...(limit === undefined ? {} : { [tokenLimitFieldFor(chosen, tokenLimitField)]: limit }),
           },
           { signal: controller.signal, maxRetries: 0 },
         );
@@ -158,21 +201,27 @@ export function createOpenAISource(options: OpenAISourceOptions): TokenSource {
         if (signal.aborted || error instanceof APIUserAbortError) throw error;
         throw describeUpstreamError(error);
       }
+      const thinkTags = new ThinkTagSplitter();
       try {
         for await (const chunk of stream) {
           arm();
           if (chunk.usage) {
+            const reasoningTokens = chunk.usage.completion_tokens_details?.reasoning_tokens;
             usage = {
               promptTokens: chunk.usage.prompt_tokens,
               completionTokens: chunk.usage.completion_tokens,
+              ...(typeof reasoningTokens === 'number' ? { reasoningTokens } : {}),
             };
           }
           const choice = chunk.choices[0];
           if (!choice) continue;
           if (choice.finish_reason) finishReason = choice.finish_reason === 'length' ? 'length' : 'stop';
+          const reasoning = reasoningOf(choice.delta);
+          if (reasoning !== undefined) yield { type: 'reasoning', text: reasoning };
           const text = choice.delta?.content;
-          if (text) yield text;
+          if (text) yield* thinkTags.push(text);
         }
+        yield* thinkTags.end();
       } catch (error) {
         if (stalled) throw stallError();
         if (signal.aborted) throw error;

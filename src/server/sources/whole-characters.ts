@@ -1,4 +1,5 @@
-import type { GenerateRequest, GenerateResult, TokenSource } from './types.js';
+import { sourcePartOf } from './source-parts.js';
+import type { GenerateRequest, GenerateResult, SourceChunk, TokenSource } from './types.js';
 
 /** Whether `code` is the first half of a UTF-16 surrogate pair. */
 const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
@@ -6,26 +7,42 @@ const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xd
 /**
  * `source`, with every chunk ending on a whole character: a chunk that ends
  * in the first half of a surrogate pair (an emoji cut by a UTF-16 slice)
- * keeps that half back and sends it with the next chunk. JavaScript would
- * rejoin the halves, but a Python, Go or Rust client reads a lone surrogate
- * as an error (PROTOCOL.md section 3). A half with nothing after it is dropped.
+ * keeps that half back and sends it with the next chunk of the same part
+ * (answer text and reasoning each keep their own). JavaScript would rejoin
+ * the halves, but a Python, Go or Rust client reads a lone surrogate as an
+ * error (PROTOCOL.md section 3). A half with nothing after it is dropped.
+ * Typed parts are checked here (`sourcePartOf`): every source passes through.
  */
 export function wholeCharacters(source: TokenSource): TokenSource {
   return {
-    async *generate(request: GenerateRequest): AsyncGenerator<string, GenerateResult, void> {
+    async *generate(request: GenerateRequest): AsyncGenerator<SourceChunk, GenerateResult, void> {
       const inner = source.generate(request);
-      let held = '';
+      const held = { text: '', reasoning: '' };
       try {
         for (;;) {
           const next = await inner.next();
           if (next.done) return next.value;
-          let text = held + next.value;
-          held = '';
+          let kind: 'text' | 'reasoning' = 'text';
+          let piece: string;
+          if (typeof next.value === 'string') piece = next.value;
+          else {
+            const part = sourcePartOf(next.value);
+            if (part.type !== 'text' && part.type !== 'reasoning') {
+              yield part;
+              continue;
+            }
+            kind = part.type;
+            piece = part.text;
+          }
+          let text = held[kind] + piece;
+          held[kind] = '';
           if (text.length > 0 && isHighSurrogate(text.charCodeAt(text.length - 1))) {
-            held = text.slice(-1);
+            held[kind] = text.slice(-1);
             text = text.slice(0, -1);
           }
-          if (text !== '') yield text;
+          if (text === '') continue;
+          // Answer text stays a plain string: the common case costs what it did before parts.
+          yield kind === 'text' ? text : { type: 'reasoning', text };
         }
       } finally {
         // Passes an early stop (cancel) on to the wrapped source.

@@ -18,6 +18,7 @@ import {
 import { type ChatFeedback, chatFeedback } from '../conversation/feedback.js';
 import { newId } from '../conversation/ids.js';
 import type { Replay, WelcomeHistory } from '../conversation/message-frames.js';
+import { historyWithoutParts, withoutParts } from '../conversation/message-parts.js';
 import { checkParams, type ParamsPolicy } from '../conversation/params-policy.js';
 import {
   type ChatConversation,
@@ -76,6 +77,8 @@ export class Connection {
   private unsubscribe: (() => void) | undefined;
   private readonly sessionId = newId('s');
   private readonly outbound: Outbound;
+  /** The client asked for the parts of answers (PROTOCOL.md section 16); else it gets the version-1 view. */
+  private parts = false;
 
   constructor(
     private readonly socket: WebSocket,
@@ -216,12 +219,14 @@ export class Connection {
     }
     this.conversation = conversation;
     if (frame.compact === true) this.outbound.useCompactDeltas();
+    this.parts = frame.parts === true;
     // Resuming only makes sense in the conversation the client asked for.
     const resume = conversation.id === frame.conversationId ? resumeRequests(frame) : [];
     const replays = resume.map((r) => ({ request: r, replay: conversation.replay(r) }));
     const resumed = new Set(replays.filter((r) => r.replay).map((r) => r.request.messageId));
     // Everything below happens in one tick with the subscription, so no live frame falls between.
     this.unsubscribe = conversation.subscribe((f) => this.send(f));
+    const { history, omitted } = conversation.history(resumed);
     this.send({
       type: 'welcome',
       v: PROTOCOL_VERSION,
@@ -229,9 +234,10 @@ export class Connection {
       conversationId: conversation.id,
       heartbeatMs: this.context.heartbeatMs,
       limits: this.context.limits,
-      ...welcomeHistory(conversation.history(resumed)),
+      ...welcomeHistory({ history: this.parts ? history : history.map(historyWithoutParts), omitted }),
       active: conversation.activeMessageIds(),
       ...(frame.compact === true ? { compact: true } : {}),
+      ...(this.parts ? { parts: true } : {}),
     });
     this.context.events?.welcomed?.(this.context.id ?? 0, conversation.id);
     for (const { replay } of replays)
@@ -245,7 +251,8 @@ export class Connection {
   ): Generator<ServerFrame> {
     for (const { request, replay } of replays) {
       if (replay) {
-        yield* replay.frames;
+        if (this.parts) yield* replay.frames;
+        else for (const f of replay.frames) yield withoutParts(f);
         continue;
       }
       const error: ErrorFrame = {
@@ -369,7 +376,7 @@ export class Connection {
 
   private send(frame: ServerFrame): void {
     if (frame.type === 'error') this.context.events?.errorFrame?.(this.context.id ?? 0, frame);
-    this.outbound.send(frame);
+    this.outbound.send(this.parts ? frame : withoutParts(frame));
   }
 }
 

@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { CloseCode, CompactDeltaWriter, type ServerFrame, type SnapshotFrame } from '../../protocol/index.js';
+import { CloseCode, CompactDeltaWriter, type DeltaFrame, type ServerFrame } from '../../protocol/index.js';
 import { closePromptly } from './close-promptly.js';
 
 /** How one connection copes with a client that reads slower than answers are produced. */
@@ -21,12 +21,16 @@ export const defaultBackpressure: BackpressureOptions = {
   maxPendingBytes: 1024 * 1024,
 };
 
-/** Consecutive deltas of one message, held back: sent as one delta covering `fromSeq`..`seq`. */
+/**
+ * Consecutive deltas of one message, held back: sent as one delta covering
+ * `fromSeq`..`seq`, its answer text and its reasoning each joined.
+ */
 interface HeldDeltas {
   messageId: string;
   fromSeq: number;
   seq: number;
   parts: string[];
+  reasoning: string[];
 }
 
 /** Shared by every connection of a server; `id` names the connection. */
@@ -40,10 +44,12 @@ export interface OutboundEvents {
 /** How often a backlogged socket's buffer is checked. Only backlogged sockets have this timer. */
 const DRAIN_CHECK_MS = 20;
 
-/** A held snapshot keeps its frame: it is encoded when written, in order (it moves the compact reference). */
-type Held =
-  | { kind: 'deltas'; deltas: HeldDeltas }
-  | { kind: 'frame'; json: string; snapshot?: SnapshotFrame };
+/**
+ * A held snapshot, or a delta that cannot merge (a tool step, a source),
+ * keeps its frame: it is encoded when written, in order (it moves the
+ * compact reference).
+ */
+type Held = { kind: 'deltas'; deltas: HeldDeltas } | { kind: 'frame'; json: string; reference?: ServerFrame };
 
 /**
  * The send path of one connection. While the socket's send buffer is under
@@ -149,12 +155,13 @@ export class Outbound {
       this.openRuns = new Map();
     }
     const { held, openRuns } = this;
-    if (frame.type === 'delta') {
+    if (frame.type === 'delta' && frame.tool === undefined && frame.source === undefined) {
       const run = openRuns.get(frame.messageId);
-      const bytes = Buffer.byteLength(frame.text);
-      this.heldBytes += bytes;
+      this.heldBytes +=
+        Buffer.byteLength(frame.text) + (frame.reasoning ? Buffer.byteLength(frame.reasoning) : 0);
       if (run && run.seq + 1 === (frame.fromSeq ?? frame.seq)) {
         run.parts.push(frame.text);
+        if (frame.reasoning) run.reasoning.push(frame.reasoning);
         run.seq = frame.seq;
         return;
       }
@@ -163,6 +170,7 @@ export class Outbound {
         fromSeq: frame.fromSeq ?? frame.seq,
         seq: frame.seq,
         parts: [frame.text],
+        reasoning: frame.reasoning ? [frame.reasoning] : [],
       };
       openRuns.set(frame.messageId, deltas);
       held.push({ kind: 'deltas', deltas });
@@ -173,7 +181,11 @@ export class Outbound {
     const about = (frame as { messageId?: string }).messageId; // start, snapshot, done, error carry one
     if (about !== undefined) openRuns.delete(about);
     const json = JSON.stringify(frame);
-    held.push(frame.type === 'snapshot' ? { kind: 'frame', json, snapshot: frame } : { kind: 'frame', json });
+    held.push(
+      frame.type === 'snapshot' || frame.type === 'delta'
+        ? { kind: 'frame', json, reference: frame }
+        : { kind: 'frame', json },
+    );
     this.heldBytes += json.length;
   }
 
@@ -200,18 +212,17 @@ export class Outbound {
     this.heldBytes = 0;
     for (const entry of held) {
       if (entry.kind === 'frame') {
-        this.socket.send(entry.snapshot ? this.writer.encode(entry.snapshot) : entry.json);
+        this.socket.send(entry.reference ? this.writer.encode(entry.reference) : entry.json);
         continue;
       }
-      const { messageId, fromSeq, seq, parts } = entry.deltas;
+      const { messageId, fromSeq, seq, parts, reasoning } = entry.deltas;
       const text = parts.length === 1 ? (parts[0] as string) : parts.join('');
-      this.socket.send(
-        this.writer.encode(
-          fromSeq === seq
-            ? { type: 'delta', messageId, seq, text }
-            : { type: 'delta', messageId, fromSeq, seq, text },
-        ),
-      );
+      const merged: DeltaFrame =
+        fromSeq === seq
+          ? { type: 'delta', messageId, seq, text }
+          : { type: 'delta', messageId, fromSeq, seq, text };
+      if (reasoning.length > 0) merged.reasoning = reasoning.join('');
+      this.socket.send(this.writer.encode(merged));
       if (seq > fromSeq) this.events.coalesced?.(this.id, seq - fromSeq);
     }
     if (this.socket.bufferedAmount > this.options.highWaterBytes) {

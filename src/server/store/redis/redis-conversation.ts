@@ -17,6 +17,14 @@ import {
   replayOf,
   type WelcomeHistory,
 } from '../../conversation/message-frames.js';
+import {
+  applyDelta,
+  bodyOf,
+  copyContent,
+  type DeltaBody,
+  deltaFrame,
+  partsOf,
+} from '../../conversation/message-parts.js';
 import { ReplayLog } from '../../conversation/replay-log.js';
 import type { SourceMessage, TokenSource } from '../../sources/types.js';
 import {
@@ -157,7 +165,7 @@ export class RedisConversation implements ChatConversation {
         const m = this.messages.find((x) => x.id === messageId && x.role === 'assistant');
         if (!m || lastSeq >= m.seq || m.log?.covers(lastSeq)) return;
         const entries = await this.store.range(this.id, messageId, lastSeq);
-        const deltas = entries.filter((e) => e.kind === 'delta');
+        const deltas = entries.flatMap((e) => (e.kind === 'delta' ? [{ seq: e.seq, body: e.body }] : []));
         if (!m.log) m.log = new ReplayLog(this.options.replayMaxChars, m.seq + 1);
         m.log.prepend(deltas);
       }),
@@ -427,17 +435,17 @@ export class RedisConversation implements ChatConversation {
       return;
     }
     if (event.s <= m.seq || m.finishReason) return;
-    if (event.s === m.seq + 1) this.applyDelta(following, event.s, event.x);
+    if (event.s === m.seq + 1) this.applyDelta(following, event.s, { text: event.x, ...event.p });
     else void this.catchUp(following); // one was skipped: the stream has it
   }
 
-  private applyDelta(following: Following, seq: number, text: string): void {
+  private applyDelta(following: Following, seq: number, body: DeltaBody): void {
     const { m } = following;
     m.seq = seq;
-    m.text += text;
-    m.log?.append(seq, text);
+    applyDelta(m, body);
+    m.log?.append(seq, body);
     following.progressedAt = Date.now();
-    this.emit({ type: 'delta', messageId: m.id, seq, text });
+    this.emit(deltaFrame(m.id, seq, body));
   }
 
   /**
@@ -476,7 +484,7 @@ export class RedisConversation implements ChatConversation {
     }
     for (const event of following.held.splice(0)) {
       if (m.finishReason || following.broken || event.s <= m.seq) continue;
-      if (event.s === m.seq + 1) this.applyDelta(following, event.s, event.x);
+      if (event.s === m.seq + 1) this.applyDelta(following, event.s, { text: event.x, ...event.p });
       else following.readAgain = true;
     }
     if (m.finishReason || this.disposed) this.unfollow(m.id);
@@ -491,7 +499,7 @@ export class RedisConversation implements ChatConversation {
     if (entry.kind === 'delta') {
       if (entry.seq <= m.seq || following.broken) return;
       if (entry.seq === m.seq + 1) {
-        this.applyDelta(following, entry.seq, entry.text);
+        this.applyDelta(following, entry.seq, entry.body);
         return;
       }
       // Deltas missing from the stream (a Redis failover lost writes it had acknowledged): the text
@@ -527,9 +535,8 @@ export class RedisConversation implements ChatConversation {
   ): void {
     if (m.finishReason) return;
     if (stored && (stored.seq !== m.seq || stored.text !== m.text)) {
-      m.text = stored.text;
-      m.seq = stored.seq;
-      this.emit({ type: 'snapshot', messageId: m.id, seq: m.seq, text: m.text });
+      copyContent(m, stored);
+      this.emit({ type: 'snapshot', messageId: m.id, seq: m.seq, text: m.text, ...partsOf(m) });
     }
     m.finishReason = finishReason;
     m.usage = usage;
@@ -630,14 +637,15 @@ export class RedisConversation implements ChatConversation {
     let finishReason: FinishReason = 'stop';
     let usage: Usage | null = null;
     let storeError: unknown;
-    const deltas = new DeltaWindow(this.options.deltaWindowMs, (text) => {
+    const deltas = new DeltaWindow(this.options.deltaWindowMs, (part) => {
+      const body = bodyOf(part, message);
       message.seq += 1;
-      message.text += text;
-      message.log?.append(message.seq, text);
-      this.store.appendDelta(this.id, message.id, message.seq, text).catch((error: unknown) => {
+      applyDelta(message, body);
+      message.log?.append(message.seq, body);
+      this.store.appendDelta(this.id, message.id, message.seq, body).catch((error: unknown) => {
         storeError ??= error;
       });
-      this.emit({ type: 'delta', messageId: message.id, seq: message.seq, text });
+      this.emit(deltaFrame(message.id, message.seq, body));
     });
     // Its question was cancelled while leaving the queue: it ends before asking the model.
     if (started === 'cancelled') finishReason = 'cancelled';

@@ -10,7 +10,7 @@
  *   <p>:{c_id}:queue     list     turns waiting for generation (JSON)
  *   <p>:{c_id}:lease     string   id of the node generating this conversation's answers (PX lease)
  *   <p>:{c_id}:cancels   hash     user message id → 1: cancelled after leaving the queue, before its answer started
- *   <p>:{c_id}:d:<m_id>  stream   the answer's deltas: entry `<seq>-0` {t}; its end `<seq>-1` {r, u}
+ *   <p>:{c_id}:d:<m_id>  stream   the answer's deltas: entry `<seq>-0` {t, k?, p?}; its end `<seq>-1` {r, u}
  *   <p>:{c_id}:ev        channel  start / user / cancel events between nodes
  *   <p>:{c_id}:dv        channel  each delta as it is appended, and answer ends, for nodes following an answer
  *   <p>:leases           zset     conversation id → lease deadline (ms), swept for dead nodes

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { FeedbackValue, FinishReason, MessageParams, Usage } from '../../../protocol/index.js';
 import { newId } from '../../conversation/ids.js';
 import type { MessageRecord } from '../../conversation/message-frames.js';
+import { applyDelta, type DeltaBody } from '../../conversation/message-parts.js';
 import { SERVER_DEFAULTS } from '../../defaults.js';
 import { option, positiveInteger } from '../../options/check.js';
 import { checkRedisTarget, connectRedis, type RedisClient } from './redis-connection.js';
@@ -13,14 +14,9 @@ export interface QueuedTurnRecord {
   params: MessageParams;
 }
 
-export interface DeltaEntry {
-  seq: number;
-  text: string;
-}
-
 /** One entry of an answer's stream: a delta, or the end. */
 export type StreamEntry =
-  | { kind: 'delta'; seq: number; text: string; id: string }
+  | { kind: 'delta'; seq: number; body: DeltaBody; id: string }
   | { kind: 'done'; seq: number; finishReason: FinishReason; usage: Usage | null; id: string };
 
 export type ConversationEvent =
@@ -38,7 +34,10 @@ export type ConversationEvent =
  * may lose them (a reconnect); the stream stays the truth, and followers
  * read it on a gap or a silence.
  */
-export type DeltaEvent = { t: 'd'; id: string; s: number; x: string } | { t: 'e'; id: string };
+/** A delta as followers hear of it: its answer text `x`, and its other part `p` (PROTOCOL.md section 16). */
+export type DeltaEvent =
+  | { t: 'd'; id: string; s: number; x: string; p?: Omit<DeltaBody, 'text'> }
+  | { t: 'e'; id: string };
 
 export interface RedisStoreOptions {
   /** `redis://[:password@]host:port[/db]` or `rediss://…` for TLS. Not with `cluster`. */
@@ -210,16 +209,31 @@ local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if not cur then return 0 end
 local m = cjson.decode(cur)
 if m['finishReason'] then return 0 end
-local parts = {}
+local texts, thoughts, tools, sources = {}, {}, {}, {}
 local seq = 0
 for _, e in ipairs(redis.call('XRANGE', KEYS[2], '-', '+')) do
   local s, k = string.match(e[1], '^(%d+)-(%d+)$')
   if k == '0' then
     seq = tonumber(s)
-    parts[#parts + 1] = e[2][2]
+    local f = e[2]
+    for i = 1, #f - 1, 2 do
+      if f[i] == 't' then texts[#texts + 1] = f[i + 1]
+      elseif f[i] == 'k' then thoughts[#thoughts + 1] = f[i + 1]
+      elseif f[i] == 'p' then
+        local p = cjson.decode(f[i + 1])
+        if type(p['tool']) == 'table' then
+          local at = #tools + 1
+          for j, t in ipairs(tools) do if t['id'] == p['tool']['id'] then at = j end end
+          tools[at] = p['tool']
+        elseif type(p['source']) == 'table' then sources[#sources + 1] = p['source'] end
+      end
+    end
   end
 end
-m['text'] = table.concat(parts)
+m['text'] = table.concat(texts)
+if #thoughts > 0 then m['reasoning'] = table.concat(thoughts) end
+if #tools > 0 then m['tools'] = tools end
+if #sources > 0 then m['sources'] = sources end
 m['seq'] = seq
 m['finishReason'] = 'interrupted'
 m['usage'] = cjson.null
@@ -276,6 +290,27 @@ function connectionNameOf(nodeId: string): string {
   return `ai-stream-chat:${nodeId.replace(/[^\w./:-]/g, '_')}`;
 }
 
+/**
+ * A delta entry's fields: `t` the answer text, `k` reasoning, `p` a tool
+ * step or a source as JSON (`{"tool":…}` / `{"source":…}`).
+ */
+function entryFields(body: DeltaBody): string[] {
+  const fields = ['t', body.text];
+  if (body.reasoning !== undefined) fields.push('k', body.reasoning);
+  if (body.tool !== undefined) fields.push('p', JSON.stringify({ tool: body.tool }));
+  if (body.source !== undefined) fields.push('p', JSON.stringify({ source: body.source }));
+  return fields;
+}
+
+function bodyOfEntry(field: (name: string) => string | undefined): DeltaBody {
+  const body: DeltaBody = { text: field('t') ?? '' };
+  const reasoning = field('k');
+  if (reasoning !== undefined) body.reasoning = reasoning;
+  const part = field('p');
+  if (part !== undefined) Object.assign(body, JSON.parse(part) as Pick<DeltaBody, 'tool' | 'source'>);
+  return body;
+}
+
 function parseEntry(id: string, fields: string[]): StreamEntry | undefined {
   const match = /^(\d+)-(\d+)$/.exec(id);
   if (!match) return undefined;
@@ -284,7 +319,7 @@ function parseEntry(id: string, fields: string[]): StreamEntry | undefined {
     for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
     return undefined;
   };
-  if (match[2] === '0') return { kind: 'delta', seq, text: field('t') ?? '', id };
+  if (match[2] === '0') return { kind: 'delta', seq, body: bodyOfEntry(field), id };
   const usage = field('u');
   return {
     kind: 'done',
@@ -486,7 +521,7 @@ export class RedisStore {
             if (e.kind === 'delta') {
               // A gap (writes a failover lost): what follows it is not known; the answer's end will say.
               if (e.seq !== r.seq + 1) break;
-              r.text += e.text;
+              applyDelta(r, e.body);
               r.seq = e.seq;
             } else {
               r.finishReason = e.finishReason;
@@ -702,16 +737,24 @@ export class RedisStore {
    * been applied (and persisted) is then refused for its id; that delta is
    * already there.
    */
-  appendDelta(conversationId: string, messageId: string, seq: number, text: string): Promise<unknown> {
+  appendDelta(conversationId: string, messageId: string, seq: number, body: DeltaBody): Promise<unknown> {
     const key = this.keys.deltas(conversationId, messageId);
+    const fields = entryFields(body);
     const append =
       seq === 1
         ? // A stream whose node dies unseen still goes away with the history.
-          this.redis.multi().xadd(key, `${seq}-0`, 't', text).pexpire(key, this.historyTtlMs).exec()
-        : this.redis.xadd(key, `${seq}-0`, 't', text);
+          this.redis
+            .multi()
+            .xadd(key, `${seq}-0`, ...fields)
+            .pexpire(key, this.historyTtlMs)
+            .exec()
+        : this.redis.xadd(key, `${seq}-0`, ...fields);
     // Behind the XADD on the same connection, so followers never hear of a delta before it is appended
     // (pipelined: no extra round trip). Lost or repeated, it only costs a follower a stream read.
-    const event: DeltaEvent = { t: 'd', id: messageId, s: seq, x: text };
+    const { text, ...parts } = body;
+    const event: Extract<DeltaEvent, { t: 'd' }> = { t: 'd', id: messageId, s: seq, x: text };
+    if (parts.reasoning !== undefined || parts.tool !== undefined || parts.source !== undefined)
+      event.p = parts;
     this.redis.publish(this.keys.deltaEvents(conversationId), JSON.stringify(event)).catch(() => {});
     return append.catch((error: unknown) => {
       if (!ALREADY_APPENDED.test(error instanceof Error ? error.message : String(error))) throw error;

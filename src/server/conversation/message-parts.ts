@@ -1,0 +1,125 @@
+/**
+ * The parts of an answer (PROTOCOL.md section 16): what one delta adds to a
+ * message, how a message's parts travel in a snapshot or a history entry,
+ * and the version-1 view of every frame for a client that did not ask for
+ * parts. One delta carries one part; every part shares the message's `seq`.
+ */
+import type {
+  DeltaFrame,
+  HistoryMessage,
+  ServerFrame,
+  SnapshotFrame,
+  SourceRef,
+  ToolStep,
+} from '../../protocol/index.js';
+import type { SourcePart } from '../sources/types.js';
+
+/** What one delta adds: answer text (possibly empty), and at most one other part. */
+export interface DeltaBody {
+  text: string;
+  reasoning?: string;
+  tool?: ToolStep;
+  source?: SourceRef;
+}
+
+/** A message's parts beside its text; each absent while empty. */
+export interface MessageParts {
+  reasoning?: string;
+  tools?: ToolStep[];
+  sources?: SourceRef[];
+}
+
+/** The delta a source's part makes for message `m`: its sources are numbered from 1 in order. */
+export function bodyOf(part: SourcePart, m: MessageParts): DeltaBody {
+  switch (part.type) {
+    case 'text':
+      return { text: part.text };
+    case 'reasoning':
+      return { text: '', reasoning: part.text };
+    case 'tool': {
+      const { type: _type, ...tool } = part;
+      return { text: '', tool };
+    }
+    case 'source': {
+      const { type: _type, ...source } = part;
+      return { text: '', source: { n: (m.sources?.length ?? 0) + 1, ...source } };
+    }
+  }
+}
+
+/** Adds delta `body` to message `m` (text, reasoning, tool step by id, source). */
+export function applyDelta(m: { text: string } & MessageParts, body: DeltaBody): void {
+  m.text += body.text;
+  if (body.reasoning !== undefined) m.reasoning = (m.reasoning ?? '') + body.reasoning;
+  if (body.tool !== undefined) {
+    const tools = m.tools ?? [];
+    const at = tools.findIndex((t) => t.id === body.tool?.id);
+    if (at < 0) tools.push(body.tool);
+    else tools[at] = body.tool;
+    m.tools = tools;
+  }
+  if (body.source !== undefined) m.sources = [...(m.sources ?? []), body.source];
+}
+
+/** Characters a delta holds in a replay log (reasoning counts as text does; a step or source as its JSON). */
+export function bodySize(body: DeltaBody): number {
+  let size = body.text.length + (body.reasoning?.length ?? 0);
+  if (body.tool !== undefined) size += JSON.stringify(body.tool).length;
+  if (body.source !== undefined) size += JSON.stringify(body.source).length;
+  return size;
+}
+
+/** The parts of `m` as a snapshot or history entry carries them: only those it has. */
+export function partsOf(m: MessageParts): MessageParts {
+  return {
+    ...(m.reasoning ? { reasoning: m.reasoning } : {}),
+    ...(m.tools?.length ? { tools: m.tools.map((t) => ({ ...t })) } : {}),
+    ...(m.sources?.length ? { sources: m.sources.map((s) => ({ ...s })) } : {}),
+  };
+}
+
+/** Copies `from`'s text, seq and parts onto `m` (a store's copy replacing a mirror's). */
+export function copyContent(
+  m: { text: string; seq: number } & MessageParts,
+  from: { text: string; seq: number } & MessageParts,
+): void {
+  m.text = from.text;
+  m.seq = from.seq;
+  m.reasoning = from.reasoning;
+  m.tools = from.tools;
+  m.sources = from.sources;
+}
+
+/** A delta frame carrying `body`. */
+export function deltaFrame(messageId: string, seq: number, body: DeltaBody): DeltaFrame {
+  return { type: 'delta', messageId, seq, ...body };
+}
+
+/**
+ * A frame as a client that did not ask for parts sees it: a delta keeps its
+ * seq and answer text (empty for a delta of another part), so the sequence
+ * has no gap and the answer text no reasoning; snapshots and history entries
+ * carry the text alone.
+ */
+export function withoutParts(frame: ServerFrame): ServerFrame {
+  if (frame.type === 'delta') {
+    if (frame.reasoning === undefined && frame.tool === undefined && frame.source === undefined) return frame;
+    const { reasoning: _r, tool: _t, source: _s, ...rest } = frame;
+    return rest;
+  }
+  if (frame.type === 'snapshot') return snapshotText(frame);
+  return frame;
+}
+
+function snapshotText(frame: SnapshotFrame): SnapshotFrame {
+  if (frame.reasoning === undefined && frame.tools === undefined && frame.sources === undefined) return frame;
+  const { reasoning: _r, tools: _t, sources: _s, ...rest } = frame;
+  return rest;
+}
+
+/** A history entry without its parts, for a client that did not ask for them. */
+export function historyWithoutParts(entry: HistoryMessage): HistoryMessage {
+  if (entry.reasoning === undefined && entry.tools === undefined && entry.sources === undefined) return entry;
+  const { reasoning: _r, tools: _t, sources: _s, ...rest } = entry;
+  return rest;
+}
