@@ -13,6 +13,8 @@ export interface AskOptions {
   timeoutMs?: number;
   /** Records connection status changes as `status:detail`. */
   statuses?: string[];
+  /** Ask for the parts of answers (PROTOCOL.md section 16): reasoning, tool steps, sources. */
+  parts?: boolean;
 }
 
 /** The session's messages once the first answer is done. */
@@ -37,7 +39,7 @@ export async function askOnce(url: string, question: string, options: AskOptions
             setTimeout(resolve, 20);
           },
         },
-        { backoff: { baseMs: 2, maxMs: 20 }, WebSocket },
+        { backoff: { baseMs: 2, maxMs: 20 }, WebSocket, parts: options.parts === true },
       );
       session = current;
       current.send(question);

@@ -4,7 +4,10 @@
  * random pieces and delayed. The client is the widget's own protocol code
  * (ChatSession) running in Node over `ws`. Runs against every conversation
  * store: this process's memory, Redis (a real redis-server), and a Redis
- * Cluster of 3 masters and 3 replicas.
+ * Cluster of 3 masters and 3 replicas. Every answer also thinks, takes a
+ * tool step and cites two sources (PROTOCOL.md section 16): half the clients
+ * ask for those parts and must hold each of them byte-identical too; the
+ * other half, version-1 clients, must get the text alone.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -16,7 +19,8 @@ import {
 } from '../../scripts/redis-process.mjs';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
-import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
+import { mockAnswerFor, mockPartsFor } from '../../src/dev-server/sources/mock-answer.js';
+import type { AnswerParts } from '../../src/protocol/index.js';
 import { askOnce } from './ask.js';
 import { ChaosProxy } from './chaos-proxy.js';
 
@@ -24,10 +28,20 @@ const RUNS = 200;
 const CONCURRENCY = 8;
 const SEED = 5;
 const SECTIONS = 2;
+/** Which runs' clients ask for parts. */
+const asksForParts = (seed: number): boolean => seed % 4 < 2;
+const { reasoning, tool, sources } = mockPartsFor(0, SEED);
+const EXPECTED_PARTS: AnswerParts = {
+  reasoning,
+  tools: [{ ...tool, status: 'done' }],
+  sources: sources.map((s, i) => ({ n: i + 1, ...s })),
+};
 
 interface RunResult {
   seed: number;
   text: string;
+  /** The answer's other parts as the client holds them. */
+  parts: AnswerParts;
   messages: { role: string; status: string }[];
   connections: number;
   cuts: number;
@@ -57,10 +71,13 @@ async function run(seed: number, server: DevServer): Promise<RunResult> {
   try {
     const messages = await askOnce(`ws://127.0.0.1:${proxyPort}/ws`, `question ${seed}`, {
       label: `seed ${seed}`,
+      parts: asksForParts(seed),
     });
+    const answer = messages.find((m) => m.role === 'assistant');
     return {
       seed,
-      text: messages.find((m) => m.role === 'assistant')?.text ?? '',
+      text: answer?.text ?? '',
+      parts: { reasoning: answer?.reasoning, tools: answer?.tools, sources: answer?.sources },
       messages: messages.map((m) => ({ role: m.role, status: m.status })),
       connections: proxy.connections,
       cuts: proxy.cuts,
@@ -85,7 +102,8 @@ for (const store of ['memory', 'redis', 'redis-cluster'] as const) {
         ...(redis ? { redis: redis.url } : {}),
         ...(cluster ? { redis: { cluster: cluster.seeds } } : {}),
       };
-      const source = () => createMockSource({ seed: SEED, tokensPerSecond: 4000, sections: SECTIONS });
+      const source = () =>
+        createMockSource({ seed: SEED, tokensPerSecond: 4000, sections: SECTIONS, parts: true });
       roomy = await startDevServer({ port: 0, source: source(), ...stored });
       // Keeps so few deltas that most resumes must be served by a snapshot.
       tight = await startDevServer({ port: 0, source: source(), replayMaxChars: 64, ...stored });
@@ -106,6 +124,13 @@ for (const store of ['memory', 'redis', 'redis-cluster'] as const) {
       }
       for (const r of results) {
         assert.equal(r.text, mockAnswerFor(`question ${r.seed}`, 0, SEED, SECTIONS), `seed ${r.seed}`);
+        assert.deepEqual(
+          r.parts,
+          asksForParts(r.seed)
+            ? EXPECTED_PARTS
+            : { reasoning: undefined, tools: undefined, sources: undefined },
+          `seed ${r.seed}: every part exactly once (a version-1 client: none)`,
+        );
         assert.deepEqual(
           r.messages,
           [

@@ -4,13 +4,16 @@
  * and the version-1 view of every frame for a client that did not ask for
  * parts. One delta carries one part; every part shares the message's `seq`.
  */
-import type {
-  DeltaFrame,
-  HistoryMessage,
-  ServerFrame,
-  SnapshotFrame,
-  SourceRef,
-  ToolStep,
+import {
+  type AnswerParts,
+  applyParts,
+  type DeltaFrame,
+  type HistoryMessage,
+  replaceParts,
+  type ServerFrame,
+  type SnapshotFrame,
+  type SourceRef,
+  type ToolStep,
 } from '../../protocol/index.js';
 import type { SourcePart } from '../sources/types.js';
 
@@ -23,11 +26,7 @@ export interface DeltaBody {
 }
 
 /** A message's parts beside its text; each absent while empty. */
-export interface MessageParts {
-  reasoning?: string;
-  tools?: ToolStep[];
-  sources?: SourceRef[];
-}
+export type MessageParts = AnswerParts;
 
 /** The delta a source's part makes for message `m`: its sources are numbered from 1 in order. */
 export function bodyOf(part: SourcePart, m: MessageParts): DeltaBody {
@@ -50,15 +49,7 @@ export function bodyOf(part: SourcePart, m: MessageParts): DeltaBody {
 /** Adds delta `body` to message `m` (text, reasoning, tool step by id, source). */
 export function applyDelta(m: { text: string } & MessageParts, body: DeltaBody): void {
   m.text += body.text;
-  if (body.reasoning !== undefined) m.reasoning = (m.reasoning ?? '') + body.reasoning;
-  if (body.tool !== undefined) {
-    const tools = m.tools ?? [];
-    const at = tools.findIndex((t) => t.id === body.tool?.id);
-    if (at < 0) tools.push(body.tool);
-    else tools[at] = body.tool;
-    m.tools = tools;
-  }
-  if (body.source !== undefined) m.sources = [...(m.sources ?? []), body.source];
+  applyParts(m, body);
 }
 
 /** Characters a delta holds in a replay log (reasoning counts as text does; a step or source as its JSON). */
@@ -85,9 +76,7 @@ export function copyContent(
 ): void {
   m.text = from.text;
   m.seq = from.seq;
-  m.reasoning = from.reasoning;
-  m.tools = from.tools;
-  m.sources = from.sources;
+  replaceParts(m, from);
 }
 
 /** A delta frame carrying `body`. */

@@ -46,6 +46,12 @@ export interface ConnectionOptions {
   welcomeTimeoutMs?: number;
   /** A WebSocket implementation, for running outside browsers (tests use `ws`). */
   WebSocket?: unknown;
+  /**
+   * Ask for the parts of answers beside their text (PROTOCOL.md section 16):
+   * the state then holds each answer's reasoning, tool steps and sources.
+   * Off in the widget until its view shows them.
+   */
+  parts?: boolean;
 }
 
 /** Lit's ReactiveControllerHost, reduced to what this controller needs. */
@@ -135,6 +141,7 @@ export class ConnectionController {
         ...(conversationId ? { conversationId } : {}),
         ...(resume.length > 0 ? { resume } : {}),
         compact: true,
+        ...(this.options.parts ? { parts: true } : {}),
       });
       // A server that accepts the socket but never welcomes it (its store is stuck) must not hold us forever.
       clearTimeout(this.welcomeTimer);
