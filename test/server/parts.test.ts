@@ -246,3 +246,44 @@ describe('parts of an answer: Redis keeps them when a dead node’s answer is en
     }
   });
 });
+
+describe('parts of an answer: another node follows them through Redis', () => {
+  it('a client on the node that does not generate gets every part, in the one sequence', async () => {
+    const redis = await startRedisProcess();
+    const start = () =>
+      startDevServer({
+        port: 0,
+        source: createMockSource({ seed: SEED, tokensPerSecond: 4000, parts: true }),
+        deltaWindowMs: 0,
+        redis: redis.url,
+      });
+    const [a, b] = [await start(), await start()];
+    try {
+      const onB = await welcomed(wsUrlOf(b), { hello: { parts: true } });
+      const welcome = onB.frames[0];
+      const conversationId = welcome?.type === 'welcome' ? welcome.conversationId : '';
+      const onA = await welcomed(wsUrlOf(a), { hello: { parts: true, conversationId } });
+      onB.send({ type: 'send', clientMsgId: 'f1', text: 'Hello' });
+      const done = await onA.waitFor(isType('done'), { timeoutMs: 10_000 });
+      const followed = partsOf(onA.frames, done.messageId);
+      const expected = mockPartsFor(0, SEED);
+      assert.deepEqual(
+        followed.seqs,
+        Array.from({ length: done.seq }, (_, i) => i + 1),
+      );
+      assert.equal(followed.text, mockAnswerFor('Hello', 0, SEED, 1));
+      assert.equal(followed.reasoning, expected.reasoning);
+      assert.deepEqual(followed.tools.at(-1), { ...expected.tool, status: 'done' });
+      assert.deepEqual(
+        followed.sources,
+        expected.sources.map((s, i) => ({ n: i + 1, ...s })),
+      );
+      onA.close();
+      onB.close();
+    } finally {
+      await a.close();
+      await b.close();
+      await redis.close();
+    }
+  });
+});
