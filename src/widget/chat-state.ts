@@ -5,14 +5,11 @@
  * no DOM, no socket (the fault tests run it in Node).
  */
 import {
-  type AnswerParts,
-  applyParts,
   type FeedbackValue,
   type FinishReason,
   type HistoryMessage,
   MAX_RESUME_ENTRIES,
   type MessageParams,
-  replaceParts,
   type ServerFrame,
   type WelcomeFrame,
 } from '../protocol/index.js';
@@ -29,8 +26,7 @@ export type MessageStatus =
   /** User message the server refused; it can be retried. */
   | 'failed';
 
-/** Assistant: `reasoning`, `tools`, `sources` are held when the session asks for parts (PROTOCOL.md section 16). */
-export interface ChatMessage extends AnswerParts {
+export interface ChatMessage {
   /** Stable local key: the client message id for user messages, the server id otherwise. */
   key: string;
   role: 'user' | 'assistant';
@@ -219,7 +215,6 @@ export class ChatState {
       message.text = h.text;
       message.seq = seq;
     }
-    replaceParts(message, h);
     if (active) {
       message.status = 'streaming';
     } else {
@@ -264,7 +259,6 @@ export class ChatState {
         if ((frame.fromSeq ?? frame.seq) !== m.seq + 1) return { kind: 'gap', message: m };
         m.text += frame.text;
         m.seq = frame.seq;
-        applyParts(m, frame);
         return { kind: 'text', message: m, appended: frame.text };
       }
       case 'snapshot': {
@@ -273,7 +267,6 @@ export class ChatState {
         if (frame.seq === m.seq && frame.text === m.text) return { kind: 'none' };
         m.text = frame.text;
         m.seq = frame.seq;
-        replaceParts(m, frame);
         return { kind: 'text', message: m };
       }
       case 'done': {

@@ -69,15 +69,17 @@ async function run(seed: number, server: DevServer): Promise<RunResult> {
   }));
   const proxyPort = await proxy.listen();
   try {
+    const parts = new Map<string, AnswerParts>();
     const messages = await askOnce(`ws://127.0.0.1:${proxyPort}/ws`, `question ${seed}`, {
       label: `seed ${seed}`,
-      parts: asksForParts(seed),
+      ...(asksForParts(seed) ? { parts } : {}),
     });
     const answer = messages.find((m) => m.role === 'assistant');
+    const held = parts.get(answer?.id ?? '') ?? {};
     return {
       seed,
       text: answer?.text ?? '',
-      parts: { reasoning: answer?.reasoning, tools: answer?.tools, sources: answer?.sources },
+      parts: { reasoning: held.reasoning, tools: held.tools, sources: held.sources },
       messages: messages.map((m) => ({ role: m.role, status: m.status })),
       connections: proxy.connections,
       cuts: proxy.cuts,
