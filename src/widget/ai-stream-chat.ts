@@ -130,6 +130,7 @@ export class AiStreamChat extends LitElement {
   @state() protected notice = '';
 
   private ui: ChatStrings = resolveStrings(undefined);
+  private conversationNumber = 0;
   private readonly scroller = new FollowBottomController(this, () => {
     const log = this.renderRoot.querySelector<HTMLElement>('.log');
     const end = log?.querySelector<HTMLElement>(':scope > .log-end');
@@ -241,6 +242,7 @@ export class AiStreamChat extends LitElement {
     this.session.stop();
     this.answers.clear();
     this.session.state.clear();
+    this.conversationNumber++;
     this.notice = '';
     saveItem(parsePersistMode(this.persist), this.storageKey(), undefined);
     this.tokens.forget();
@@ -282,6 +284,7 @@ export class AiStreamChat extends LitElement {
       welcomeMessage: this.welcomeMessage,
       notice: this.notice,
       messages: this.session.state.messages,
+      conversationNumber: this.conversationNumber,
       answering: this.isAnswering(),
       copiedKey: this.copied.key,
       following: this.scroller.following,

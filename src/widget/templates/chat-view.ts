@@ -22,6 +22,8 @@ export interface ChatView {
   welcomeMessage: string;
   notice: string;
   messages: readonly ChatMessage[];
+  /** Counts "New conversation"s: the log's list is built afresh for each conversation. */
+  conversationNumber: number;
   /** An answer is streaming: Send is Stop. */
   answering: boolean;
   /** Key of the answer whose text was just copied. */

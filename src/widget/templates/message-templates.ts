@@ -1,5 +1,6 @@
 /** The log's messages: the welcome bubble, user messages, answers, typing dots. */
 import { html, nothing, type TemplateResult } from 'lit';
+import { keyed } from 'lit/directives/keyed.js';
 import { repeat } from 'lit/directives/repeat.js';
 import type { FeedbackValue } from '../../protocol/index.js';
 import type { ChatMessage } from '../chat-state.js';
@@ -121,12 +122,17 @@ export function renderMessages(view: ChatView, actions: ChatActions): TemplateRe
     view.welcomeMessage
       ? html`<div class="message assistant welcome" part="message assistant welcome">${view.welcomeMessage}</div>`
       : nothing
-  }${repeat(
-    messages,
-    (m) => m.key,
-    (m) =>
-      m.role === 'user'
-        ? userMessage(m, view, actions)
-        : answer(m, m === last && !view.answering, view, actions),
+  }${keyed(
+    // Lit's repeat leaves a comment behind for each item it removes (lit/lit#5010): starting the
+    // list afresh for a new conversation removes the old one whole.
+    view.conversationNumber,
+    repeat(
+      messages,
+      (m) => m.key,
+      (m) =>
+        m.role === 'user'
+          ? userMessage(m, view, actions)
+          : answer(m, m === last && !view.answering, view, actions),
+    ),
   )}${awaitingStart ? typingDots : nothing}`;
 }
