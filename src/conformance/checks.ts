@@ -733,6 +733,52 @@ const checks: [string, (ctx: Context) => Promise<void>][] = [
     },
   ],
   [
+    '§17 history pages: only a client that asks is offered them; a page holds the messages before the one named',
+    async (ctx) => {
+      const plain = await hello(ctx);
+      expect(
+        plain.welcome.historyPages === undefined,
+        'a welcome to a client that did not ask says historyPages',
+      );
+      plain.peer.close();
+      const { peer, welcome } = await hello(ctx, { historyPages: true });
+      // Optional: a server that does not offer pages passes by not offering them.
+      if (welcome.historyPages !== true) {
+        peer.close();
+        return;
+      }
+      const { ack, start } = await ask(ctx, peer, 'h1', 'Hello');
+      await peer.waitFor(
+        isType('done', (d) => d.messageId === start.messageId),
+        { timeoutMs: ctx.timeoutMs * 4 },
+      );
+      const page = async (before: string) => {
+        const from = peer.frames.length;
+        peer.send({ type: 'history', before, limit: 10 });
+        return peer.waitFor(
+          isType('history', (h) => h.before === before),
+          { from, timeoutMs: ctx.timeoutMs },
+        );
+      };
+      const beforeAnswer = await page(start.messageId);
+      expect(
+        beforeAnswer.messages.length === 1 && beforeAnswer.messages[0]?.id === ack.messageId,
+        `the page before the answer holds ${JSON.stringify(beforeAnswer.messages.map((m) => m.id))}, not the question ${ack.messageId}`,
+      );
+      expect(beforeAnswer.messages[0]?.text === 'Hello', 'a page carries the text of its messages');
+      expect(beforeAnswer.more === false, 'more is true before the first message');
+      const beforeFirst = await page(ack.messageId);
+      expect(beforeFirst.messages.length === 0, 'a page before the first message is not empty');
+      expect(beforeFirst.more === false, 'more is true before the first message');
+      const from = peer.frames.length;
+      peer.send({ type: 'history', before: 'no-such-message' });
+      const error = await peer.waitFor(isType('error'), { from, timeoutMs: ctx.timeoutMs });
+      expect(error.code === ErrorCode.UnknownMessage, `a page before an unknown message got ${error.code}`);
+      expect(error.messageId === 'no-such-message', 'the error names the unknown message');
+      peer.close();
+    },
+  ],
+  [
     '§3 whole characters: no delta, snapshot or user text in any check split a character',
     async (ctx) => {
       // Each Peer records such a frame as a violation (failing the check it came in); this sums them.

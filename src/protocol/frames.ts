@@ -87,6 +87,8 @@ export const HelloFrameSchema = v.looseObject({
   compact: v.optional(v.boolean()),
   /** The client understands the parts of an answer beside its text (PROTOCOL.md section 16). */
   parts: v.optional(v.boolean()),
+  /** The client fetches older history in pages (PROTOCOL.md section 17). */
+  historyPages: v.optional(v.boolean()),
 });
 
 export const SendFrameSchema = v.looseObject({
@@ -118,18 +120,30 @@ export const FeedbackFrameSchema = v.looseObject({
   value: v.nullable(FeedbackValueSchema),
 });
 
+/** The most messages one history page carries (a `limit` above it is lowered to it). */
+export const MAX_HISTORY_PAGE = 100;
+
+/** Asks for the messages before `before`, newest last, at most `limit` of them (PROTOCOL.md section 17). */
+export const HistoryRequestFrameSchema = v.looseObject({
+  type: v.literal('history'),
+  before: Id,
+  limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+});
+
 export const ClientFrameSchema = v.variant('type', [
   HelloFrameSchema,
   SendFrameSchema,
   CancelFrameSchema,
   PingFrameSchema,
   FeedbackFrameSchema,
+  HistoryRequestFrameSchema,
 ]);
 export type ClientFrame = v.InferOutput<typeof ClientFrameSchema>;
 export type HelloFrame = v.InferOutput<typeof HelloFrameSchema>;
 export type SendFrame = v.InferOutput<typeof SendFrameSchema>;
 export type CancelFrame = v.InferOutput<typeof CancelFrameSchema>;
 export type FeedbackFrame = v.InferOutput<typeof FeedbackFrameSchema>;
+export type HistoryRequestFrame = v.InferOutput<typeof HistoryRequestFrameSchema>;
 
 // ---- server → client ------------------------------------------------------
 
@@ -175,6 +189,8 @@ export const WelcomeFrameSchema = v.looseObject({
   compact: v.optional(v.boolean()),
   /** The server will send the parts of answers (the client asked with `hello.parts`). */
   parts: v.optional(v.boolean()),
+  /** The server answers `history` requests (the client asked with `hello.historyPages`). */
+  historyPages: v.optional(v.boolean()),
 });
 
 export const AckFrameSchema = v.looseObject({
@@ -253,6 +269,15 @@ export const ErrorFrameSchema = v.looseObject({
 
 export const PongFrameSchema = v.looseObject({ type: v.literal('pong') });
 
+/** A page of older history, in answer to a `history` request: the messages before `before`, oldest first. */
+export const HistoryPageFrameSchema = v.looseObject({
+  type: v.literal('history'),
+  before: Id,
+  messages: v.array(HistoryMessageSchema),
+  /** Older messages than these exist and can be asked for. */
+  more: v.boolean(),
+});
+
 export const ServerFrameSchema = v.variant('type', [
   WelcomeFrameSchema,
   AckFrameSchema,
@@ -264,6 +289,7 @@ export const ServerFrameSchema = v.variant('type', [
   ErrorFrameSchema,
   PongFrameSchema,
   FeedbackFrameSchema,
+  HistoryPageFrameSchema,
 ]);
 export type ServerFrame = v.InferOutput<typeof ServerFrameSchema>;
 export type WelcomeFrame = v.InferOutput<typeof WelcomeFrameSchema>;
@@ -274,3 +300,4 @@ export type DeltaFrame = v.InferOutput<typeof DeltaFrameSchema>;
 export type SnapshotFrame = v.InferOutput<typeof SnapshotFrameSchema>;
 export type DoneFrame = v.InferOutput<typeof DoneFrameSchema>;
 export type ErrorFrame = v.InferOutput<typeof ErrorFrameSchema>;
+export type HistoryPageFrame = v.InferOutput<typeof HistoryPageFrameSchema>;

@@ -20,11 +20,13 @@ function parseWith<T>(
   return { ok: true, frame: result.output };
 }
 
-const clientTypes = new Set(ClientFrameSchema.options.map((o) => o.entries.type.literal));
+// Made on first use, so a bundle that never parses client frames (the widget) leaves their schemas out.
+let clientTypes: ReadonlySet<string> | undefined;
 const serverTypes = new Set(ServerFrameSchema.options.map((o) => o.entries.type.literal));
 
 /** Validates a text frame sent by a client. Never throws. */
 export function parseClientFrame(raw: string): ParseResult<ClientFrame> {
+  clientTypes ??= new Set(ClientFrameSchema.options.map((o) => o.entries.type.literal));
   return parseWith(ClientFrameSchema, clientTypes, raw);
 }
 

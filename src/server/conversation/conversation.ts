@@ -4,8 +4,10 @@ import type { ChatConversation, FeedbackResult } from '../store/conversation-sto
 import { DeltaWindow } from './delta-window.js';
 import { newId } from './ids.js';
 import {
+  type HistoryPage,
   historyOf,
   type MessageWithLog,
+  pageOf,
   type Replay,
   replayOf,
   type WelcomeHistory,
@@ -101,6 +103,11 @@ export class Conversation implements ChatConversation {
       maxChars: this.options.welcomeHistoryChars,
       trimmed: this.trimmed,
     });
+  }
+
+  /** A page of older history: the messages before `before`, within the welcome's text budget. */
+  page(before: string, limit: number): HistoryPage | undefined {
+    return pageOf(this.messages, before, { limit, maxChars: this.options.welcomeHistoryChars });
   }
 
   /** Ids of assistant messages still being generated. */

@@ -69,17 +69,52 @@ export function historyOf(
     chars += size;
     first--;
   }
-  const history = messages.slice(first).map((m) => ({
+  const history = messages.slice(first).map((m) => historyEntry(m, !omitText.has(m.id)));
+  return { history, omitted: trimmed + first };
+}
+
+/** A message as a history entry (PROTOCOL.md section 4.2), with its text or without. */
+function historyEntry(m: MessageRecord, withText: boolean): HistoryMessage {
+  return {
     id: m.id,
     role: m.role,
-    ...(omitText.has(m.id) ? {} : { text: m.text, ...partsOf(m) }),
+    ...(withText ? { text: m.text, ...partsOf(m) } : {}),
     ...(m.role === 'assistant' ? { seq: m.seq } : {}),
     ...(m.finishReason ? { finishReason: m.finishReason } : {}),
     ...(m.replyTo ? { replyTo: m.replyTo } : {}),
     ...(m.clientMsgId ? { clientMsgId: m.clientMsgId } : {}),
     ...(m.feedback ? { feedback: m.feedback } : {}),
-  }));
-  return { history, omitted: trimmed + first };
+  };
+}
+
+/** A page of older history (PROTOCOL.md section 17): messages oldest first, and whether older ones are kept. */
+export interface HistoryPage {
+  messages: HistoryMessage[];
+  more: boolean;
+}
+
+/**
+ * The page of history before the message `before`: walking back from it, at
+ * most `limit` messages, taken while their texts fit in `maxChars` (always
+ * one at least, so a reader can page through any history). Undefined when
+ * the conversation does not have `before`.
+ */
+export function pageOf(
+  messages: readonly MessageRecord[],
+  before: string,
+  { limit, maxChars }: { limit: number; maxChars: number },
+): HistoryPage | undefined {
+  const end = messages.findIndex((m) => m.id === before);
+  if (end < 0) return undefined;
+  let first = end;
+  let chars = 0;
+  while (first > 0 && end - first < limit) {
+    const size = (messages[first - 1] as MessageRecord).text.length;
+    if (chars + size > maxChars && first < end) break;
+    chars += size;
+    first--;
+  }
+  return { messages: messages.slice(first, end).map((m) => historyEntry(m, true)), more: first > 0 };
 }
 
 /** How a resume is served: the missing deltas, or one snapshot (PROTOCOL.md section 5). */

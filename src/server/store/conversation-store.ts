@@ -1,5 +1,5 @@
 import type { FeedbackValue, MessageParams, ServerFrame } from '../../protocol/index.js';
-import type { MessageRecord, Replay, WelcomeHistory } from '../conversation/message-frames.js';
+import type { HistoryPage, MessageRecord, Replay, WelcomeHistory } from '../conversation/message-frames.js';
 
 export type FrameListener = (frame: ServerFrame) => void;
 
@@ -43,6 +43,8 @@ export interface ChatConversation {
   readonly id: string;
   subscribe(listener: FrameListener): () => void;
   history(omitText?: ReadonlySet<string>): WelcomeHistory;
+  /** The page of older history before `before` (at most `limit` messages); undefined when it has no such message. */
+  page(before: string, limit: number): HistoryPage | undefined;
   activeMessageIds(): string[];
   replay(request: ResumeRequest): Replay | undefined;
   /** Fetches what `replay` needs for these resumes (stores whose deltas live elsewhere). */

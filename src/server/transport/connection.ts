@@ -8,7 +8,9 @@ import {
   type FeedbackFrame,
   type HelloFrame,
   type HistoryMessage,
+  type HistoryRequestFrame,
   type Limits,
+  MAX_HISTORY_PAGE,
   MAX_RESUME_ENTRIES,
   PROTOCOL_VERSION,
   parseClientFrame,
@@ -134,11 +136,22 @@ export class Connection {
     }
     if (frame.type === 'send') this.submit(conversation, frame);
     else if (frame.type === 'feedback') this.feedback(conversation, frame);
+    else if (frame.type === 'history') this.sendPage(conversation, frame);
     else if (!conversation.hasMessage(frame.messageId)) {
       this.sendError(ErrorCode.UnknownMessage, 'No such message in this conversation.', {
         messageId: frame.messageId,
       });
     } else conversation.cancel(frame.messageId);
+  }
+
+  /** A page of older history (PROTOCOL.md section 17). */
+  private sendPage(conversation: ChatConversation, { before, limit }: HistoryRequestFrame): void {
+    const page = conversation.page(before, Math.min(limit ?? MAX_HISTORY_PAGE, MAX_HISTORY_PAGE));
+    if (page) this.send({ type: 'history', before, ...page });
+    else
+      this.sendError(ErrorCode.UnknownMessage, 'No such message in this conversation.', {
+        messageId: before,
+      });
   }
 
   private hello(frame: HelloFrame): void {
@@ -238,6 +251,7 @@ export class Connection {
       active: conversation.activeMessageIds(),
       ...(frame.compact === true ? { compact: true } : {}),
       ...(this.parts ? { parts: true } : {}),
+      ...(frame.historyPages === true ? { historyPages: true } : {}),
     });
     this.context.events?.welcomed?.(this.context.id ?? 0, conversation.id);
     for (const { replay } of replays)

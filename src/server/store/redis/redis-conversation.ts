@@ -10,9 +10,11 @@ import { type FollowUpPolicy, INTERRUPTED } from '../../conversation/conversatio
 import { DeltaWindow } from '../../conversation/delta-window.js';
 import { newId } from '../../conversation/ids.js';
 import {
+  type HistoryPage,
   historyOf,
   type MessageRecord,
   type MessageWithLog,
+  pageOf,
   type Replay,
   replayOf,
   type WelcomeHistory,
@@ -149,6 +151,11 @@ export class RedisConversation implements ChatConversation {
       maxChars: this.options.welcomeHistoryChars,
       trimmed: this.trimmed,
     });
+  }
+
+  /** A page of older history: the messages before `before`, within the welcome's text budget. */
+  page(before: string, limit: number): HistoryPage | undefined {
+    return pageOf(this.messages, before, { limit, maxChars: this.options.welcomeHistoryChars });
   }
 
   activeMessageIds(): string[] {
