@@ -1,11 +1,15 @@
 /**
- * Long conversations stay as light as short ones (issue 21): "New
- * conversation" leaves nothing of the old one in the log.
+ * Long conversations stay as light as short ones (issue 21): a long history
+ * shows its newest answer first and the older ones after it, newest to
+ * oldest; finished messages off screen are skipped by the browser, yet found
+ * by find-in-page; "New conversation" leaves nothing of the old one.
  */
 import { expect } from 'chai';
 import '../../src/widget/index.js';
 import type { AiStreamChat } from '../../src/widget/ai-stream-chat.js';
 import {
+  currentEngine,
+  itExcept,
   mountChat,
   settled,
   shadow,
@@ -34,6 +38,28 @@ function history(turns: number, answerText = (i: number) => `Answer ${i}.`): Rec
   return messages;
 }
 
+/** An answer of about `bytes` of markdown: headings, paragraphs, a list, a table and code, ending with "Answer i.". */
+function longAnswer(i: number, bytes: number): string {
+  const blocks: string[] = [];
+  let size = 0;
+  for (let b = 0; size < bytes; b++) {
+    const block = [
+      `## Part ${b} of answer ${i}`,
+      `Paragraph ${b} of answer ${i}: a line of prose with **bold**, \`code\` and a [link](https://example.com/${b}).`,
+      `- item one of ${b}\n- item two of ${b}\n  - nested`,
+      `| a | b |\n| --- | --- |\n| ${b} | ${i} |`,
+      `\`\`\`js\nconst part = ${b}; // answer ${i}\n\`\`\``,
+    ][b % 5] as string;
+    blocks.push(block);
+    size += block.length + 2;
+  }
+  blocks.push(`Answer ${i}.`);
+  return blocks.join('\n\n');
+}
+
+/** The turn a message key names (user messages: c<i>, answers: a<i>). */
+const turnOf = (key: string): number => Number(key.slice(1));
+
 /** Every node in the log, comments included, as `nodeName` (a comment as "#comment"). */
 function logNodes(el: AiStreamChat): string[] {
   const log = part(el, 'log') as HTMLElement;
@@ -54,6 +80,91 @@ describe('<ai-stream-chat> in a long conversation', () => {
     unmountChats();
     restore();
   });
+
+  it('a long history shows its newest answer first, then the older ones slice by slice, newest to oldest, at the bottom', async function () {
+    this.timeout(60_000); // WebKit renders slowly on a loaded machine
+    const el = await mountChat('url="ws://fake/ws" persist="none" style="--ai-chat-height: 400px"');
+    await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
+    const log = part(el, 'log') as HTMLElement;
+    // Each batch of messages the log gained, as the turns they belong to.
+    const batches: number[][] = [];
+    const observer = new MutationObserver((records) => {
+      const keys = records.flatMap((r) =>
+        [...r.addedNodes].flatMap((n) => (n instanceof HTMLElement && n.dataset.key ? [n.dataset.key] : [])),
+      );
+      if (keys.length > 0) batches.push(keys.map(turnOf));
+    });
+    observer.observe(log, { childList: true });
+    // Answers of 2.5 KB: two or three to a slice.
+    FakeSocket.last.receive({ ...welcomeFrame(), history: history(5, (i) => longAnswer(i, 2500)) });
+    await waitFor(
+      () => shadow(el).querySelector('[data-key="a1"] .markdown')?.textContent?.includes('Answer 1.'),
+      'the oldest answer rendered',
+      50_000,
+    );
+    await settled(el);
+    observer.disconnect();
+
+    expect(batches[0], 'the newest question and answer first, alone').to.deep.equal([5, 5]);
+    expect(batches.length, 'the rest in slices').to.be.greaterThan(2);
+    for (let b = 1; b < batches.length; b++) {
+      const newer = Math.min(...(batches[b - 1] as number[]));
+      expect(Math.max(...(batches[b] as number[])), `slice ${b} is older than slice ${b - 1}`).to.be.at.most(
+        newer,
+      );
+    }
+    const shown = [...log.querySelectorAll<HTMLElement>('[data-key]')].map((m) => m.dataset.key);
+    expect(shown, 'every message once, in order').to.deep.equal(history(5).map((m) => m.clientMsgId ?? m.id));
+    expect(log.scrollHeight - log.scrollTop - log.clientHeight, 'still at the bottom').to.be.lessThan(2);
+    expect(part(el, 'jump-latest'), 'still following').to.equal(null);
+  });
+
+  itExcept(
+    { webkit: 'no scroll anchoring: messages are never skipped there (see message-styles.ts)' },
+    'finished messages off screen are skipped, never the streaming one, and find-in-page still finds them',
+    async () => {
+      const el = await mountChat('url="ws://fake/ws" persist="none" style="--ai-chat-height: 400px"');
+      await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
+      const socket = FakeSocket.last;
+      socket.receive({ ...welcomeFrame(), history: history(8, (i) => longAnswer(i, 2000)) });
+      await waitFor(
+        () => shadow(el).querySelector('[data-key="a1"] .markdown')?.textContent?.includes('Answer 1.'),
+        'the history rendered',
+      );
+      el.send('One more');
+      const send = socket.sent.find((f) => f.type === 'send') as { clientMsgId: string };
+      socket.receive({ type: 'ack', clientMsgId: send.clientMsgId, messageId: 'u9' });
+      socket.receive({ type: 'start', messageId: 'a9', replyTo: 'u9' });
+      socket.receive({ type: 'delta', messageId: 'a9', seq: 1, text: 'Streaming now.' });
+      await waitFor(
+        () => shadow(el).querySelector('[data-key="a9"]')?.textContent?.includes('Streaming'),
+        'a9',
+      );
+      await settled(el);
+
+      const message = (key: string) => shadow(el).querySelector(`[data-key="${key}"]`) as HTMLElement;
+      const style = (key: string) => getComputedStyle(message(key)).contentVisibility;
+      expect(style('a1'), 'a finished answer').to.equal('auto');
+      expect(style('c1'), 'a question').to.equal('auto');
+      expect(style('a9'), 'the streaming answer').to.equal('visible');
+      // Far above the view: skipped (not rendered) while off screen.
+      const contentShown = (key: string) =>
+        (message(key).querySelector('.markdown') as HTMLElement).checkVisibility({
+          contentVisibilityAuto: true,
+        });
+      expect(contentShown('a1'), 'the oldest answer is skipped').to.equal(false);
+      expect(contentShown('a8'), 'the answer on screen is not').to.equal(true);
+      expect(contentShown('a9'), 'nor is the streaming one').to.equal(true);
+      // Still in the log's accessibility tree and text: what find-in-page searches.
+      expect(part(el, 'log')?.getAttribute('role')).to.equal('log');
+      if (currentEngine() === 'chromium') {
+        expect(
+          (window as unknown as { find(text: string): boolean }).find('Paragraph 1 of answer 1:'),
+          'find-in-page finds text in a skipped message',
+        ).to.equal(true);
+      }
+    },
+  );
 
   it('"New conversation" leaves no node of the old conversation in the log', async () => {
     const empty = await mountChat('url="ws://fake/ws" persist="none"');

@@ -4,6 +4,35 @@ import { css } from 'lit';
 export const messageStyles = css`
   .message {
     max-width: 100%;
+    /* A skipped message's minimum height is its kept size below: the log (flex) must not shrink it. */
+    flex-shrink: 0;
+    /* The size a skipped message keeps: the last one it was laid out at, else a guess. */
+    contain-intrinsic-size: auto 12em auto 3em;
+  }
+  .message.assistant {
+    contain-intrinsic-block-size: auto 30em;
+  }
+  /*
+   * A finished message leaves style, layout and paint while off screen, so a
+   * long log costs each frame what a short one does. Only where the browser
+   * anchors scrolling: a message laid out for the first time when scrolled to
+   * changes from its guessed size to its own, and anchoring keeps what the
+   * reader sees in place (without it, Safari, the view would jump).
+   * Containment clips what overflows a message, so answers get 4 px of
+   * padding for focus rings, taken back by their margins.
+   */
+  @supports (overflow-anchor: auto) {
+    .message:not([aria-busy='true']) {
+      content-visibility: auto;
+    }
+  }
+  .log > .assistant {
+    max-width: calc(100% + 8px);
+    padding: 4px;
+    margin: -4px -4px -4px;
+  }
+  .log > * + .assistant {
+    margin-top: calc(0.75em - 4px);
   }
   .message.user {
     align-self: flex-end;
@@ -61,6 +90,7 @@ export const messageStyles = css`
   .welcome {
     white-space: pre-wrap;
   }
+
 
   /* Three dots until the first token arrives. */
   .typing {
