@@ -1,5 +1,8 @@
 /**
  * One benchmark page, four renderers (?renderer=widget|naive-chunk|naive-frame|plain).
+ * The widget may open an existing conversation (?conversation=<id>): a long
+ * history, whose arrival (the welcome) and rendering (`markers`: the newest
+ * and the oldest answer's last words) the page times, as a reload would see it.
  * All four read the same `delta` frames from the same chat server over a real
  * WebSocket, and all four follow the bottom the same way: by the browser's
  * scroll anchoring, as the widget does (see followBottom).
@@ -12,8 +15,9 @@
  *   sentinel (the corpus's last word) is in the DOM: the final text.
  * Main-thread time and long tasks come from the browser (CDP), not from here.
  */
-const renderer = new URLSearchParams(location.search).get('renderer') ?? 'widget';
-const noCompact = new URLSearchParams(location.search).get('compact') === '0';
+const query = new URLSearchParams(location.search);
+const renderer = query.get('renderer') ?? 'widget';
+const noCompact = query.get('compact') === '0';
 const rawRaf = window.requestAnimationFrame.bind(window);
 
 const m = {
@@ -31,6 +35,11 @@ const m = {
   startedAt: 0,
   firstTextAt: 0,
   firstPaintAt: 0,
+  /** When the welcome arrived, and its size in bytes. */
+  welcomeAt: 0,
+  welcomeBytes: 0,
+  /** When each history marker (an answer's last word) was first in the DOM. */
+  markerAt: {},
 };
 
 function timed(fn) {
@@ -111,6 +120,12 @@ class TimedWebSocket extends WebSocket {
     super(...args);
     // Registered first, so it runs before any renderer's listener.
     super.addEventListener('message', (event) => {
+      if (!m.welcomeAt && typeof event.data === 'string' && event.data.startsWith('{"type":"welcome"')) {
+        m.welcomeAt = performance.now();
+        m.welcomeBytes = new TextEncoder().encode(event.data).length;
+        // Names the moment in the trace (run.mjs): the reload's tasks start here.
+        performance.mark('ai-stream-chat-bench-welcome');
+      }
       if (!m.running || typeof event.data !== 'string') return;
       // The widget asks for compact deltas (a JSON string, or {"d":…}); the baselines get full ones.
       if (
@@ -265,12 +280,43 @@ async function setUpBaseline() {
   return (prompt) => client.send(prompt);
 }
 
+/**
+ * Notes when each of `markers` is first in `root`'s DOM (looking only where
+ * the DOM changed, as checkChanges does), until all are.
+ */
+function watchMarkers(root, markers) {
+  const left = new Set(markers);
+  const look = (node) => {
+    const where = node.nodeType === Node.TEXT_NODE ? node.parentElement : node;
+    const text = where?.textContent ?? '';
+    for (const marker of left) {
+      if (text.includes(marker)) {
+        m.markerAt[marker] = performance.now();
+        left.delete(marker);
+      }
+    }
+  };
+  const observer = new MutationObserver((records) => {
+    for (const record of records) {
+      if (record.type === 'characterData') look(record.target);
+      else for (const node of record.addedNodes) look(node);
+    }
+    if (left.size === 0) observer.disconnect();
+  });
+  observer.observe(root, { subtree: true, childList: true, characterData: true });
+}
+
 async function setUpWidget() {
   await import('/dist/ai-stream-chat.js');
   const el = document.createElement('ai-stream-chat');
   el.setAttribute('url', wsUrl);
   el.setAttribute('persist', 'none');
+  const conversation = query.get('conversation');
+  if (conversation) el.setAttribute('conversation-id', conversation);
   document.body.append(el);
+  // The shadow root exists once connected, before the welcome can arrive.
+  const markers = (query.get('markers') ?? '').split(',').filter(Boolean);
+  if (markers.length > 0) watchMarkers(el.shadowRoot, markers);
   await new Promise((resolve) => {
     const check = () => {
       const status = el.shadowRoot?.querySelector('[part~="status"]');
@@ -284,6 +330,7 @@ async function setUpWidget() {
 }
 
 const ready = renderer === 'widget' ? setUpWidget() : setUpBaseline();
+markPageThread();
 
 /** Names this page's main thread in the trace (run.mjs traceTasks): at the start, and again at each poll. */
 function markPageThread() {
@@ -312,6 +359,57 @@ window.benchReady = () => ready.then(() => true);
 window.benchFinished = () => {
   markPageThread();
   return m.finalAt > 0;
+};
+
+/** The history's arrival and rendering so far (polled by run.mjs); marks the page's thread. */
+window.benchHistory = () => {
+  markPageThread();
+  return { welcomeAt: m.welcomeAt, welcomeBytes: m.welcomeBytes, markerAt: m.markerAt };
+};
+
+/** How many nodes the widget's shadow root holds (elements, text, comments). */
+window.benchDomNodes = () => {
+  const root = document.querySelector('ai-stream-chat')?.shadowRoot;
+  if (!root) return 0;
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_ALL);
+  let count = 0;
+  while (walker.nextNode()) count++;
+  return count;
+};
+
+/**
+ * Scrolls the widget's log from the bottom to the top, one view height per
+ * frame, and back down (as a reader dragging the scroll bar would); returns
+ * the frame intervals and how far it scrolled. It stops after `maxMs`
+ * (`finished` then false).
+ */
+window.benchSweep = (maxMs = 60_000) => {
+  markPageThread();
+  const log = document.querySelector('ai-stream-chat')?.shadowRoot?.querySelector('[part~="log"]');
+  if (!log) return Promise.resolve(null);
+  const intervals = [];
+  let scrolled = 0;
+  let last = 0;
+  let goingUp = true;
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const frame = (now) => {
+      if (last) intervals.push(now - last);
+      last = now;
+      const before = log.scrollTop;
+      if (goingUp && before <= 0) goingUp = false;
+      const bottom = log.scrollHeight - log.clientHeight;
+      const late = now - started > maxMs;
+      if ((!goingUp && before >= bottom - 1) || late) {
+        resolve({ intervals, scrolledPx: Math.round(scrolled), finished: !late });
+        return;
+      }
+      log.scrollTop = goingUp ? before - log.clientHeight : before + log.clientHeight;
+      scrolled += Math.abs(log.scrollTop - before);
+      rawRaf(frame);
+    };
+    rawRaf(frame);
+  });
 };
 
 /** Stops recording and returns what the page measured. */

@@ -22,10 +22,20 @@
  * and there is no long-task or script/style/layout figure. Frame intervals,
  * render work and lag come from the page, the same in both.
  *
- * Flags: --browser chromium|firefox, --quick (10 and 50 KB, shorter caps), --corpora 10,50,200 (KB),
+ * Long conversations (issue 21): the widget opens a conversation of 25, 100
+ * and 200 answered questions (answers of 5–8 KB of the same mixed markdown,
+ * all in the welcome: this server sends the whole history), as a reload
+ * would: from the welcome's arrival to the newest answer, and to the oldest,
+ * in the DOM, with the longest task meanwhile; then an 8 KB answer streams at
+ * 250 tokens/s below that history (main-thread time against the same answer
+ * in an empty log, frame p95, long tasks); then the log is swept from the
+ * bottom to the top and back, one view height per frame (frame p95, long tasks).
+ *
+ * Flags: --browser chromium|firefox, --quick (10 and 50 KB, shorter caps), --corpora 10,50,200 (KB; none),
  * --rates 1000,max, --renderers a,b, --cap <s> (wall time per run, 120),
  * --naive-cap <s> (wall time of a naive-chunk run at a fixed rate, 900),
- * --hostile full|small|none, --out <file>,
+ * --hostile full|small|none, --long 25,100,200 (answers of history; none),
+ * --long-rate <tokens/s> (250), --out <file>,
  * --delta-window-ms <ms> (the server's delta window, 0: a delta per chunk),
  * --no-compact (the widget's hello without `compact`: full delta frames).
  */
@@ -36,6 +46,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
+import WebSocket from 'ws';
 import { firefoxLaunchOptions } from '../../scripts/browser-engines.mjs';
 import { CHROMIUM_ARGS, ensureChromium, ensureFirefox } from '../../scripts/system-deps.mjs';
 import { fixedChunks, hostileInputs, makeCorpus, SENTINEL, tokenize } from './corpus.mjs';
@@ -54,6 +65,7 @@ function parseArgs(argv) {
     quick,
     corpora: value('--corpora', quick ? '10,50' : '10,50,200')
       .split(',')
+      .filter((k) => k !== 'none')
       .map(Number),
     rates: value('--rates', '1000,max')
       .split(',')
@@ -64,6 +76,11 @@ function parseArgs(argv) {
     // "20x less than naive" target even though it cannot finish (it is O(n²)).
     naiveCapMs: Number(value('--naive-cap', quick ? '40' : '900')) * 1000,
     hostile: value('--hostile', quick ? 'none' : 'full'),
+    long: value('--long', quick ? '25' : '25,100,200')
+      .split(',')
+      .filter((n) => n !== 'none')
+      .map(Number),
+    longRate: Number(value('--long-rate', '250')),
     out: value('--out', join(root, 'bench/results/render.json')),
     deltaWindowMs: Number(value('--delta-window-ms', '0')),
     compact: !argv.includes('--no-compact'),
@@ -78,6 +95,9 @@ function parseArgs(argv) {
   if (!(args.naiveCapMs > 0)) throw new TypeError('--naive-cap takes seconds');
   if (!['full', 'small', 'none'].includes(args.hostile))
     throw new TypeError('--hostile is full, small or none');
+  if (args.long.some((n) => !(n > 0 && Number.isInteger(n))))
+    throw new TypeError('--long takes numbers of answers, e.g. 25,100,200, or none');
+  if (!(args.longRate > 0)) throw new TypeError('--long-rate takes tokens/s');
   return args;
 }
 
@@ -117,11 +137,14 @@ const source = {
 };
 
 // By default a delta per chunk (no delta window): the renderers are measured per delta, as in every earlier run.
+// The whole history of a long conversation goes in its welcome (the widget's worst case).
 const chat = createChatServer({
   source,
   maxTextLength: 100,
   heartbeatMs: 600_000,
   deltaWindowMs: args.deltaWindowMs,
+  maxHistoryMessages: 1000,
+  welcomeHistoryChars: 64 * 1024 * 1024,
 });
 const mounts = {
   '/dist/': join(root, 'dist'),
@@ -167,6 +190,8 @@ const round = (x, digits = 1) => (x === null || x === undefined ? null : Number(
  * even when a long run's trace buffer has dropped its first events.
  */
 const PAGE_MARK = 'ai-stream-chat-bench-page';
+/** The mark the page sets when a welcome arrives (page.js): tasks before it are the page loading. */
+const WELCOME_MARK = 'ai-stream-chat-bench-welcome';
 
 /**
  * Records a trace of top-level tasks ("toplevel" category) while `body` runs,
@@ -179,10 +204,12 @@ const PAGE_MARK = 'ai-stream-chat-bench-page';
 async function traceTasks(body) {
   const perThread = new Map();
   let pageThread;
+  let welcomeTs;
   const onData = ({ value }) => {
     for (const e of value) {
       const key = `${e.pid}:${e.tid}`;
       if (e.name === PAGE_MARK) pageThread = key;
+      else if (e.name === WELCOME_MARK) welcomeTs ??= e.ts;
       else if (e.ph === 'X' && typeof e.dur === 'number' && /RunTask$/.test(e.name)) {
         const list = perThread.get(key) ?? [];
         if (list.length === 0) perThread.set(key, list);
@@ -214,13 +241,16 @@ async function traceTasks(body) {
   for (let i = 0; i < list.length; i += 2) pairs.push([list[i], list[i + 1]]);
   pairs.sort((a, b) => a[0] - b[0]);
   const tasks = [];
+  const afterWelcome = [];
   let end = -1;
   for (const [ts, dur] of pairs) {
     if (ts < end) continue;
     tasks.push(dur / 1000);
+    // The task that received the welcome, and every one after it.
+    if (welcomeTs !== undefined && ts + dur >= welcomeTs) afterWelcome.push(dur / 1000);
     end = ts + dur;
   }
-  return { result, tasks };
+  return { result, tasks, tasksAfterWelcome: welcomeTs === undefined ? null : afterWelcome };
 }
 
 /** The renderer's cumulative main-thread times (ms): all tasks, and the script, style and layout parts of them. */
@@ -278,7 +308,7 @@ async function openPage() {
       goto: (url) => page.goto(url),
       evaluate: (expression) => page.evaluate(expression),
       times: async () => ({ task: firefoxContentMainThreadMs(), script: null, style: null, layout: null }),
-      traced: async (body) => ({ result: await body(), tasks: null }),
+      traced: async (body) => ({ result: await body(), tasks: null, tasksAfterWelcome: null }),
       close: () => context.close(),
     };
   }
@@ -307,16 +337,13 @@ function evaluate(page, expression, ms) {
 }
 
 let runCount = 0;
-/** Streams `chunks` through one renderer in a fresh page; returns the run's figures. */
-async function run(renderer, chunks, rate) {
+
+/** Streams `chunks` at `rate` as the answer to a new question on `page` (ready); returns the stream's figures. */
+async function measureStream(page, renderer, chunks, rate) {
   const prompt = `bench ${++runCount}`;
   const answer = { chunks, rate, lastSentWall: 0 };
   answers.set(prompt, answer);
-  const page = await openPage();
-  const errors = page.errors;
   try {
-    await page.goto(`${base}/bench/page.html?renderer=${renderer}${args.compact ? '' : '&compact=0'}`);
-    await page.evaluate('benchReady()');
     const wallStart = performance.now();
     const { result, tasks } = await page.traced(async () => {
       const before = await page.times();
@@ -365,8 +392,7 @@ async function run(renderer, chunks, rate) {
             0,
           )
         : null,
-      longestTaskMs: tasks ? round(tasks.reduce((a, b) => Math.max(a, b), 0)) : null,
-      tasksOver50ms: tasks ? tasks.filter((t) => t > 50).length : null,
+      ...taskFigures(tasks),
       frames: intervals.length,
       p95FrameIntervalMs: round(percentile(intervals, 95)),
       p95RenderWorkMs: round(percentile(m?.frameWork ?? [], 95), 2),
@@ -376,11 +402,137 @@ async function run(renderer, chunks, rate) {
       ),
       lagAfterLastFrameMs: m?.finalAt ? round(m.finalAt - m.lastDeltaAt) : null,
       lagAfterLastSentMs: m?.finalAt && answer.lastSentWall ? m.finalWall - answer.lastSentWall : null,
-      pageErrors: errors,
     };
   } finally {
     generation++;
     answers.delete(prompt);
+  }
+}
+
+/** The longest task and the count over 50 ms, from Chromium's trace (null in Firefox). */
+function taskFigures(tasks) {
+  return {
+    longestTaskMs: tasks ? round(tasks.reduce((a, b) => Math.max(a, b), 0)) : null,
+    tasksOver50ms: tasks ? tasks.filter((t) => t > 50).length : null,
+  };
+}
+
+/** Streams `chunks` through one renderer in a fresh page; returns the run's figures. */
+async function run(renderer, chunks, rate) {
+  const page = await openPage();
+  try {
+    await page.goto(`${base}/bench/page.html?renderer=${renderer}${args.compact ? '' : '&compact=0'}`);
+    await page.evaluate('benchReady()');
+    return { ...(await measureStream(page, renderer, chunks, rate)), pageErrors: page.errors };
+  } finally {
+    await page.close();
+  }
+}
+
+// ---- long conversations ---------------------------------------------------------
+
+/** The last word of history answer `i`, so the page can tell when it is in the DOM. */
+const historyMarker = (i) => `ZZHISTORY${i}ZZ`;
+
+/** History answer `i`: 5 to 8 KB of the corpus's mixed markdown, ending with its marker. */
+function historyAnswer(i) {
+  return makeCorpus(5 * 1024 + ((i * 977) % (3 * 1024)), 1000 + i).replace(SENTINEL, historyMarker(i));
+}
+
+/**
+ * Opens a conversation and asks `turns` questions in turn over a raw
+ * WebSocket, each answered at once with its history answer (one delta);
+ * returns the conversation's id and the bytes of answer text it holds.
+ */
+async function fillConversation(turns) {
+  const socket = new WebSocket(`${base.replace(/^http/, 'ws')}/ws`);
+  const waiting = [];
+  socket.on('message', (data) => {
+    const frame = JSON.parse(String(data));
+    for (const w of [...waiting]) {
+      if (w.match(frame)) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve(frame);
+      }
+    }
+  });
+  const next = (match) => new Promise((resolve) => waiting.push({ match, resolve }));
+  await once(socket, 'open');
+  const welcomed = next((f) => f.type === 'welcome');
+  socket.send(JSON.stringify({ type: 'hello', v: 1 }));
+  const { conversationId } = await welcomed;
+  let bytes = 0;
+  for (let i = 1; i <= turns; i++) {
+    const prompt = `history ${conversationId} ${i}`;
+    const text = historyAnswer(i);
+    bytes += Buffer.byteLength(text);
+    answers.set(prompt, { chunks: [text], rate: Number.POSITIVE_INFINITY, lastSentWall: 0 });
+    const done = next((f) => f.type === 'done');
+    socket.send(JSON.stringify({ type: 'send', clientMsgId: `h${i}`, text: prompt }));
+    await done;
+    answers.delete(prompt);
+  }
+  socket.close();
+  return { conversationId, bytes };
+}
+
+/**
+ * A long conversation of `turns` answers: the widget opens it as a reload
+ * would, then the next answer streams below it, then the log is swept.
+ */
+async function longRun(turns, chunks, rate, emptyLog) {
+  const { conversationId, bytes } = await fillConversation(turns);
+  const markers = [historyMarker(turns), historyMarker(1)];
+  const page = await openPage();
+  try {
+    const url = `${base}/bench/page.html?renderer=widget&conversation=${conversationId}&markers=${markers.join(',')}`;
+    const wallStart = performance.now();
+    const { result: history, tasksAfterWelcome: reloadTasks } = await page.traced(async () => {
+      await page.goto(url);
+      await page.evaluate('benchReady()');
+      for (;;) {
+        const h = await evaluate(page, 'benchHistory()', 5000);
+        if ((h && markers.every((k) => h.markerAt[k])) || performance.now() - wallStart > args.capMs)
+          return h;
+        await sleep(100);
+      }
+    });
+    const at = (marker) =>
+      history?.markerAt[marker] && history.welcomeAt
+        ? round(history.markerAt[marker] - history.welcomeAt, 0)
+        : null;
+    const domNodes = (await evaluate(page, 'benchDomNodes()', 30_000)) ?? null;
+    const stream = await measureStream(page, 'widget', chunks, rate);
+    const { result: sweep, tasks: sweepTasks } = await page.traced(() =>
+      evaluate(page, 'benchSweep()', 120_000),
+    );
+    return {
+      answers: turns,
+      historyAnswerBytes: bytes,
+      welcomeBytes: history?.welcomeBytes ?? null,
+      domNodes,
+      reload: {
+        welcomeToNewestAnswerMs: at(markers[0]),
+        welcomeToAllHistoryMs: at(markers[1]),
+        ...taskFigures(reloadTasks),
+      },
+      stream: {
+        ...stream,
+        ratioToEmptyLog:
+          stream.totalMainThreadMs && emptyLog?.totalMainThreadMs
+            ? round(stream.totalMainThreadMs / emptyLog.totalMainThreadMs, 2)
+            : null,
+      },
+      sweep: {
+        finished: sweep?.finished ?? false,
+        scrolledPx: sweep?.scrolledPx ?? null,
+        frames: sweep?.intervals.length ?? 0,
+        p95FrameIntervalMs: round(percentile(sweep?.intervals ?? [], 95)),
+        ...taskFigures(sweepTasks),
+      },
+      pageErrors: page.errors,
+    };
+  } finally {
     await page.close();
   }
 }
@@ -424,6 +576,28 @@ if (args.hostile !== 'none') {
     hostile.push({ input: name, bytes: Buffer.byteLength(text), chunkBytes: 256, rate: 'max', ...figures });
     process.stderr.write(
       `${figures.finished ? 'done' : 'NOT FINISHED'}, longest task ${figures.longestTaskMs} ms\n`,
+    );
+  }
+}
+
+const long = [];
+let longEmpty = null;
+const longChunks = tokenize(makeCorpus(8 * 1024, 7));
+if (args.long.length > 0) {
+  const chunks = longChunks;
+  process.stderr.write(`long: empty log, ${args.longRate} tok/s… `);
+  longEmpty = await run('widget', chunks, args.longRate);
+  process.stderr.write(`main thread ${longEmpty.totalMainThreadMs} ms\n`);
+  for (const turns of args.long) {
+    process.stderr.write(`long: ${turns} answers… `);
+    const figures = await longRun(turns, chunks, args.longRate, longEmpty);
+    long.push(figures);
+    // Each run as it ends, so a long benchmark stopped midway keeps what it measured.
+    process.stderr.write(
+      `${JSON.stringify({ answers: turns, reload: figures.reload, sweep: figures.sweep, stream: { totalMainThreadMs: figures.stream.totalMainThreadMs, ratioToEmptyLog: figures.stream.ratioToEmptyLog, p95FrameIntervalMs: figures.stream.p95FrameIntervalMs, longestTaskMs: figures.stream.longestTaskMs, tasksOver50ms: figures.stream.tasksOver50ms }, domNodes: figures.domNodes, welcomeBytes: figures.welcomeBytes })}\n`,
+    );
+    process.stderr.write(
+      `newest answer after ${figures.reload.welcomeToNewestAnswerMs} ms, all after ${figures.reload.welcomeToAllHistoryMs} ms; stream ${figures.stream.ratioToEmptyLog}x\n`,
     );
   }
 }
@@ -504,6 +678,10 @@ const report = {
   runs,
   summary: args.rates.map(summarize).filter(Boolean),
   hostile,
+  longConversations:
+    args.long.length > 0
+      ? { rate: args.longRate, chunks: longChunks.length, emptyLog: longEmpty, runs: long }
+      : null,
 };
 mkdirSync(dirname(args.out), { recursive: true });
 writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`);
@@ -550,6 +728,33 @@ if (hostile.length) {
     process.stdout.write(
       `| ${h.input} | ${h.bytes} | ${h.finished ? 'yes' : 'NO'} | ${h.longestTaskMs} | ${h.tasksOver50ms} | ${h.totalMainThreadMs} |\n`,
     );
+  }
+}
+if (long.length) {
+  process.stdout.write(
+    `\nLong conversations (next answer: 8 KB at ${args.longRate} tok/s; empty log: ${longEmpty?.totalMainThreadMs} ms main thread, p95 frame ${longEmpty?.p95FrameIntervalMs} ms)\n` +
+      '| answers | DOM nodes | welcome KB | reload: newest answer ms | reload: all ms | reload: longest task ms | >50ms | stream main ms | vs empty | p95 frame | longest task ms | >50ms | sweep p95 frame | sweep longest task ms | >50ms |\n' +
+      `|${' --- |'.repeat(15)}\n`,
+  );
+  for (const r of long) {
+    const cells = [
+      r.answers,
+      r.domNodes,
+      r.welcomeBytes === null ? null : Math.round(r.welcomeBytes / 1024),
+      r.reload.welcomeToNewestAnswerMs,
+      r.reload.welcomeToAllHistoryMs,
+      r.reload.longestTaskMs,
+      r.reload.tasksOver50ms,
+      r.stream.totalMainThreadMs,
+      r.stream.ratioToEmptyLog,
+      r.stream.p95FrameIntervalMs,
+      r.stream.longestTaskMs,
+      r.stream.tasksOver50ms,
+      r.sweep.p95FrameIntervalMs,
+      r.sweep.longestTaskMs,
+      r.sweep.tasksOver50ms,
+    ];
+    process.stdout.write(`| ${cells.map((c) => c ?? '–').join(' | ')} |\n`);
   }
 }
 process.stdout.write(`\nwrote ${args.out}\n`);

@@ -75,6 +75,8 @@ describe('npm run bench:render (smoke)', () => {
         'widget,plain',
         '--hostile',
         'none',
+        '--long',
+        'none',
       ],
       out,
     );
@@ -102,7 +104,22 @@ describe('npm run bench:render (smoke)', () => {
   it('runs a tiny corpus through all four renderers and writes the documented JSON', async () => {
     const out = join(dir, 'render.json');
     await runBench(
-      ['--corpora', '1', '--rates', '1000,max', '--cap', '60', '--naive-cap', '60', '--hostile', 'small'],
+      [
+        '--corpora',
+        '1',
+        '--rates',
+        '1000,max',
+        '--cap',
+        '60',
+        '--naive-cap',
+        '60',
+        '--hostile',
+        'small',
+        '--long',
+        '3',
+        '--long-rate',
+        '2000',
+      ],
       out,
     );
     const report = JSON.parse(readFileSync(out, 'utf8'));
@@ -151,5 +168,24 @@ describe('npm run bench:render (smoke)', () => {
       assert.equal(h.finished, true, `${h.input} finished`);
       assert.equal(typeof h.longestTaskMs, 'number', `${h.input}: longestTaskMs`);
     }
+    // A conversation of 3 answers: reopened, the next answer streamed below it, the log swept.
+    const long = report.longConversations;
+    assert.equal(long.rate, 2000);
+    assert.equal(long.emptyLog.finished, true, 'the answer in an empty log finished');
+    assert.deepEqual(
+      long.runs.map((r: { answers: number }) => r.answers),
+      [3],
+    );
+    const [three] = long.runs;
+    assert.deepEqual(three.pageErrors, [], 'no page error');
+    assert.ok(three.welcomeBytes > three.historyAnswerBytes, 'the welcome carried the whole history');
+    for (const field of ['welcomeToNewestAnswerMs', 'welcomeToAllHistoryMs', 'longestTaskMs'])
+      assert.equal(typeof three.reload[field], 'number', `reload: ${field}`);
+    assert.equal(three.stream.finished, true, 'the next answer finished');
+    assert.equal(three.stream.deltasReceived, long.chunks, 'every delta of it arrived');
+    assert.equal(typeof three.stream.ratioToEmptyLog, 'number', 'its cost against the empty log');
+    assert.equal(three.sweep.finished, true, 'the sweep reached the top and came back');
+    assert.ok(three.sweep.scrolledPx > 0, 'the sweep scrolled');
+    assert.equal(typeof three.sweep.p95FrameIntervalMs, 'number', 'sweep: p95 frame');
   });
 });
