@@ -145,6 +145,8 @@ const chat = createChatServer({
   deltaWindowMs: args.deltaWindowMs,
   maxHistoryMessages: 1000,
   welcomeHistoryChars: 64 * 1024 * 1024,
+  // Filling a long conversation sends hundreds of messages in a row.
+  rateLimit: { burst: 100_000, perSecond: 100_000 },
 });
 const mounts = {
   '/dist/': join(root, 'dist'),
@@ -449,6 +451,7 @@ async function fillConversation(turns) {
   const waiting = [];
   socket.on('message', (data) => {
     const frame = JSON.parse(String(data));
+    if (frame.type === 'error') throw new Error(`filling the conversation: ${frame.code}: ${frame.message}`);
     for (const w of [...waiting]) {
       if (w.match(frame)) {
         waiting.splice(waiting.indexOf(w), 1);
