@@ -49,7 +49,7 @@ async function runBench(args: string[], out: string): Promise<string> {
   child.stderr.setEncoding('utf8').on('data', (c: string) => {
     output += c;
   });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
   const [code] = await once(child, 'exit');
   clearTimeout(timer);
   assert.equal(code, 0, output);
