@@ -89,6 +89,18 @@ const messageParams = object({
 export const isMessageParams = (value: object): value is MessageParams =>
   !Array.isArray(value) && messageParams(value) === undefined;
 
+const historyEntry = object({
+  id,
+  role: oneOf('user', 'assistant'),
+  text: optional(string),
+  seq: optional(seq),
+  finishReason: optional(finishReason),
+  replyTo: optional(id),
+  clientMsgId: optional(id),
+  feedback: optional(feedbackValue),
+  ...parts,
+});
+
 /** Each server frame type's fields past `type`, as in frames.ts. */
 const serverFrames: Record<ServerFrame['type'], Check> = {
   welcome: object({
@@ -97,23 +109,12 @@ const serverFrames: Record<ServerFrame['type'], Check> = {
     conversationId: id,
     heartbeatMs: count,
     limits: object({ maxTextLength: count, maxFrameBytes: count }),
-    history: array(
-      object({
-        id,
-        role: oneOf('user', 'assistant'),
-        text: optional(string),
-        seq: optional(seq),
-        finishReason: optional(finishReason),
-        replyTo: optional(id),
-        clientMsgId: optional(id),
-        feedback: optional(feedbackValue),
-        ...parts,
-      }),
-    ),
+    history: array(historyEntry),
     active: array(id),
     omitted: optional(count),
     compact: optional(boolean),
     parts: optional(boolean),
+    historyPages: optional(boolean),
   }),
   ack: object({ clientMsgId: id, messageId: id, queuePosition: optional(count) }),
   start: object({ messageId: id, replyTo: id }),
@@ -146,6 +147,7 @@ const serverFrames: Record<ServerFrame['type'], Check> = {
   }),
   pong: object({}),
   feedback: object({ messageId: id, value: nullable(feedbackValue) }),
+  history: object({ before: id, messages: array(historyEntry), more: boolean }),
 };
 const serverTypes = new Set(Object.keys(serverFrames));
 

@@ -53,6 +53,7 @@ const bases: Record<ServerFrame['type'], { [key: string]: Json }[]> = {
       active: ['a1'],
       omitted: 4,
       compact: true,
+      historyPages: true,
     },
     {
       type: 'welcome',
@@ -99,6 +100,26 @@ const bases: Record<ServerFrame['type'], { [key: string]: Json }[]> = {
   feedback: [
     { type: 'feedback', messageId: 'm', value: 'down' },
     { type: 'feedback', messageId: 'm', value: null },
+  ],
+  history: [
+    {
+      type: 'history',
+      before: 'u2',
+      messages: [
+        { id: 'u1', role: 'user', text: 'hi', clientMsgId: 'c1' },
+        {
+          id: 'a1',
+          role: 'assistant',
+          text: 'yes',
+          seq: 2,
+          finishReason: 'stop',
+          replyTo: 'u1',
+          feedback: 'up',
+        },
+      ],
+      more: true,
+    },
+    { type: 'history', before: 'u1', messages: [], more: false },
   ],
 };
 
