@@ -7,6 +7,7 @@ import { ConnectionStatusController } from './controllers/connection-status-cont
 import { CopiedMessageController } from './controllers/copied-message-controller.js';
 import { FollowBottomController } from './controllers/follow-bottom-controller.js';
 import { clipForReading, LiveAnnouncer } from './controllers/live-announcer.js';
+import { OlderHistoryController } from './controllers/older-history-controller.js';
 import { SessionTokenController } from './controllers/session-token-controller.js';
 import { property, state } from './decorators.js';
 import { AnswerMarkdown } from './directives/answer-markdown.js';
@@ -132,9 +133,15 @@ export class AiStreamChat extends LitElement {
   private ui: ChatStrings = resolveStrings(undefined);
   private conversationNumber = 0;
   private readonly scroller = new FollowBottomController(this, () => {
-    const log = this.renderRoot.querySelector<HTMLElement>('.log');
+    const log = this.log();
     const end = log?.querySelector<HTMLElement>(':scope > .log-end');
     return log && end ? { log, end } : undefined;
+  });
+  private readonly older = new OlderHistoryController(this, {
+    messages: () => this.session.state.messages,
+    log: () => this.log(),
+    rendering: () => this.answers.catchingUp,
+    following: () => this.scroller.following,
   });
   private readonly status = new ConnectionStatusController(this);
   private readonly announcer = new LiveAnnouncer(this);
@@ -242,6 +249,7 @@ export class AiStreamChat extends LitElement {
     this.session.stop();
     this.answers.clear();
     this.session.state.clear();
+    this.older.reset();
     this.conversationNumber++;
     this.notice = '';
     saveItem(parsePersistMode(this.persist), this.storageKey(), undefined);
@@ -283,7 +291,7 @@ export class AiStreamChat extends LitElement {
       placeholder: this.placeholder,
       welcomeMessage: this.welcomeMessage,
       notice: this.notice,
-      messages: this.session.state.messages,
+      messages: this.older.shown(this.session.state.messages),
       conversationNumber: this.conversationNumber,
       answering: this.isAnswering(),
       copiedKey: this.copied.key,
@@ -294,6 +302,10 @@ export class AiStreamChat extends LitElement {
       secondsToRetry: this.status.secondsToRetry(),
       liveRegion: this.announcer.render(),
     };
+  }
+
+  private log(): HTMLElement | undefined {
+    return this.renderRoot.querySelector<HTMLElement>('.log') ?? undefined;
   }
 
   private get input(): HTMLTextAreaElement | null {
@@ -346,6 +358,7 @@ export class AiStreamChat extends LitElement {
 
   private onWelcome(welcome: WelcomeFrame, outcome: WelcomeOutcome): void {
     saveItem(parsePersistMode(this.persist), this.storageKey(), welcome.conversationId);
+    this.older.welcomed();
     this.notice = outcome === 'lost' ? this.ui.conversationLost : '';
     if (this.notice) this.announcer.announce(this.notice);
   }

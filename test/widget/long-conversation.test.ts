@@ -1,7 +1,8 @@
 /**
- * Long conversations stay as light as short ones (issue 21): finished
- * messages off screen are skipped by the browser, yet found by find-in-page;
- * "New conversation" leaves nothing of the old one.
+ * Long conversations stay as light as short ones (issue 21): a long history
+ * shows its newest answer first and the older ones after it, newest to
+ * oldest; finished messages off screen are skipped by the browser, yet found
+ * by find-in-page; "New conversation" leaves nothing of the old one.
  */
 import { expect } from 'chai';
 import '../../src/widget/index.js';
@@ -56,6 +57,9 @@ function longAnswer(i: number, bytes: number): string {
   return blocks.join('\n\n');
 }
 
+/** The turn a message key names (user messages: c<i>, answers: a<i>). */
+const turnOf = (key: string): number => Number(key.slice(1));
+
 /** Every node in the log, comments included, as `nodeName` (a comment as "#comment"). */
 function logNodes(el: AiStreamChat): string[] {
   const log = part(el, 'log') as HTMLElement;
@@ -75,6 +79,44 @@ describe('<ai-stream-chat> in a long conversation', () => {
   afterEach(() => {
     unmountChats();
     restore();
+  });
+
+  it('a long history shows its newest answer first, then the older ones slice by slice, newest to oldest, at the bottom', async function () {
+    this.timeout(60_000); // WebKit renders slowly on a loaded machine
+    const el = await mountChat('url="ws://fake/ws" persist="none" style="--ai-chat-height: 400px"');
+    await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
+    const log = part(el, 'log') as HTMLElement;
+    // Each batch of messages the log gained, as the turns they belong to.
+    const batches: number[][] = [];
+    const observer = new MutationObserver((records) => {
+      const keys = records.flatMap((r) =>
+        [...r.addedNodes].flatMap((n) => (n instanceof HTMLElement && n.dataset.key ? [n.dataset.key] : [])),
+      );
+      if (keys.length > 0) batches.push(keys.map(turnOf));
+    });
+    observer.observe(log, { childList: true });
+    // Answers of 2.5 KB: two or three to a slice.
+    FakeSocket.last.receive({ ...welcomeFrame(), history: history(5, (i) => longAnswer(i, 2500)) });
+    await waitFor(
+      () => shadow(el).querySelector('[data-key="a1"] .markdown')?.textContent?.includes('Answer 1.'),
+      'the oldest answer rendered',
+      50_000,
+    );
+    await settled(el);
+    observer.disconnect();
+
+    expect(batches[0], 'the newest question and answer first, alone').to.deep.equal([5, 5]);
+    expect(batches.length, 'the rest in slices').to.be.greaterThan(2);
+    for (let b = 1; b < batches.length; b++) {
+      const newer = Math.min(...(batches[b - 1] as number[]));
+      expect(Math.max(...(batches[b] as number[])), `slice ${b} is older than slice ${b - 1}`).to.be.at.most(
+        newer,
+      );
+    }
+    const shown = [...log.querySelectorAll<HTMLElement>('[data-key]')].map((m) => m.dataset.key);
+    expect(shown, 'every message once, in order').to.deep.equal(history(5).map((m) => m.clientMsgId ?? m.id));
+    expect(log.scrollHeight - log.scrollTop - log.clientHeight, 'still at the bottom').to.be.lessThan(2);
+    expect(part(el, 'jump-latest'), 'still following').to.equal(null);
   });
 
   itExcept(

@@ -40,6 +40,12 @@ export class AnswerMarkdown {
     }
   }
 
+  /** Whether a finished answer is still being rendered. */
+  get catchingUp(): boolean {
+    for (const stream of this.streams.values()) if (stream.catchingUp) return true;
+    return false;
+  }
+
   /** New labels for code blocks (the `strings` changed). */
   relabel(labels: CodeBlockLabels): void {
     for (const stream of this.streams.values()) stream.relabel(labels);

@@ -115,6 +115,11 @@ export class MarkdownStream {
     return this.scheduled;
   }
 
+  /** True while a finished text is still being rendered (e.g. an answer from the history). */
+  get catchingUp(): boolean {
+    return this.scheduled && this.inputComplete;
+  }
+
   /** Renders everything given so far now, synchronously, ignoring the frame budget. */
   flush(): void {
     cancelFrameTask(this.renderTask);

@@ -21,6 +21,7 @@ export interface ChatView {
   placeholder: string;
   welcomeMessage: string;
   notice: string;
+  /** The messages shown (the oldest of a long history come a slice at a time). */
   messages: readonly ChatMessage[];
   /** Counts "New conversation"s: the log's list is built afresh for each conversation. */
   conversationNumber: number;
