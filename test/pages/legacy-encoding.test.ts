@@ -133,7 +133,12 @@ describe(`a windows-1252 page without a charset, loading the classic script with
     );
     const answer = await page.evaluate<string>(`${live}.messages.find((m) => m.role === 'assistant')?.text`);
     assert.equal(answer, ANSWER);
-    const shown = await page.evaluate<string>(`${inWidget('#live', '[part~="assistant"]')}.textContent`);
+    // The widget renders in the next animation frame after the answer ends: wait for it.
+    const shownText = `${inWidget('#live', '[part~="assistant"]')}?.textContent ?? ''`;
+    await page
+      .waitFor(`(${shownText}).includes(${JSON.stringify(ANSWER)})`, 'the answer on screen')
+      .catch(() => {});
+    const shown = await page.evaluate<string>(shownText);
     assert.ok(shown.includes(ANSWER), `the answer on screen: ${shown}`);
   });
 });

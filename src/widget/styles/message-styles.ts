@@ -19,20 +19,21 @@ export const messageStyles = css`
    * changes from its guessed size to its own, and anchoring keeps what the
    * reader sees in place (without it, Safari, the view would jump).
    * Containment clips what overflows a message, so answers get 4 px of
-   * padding for focus rings, taken back by their margins.
+   * padding for focus rings, taken back by their margins (only here: in
+   * WebKit those margins made the log scroll sideways at 320 px).
    */
   @supports (overflow-anchor: auto) {
     .message:not([aria-busy='true']) {
       content-visibility: auto;
     }
-  }
-  .log > .assistant {
-    max-width: calc(100% + 8px);
-    padding: 4px;
-    margin: -4px -4px -4px;
-  }
-  .log > * + .assistant {
-    margin-top: calc(0.75em - 4px);
+    .log > .assistant {
+      max-width: calc(100% + 8px);
+      padding: 4px;
+      margin: -4px -4px -4px;
+    }
+    .log > * + .assistant {
+      margin-top: calc(0.75em - 4px);
+    }
   }
   .message.user {
     align-self: flex-end;
