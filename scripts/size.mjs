@@ -17,7 +17,8 @@ const root = new URL('..', import.meta.url).pathname;
 export const BUNDLES = ['dist/ai-stream-chat.js', 'dist/ai-stream-chat.iife.js'];
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-function decodeVlq(segment) {
+/** One source-map segment's base64 VLQ fields (also read by the bundle-output test). */
+export function decodeVlq(segment) {
   const values = [];
   let value = 0;
   let shift = 0;

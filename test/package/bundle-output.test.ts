@@ -9,27 +9,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { firstNonAscii } from '../../scripts/ascii-only.mjs';
+import { decodeVlq } from '../../scripts/size.mjs';
 
 const root = new URL('../..', import.meta.url).pathname;
 const BUNDLES = ['dist/ai-stream-chat.js', 'dist/ai-stream-chat.iife.js'];
-
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-function decodeVlq(segment: string): number[] {
-  const values: number[] = [];
-  let value = 0;
-  let shift = 0;
-  for (const char of segment) {
-    const digit = B64.indexOf(char);
-    value += (digit & 31) << shift;
-    if (digit & 32) shift += 5;
-    else {
-      values.push(value & 1 ? -(value >>> 1) : value >>> 1);
-      value = 0;
-      shift = 0;
-    }
-  }
-  return values;
-}
 
 interface Mapping {
   line: number;
