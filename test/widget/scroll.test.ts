@@ -104,6 +104,21 @@ describe('<ai-stream-chat> scrolling while an answer streams', () => {
     expect(distanceFromBottom(log), 'following again').to.be.lessThan(2);
   });
 
+  it('a scroll up of a few pixels, like the first step of an animated keyboard scroll, lets go of the bottom', async () => {
+    const log = part(el, 'log') as HTMLElement;
+    await streamParagraphs(12);
+    expect(distanceFromBottom(log), 'at the bottom').to.be.lessThan(2);
+    // Home or Page Up in WebKit scrolls smoothly: its first scroll event may be
+    // only a few pixels up. The view must not snap back down on the next frame.
+    const scrolled = new Promise((resolve) => log.addEventListener('scroll', resolve, { once: true }));
+    const top = log.scrollTop - 3;
+    log.scrollTop = top;
+    await scrolled;
+    await waitFor(() => part(el, 'jump-latest'), 'the jump-to-latest button');
+    await streamParagraphs(4);
+    expect(log.scrollTop, 'the view did not move').to.equal(top);
+  });
+
   it('stays at the bottom when the next question follows a finished answer', async () => {
     const log = part(el, 'log') as HTMLElement;
     await streamParagraphs(12);

@@ -18,7 +18,7 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 /** Evaluated once: whether this browser anchors scrolling (`overflow-anchor`). */
 const browserAnchors = typeof CSS !== 'undefined' && CSS.supports('overflow-anchor', 'auto');
 
-/** How close to the bottom (px) still counts as "at the bottom" after the reader scrolls. */
+/** How close to the bottom (px) still counts as "at the bottom" after the reader scrolls down. */
 const AT_BOTTOM_PX = 8;
 
 export class FollowBottomController implements ReactiveController {
@@ -53,11 +53,19 @@ export class FollowBottomController implements ReactiveController {
     if (!browserAnchors) this.scrollToEnd();
   }
 
-  /** The reader scrolled (anchoring scrolls too): follow only while at the bottom. */
+  /**
+   * The reader scrolled (anchoring scrolls too): any step up lets go of the
+   * bottom, since an animated keyboard scroll (WebKit) starts with a step of a
+   * few pixels and the next frame's follow would undo it; a step down to near
+   * the bottom follows again.
+   */
   readonly onScroll = (event: Event): void => {
     const log = event.currentTarget as HTMLElement;
+    const movedUp = log.scrollTop < this.knownScrollTop - 0.5;
+    const fromBottom = log.scrollHeight - log.scrollTop - log.clientHeight;
     this.knownScrollTop = log.scrollTop;
-    this.setFollowing(log.scrollHeight - log.scrollTop - log.clientHeight < AT_BOTTOM_PX);
+    // Moving up while at the very bottom is the log shrinking (clamping), not the reader.
+    this.setFollowing(fromBottom < (movedUp ? 1 : AT_BOTTOM_PX));
   };
 
   readonly jumpToLatest = (): void => {
