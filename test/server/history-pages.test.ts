@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { type RedisProcess, startRedisProcess } from '../../scripts/redis-process.mjs';
 import { isType, type Peer } from '../../src/conformance/peer.js';
 import type { DevServerOptions } from '../../src/dev-server/dev-server.js';
+import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { ErrorCode, type HistoryMessage } from '../../src/protocol/index.js';
 import { welcomed, withServer } from '../helpers/kit.js';
 
@@ -121,6 +122,41 @@ describe('history pages', () => {
     'in memory: a client that asks pages back to the first message',
     pagesThroughTheWholeConversation(() => ({})),
   );
+
+  it('a page carries reasoning, steps and sources only to a client that asked for parts', async () => {
+    const source = createMockSource({ tokensPerSecond: Number.POSITIVE_INFINITY, parts: true });
+    await withServer({ welcomeHistoryChars: WELCOME_CHARS, source }, async (url) => {
+      const conversationId = await converse(url, 4);
+      const pageFor = async (parts: boolean) => {
+        const client = await welcomed(url, { hello: { conversationId, historyPages: true, parts } });
+        const welcome = client.frames.find(isType('welcome'));
+        const older = await page(client, welcome?.history[0]?.id as string, 4);
+        client.close();
+        return older.messages.filter((m) => m.role === 'assistant');
+      };
+      const withParts = await pageFor(true);
+      assert.ok(withParts.length > 0, 'the page holds answers');
+      for (const answer of withParts) {
+        assert.ok(
+          answer.reasoning && answer.tools?.length && answer.sources?.length,
+          'every part, when asked',
+        );
+      }
+      const plain = await pageFor(false);
+      assert.deepEqual(
+        plain.map((m) => m.id),
+        withParts.map((m) => m.id),
+      );
+      for (const answer of plain) {
+        assert.deepEqual(
+          [answer.reasoning, answer.tools, answer.sources],
+          [undefined, undefined, undefined],
+          'the version-1 view: the text alone',
+        );
+        assert.ok((answer.text ?? '').length > 0);
+      }
+    });
+  });
 
   it('before hello, a history request is refused with bad_state', async () => {
     await withServer({}, async (url) => {

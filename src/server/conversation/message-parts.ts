@@ -87,8 +87,8 @@ export function deltaFrame(messageId: string, seq: number, body: DeltaBody): Del
 /**
  * A frame as a client that did not ask for parts sees it: a delta keeps its
  * seq and answer text (empty for a delta of another part), so the sequence
- * has no gap and the answer text no reasoning; snapshots and history entries
- * carry the text alone.
+ * has no gap and the answer text no reasoning; snapshots and the entries of a
+ * history page carry the text alone (the welcome's history: historyWithoutParts).
  */
 export function withoutParts(frame: ServerFrame): ServerFrame {
   if (frame.type === 'delta') {
@@ -97,6 +97,7 @@ export function withoutParts(frame: ServerFrame): ServerFrame {
     return rest;
   }
   if (frame.type === 'snapshot') return snapshotText(frame);
+  if (frame.type === 'history') return { ...frame, messages: frame.messages.map(historyWithoutParts) };
   return frame;
 }
 
