@@ -58,7 +58,11 @@ document.addEventListener('ai-chat-message-sent', (event) => {
 });
 document.addEventListener('ai-chat-answer-done', (event) => {
   const { finishReason, usage } = event.detail;
-  const tokens = usage ? `, ${usage.completionTokens} tokens` : '';
+  // Of the completion tokens, those spent thinking are counted apart (maxTokens bounds the answer's).
+  const thinking = usage?.reasoningTokens ?? 0;
+  const tokens = usage
+    ? `, ${usage.completionTokens - thinking} tokens${thinking ? ` + ${thinking} thinking` : ''}`
+    : '';
   logLine('done', widgetName(event.target), `answer finished (${finishReason}${tokens})`);
 });
 document.addEventListener('ai-chat-feedback', (event) => {

@@ -10,6 +10,11 @@
  * back to full speed, the answer resumed and finished. The event log shows
  * all of it.
  *
+ * docs/screenshots/thinking.png and thought.png: the inline chat of the demo
+ * against a server with `--mock-parts`, while the model thinks (its reasoning
+ * open, a tool step running) and once the answer is done (the reasoning
+ * closed to "Thought for N s", the step done, the sources under the answer).
+ *
  * Then docs/screenshots/wordpress.png: the WordPress plugin's shortcode on a
  * page of a real WordPress from Debian's packages (scripts/wordpress-site.mjs;
  * installed with apt-get when missing and possible), with an answer streamed
@@ -110,6 +115,50 @@ async function mobile(browser, url) {
   await page.close();
 }
 
+/** The parts of an answer: thinking, then done (mock answers at 12 tokens/s, so the thinking is seen). */
+async function answerParts(browser) {
+  const chat = await startCli([
+    ...SERVER_ARGS.filter((a) => a !== 'max' && a !== '--rate'),
+    '--rate',
+    '12',
+    '--sections',
+    '1',
+    '--mock-parts',
+  ]);
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+    await page.emulateMedia({ reducedMotion: 'reduce', colorScheme: 'light' });
+    await page.goto(`${chat.url}/`);
+    await widgetsConnected(page);
+    const inline = page.locator('#inline-chat');
+    await inline.locator('textarea').fill('How do I resume a dropped stream?');
+    await inline.locator('textarea').press('Enter');
+    // Thinking: the step has started and a few lines of reasoning are on screen.
+    await page.waitForFunction(
+      () => (document.querySelector('#inline-chat')?.messages.at(-1)?.tools?.length ?? 0) > 0,
+      undefined,
+      { timeout: 60_000 },
+    );
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    await shootElement(inline, 'thinking');
+    await answered(page, '#inline-chat');
+    // Tall enough to show the whole answer: the closed reasoning, the step, the text, the sources.
+    await page.setViewportSize({ width: 1280, height: 1500 });
+    await inline.evaluate((el) => el.style.setProperty('--ai-chat-height', '1150px'));
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    await shootElement(inline, 'thought');
+    await page.close();
+  } finally {
+    chat.child.kill('SIGTERM');
+  }
+}
+
+async function shootElement(locator, name) {
+  const path = join(outDir, `${name}.png`);
+  await locator.screenshot({ path, animations: 'disabled', caret: 'hide' });
+  process.stdout.write(`wrote ${path.slice(root.length)}\n`);
+}
+
 /** The shortcode on a WordPress page (Debian's default theme), with a finished answer. */
 async function wordpress(browser) {
   const chat = await startCli(['--port', '0', '--rate', 'max']);
@@ -148,11 +197,13 @@ const server = await startCli(SERVER_ARGS).catch((error) => {
 });
 const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
 try {
-  if (!process.argv.includes('--wordpress-only')) {
+  const only = process.argv.find((a) => a.endsWith('-only'));
+  if (!only) {
     await desktop(browser, server.url);
     await mobile(browser, server.url);
   }
-  await wordpress(browser);
+  if (!only || only === '--parts-only') await answerParts(browser);
+  if (!only || only === '--wordpress-only') await wordpress(browser);
 } finally {
   await browser.close();
   server.child.kill('SIGTERM');

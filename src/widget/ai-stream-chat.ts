@@ -41,7 +41,7 @@ export function defaultSocketUrl(base: string = location.href): string {
  *
  * @fires ai-chat-message-sent - The user (or `send()`) sent a message. Detail: `{ clientMsgId, text, params }`.
  * @fires ai-chat-answer-start - An answer started streaming. Detail: `{ messageId, replyTo }`.
- * @fires ai-chat-answer-done - An answer finished. Detail: `{ messageId, text, finishReason, usage }`.
+ * @fires ai-chat-answer-done - An answer finished. Detail: `{ messageId, text, finishReason, usage, reasoning, tools, sources }`.
  * @fires ai-chat-feedback - The reader chose a thumb under an answer, or took it back. Detail: `{ messageId, value }` (`up`, `down` or `null`).
  * @fires ai-chat-error - The server reported an error. Detail: `{ code, message, retryable, messageId?, clientMsgId? }`.
  * @fires ai-chat-connection-change - The connection status changed. Detail: `{ status, detail }`.
@@ -55,7 +55,14 @@ export function defaultSocketUrl(base: string = location.href): string {
  * @csspart log - The scrolling message list.
  * @csspart message - Every message; also `user` or `assistant`, and `welcome` for the welcome message.
  * @csspart message-actions - The row of buttons under a finished answer.
- * @csspart copy-button - Copies an answer's text.
+ * @csspart copy-button - Copies an answer's text (not its reasoning).
+ * @csspart reasoning - An answer's reasoning: its disclosure button and, when open, its text.
+ * @csspart reasoning-toggle - The button that opens and closes the reasoning ("Thinking… N s", "Thought for N s").
+ * @csspart reasoning-text - The reasoning's rendered markdown.
+ * @csspart tool-steps - The list of an answer's tool steps.
+ * @csspart tool-step - One tool step (class `running`, `done` or `failed`).
+ * @csspart sources - The numbered list of an answer's sources.
+ * @csspart source-link - A source's link (only for http and https URLs).
  * @csspart regenerate-button - Asks again, on the last answer and on interrupted ones.
  * @csspart feedback-up-button - Thumbs up under an ended answer (`aria-pressed` while chosen; pressed again, takes it back).
  * @csspart feedback-down-button - Thumbs down under an ended answer, likewise.
@@ -147,24 +154,35 @@ export class AiStreamChat extends LitElement {
   private readonly announcer = new LiveAnnouncer(this);
   private readonly copied = new CopiedMessageController(this, (text) => this.announcer.announce(text));
   private readonly tokens = new SessionTokenController(this);
-  private readonly session = new ChatSession(this, {
-    url: () => this.tokens.connectUrl(this.socketUrl(), (id) => (this.session.state.conversationId = id)),
-    onClose: (code) => this.tokens.socketClosed(code),
-    onChange: (change) => this.onChange(change),
-    onWelcome: (welcome, outcome) => this.onWelcome(welcome, outcome),
-    onFrame: (frame, change) => this.afterFrame(frame, change),
-    onStatus: (status, detail, retryAt) => this.status.socketChanged(status, detail, retryAt),
-    onProtocolError: (message) => console.warn(`<ai-stream-chat>: ignored an invalid frame: ${message}`),
-  });
-  private readonly answers = new AnswerMarkdown(
-    (key) => this.session.state.messages.find((m) => m.key === key),
-    () => ({
-      allowHtml: this.allowHtml,
-      imageOrigins: this.allowImages.split(/\s+/).filter(Boolean),
-      onRender: () => this.scroller.afterFrame(),
-      labels: this.ui,
-    }),
+  private readonly session = new ChatSession(
+    this,
+    {
+      url: () => this.tokens.connectUrl(this.socketUrl(), (id) => (this.session.state.conversationId = id)),
+      onClose: (code) => this.tokens.socketClosed(code),
+      onChange: (change) => this.onChange(change),
+      onWelcome: (welcome, outcome) => this.onWelcome(welcome, outcome),
+      onFrame: (frame, change) => this.afterFrame(frame, change),
+      onStatus: (status, detail, retryAt) => this.status.socketChanged(status, detail, retryAt),
+      onProtocolError: (message) => console.warn(`<ai-stream-chat>: ignored an invalid frame: ${message}`),
+    },
+    { parts: true },
   );
+  private readonly findMessage = (key: string) => this.session.state.messages.find((m) => m.key === key);
+  /** Reasoning is model output like the answer: the same renderer, sanitizer and link policy. */
+  private readonly markdownOptions = () => ({
+    allowHtml: this.allowHtml,
+    imageOrigins: this.allowImages.split(/\s+/).filter(Boolean),
+    onRender: () => this.scroller.afterFrame(),
+    labels: this.ui,
+  });
+  private readonly answers = new AnswerMarkdown(this.findMessage, this.markdownOptions);
+  private readonly thoughts = new AnswerMarkdown(this.findMessage, this.markdownOptions, (m) => [
+    m.reasoning ?? '',
+    m.status !== 'streaming' || m.text !== '',
+  ]);
+  private readonly reasoningOpen = new Map<string, boolean>();
+  /** Ticks the "Thinking… N s" label while an answer thinks. */
+  private thinkingTimer: ReturnType<typeof setInterval> | undefined;
   private readonly actions: ChatActions = {
     send: (text) => this.send(text),
     stop: () => this.stop(),
@@ -187,6 +205,11 @@ export class AiStreamChat extends LitElement {
     jumpToLatest: this.scroller.jumpToLatest,
     onLogScroll: this.scroller.onScroll,
     markdown: (key) => this.answers.into(key),
+    reasoning: (key) => this.thoughts.into(key),
+    toggleReasoning: (key, open) => {
+      this.reasoningOpen.set(key, open);
+      this.requestUpdate();
+    },
   };
 
   /** The messages as the widget holds them (read-only view, for host pages and tests). */
@@ -201,6 +224,12 @@ export class AiStreamChat extends LitElement {
     this.session.open();
   }
 
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    clearInterval(this.thinkingTimer);
+    this.thinkingTimer = undefined;
+  }
+
   protected override willUpdate(changed: PropertyValues<this>): void {
     // The first render keeps the connection connectedCallback opened (`url` is read on each connect).
     if (changed.has('url') && this.hasUpdated && this.isConnected) this.session.open();
@@ -210,6 +239,7 @@ export class AiStreamChat extends LitElement {
     if (changed.has('strings')) {
       this.ui = resolveStrings(this.strings);
       this.answers.relabel(this.ui);
+      this.thoughts.relabel(this.ui);
     }
   }
 
@@ -248,6 +278,8 @@ export class AiStreamChat extends LitElement {
   clear(): void {
     this.session.stop();
     this.answers.clear();
+    this.thoughts.clear();
+    this.reasoningOpen.clear();
     this.session.state.clear();
     this.older.reset();
     this.conversationNumber++;
@@ -295,6 +327,7 @@ export class AiStreamChat extends LitElement {
       conversationNumber: this.conversationNumber,
       answering: this.isAnswering(),
       copiedKey: this.copied.key,
+      reasoningOpen: this.reasoningOpen,
       following: this.scroller.following,
       status: this.status.shown,
       statusDetail: this.status.detail,
@@ -345,15 +378,34 @@ export class AiStreamChat extends LitElement {
   }
 
   private onChange(change: Change): void {
+    this.tickWhileThinking();
     if (change.kind === 'text') {
-      this.answers.textChanged(change);
-      // An answer's first text replaces its typing dots.
-      if (change.appended === undefined || change.appended.length === change.message.text.length)
+      const { message, appended, thought } = change;
+      this.answers.textChanged(message, appended);
+      if (thought !== undefined || appended === undefined) this.thoughts.textChanged(message, thought);
+      // An answer's first text replaces its typing dots, and closes its reasoning (which then is complete).
+      if (appended === undefined || (appended !== '' && appended.length === message.text.length)) {
+        this.thoughts.textChanged(message, undefined);
         this.requestUpdate();
+      }
+      // The first reasoning shows its disclosure.
+      if (thought !== undefined && thought.length === message.reasoning?.length) this.requestUpdate();
       return;
     }
     this.answers.refresh(this.session.state.messages);
+    this.thoughts.refresh(this.session.state.messages);
     this.requestUpdate();
+  }
+
+  private tickWhileThinking(): void {
+    const thinking = this.session.state.messages.some(
+      (m) => m.status === 'streaming' && m.reasoning && m.text === '',
+    );
+    if (thinking && !this.thinkingTimer) this.thinkingTimer = setInterval(() => this.requestUpdate(), 1000);
+    if (!thinking && this.thinkingTimer) {
+      clearInterval(this.thinkingTimer);
+      this.thinkingTimer = undefined;
+    }
   }
 
   private onWelcome(welcome: WelcomeFrame, outcome: WelcomeOutcome): void {
@@ -374,7 +426,8 @@ export class AiStreamChat extends LitElement {
   /** Announces a finished answer once, as the text the reader sees (after its last render). */
   private announceAnswer(message: ChatMessage): void {
     void nextFrame().then(() => {
-      const rendered = this.renderRoot.querySelector(`[data-key="${CSS.escape(message.key)}"] .markdown`);
+      // The answer's own markdown, not its reasoning's.
+      const rendered = this.renderRoot.querySelector(`[data-key="${CSS.escape(message.key)}"] > .markdown`);
       const text = clipForReading(rendered?.textContent?.trim() || message.text);
       if (text) this.announcer.announce(formatString(this.ui.answerFinished, { text }));
     });

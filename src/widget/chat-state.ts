@@ -5,11 +5,14 @@
  * no DOM, no socket (the fault tests run it in Node).
  */
 import {
+  type AnswerParts,
+  applyParts,
   type FeedbackValue,
   type FinishReason,
   type HistoryMessage,
   MAX_RESUME_ENTRIES,
   type MessageParams,
+  replaceParts,
   type ServerFrame,
   type WelcomeFrame,
 } from '../protocol/index.js';
@@ -26,7 +29,8 @@ export type MessageStatus =
   /** User message the server refused; it can be retried. */
   | 'failed';
 
-export interface ChatMessage {
+/** Assistant: `reasoning`, `tools`, `sources` are held when the session asks for parts (PROTOCOL.md section 16). */
+export interface ChatMessage extends AnswerParts {
   /** Stable local key: the client message id for user messages, the server id otherwise. */
   key: string;
   role: 'user' | 'assistant';
@@ -48,6 +52,9 @@ export interface ChatMessage {
   params?: MessageParams;
   /** Assistant: the reader's verdict, as the server recorded it (or as just given). */
   feedback?: FeedbackValue;
+  /** Assistant: when its reasoning began streaming here (epoch ms), and how long it lasted until the text. */
+  thinkingSince?: number;
+  thoughtMs?: number;
 }
 
 /** What applying a frame changed, so the view knows how much to redraw. */
@@ -55,8 +62,11 @@ export type Change =
   | { kind: 'none' }
   /** Messages were added, removed or changed status. */
   | { kind: 'structure' }
-  /** Only the text of one message changed; `appended`: the text added at its end, when that is all that changed. */
-  | { kind: 'text'; message: ChatMessage; appended?: string }
+  /**
+   * Only the text (or the reasoning) of one message changed; `appended`: the
+   * text added at its end, when that is all that changed; `thought`: the reasoning added.
+   */
+  | { kind: 'text'; message: ChatMessage; appended?: string; thought?: string }
   /** Frames are missing: reconnect, and the resume fills the gap exactly. */
   | { kind: 'gap'; message: ChatMessage };
 
@@ -215,6 +225,7 @@ export class ChatState {
       message.text = h.text;
       message.seq = seq;
     }
+    replaceParts(message, h);
     if (active) {
       message.status = 'streaming';
     } else {
@@ -259,7 +270,13 @@ export class ChatState {
         if ((frame.fromSeq ?? frame.seq) !== m.seq + 1) return { kind: 'gap', message: m };
         m.text += frame.text;
         m.seq = frame.seq;
-        return { kind: 'text', message: m, appended: frame.text };
+        applyParts(m, frame);
+        const now = Date.now();
+        if (frame.reasoning !== undefined && m.text === '') m.thinkingSince ??= now;
+        if (frame.text !== '' && m.thinkingSince !== undefined) m.thoughtMs ??= now - m.thinkingSince;
+        // A step or a source changes the answer's markup; text and reasoning only feed their streams.
+        if (frame.tool || frame.source) return { kind: 'structure' };
+        return { kind: 'text', message: m, appended: frame.text, thought: frame.reasoning };
       }
       case 'snapshot': {
         const m = this.byId(frame.messageId);
@@ -267,6 +284,7 @@ export class ChatState {
         if (frame.seq === m.seq && frame.text === m.text) return { kind: 'none' };
         m.text = frame.text;
         m.seq = frame.seq;
+        replaceParts(m, frame);
         return { kind: 'text', message: m };
       }
       case 'done': {

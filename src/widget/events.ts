@@ -2,7 +2,15 @@
  * The events `<ai-stream-chat>` fires for host pages. All bubble and are
  * composed, so they reach listeners on any ancestor, across shadow roots.
  */
-import type { FeedbackValue, FinishReason, MessageParams, ServerFrame, Usage } from '../protocol/index.js';
+import type {
+  FeedbackValue,
+  FinishReason,
+  MessageParams,
+  ServerFrame,
+  SourceRef,
+  ToolStep,
+  Usage,
+} from '../protocol/index.js';
 import type { Change, ChatMessage } from './chat-state.js';
 import type { ConnectionStatus } from './controllers/connection-controller.js';
 
@@ -24,8 +32,12 @@ export interface AnswerStartDetail {
 
 export interface AnswerDoneDetail {
   messageId: string;
-  /** The answer's full markdown text. */
+  /** The answer's full markdown text (without its reasoning). */
   text: string;
+  /** Its reasoning (markdown), tool steps in their last state, and numbered sources; empty when it has none. */
+  reasoning: string;
+  tools: ToolStep[];
+  sources: SourceRef[];
   finishReason: FinishReason;
   usage: Usage | null;
 }
@@ -87,7 +99,8 @@ export function emitFrameEvent(
     emit(target, 'ai-chat-answer-start', { messageId: frame.messageId, replyTo: frame.replyTo });
   } else if (frame.type === 'done' && change.kind === 'structure' && answer) {
     const { messageId, finishReason, usage } = frame;
-    emit(target, 'ai-chat-answer-done', { messageId, text: answer.text, finishReason, usage });
+    const { text, reasoning = '', tools = [], sources = [] } = answer;
+    emit(target, 'ai-chat-answer-done', { messageId, text, finishReason, usage, reasoning, tools, sources });
   } else if (frame.type === 'error') {
     const { code, message, retryable, messageId, clientMsgId } = frame;
     emit(target, 'ai-chat-error', {

@@ -55,6 +55,13 @@ export const defaultStrings = {
   jumpToLatest: 'Jump to latest ↓',
   /** Read by screen readers once, when an answer has finished. */
   answerFinished: 'Answer: {text}',
+  /** The reasoning's disclosure while the model thinks, and once the answer has begun. */
+  thinking: 'Thinking… {seconds} s',
+  thought: 'Thought for {seconds} s',
+  /** The disclosure of reasoning whose timing this page did not see (it came with the history). */
+  reasoning: 'Reasoning',
+  /** Accessible name of the list of sources under an answer. */
+  sources: 'Sources',
 };
 
 export type ChatStrings = { [K in keyof typeof defaultStrings]: string };

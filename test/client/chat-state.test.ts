@@ -379,3 +379,65 @@ describe('ChatState: answer feedback (PROTOCOL.md section 15)', () => {
     assert.equal(state.messages.at(-1)?.feedback, undefined);
   });
 });
+
+describe('ChatState: the parts of an answer (PROTOCOL.md section 16)', () => {
+  const tool = { id: 't1', name: 'search', label: 'Searching', status: 'running' as const };
+  const source = { n: 1, title: 'RFC 6455', url: 'https://www.rfc-editor.org/rfc/rfc6455' };
+
+  it('each delta adds its part once: reasoning appended, a step replaced by id, sources in order', () => {
+    const state = streaming();
+    const frames: ServerFrame[] = [
+      { type: 'delta', messageId: 'm_a', seq: 1, text: '', reasoning: 'Let me ' },
+      { type: 'delta', messageId: 'm_a', seq: 2, text: '', tool },
+      {
+        type: 'delta',
+        messageId: 'm_a',
+        seq: 3,
+        text: '',
+        tool: { ...tool, status: 'done', summary: '1 page' },
+      },
+      { type: 'delta', messageId: 'm_a', fromSeq: 4, seq: 5, text: 'Resume', reasoning: 'think.' },
+      { type: 'delta', messageId: 'm_a', seq: 6, text: ' [1].', source },
+    ];
+    for (const f of frames) {
+      state.apply(f);
+      state.apply(f); // a replayed duplicate changes nothing
+    }
+    const answer = state.messages.find((m) => m.id === 'm_a');
+    assert.equal(answer?.text, 'Resume [1].');
+    assert.equal(answer?.reasoning, 'Let me think.');
+    assert.deepEqual(answer?.tools, [{ ...tool, status: 'done', summary: '1 page' }]);
+    assert.deepEqual(answer?.sources, [source]);
+  });
+
+  it('a snapshot and a history entry replace every part', () => {
+    const state = streaming();
+    state.apply({ type: 'delta', messageId: 'm_a', seq: 1, text: '', reasoning: 'Old' });
+    state.apply({
+      type: 'snapshot',
+      messageId: 'm_a',
+      seq: 4,
+      text: 'A',
+      reasoning: 'New',
+      sources: [source],
+    });
+    let answer = state.messages.find((m) => m.id === 'm_a');
+    assert.deepEqual([answer?.reasoning, answer?.tools, answer?.sources], ['New', undefined, [source]]);
+    const fresh = new ChatState();
+    fresh.applyWelcome(
+      welcome('c_1', [
+        {
+          id: 'm_a',
+          role: 'assistant',
+          text: 'A',
+          seq: 4,
+          finishReason: 'stop',
+          reasoning: 'R',
+          tools: [tool],
+        },
+      ]),
+    );
+    answer = fresh.messages[0];
+    assert.deepEqual([answer?.reasoning, answer?.tools, answer?.sources], ['R', [tool], undefined]);
+  });
+});

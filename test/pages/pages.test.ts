@@ -113,7 +113,8 @@ describe(`demo pages in ${browser.name}`, () => {
   before(async () => {
     server = await startDevServer({
       port: 0,
-      source: createMockSource({ tokensPerSecond: Number.POSITIVE_INFINITY }),
+      // As npm start serves the demo: answers think, search and cite (--mock-parts).
+      source: createMockSource({ tokensPerSecond: Number.POSITIVE_INFINITY, parts: true }),
       demoControls: true,
       // The demo pages fetch their session from /session, as npm start serves them.
       auth: { secret: randomSessionSecret() },
@@ -231,7 +232,7 @@ describe(`demo pages in ${browser.name}`, () => {
         eventLogSays('message sent with temperature 1.2, maxTokens 12'),
         'the sent parameters',
       );
-      await page.waitFor(eventLogSays('answer finished (length, 12 tokens)'), 'the cut-off answer');
+      await page.waitFor(eventLogSays('answer finished (length, 12 tokens + '), 'the cut-off answer');
       const [, answer] = await page.evaluate<Message[]>(messagesOf('#inline-chat'));
       assert.equal(answer?.finishReason, 'length', 'the server applied maxTokens');
       // The note renders with the answer's last frame, after the event that said it finished.

@@ -284,6 +284,9 @@ describe('<ai-stream-chat> controls (scripted server)', () => {
         text: 'Hello **world**',
         finishReason: 'stop',
         usage: { promptTokens: 2, completionTokens: 2 },
+        reasoning: '',
+        tools: [],
+        sources: [],
       },
     ]);
     expect(heard.filter((t) => t !== '')).to.deep.equal(['Answer: Hello world']);

@@ -7,9 +7,14 @@
  */
 import { type ElementPart, noChange } from 'lit';
 import { AsyncDirective, directive } from 'lit/async-directive.js';
-import type { Change, ChatMessage } from '../chat-state.js';
+import type { ChatMessage } from '../chat-state.js';
 import type { CodeBlockLabels } from '../markdown/code-block.js';
 import { MarkdownStream, type MarkdownStreamOptions } from '../markdown/markdown-stream.js';
+
+/** What a stream renders of a message: its text, or its reasoning; complete once it can grow no more. */
+type Reader = (message: ChatMessage) => [text: string, complete: boolean];
+
+const answerText: Reader = (m) => [m.text, m.status !== 'streaming'];
 
 export class AnswerMarkdown {
   private readonly streams = new Map<string, MarkdownStream>();
@@ -19,6 +24,7 @@ export class AnswerMarkdown {
     private readonly find: (key: string) => ChatMessage | undefined,
     /** Options for each new stream (read when an answer's element appears). */
     private readonly options: () => MarkdownStreamOptions,
+    private readonly read: Reader = answerText,
   ) {}
 
   /** For the template: `<div class="markdown" ${answers.into(message.key)}>`. */
@@ -26,18 +32,16 @@ export class AnswerMarkdown {
     return streamInto(this, key);
   }
 
-  /** An answer's text changed by a frame. */
-  textChanged(change: Extract<Change, { kind: 'text' }>): void {
-    const stream = this.streams.get(change.message.key);
-    if (change.appended !== undefined) stream?.append(change.appended);
-    else stream?.update(change.message.text, false);
+  /** What a frame added (`appended`), or, when undefined, the message changed otherwise. */
+  textChanged(message: ChatMessage, appended: string | undefined): void {
+    const stream = this.streams.get(message.key);
+    if (appended !== undefined) stream?.append(appended);
+    else stream?.update(...this.read(message));
   }
 
   /** Messages changed (added, finished, replaced by a welcome): every stream takes its message's text. */
   refresh(messages: readonly ChatMessage[]): void {
-    for (const message of messages) {
-      this.streams.get(message.key)?.update(message.text, message.status !== 'streaming');
-    }
+    for (const message of messages) this.streams.get(message.key)?.update(...this.read(message));
   }
 
   /** Whether a finished answer is still being rendered. */
@@ -64,7 +68,7 @@ export class AnswerMarkdown {
     const stream = new MarkdownStream(element, this.options());
     this.streams.set(key, stream);
     const message = this.find(key);
-    if (message) stream.update(message.text, message.status !== 'streaming');
+    if (message) stream.update(...this.read(message));
   }
 
   detach(key: string): void {

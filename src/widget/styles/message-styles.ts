@@ -91,6 +91,35 @@ export const messageStyles = css`
   .welcome {
     white-space: pre-wrap;
   }
+  .reasoning > .markdown {
+    color: var(--ai-chat-muted-color, #59636e);
+    border-inline-start: 2px solid var(--ai-chat-border-color, #d1d9e0);
+    padding-inline-start: 0.6em;
+    margin: 0.3em 0;
+  }
+  .steps,
+  .sources {
+    font-size: 0.85em;
+    color: var(--ai-chat-muted-color, #59636e);
+    margin: 0.3em 0;
+    padding-inline-start: 1.4em;
+  }
+  .steps {
+    list-style: none;
+    padding: 0;
+  }
+  .sources a {
+    color: var(--ai-chat-link-color, #0969da);
+  }
+  .steps .running::before {
+    content: "\\2026\\a0";
+  }
+  .steps .done::before {
+    content: "\\2713\\a0";
+  }
+  .steps .failed::before {
+    content: "\\2717\\a0";
+  }
 
 
   /* Three dots until the first token arrives. */

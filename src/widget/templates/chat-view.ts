@@ -29,6 +29,8 @@ export interface ChatView {
   answering: boolean;
   /** Key of the answer whose text was just copied. */
   copiedKey: string;
+  /** Reasoning disclosures the user opened or closed (else open while thinking). */
+  reasoningOpen: ReadonlyMap<string, boolean>;
   /** The log follows new content (no Jump to latest). */
   following: boolean;
   status: ShownConnectionStatus;
@@ -61,4 +63,7 @@ export interface ChatActions {
   onLogScroll(event: Event): void;
   /** Binds an answer's markdown element to its stream. */
   markdown(key: string): unknown;
+  /** The same for an answer's reasoning. */
+  reasoning(key: string): unknown;
+  toggleReasoning(key: string, open: boolean): void;
 }

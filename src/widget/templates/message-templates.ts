@@ -71,6 +71,52 @@ function finishNote(message: ChatMessage, view: ChatView): string {
   return reason === 'length' ? view.ui.truncated : '';
 }
 
+/** The reasoning, behind a disclosure: open while the model thinks (unless closed), then "Thought for N s". */
+function reasoning(
+  message: ChatMessage,
+  view: ChatView,
+  actions: ChatActions,
+): TemplateResult | typeof nothing {
+  if (!message.reasoning) return nothing;
+  const thinking = message.status === 'streaming' && message.text === '';
+  const open = view.reasoningOpen.get(message.key) ?? thinking;
+  const ms = message.thoughtMs ?? (thinking ? Date.now() - (message.thinkingSince ?? Date.now()) : undefined);
+  const seconds = Math.round((ms ?? 0) / 1000);
+  const label = thinking ? view.ui.thinking : ms === undefined ? view.ui.reasoning : view.ui.thought;
+  return html`<div class="reasoning" part="reasoning">
+    <button type="button" class="ghost" part="reasoning-toggle" aria-expanded=${open} @click=${() => actions.toggleReasoning(message.key, !open)}>
+      ${formatString(label, { seconds })}
+    </button>
+    ${open ? html`<div class="markdown" part="reasoning-text" ${actions.reasoning(message.key)}></div>` : nothing}
+  </div>`;
+}
+
+/** Only http(s) sources are links: a `javascript:` or `data:` URL is shown as text. */
+const WEB_URL = /^https?:\/\//i;
+
+/** The tool steps (their status live), and the numbered sources under the text. */
+function steps(message: ChatMessage): TemplateResult | typeof nothing {
+  return message.tools?.length
+    ? html`<ul class="steps" part="tool-steps">${message.tools.map(
+        (t) =>
+          html`<li class=${t.status} part="tool-step">${t.label}${t.summary ? ` · ${t.summary}` : ''}</li>`,
+      )}</ul>`
+    : nothing;
+}
+
+function sources(message: ChatMessage, view: ChatView): TemplateResult | typeof nothing {
+  return message.sources?.length
+    ? html`<ol class="sources" part="sources" aria-label=${view.ui.sources}>${message.sources.map(
+        (s) =>
+          html`<li value=${s.n}>${
+            WEB_URL.test(s.url)
+              ? html`<a href=${s.url} target="_blank" rel="noopener noreferrer nofollow ugc" part="source-link">${s.title || s.url}</a>`
+              : s.title || s.url
+          }</li>`,
+      )}</ol>`
+    : nothing;
+}
+
 function answer(message: ChatMessage, last: boolean, view: ChatView, actions: ChatActions): TemplateResult {
   const ui = view.ui;
   const streaming = message.status === 'streaming';
@@ -83,8 +129,10 @@ function answer(message: ChatMessage, last: boolean, view: ChatView, actions: Ch
     aria-busy=${streaming ? 'true' : 'false'}
   >
     <span class="sr-only">${ui.assistant}:</span>
+    ${reasoning(message, view, actions)}${steps(message)}
     <div class="markdown" ${actions.markdown(message.key)}></div>
-    ${streaming && message.text === '' ? typingDots : nothing}
+    ${streaming && message.text === '' && !message.reasoning ? typingDots : nothing}
+    ${sources(message, view)}
     ${note ? html`<div class="note">${note}</div>` : nothing}
     ${
       streaming
