@@ -219,17 +219,19 @@ export class RedisConversation implements ChatConversation {
     const stored = await this.store.setFeedback(this.id, messageId, value);
     if (stored.outcome !== 'recorded') return stored;
     this.lastActivity = Date.now();
+    // The mirror takes the verdict from the event Redis published, like other nodes' verdicts, not
+    // from this reply: the reply and another node's later event come on two connections, so the
+    // reply can arrive after the event and would bring back the older verdict.
     const mirrored = this.messages.find((m) => m.id === messageId);
-    if (mirrored) this.applyFeedback(mirrored, value);
     const answer = mirrored ?? stored.answer;
     const question = this.messages.find((m) => m.id === answer.replyTo);
     return { outcome: 'recorded', answer, question, changed: stored.changed };
   }
 
   /**
-   * Mirrors a verdict and tells the listeners, when it changes. Only this
-   * node's own writes (in the order Redis applied them) and other nodes'
-   * events (published in that order too) change it: a `refresh` racing them
+   * Mirrors a verdict and tells the listeners, when it changes. Only the
+   * events Redis published (every node's, this one's too, in the order Redis
+   * applied them) change it: a `refresh` or a script's reply racing them
    * could bring back an older one.
    */
   private applyFeedback(m: MessageWithLog, value: FeedbackValue | null): void {
@@ -358,7 +360,7 @@ export class RedisConversation implements ChatConversation {
       return;
     }
     if (event.t === 'feedback') {
-      const m = event.node === this.store.nodeId ? undefined : this.messages.find((x) => x.id === event.id);
+      const m = this.messages.find((x) => x.id === event.id);
       // Redis took it for an ended answer: this mirror may learn of the end a moment later.
       if (m) this.applyFeedback(m, event.value || null);
       return;
