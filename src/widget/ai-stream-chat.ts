@@ -23,6 +23,9 @@ import { themeStyles } from './styles/theme-styles.js';
 import { renderChat } from './templates/chat-template.js';
 import type { ChatActions, ChatMode, ChatView } from './templates/chat-view.js';
 
+/** How near the top of the log (px) a scroll asks for older history. */
+const LOAD_OLDER_PX = 300;
+
 export type ChatTheme = 'light' | 'dark' | 'auto';
 export type { ChatMode };
 export type ChatPersist = 'local' | 'session' | 'none';
@@ -203,7 +206,13 @@ export class AiStreamChat extends LitElement {
     regenerate: (message) => this.regenerate(message),
     feedback: (message, value) => this.feedback(message, value),
     jumpToLatest: this.scroller.jumpToLatest,
-    onLogScroll: this.scroller.onScroll,
+    onLogScroll: (event) => {
+      this.scroller.onScroll(event);
+      // Scrolled up near the top with every held message shown: the page before them, if the server has one.
+      const log = event.currentTarget as HTMLElement;
+      if (this.older.allShown && !this.scroller.following && log.scrollTop < LOAD_OLDER_PX)
+        if (this.session.requestOlder()) this.requestUpdate();
+    },
     markdown: (key) => this.answers.into(key),
     reasoning: (key) => this.thoughts.into(key),
     toggleReasoning: (key, open) => {
@@ -329,6 +338,7 @@ export class AiStreamChat extends LitElement {
       copiedKey: this.copied.key,
       reasoningOpen: this.reasoningOpen,
       following: this.scroller.following,
+      loadingOlder: this.session.loadingOlder,
       status: this.status.shown,
       statusDetail: this.status.detail,
       serverReached: this.status.serverReached,
@@ -410,7 +420,7 @@ export class AiStreamChat extends LitElement {
 
   private onWelcome(welcome: WelcomeFrame, outcome: WelcomeOutcome): void {
     saveItem(parsePersistMode(this.persist), this.storageKey(), welcome.conversationId);
-    this.older.welcomed();
+    this.older.historyArrived();
     this.notice = outcome === 'lost' ? this.ui.conversationLost : '';
     if (this.notice) this.announcer.announce(this.notice);
   }
@@ -420,6 +430,7 @@ export class AiStreamChat extends LitElement {
     const answer =
       frame.type === 'done' ? this.session.state.messages.find((m) => m.id === frame.messageId) : undefined;
     emitFrameEvent(this, frame, change, answer);
+    if (frame.type === 'history') this.older.historyArrived();
     if (answer && change.kind === 'structure') this.announceAnswer(answer);
   }
 

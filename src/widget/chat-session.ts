@@ -35,18 +35,20 @@ type Host = ConstructorParameters<typeof ConnectionController>[0];
 export class ChatSession {
   readonly state: ChatState;
   readonly connection: ConnectionController;
+  /** A page of older history was asked for and has not come. */
+  loadingOlder = false;
   /** The server's limits, from the last welcome. */
-  private limits: Limits | undefined;
-  private readonly ackTimeoutMs: number;
+  #limits: Limits | undefined;
+  readonly #ackTimeoutMs: number;
   /** The resend timer of each sent message still waiting for its ack, by clientMsgId. */
-  private readonly ackTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #ackTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(
     host: Host,
     private readonly callbacks: ChatSessionCallbacks,
     options: ConnectionOptions & { conversationId?: string; ackTimeoutMs?: number } = {},
   ) {
-    this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    this.#ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
     this.state = new ChatState(options.conversationId);
     // The session, not its connection, follows the host: closing it closes both.
     this.connection = new ConnectionController(
@@ -55,7 +57,7 @@ export class ChatSession {
         url: callbacks.url,
         conversationId: () => this.state.conversationId,
         resumePoints: () => this.state.resumePoints(),
-        onFrame: (frame) => this.receive(frame),
+        onFrame: (frame) => this.#receive(frame),
         onStatus: callbacks.onStatus,
         onProtocolError: callbacks.onProtocolError,
         ...(callbacks.onClose ? { onClose: callbacks.onClose } : {}),
@@ -76,14 +78,14 @@ export class ChatSession {
   /** Closes the connection and stops waiting for acks (nothing outlives a removed element). */
   close(): void {
     this.connection.close();
-    for (const timer of this.ackTimers.values()) clearTimeout(timer);
-    this.ackTimers.clear();
+    for (const timer of this.#ackTimers.values()) clearTimeout(timer);
+    this.#ackTimers.clear();
   }
 
   /** Queues a user message; it goes out now if welcomed, else after the next welcome. */
   send(text: string, params?: MessageParams): ChatMessage {
     const message = this.state.addUserMessage(text, newClientMessageId(), params);
-    this.flushOutbox();
+    this.#flushOutbox();
     this.callbacks.onChange({ kind: 'structure' });
     return message;
   }
@@ -124,7 +126,7 @@ export class ChatSession {
   /** Sends a failed message again, with the same client id, so it can never be created twice. */
   retry(key: string): void {
     if (!this.state.retry(key)) return;
-    this.flushOutbox();
+    this.#flushOutbox();
     this.callbacks.onChange({ kind: 'structure' });
   }
 
@@ -134,7 +136,7 @@ export class ChatSession {
     return question === undefined ? undefined : this.send(question.text, question.params);
   }
 
-  private flushOutbox(): void {
+  #flushOutbox(): void {
     for (const message of this.state.pending()) {
       const frame: SendFrame = {
         type: 'send',
@@ -144,7 +146,7 @@ export class ChatSession {
       };
       // A frame over the server's limits would be refused (or close the socket with 1009 and be
       // resent after every reconnect): refuse it here instead.
-      const problem = this.limits && tooLarge(frame, this.limits);
+      const problem = this.#limits && tooLarge(frame, this.#limits);
       if (problem) {
         this.state.apply({
           type: 'error',
@@ -157,7 +159,7 @@ export class ChatSession {
       }
       if (!this.connection.send(frame)) return;
       message.status = 'sent';
-      this.awaitAck(message);
+      this.#awaitAck(message);
     }
   }
 
@@ -166,39 +168,52 @@ export class ChatSession {
    * acknowledged in time (a frame dropped under a rate limit, say). Safe:
    * `send` is idempotent on clientMsgId.
    */
-  private awaitAck(message: ChatMessage): void {
+  #awaitAck(message: ChatMessage): void {
     const clientMsgId = message.clientMsgId as string;
-    this.stopAwaitingAck(clientMsgId);
+    this.#stopAwaitingAck(clientMsgId);
     const timer = setTimeout(() => {
-      this.ackTimers.delete(clientMsgId);
+      this.#ackTimers.delete(clientMsgId);
       if (message.status !== 'sent' || !this.state.messages.includes(message)) return;
       message.status = 'pending';
-      this.flushOutbox();
+      this.#flushOutbox();
       this.callbacks.onChange({ kind: 'structure' });
-    }, this.ackTimeoutMs);
-    this.ackTimers.set(clientMsgId, timer);
+    }, this.#ackTimeoutMs);
+    this.#ackTimers.set(clientMsgId, timer);
   }
 
   /** The server answered the message (ack, its `user` frame, or an error naming it): no resend. */
-  private stopAwaitingAck(clientMsgId: string): void {
-    const timer = this.ackTimers.get(clientMsgId);
+  #stopAwaitingAck(clientMsgId: string): void {
+    const timer = this.#ackTimers.get(clientMsgId);
     if (timer === undefined) return;
     clearTimeout(timer);
-    this.ackTimers.delete(clientMsgId);
+    this.#ackTimers.delete(clientMsgId);
   }
 
-  private receive(frame: ServerFrame): void {
+  /**
+   * Asks for the page of history before the oldest message held, when the
+   * server has one (PROTOCOL.md section 17); one request at a time.
+   */
+  requestOlder(): boolean {
+    const before = this.state.messages[0]?.id;
+    if (!this.state.olderOnServer || before === undefined || this.loadingOlder) return false;
+    // The server's page size (the reference server: 100 messages, within its welcome's text bound).
+    this.loadingOlder = this.connection.send({ type: 'history', before });
+    return this.loadingOlder;
+  }
+
+  #receive(frame: ServerFrame): void {
+    if (frame.type === 'welcome' || frame.type === 'history') this.loadingOlder = false;
     if (frame.type === 'welcome') {
-      this.limits = frame.limits;
+      this.#limits = frame.limits;
       const outcome = this.state.applyWelcome(frame);
-      this.flushOutbox();
+      this.#flushOutbox();
       this.callbacks.onWelcome?.(frame, outcome);
       this.callbacks.onChange({ kind: 'structure' });
       this.callbacks.onFrame?.(frame, { kind: 'structure' });
       return;
     }
     if ((frame.type === 'ack' || frame.type === 'user' || frame.type === 'error') && frame.clientMsgId)
-      this.stopAwaitingAck(frame.clientMsgId);
+      this.#stopAwaitingAck(frame.clientMsgId);
     const change = this.state.apply(frame);
     // Frames went missing: reconnect; the resume replays exactly what is missing.
     if (change.kind === 'gap') this.connection.reconnect('resync');

@@ -76,12 +76,14 @@ export type WelcomeOutcome = 'new' | 'resumed' | 'lost';
 export class ChatState {
   messages: ChatMessage[] = [];
   conversationId: string | undefined;
+  /** The server holds older messages than the oldest we hold, and gives them a page at a time. */
+  olderOnServer = false;
 
   constructor(conversationId?: string) {
     this.conversationId = conversationId;
   }
 
-  private byId(id: string): ChatMessage | undefined {
+  #byId(id: string): ChatMessage | undefined {
     return this.messages.find((m) => m.id === id);
   }
 
@@ -120,7 +122,7 @@ export class ChatState {
 
   /** The user message an answer replies to. */
   questionOf(answer: ChatMessage): ChatMessage | undefined {
-    return answer.replyTo === undefined ? undefined : this.byId(answer.replyTo);
+    return answer.replyTo === undefined ? undefined : this.#byId(answer.replyTo);
   }
 
   /**
@@ -142,6 +144,7 @@ export class ChatState {
   clear(): void {
     this.messages = [];
     this.conversationId = undefined;
+    this.olderOnServer = false;
   }
 
   /**
@@ -163,11 +166,14 @@ export class ChatState {
     // confirmed and no longer lists (and that is not older than all it lists) means it lost the
     // conversation, even when it kept the id (a session token names it).
     const known = new Set(welcome.history.map((h) => h.id));
-    const older = (welcome.omitted ?? 0) > 0 ? this.olderThan(known) : [];
+    const older = (welcome.omitted ?? 0) > 0 ? this.#olderThan(known) : [];
     const forgotten = this.messages.some((m) => m.id !== undefined && !known.has(m.id) && !older.includes(m));
+    // The server pages what it left out that we do not hold (PROTOCOL.md section 17).
+    this.olderOnServer = welcome.historyPages === true && (welcome.omitted ?? 0) > older.length;
     if (requested !== undefined && (requested !== welcome.conversationId || forgotten)) {
+      this.olderOnServer = false;
       for (const m of this.messages) {
-        if (m.status === 'streaming') this.finish(m, 'interrupted');
+        if (m.status === 'streaming') this.#finish(m, 'interrupted');
         if (m.status === 'sent') m.status = 'pending';
         m.queued = false;
       }
@@ -177,7 +183,7 @@ export class ChatState {
       const known = this.messages.find(
         (m) => m.id === h.id || (h.clientMsgId !== undefined && m.clientMsgId === h.clientMsgId),
       );
-      return this.fromHistory(h, known, welcome.active.includes(h.id));
+      return this.#fromHistory(h, known, welcome.active.includes(h.id));
     });
     const mergedKeys = new Set(merged.map((m) => m.key));
     const unconfirmed = this.messages.filter(
@@ -189,12 +195,12 @@ export class ChatState {
   }
 
   /** Our confirmed messages before the oldest one the server lists: history it left out, kept as we show it. */
-  private olderThan(listed: ReadonlySet<string>): ChatMessage[] {
+  #olderThan(listed: ReadonlySet<string>): ChatMessage[] {
     const first = this.messages.findIndex((m) => m.id !== undefined && listed.has(m.id));
     return this.messages.slice(0, first < 0 ? this.messages.length : first).filter((m) => m.id !== undefined);
   }
 
-  private fromHistory(h: HistoryMessage, known: ChatMessage | undefined, active: boolean): ChatMessage {
+  #fromHistory(h: HistoryMessage, known: ChatMessage | undefined, active: boolean): ChatMessage {
     const message: ChatMessage = known ?? {
       key: h.role === 'user' ? (h.clientMsgId ?? h.id) : h.id,
       role: h.role,
@@ -230,7 +236,7 @@ export class ChatState {
       message.status = 'streaming';
     } else {
       // An ended answer without a finish reason was lost with the node generating it.
-      this.finish(message, h.finishReason ?? 'interrupted');
+      this.#finish(message, h.finishReason ?? 'interrupted');
     }
     return message;
   }
@@ -246,11 +252,11 @@ export class ChatState {
         return { kind: 'structure' };
       }
       case 'user':
-        return this.applyUser(frame);
+        return this.#applyUser(frame);
       case 'start': {
-        const question = this.byId(frame.replyTo);
+        const question = this.#byId(frame.replyTo);
         if (question) question.queued = false;
-        if (this.byId(frame.messageId)) return { kind: 'structure' };
+        if (this.#byId(frame.messageId)) return { kind: 'structure' };
         this.messages.push({
           key: frame.messageId,
           role: 'assistant',
@@ -263,7 +269,7 @@ export class ChatState {
         return { kind: 'structure' };
       }
       case 'delta': {
-        const m = this.byId(frame.messageId);
+        const m = this.#byId(frame.messageId);
         if (m?.status !== 'streaming') return { kind: 'none' };
         if (frame.seq <= m.seq) return { kind: 'none' }; // a duplicate: already applied
         // A merged delta covers fromSeq..seq; it applies only right after what we hold.
@@ -279,7 +285,7 @@ export class ChatState {
         return { kind: 'text', message: m, appended: frame.text, thought: frame.reasoning };
       }
       case 'snapshot': {
-        const m = this.byId(frame.messageId);
+        const m = this.#byId(frame.messageId);
         if (!m || frame.seq < m.seq) return { kind: 'none' };
         if (frame.seq === m.seq && frame.text === m.text) return { kind: 'none' };
         m.text = frame.text;
@@ -288,16 +294,23 @@ export class ChatState {
         return { kind: 'text', message: m };
       }
       case 'done': {
-        const m = this.byId(frame.messageId);
+        const m = this.#byId(frame.messageId);
         if (!m || m.status === 'done') return { kind: 'none' };
         if (frame.seq > m.seq) return { kind: 'gap', message: m };
-        this.finish(m, frame.finishReason);
+        this.#finish(m, frame.finishReason);
         return { kind: 'structure' };
       }
       case 'error':
-        return this.applyError(frame);
+        return this.#applyError(frame);
+      case 'history': {
+        // The messages just older than the oldest we hold; a page for another oldest is stale.
+        if (frame.before !== this.messages[0]?.id) return { kind: 'none' };
+        this.olderOnServer = frame.more;
+        this.messages.unshift(...frame.messages.map((h) => this.#fromHistory(h, undefined, false)));
+        return { kind: 'structure' };
+      }
       case 'feedback': {
-        const m = this.byId(frame.messageId);
+        const m = this.#byId(frame.messageId);
         return m?.role === 'assistant' && this.setFeedback(m, frame.value)
           ? { kind: 'structure' }
           : { kind: 'none' };
@@ -313,7 +326,7 @@ export class ChatState {
    * has it: before its answer if that started already, else before what we
    * have not sent yet.
    */
-  private applyUser(frame: Extract<ServerFrame, { type: 'user' }>): Change {
+  #applyUser(frame: Extract<ServerFrame, { type: 'user' }>): Change {
     const own = this.messages.find((m) => m.clientMsgId === frame.clientMsgId);
     if (own) {
       if (own.id !== undefined) return { kind: 'none' };
@@ -322,7 +335,7 @@ export class ChatState {
       own.queued = (frame.queuePosition ?? 0) > 0;
       return { kind: 'structure' };
     }
-    if (this.byId(frame.messageId)) return { kind: 'none' };
+    if (this.#byId(frame.messageId)) return { kind: 'none' };
     const message: ChatMessage = {
       key: frame.clientMsgId,
       role: 'user',
@@ -340,7 +353,7 @@ export class ChatState {
     return { kind: 'structure' };
   }
 
-  private applyError(frame: Extract<ServerFrame, { type: 'error' }>): Change {
+  #applyError(frame: Extract<ServerFrame, { type: 'error' }>): Change {
     if (frame.clientMsgId !== undefined) {
       const m = this.messages.find((x) => x.clientMsgId === frame.clientMsgId);
       if (!m || m.status === 'done') return { kind: 'none' };
@@ -349,11 +362,11 @@ export class ChatState {
       return { kind: 'structure' };
     }
     if (frame.messageId !== undefined) {
-      const m = this.byId(frame.messageId);
+      const m = this.#byId(frame.messageId);
       if (!m) return { kind: 'none' };
       m.error = frame.message;
       // The server cannot resume an answer it does not have: what we show is all there is.
-      if (frame.code === 'unknown_message' && m.status === 'streaming') this.finish(m, 'interrupted');
+      if (frame.code === 'unknown_message' && m.status === 'streaming') this.#finish(m, 'interrupted');
       return { kind: 'structure' };
     }
     return { kind: 'none' };
@@ -367,7 +380,7 @@ export class ChatState {
     return true;
   }
 
-  private finish(m: ChatMessage, reason: FinishReason): void {
+  #finish(m: ChatMessage, reason: FinishReason): void {
     m.status = 'done';
     m.finishReason = reason;
   }

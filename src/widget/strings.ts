@@ -60,6 +60,8 @@ export const defaultStrings = {
   thought: 'Thought for {seconds} s',
   /** The disclosure of reasoning whose timing this page did not see (it came with the history). */
   reasoning: 'Reasoning',
+  /** At the top of the log while older messages load. */
+  loadingOlder: 'Loading earlier messages…',
   /** Accessible name of the list of sources under an answer. */
   sources: 'Sources',
 };

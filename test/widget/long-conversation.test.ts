@@ -8,11 +8,15 @@ import { expect } from 'chai';
 import '../../src/widget/index.js';
 import type { AiStreamChat } from '../../src/widget/ai-stream-chat.js';
 import {
+  answerDone,
   currentEngine,
   itExcept,
   mountChat,
+  type RunningDevServer,
   settled,
   shadow,
+  startDevServer,
+  stopDevServer,
   unmountChats,
   waitFor,
   welcomeOnFakeSocket,
@@ -185,5 +189,113 @@ describe('<ai-stream-chat> in a long conversation', () => {
     await waitFor(() => el.messages.length === 0, 'the conversation to be cleared');
     await settled(el);
     expect(logNodes(el)).to.deep.equal(emptyLog);
+  });
+});
+
+describe('<ai-stream-chat> older history, a page at a time (PROTOCOL.md section 17)', () => {
+  let server: RunningDevServer | undefined;
+  let restore: (() => void) | undefined;
+
+  afterEach(async () => {
+    unmountChats();
+    restore?.();
+    restore = undefined;
+    await stopDevServer(server);
+    server = undefined;
+    localStorage.clear();
+  });
+
+  it('scrolled to the top, it asks for the page before its oldest message, shows a loading row, and the view stays put when the page comes', async () => {
+    restore = installFakeSocket();
+    const el = await mountChat('url="ws://fake/ws" persist="none" style="--ai-chat-height: 300px"');
+    await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
+    const socket = FakeSocket.last;
+    expect(socket.sent[0]).to.include({ type: 'hello', historyPages: true });
+    const all = history(10, (i) => `Answer ${i}: ${'a line of the answer. '.repeat(16)}`);
+    // The welcome holds turns 7 to 10; twelve older messages are left out.
+    socket.receive({ ...welcomeFrame(), history: all.slice(12), omitted: 12, historyPages: true });
+    await waitFor(() => shadow(el).querySelectorAll('[data-key]').length === 8, 'the welcome shown');
+    await settled(el);
+    expect(
+      socket.sent.filter((f) => f.type === 'history'),
+      'nothing asked while at the bottom',
+    ).to.deep.equal([]);
+
+    const log = part(el, 'log') as HTMLElement;
+    log.scrollTop = 0;
+    const request = await waitFor(() => socket.sent.find((f) => f.type === 'history'), 'a history request');
+    expect(request).to.deep.equal({ type: 'history', before: 'u7' });
+    const row = await waitFor(() => part(el, 'loading-older'), 'the loading row');
+    expect(row.getAttribute('role')).to.equal('status');
+    expect(row.textContent?.trim()).to.equal('Loading earlier messages…');
+    await settled(el);
+    log.scrollTop = 0;
+    await settled(el);
+    // Scrolling on while it loads asks nothing more.
+    log.scrollTop = 1;
+    await settled(el);
+    expect(socket.sent.filter((f) => f.type === 'history').length).to.equal(1);
+    const oldest = shadow(el).querySelector('[data-key="c7"]') as HTMLElement;
+    const topBefore = oldest.getBoundingClientRect().top;
+
+    socket.receive({ type: 'history', before: 'u7', messages: all.slice(4, 12), more: true });
+    await waitFor(() => shadow(el).querySelectorAll('[data-key]').length === 16, 'the page shown');
+    await settled(el);
+    expect(part(el, 'loading-older'), 'the loading row is gone').to.equal(null);
+    expect(log.scrollTop, 'the older messages came in above').to.be.greaterThan(0);
+    // WebKit (no scroll anchoring) moves the view once the older answers render: see README, Browsers tested.
+    if (currentEngine() !== 'webkit')
+      expect(Math.abs(oldest.getBoundingClientRect().top - topBefore), 'the view stayed put').to.be.lessThan(
+        2,
+      );
+    expect(el.messages.map((m) => m.key)).to.deep.equal(all.slice(4).map((m) => m.clientMsgId ?? m.id));
+
+    // The last page: then there is nothing more to ask for.
+    log.scrollTop = 0;
+    await waitFor(() => socket.sent.filter((f) => f.type === 'history').length === 2, 'the next request');
+    expect(socket.sent.filter((f) => f.type === 'history').at(-1)).to.deep.equal({
+      type: 'history',
+      before: 'u3',
+    });
+    socket.receive({ type: 'history', before: 'u3', messages: all.slice(0, 4), more: false });
+    await waitFor(() => shadow(el).querySelectorAll('[data-key]').length === 20, 'the first messages shown');
+    await settled(el);
+    log.scrollTop = 0;
+    await settled(el);
+    await settled(el);
+    expect(socket.sent.filter((f) => f.type === 'history').length, 'nothing older to ask for').to.equal(2);
+    expect(part(el, 'loading-older')).to.equal(null);
+    expect(el.messages.map((m) => m.key)).to.deep.equal(all.map((m) => m.clientMsgId ?? m.id));
+  });
+
+  it('against the dev server, pages back to the first message: every message once, in order', async () => {
+    const TURNS = 12;
+    // A welcome holds about four of the 24 messages.
+    server = await startDevServer(['--rate', 'max', '--welcome-history-chars', '400']);
+    localStorage.clear();
+    let el = await mountChat(`url="${server.wsUrl}" persist="local" style="--ai-chat-height: 300px"`);
+    for (let i = 1; i <= TURNS; i++) {
+      el.send(`/echo Answer ${i}: ${'a few words of text '.repeat(3)}`);
+      await answerDone(el, i);
+    }
+    const everything = el.messages.map((m) => [m.role, m.text]);
+
+    // A reload: the welcome brings the newest messages only.
+    unmountChats();
+    el = await mountChat(`url="${server.wsUrl}" persist="local" style="--ai-chat-height: 300px"`);
+    await answerDone(el);
+    const log = part(el, 'log') as HTMLElement;
+    expect(el.messages.length, 'the welcome left older messages out').to.be.lessThan(everything.length);
+    for (let pages = 0; el.messages.length < everything.length && pages < 20; pages++) {
+      const held = el.messages.length;
+      await waitFor(
+        () => shadow(el).querySelectorAll('[data-key]').length === held,
+        'every held message shown',
+      );
+      await settled(el);
+      log.scrollTop = 0;
+      await waitFor(() => el.messages.length > held, 'the next page');
+    }
+    expect(el.messages.map((m) => [m.role, m.text])).to.deep.equal(everything);
   });
 });

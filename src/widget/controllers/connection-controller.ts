@@ -61,22 +61,27 @@ interface ControllerHost {
 
 export class ConnectionController {
   status: ConnectionStatus = 'idle';
-  private socket: ReconnectingWebSocket | undefined;
-  private welcomed = false;
+  #socket: ReconnectingWebSocket | undefined;
+  #welcomed = false;
   /** A welcome arrived since open(): a failed attempt before that means the server cannot be reached. */
-  private everWelcomed = false;
-  private attempt = 0;
-  private lastFrameAt = 0;
-  private heartbeat: ReturnType<typeof setInterval> | undefined;
-  private welcomeTimer: ReturnType<typeof setTimeout> | undefined;
+  #everWelcomed = false;
+  #attempt = 0;
+  #lastFrameAt = 0;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #welcomeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Reads the frames of the current socket, compact deltas included (PROTOCOL.md section 14). */
-  private readonly frames = new CompactDeltaReader();
+  readonly #frames = new CompactDeltaReader();
+
+  readonly #callbacks: ConnectionCallbacks;
+  readonly #options: ConnectionOptions;
 
   constructor(
     host: ControllerHost | undefined,
-    private readonly callbacks: ConnectionCallbacks,
-    private readonly options: ConnectionOptions = {},
+    callbacks: ConnectionCallbacks,
+    options: ConnectionOptions = {},
   ) {
+    this.#callbacks = callbacks;
+    this.#options = options;
     host?.addController(this);
   }
 
@@ -85,39 +90,39 @@ export class ConnectionController {
   }
 
   get isWelcomed(): boolean {
-    return this.welcomed;
+    return this.#welcomed;
   }
 
   /** (Re)opens the connection to the callbacks' current URL. */
   open(): void {
-    const BaseSocket = (this.options.WebSocket as WebSocketClass | undefined) ?? globalThis.WebSocket;
+    const BaseSocket = (this.#options.WebSocket as WebSocketClass | undefined) ?? globalThis.WebSocket;
     if (typeof BaseSocket !== 'function') {
       throw new TypeError(
         'No WebSocket implementation: outside browsers, pass one as options.WebSocket (e.g. ws)',
       );
     }
     this.close();
-    this.setStatus('connecting', '');
-    this.attempt = 0;
-    this.everWelcomed = false;
-    const backoff = this.options.backoff ?? defaultBackoff;
+    this.#setStatus('connecting', '');
+    this.#attempt = 0;
+    this.#everWelcomed = false;
+    const backoff = this.#options.backoff ?? defaultBackoff;
     const socket = new ReconnectingWebSocket(
       async () => {
         // partysocket's own delay is set to zero; ours is jittered.
-        const delay = backoffDelay(this.attempt++, backoff);
+        const delay = backoffDelay(this.#attempt++, backoff);
         if (delay > 0) {
-          this.setStatus(
+          this.#setStatus(
             'reconnecting',
             this.status === 'reconnecting'
               ? ''
-              : this.everWelcomed
+              : this.#everWelcomed
                 ? 'connection lost'
                 : 'server unreachable',
             Date.now() + delay,
           );
           await new Promise((resolve) => setTimeout(resolve, delay));
         }
-        return this.callbacks.url();
+        return this.#callbacks.url();
       },
       undefined,
       {
@@ -126,102 +131,103 @@ export class ConnectionController {
         maxRetries: Number.POSITIVE_INFINITY,
         maxEnqueuedMessages: 0,
         shouldReconnectOnClose: (event: CloseEvent) => shouldReconnectAfterClose(event.code),
-        WebSocket: deliveringMessagesTo((event) => this.onMessage(socket, event), BaseSocket),
+        WebSocket: deliveringMessagesTo((event) => this.#onMessage(socket, event), BaseSocket),
       },
     );
     socket.addEventListener('open', () => {
-      this.welcomed = false;
-      this.lastFrameAt = Date.now();
-      this.frames.reset();
-      const conversationId = this.callbacks.conversationId();
-      const resume = conversationId ? this.callbacks.resumePoints() : [];
-      this.sendRaw(socket, {
+      this.#welcomed = false;
+      this.#lastFrameAt = Date.now();
+      this.#frames.reset();
+      const conversationId = this.#callbacks.conversationId();
+      const resume = conversationId ? this.#callbacks.resumePoints() : [];
+      this.#sendRaw(socket, {
         type: 'hello',
         v: PROTOCOL_VERSION,
         ...(conversationId ? { conversationId } : {}),
         ...(resume.length > 0 ? { resume } : {}),
         compact: true,
-        ...(this.options.parts ? { parts: true } : {}),
+        historyPages: true,
+        ...(this.#options.parts ? { parts: true } : {}),
       });
       // A server that accepts the socket but never welcomes it (its store is stuck) must not hold us forever.
-      clearTimeout(this.welcomeTimer);
-      this.welcomeTimer = setTimeout(() => {
-        if (socket === this.socket && !this.welcomed) this.reconnect('no welcome in time');
-      }, this.options.welcomeTimeoutMs ?? WELCOME_TIMEOUT_MS);
+      clearTimeout(this.#welcomeTimer);
+      this.#welcomeTimer = setTimeout(() => {
+        if (socket === this.#socket && !this.#welcomed) this.reconnect('no welcome in time');
+      }, this.#options.welcomeTimeoutMs ?? WELCOME_TIMEOUT_MS);
     });
     socket.addEventListener('close', (event: CloseEvent) => {
-      if (socket !== this.socket) return;
-      this.callbacks.onClose?.(event.code);
-      this.welcomed = false;
-      clearTimeout(this.welcomeTimer);
-      this.stopHeartbeat();
+      if (socket !== this.#socket) return;
+      this.#callbacks.onClose?.(event.code);
+      this.#welcomed = false;
+      clearTimeout(this.#welcomeTimer);
+      this.#stopHeartbeat();
       if (!shouldReconnectAfterClose(event.code)) {
-        this.setStatus('stopped', event.reason || `closed with code ${event.code}`);
+        this.#setStatus('stopped', event.reason || `closed with code ${event.code}`);
       } else if (this.status !== 'reconnecting') {
-        this.setStatus(
+        this.#setStatus(
           'reconnecting',
-          event.reason || (this.everWelcomed ? 'connection lost' : 'server unreachable'),
+          event.reason || (this.#everWelcomed ? 'connection lost' : 'server unreachable'),
         );
       }
     });
-    this.socket = socket;
+    this.#socket = socket;
   }
 
-  private onMessage(socket: ReconnectingWebSocket, event: MessageEvent): void {
-    if (socket !== this.socket) return;
-    this.lastFrameAt = Date.now();
+  #onMessage(socket: ReconnectingWebSocket, event: MessageEvent): void {
+    if (socket !== this.#socket) return;
+    this.#lastFrameAt = Date.now();
     if (typeof event.data !== 'string') return;
-    const parsed = this.frames.read(event.data);
+    const parsed = this.#frames.read(event.data);
     if (!parsed.ok) {
       // A frame type from a newer server is ignored (PROTOCOL.md section 2); anything else is a bug.
-      if (parsed.code !== ErrorCode.UnknownType) this.callbacks.onProtocolError(parsed.message);
+      if (parsed.code !== ErrorCode.UnknownType) this.#callbacks.onProtocolError(parsed.message);
       return;
     }
     if (parsed.frame.type === 'welcome' && parsed.frame.v !== PROTOCOL_VERSION) {
       this.close(CloseCode.ProtocolVersionUnsupported, `protocol version ${PROTOCOL_VERSION} only`);
-      this.setStatus(
+      this.#setStatus(
         'stopped',
         `the server speaks protocol version ${parsed.frame.v}, not ${PROTOCOL_VERSION}`,
       );
       return;
     }
     if (parsed.frame.type === 'welcome') {
-      clearTimeout(this.welcomeTimer);
-      this.welcomed = true;
-      this.everWelcomed = true;
-      this.attempt = 0;
-      this.startHeartbeat(parsed.frame.heartbeatMs);
-      this.setStatus('connected', '');
+      clearTimeout(this.#welcomeTimer);
+      this.#welcomed = true;
+      this.#everWelcomed = true;
+      this.#attempt = 0;
+      this.#startHeartbeat(parsed.frame.heartbeatMs);
+      this.#setStatus('connected', '');
     }
-    this.callbacks.onFrame(parsed.frame);
+    this.#callbacks.onFrame(parsed.frame);
   }
 
   /** Closes the socket for good (no reconnect); `code` says why (1000: the widget is done with it). */
   close(code: number = CloseCode.Normal, reason = 'widget closed'): void {
-    const socket = this.socket;
-    this.socket = undefined;
-    this.welcomed = false;
-    clearTimeout(this.welcomeTimer);
-    this.stopHeartbeat();
+    const socket = this.#socket;
+    this.#socket = undefined;
+    this.#welcomed = false;
+    clearTimeout(this.#welcomeTimer);
+    this.#stopHeartbeat();
     socket?.close(code, reason);
-    if (this.status !== 'idle') this.setStatus('idle', '');
+    if (this.status !== 'idle') this.#setStatus('idle', '');
   }
 
   /** Drops the connection and opens a new one, e.g. to resync after a gap. */
   reconnect(reason: string): void {
-    this.welcomed = false;
-    this.stopHeartbeat();
-    this.socket?.reconnect(4000, reason);
+    this.#welcomed = false;
+    this.#stopHeartbeat();
+    this.#socket?.reconnect(4000, reason);
   }
 
   /** Sends a frame on a welcomed connection; returns false (sending nothing) otherwise. */
   send(frame: ClientFrame): boolean {
-    const socket = this.socket;
-    if (!socket || !this.welcomed) return false;
-    return this.sendRaw(socket, frame);
+    const socket = this.#socket;
+    if (!socket || !this.#welcomed) return false;
+    return this.#sendRaw(socket, frame);
   }
 
-  private sendRaw(socket: ReconnectingWebSocket, frame: ClientFrame): boolean {
+  #sendRaw(socket: ReconnectingWebSocket, frame: ClientFrame): boolean {
     if (socket.readyState !== socket.OPEN) return false;
     socket.send(JSON.stringify(frame));
     return true;
@@ -231,13 +237,13 @@ export class ConnectionController {
    * Pings every `heartbeatMs`, and treats twice that without any frame from
    * the server as a dead connection (a silent drop no close event reports).
    */
-  private startHeartbeat(heartbeatMs: number): void {
-    this.stopHeartbeat();
+  #startHeartbeat(heartbeatMs: number): void {
+    this.#stopHeartbeat();
     if (heartbeatMs <= 0) return;
     let lastPingAt = Date.now();
-    this.heartbeat = setInterval(() => {
+    this.#heartbeat = setInterval(() => {
       const now = Date.now();
-      if (now - this.lastFrameAt > 2 * heartbeatMs) {
+      if (now - this.#lastFrameAt > 2 * heartbeatMs) {
         this.reconnect('heartbeat timeout');
         return;
       }
@@ -248,13 +254,13 @@ export class ConnectionController {
     }, heartbeatMs / 2);
   }
 
-  private stopHeartbeat(): void {
-    clearInterval(this.heartbeat);
-    this.heartbeat = undefined;
+  #stopHeartbeat(): void {
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
   }
 
-  private setStatus(status: ConnectionStatus, detail: string, retryAt?: number): void {
+  #setStatus(status: ConnectionStatus, detail: string, retryAt?: number): void {
     this.status = status;
-    this.callbacks.onStatus(status, detail, retryAt);
+    this.#callbacks.onStatus(status, detail, retryAt);
   }
 }

@@ -17,63 +17,63 @@ export class ConnectionStatusController implements ReactiveController {
    * reached, not that a connection was lost.
    */
   serverReached = false;
-  private socketStatus: ConnectionStatus = 'idle';
-  private online = true;
+  #socketStatus: ConnectionStatus = 'idle';
+  #online = true;
   /** When the next reconnect attempt starts (epoch ms); 0 when none is scheduled. */
-  private retryAt = 0;
-  private countdown: ReturnType<typeof setInterval> | undefined;
+  #retryAt = 0;
+  #countdown: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly host: ReactiveControllerHost & HTMLElement) {
     host.addController(this);
   }
 
   hostConnected(): void {
-    this.online = navigator.onLine;
-    window.addEventListener('online', this.onOnlineChange);
-    window.addEventListener('offline', this.onOnlineChange);
+    this.#online = navigator.onLine;
+    window.addEventListener('online', this.#onOnlineChange);
+    window.addEventListener('offline', this.#onOnlineChange);
   }
 
   hostDisconnected(): void {
-    window.removeEventListener('online', this.onOnlineChange);
-    window.removeEventListener('offline', this.onOnlineChange);
-    clearInterval(this.countdown);
+    window.removeEventListener('online', this.#onOnlineChange);
+    window.removeEventListener('offline', this.#onOnlineChange);
+    clearInterval(this.#countdown);
   }
 
   /** The socket's status, or `offline` while the browser says it is. */
   get shown(): ShownConnectionStatus {
-    return this.online ? this.socketStatus : 'offline';
+    return this.#online ? this.#socketStatus : 'offline';
   }
 
   /** Whole seconds until the next reconnect attempt; 0 when none is due. */
   secondsToRetry(): number {
-    return Math.max(0, Math.ceil((this.retryAt - Date.now()) / 1000));
+    return Math.max(0, Math.ceil((this.#retryAt - Date.now()) / 1000));
   }
 
   /** The socket's status changed; `retryAt`: when the next attempt starts, while reconnecting. */
   socketChanged(status: ConnectionStatus, detail: string, retryAt = 0): void {
-    this.change(() => {
-      this.socketStatus = status;
+    this.#change(() => {
+      this.#socketStatus = status;
       if (status === 'connected') this.serverReached = true;
       else if (status === 'idle') this.serverReached = false;
       this.detail = detail;
-      this.retryAt = status === 'reconnecting' ? retryAt : 0;
+      this.#retryAt = status === 'reconnecting' ? retryAt : 0;
     });
-    clearInterval(this.countdown);
-    if (this.retryAt > Date.now()) {
-      this.countdown = setInterval(() => {
-        if (Date.now() >= this.retryAt) clearInterval(this.countdown);
+    clearInterval(this.#countdown);
+    if (this.#retryAt > Date.now()) {
+      this.#countdown = setInterval(() => {
+        if (Date.now() >= this.#retryAt) clearInterval(this.#countdown);
         this.host.requestUpdate();
       }, 1000);
     }
   }
 
-  private readonly onOnlineChange = (): void => {
-    this.change(() => {
-      this.online = navigator.onLine;
+  readonly #onOnlineChange = (): void => {
+    this.#change(() => {
+      this.#online = navigator.onLine;
     });
   };
 
-  private change(apply: () => void): void {
+  #change(apply: () => void): void {
     const before = this.shown;
     apply();
     this.host.requestUpdate();

@@ -25,9 +25,9 @@ export class FollowBottomController implements ReactiveController {
   /** Whether the log follows new content (the reader is at the bottom). */
   following = true;
   /** The log's scrollTop when a scroll event or our own scroll last set it. */
-  private knownScrollTop = 0;
-  private observer: IntersectionObserver | undefined;
-  private observed: Element | undefined;
+  #knownScrollTop = 0;
+  #observer: IntersectionObserver | undefined;
+  #observed: Element | undefined;
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -38,19 +38,19 @@ export class FollowBottomController implements ReactiveController {
   }
 
   hostUpdated(): void {
-    this.observeEnd();
-    this.scrollToEnd();
+    this.#observeEnd();
+    this.#scrollToEnd();
   }
 
   hostDisconnected(): void {
-    this.observer?.disconnect();
-    this.observer = undefined;
-    this.observed = undefined;
+    this.#observer?.disconnect();
+    this.#observer = undefined;
+    this.#observed = undefined;
   }
 
   /** After a frame's rendering: only where the browser does not anchor. */
   afterFrame(): void {
-    if (!browserAnchors) this.scrollToEnd();
+    if (!browserAnchors) this.#scrollToEnd();
   }
 
   /**
@@ -61,43 +61,43 @@ export class FollowBottomController implements ReactiveController {
    */
   readonly onScroll = (event: Event): void => {
     const log = event.currentTarget as HTMLElement;
-    const movedUp = log.scrollTop < this.knownScrollTop - 0.5;
+    const movedUp = log.scrollTop < this.#knownScrollTop - 0.5;
     const fromBottom = log.scrollHeight - log.scrollTop - log.clientHeight;
-    this.knownScrollTop = log.scrollTop;
+    this.#knownScrollTop = log.scrollTop;
     // Moving up while at the very bottom is the log shrinking (clamping), not the reader.
-    this.setFollowing(fromBottom < (movedUp ? 1 : AT_BOTTOM_PX));
+    this.#setFollowing(fromBottom < (movedUp ? 1 : AT_BOTTOM_PX));
   };
 
   readonly jumpToLatest = (): void => {
-    this.setFollowing(true);
-    this.scrollToEnd();
+    this.#setFollowing(true);
+    this.#scrollToEnd();
   };
 
-  private setFollowing(following: boolean): void {
+  #setFollowing(following: boolean): void {
     if (following === this.following) return;
     this.following = following;
     this.host.requestUpdate();
   }
 
-  private scrollToEnd(): void {
+  #scrollToEnd(): void {
     if (!this.following) return;
     const log = this.parts()?.log;
     if (!log) return;
     log.scrollTop = log.scrollHeight;
-    this.knownScrollTop = log.scrollTop;
+    this.#knownScrollTop = log.scrollTop;
   }
 
-  private observeEnd(): void {
+  #observeEnd(): void {
     const parts = this.parts();
-    if (!parts || parts.end === this.observed || typeof IntersectionObserver === 'undefined') return;
-    this.observer?.disconnect();
-    this.observer = new IntersectionObserver(
+    if (!parts || parts.end === this.#observed || typeof IntersectionObserver === 'undefined') return;
+    this.#observer?.disconnect();
+    this.#observer = new IntersectionObserver(
       (entries, observer) => {
         // The reader may have scrolled since this was observed, before their
         // scroll event arrives: leave that to the scroll event.
-        if (entries.at(-1)?.isIntersecting !== false || parts.log.scrollTop !== this.knownScrollTop) return;
+        if (entries.at(-1)?.isIntersecting !== false || parts.log.scrollTop !== this.#knownScrollTop) return;
         // Runs after layout, so reading the scroll height here forces none.
-        this.scrollToEnd();
+        this.#scrollToEnd();
         // Observing afresh reports the marker's state after the next layout even if it is the
         // same "not intersecting" as now (the log grew again before the scroll was seen).
         observer.unobserve(parts.end);
@@ -105,7 +105,7 @@ export class FollowBottomController implements ReactiveController {
       },
       { root: parts.log },
     );
-    this.observer.observe(parts.end);
-    this.observed = parts.end;
+    this.#observer.observe(parts.end);
+    this.#observed = parts.end;
   }
 }

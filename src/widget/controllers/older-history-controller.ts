@@ -10,6 +10,10 @@
  * they have rendered. The browser's own scroll anchoring is off meanwhile: it
  * does nothing at the very top or in Safari, and Chromium and Firefox anchor
  * to a partly visible answer whose own growth then moves the view.
+ *
+ * A page of older history from the server (PROTOCOL.md section 17, asked for
+ * when the reader scrolls near the top) comes in the same way, above the
+ * message that was the oldest, which stays in place.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ChatMessage } from '../chat-state.js';
@@ -29,21 +33,21 @@ export interface OlderHistoryParts {
 
 export class OlderHistoryController implements ReactiveController {
   /** How many of the oldest messages held are not shown yet. */
-  private hidden = 0;
+  #hidden = 0;
   /** The oldest message the last render showed. */
-  private oldestShown: string | undefined;
+  #oldestShown: string | undefined;
   /** An update that shows older messages is due. */
-  private revealing = false;
+  #revealing = false;
   /** The message that stays in place while older ones come in above it, and its offset in the view. */
-  private anchor: { element: Element; top: number } | undefined;
+  #anchor: { element: Element; top: number } | undefined;
   /**
    * The messages that came in above the kept one, watched for size changes. They are laid out
    * whole meanwhile (not skipped off screen): one coming near the view would otherwise change size
    * again right after each correction, a ResizeObserver loop.
    */
-  private watched: HTMLElement[] = [];
-  private readonly resized =
-    typeof ResizeObserver === 'undefined' ? undefined : new ResizeObserver(() => this.keepPlace());
+  #watched: HTMLElement[] = [];
+  readonly #resized =
+    typeof ResizeObserver === 'undefined' ? undefined : new ResizeObserver(() => this.#keepPlace());
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -54,89 +58,97 @@ export class OlderHistoryController implements ReactiveController {
 
   /** The messages to render: all but the oldest ones still hidden. */
   shown(messages: readonly ChatMessage[]): readonly ChatMessage[] {
-    const shown = this.hidden > 0 ? messages.slice(this.hidden) : messages;
-    this.oldestShown = shown[0]?.key;
+    const shown = this.#hidden > 0 ? messages.slice(this.#hidden) : messages;
+    this.#oldestShown = shown[0]?.key;
     return shown;
   }
 
-  /** A welcome set the messages: those older than what was shown (on a fresh page: all but the newest answer) come in slices. */
-  welcomed(): void {
+  /** Every message held is shown (none still to come in slices). */
+  get allShown(): boolean {
+    return this.#hidden === 0;
+  }
+
+  /**
+   * A welcome set the messages, or a page of older history came: those older
+   * than what was shown (on a fresh page: all but the newest answer) come in slices.
+   */
+  historyArrived(): void {
     const messages = this.parts.messages();
-    const shownFrom = messages.findIndex((m) => m.key === this.oldestShown);
-    this.hide(
+    const shownFrom = messages.findIndex((m) => m.key === this.#oldestShown);
+    this.#hide(
       shownFrom >= 0 ? shownFrom : Math.max(0, messages.findLastIndex((m) => m.role === 'assistant') - 1),
     );
   }
 
   /** A new conversation. */
   reset(): void {
-    this.hidden = 0;
-    this.oldestShown = undefined;
-    this.release();
+    this.#hidden = 0;
+    this.#oldestShown = undefined;
+    this.#release();
   }
 
   hostUpdate(): void {
     const log = this.parts.log();
-    const element = this.revealing ? log?.querySelector('[data-key]') : undefined;
+    const element = this.#revealing ? log?.querySelector('[data-key]') : undefined;
     if (!log || !element || this.parts.following()) return;
-    this.release();
-    this.anchor = { element, top: element.getBoundingClientRect().top };
+    this.#release();
+    this.#anchor = { element, top: element.getBoundingClientRect().top };
     log.style.overflowAnchor = 'none';
   }
 
   hostUpdated(): void {
     const log = this.parts.log();
-    const anchor = this.anchor;
-    if (anchor && this.revealing) {
+    const anchor = this.#anchor;
+    if (anchor && this.#revealing) {
       // Watch what came in above the kept message.
       for (let m = log?.querySelector('[data-key]'); m && m !== anchor.element; m = m.nextElementSibling) {
         const message = m as HTMLElement;
         message.style.contentVisibility = 'visible';
-        this.watched.push(message);
-        this.resized?.observe(message);
+        this.#watched.push(message);
+        this.#resized?.observe(message);
       }
-      this.keepPlace();
+      this.#keepPlace();
     }
-    this.revealing = false;
-    if (this.hidden > 0 || this.anchor) scheduleFrameTask(this.step);
+    this.#revealing = false;
+    if (this.#hidden > 0 || this.#anchor) scheduleFrameTask(this.#step);
   }
 
-  private keepPlace(): void {
+  #keepPlace(): void {
     const log = this.parts.log();
-    const anchor = this.anchor;
+    const anchor = this.#anchor;
     if (!log || !anchor?.element.isConnected) return;
     log.scrollTop += anchor.element.getBoundingClientRect().top - anchor.top;
   }
 
   /** The reader leads again, with the browser's scroll anchoring. */
-  private release(): void {
-    this.anchor = undefined;
-    for (const message of this.watched) message.style.contentVisibility = '';
-    this.watched = [];
-    this.resized?.disconnect();
+  #release(): void {
+    this.#anchor = undefined;
+    for (const message of this.#watched) message.style.contentVisibility = '';
+    this.#watched = [];
+    this.#resized?.disconnect();
     const log = this.parts.log();
     if (log) log.style.overflowAnchor = '';
   }
 
-  private hide(count: number): void {
-    this.hidden = count;
-    this.revealing = true;
+  #hide(count: number): void {
+    this.#hidden = count;
+    this.#revealing = true;
     this.host.requestUpdate();
   }
 
   /** Once the answers shown have rendered (and been laid out, in an earlier frame): the next slice. */
-  private readonly step = (): void => {
-    if (this.revealing) return;
+  readonly #step = (): void => {
+    if (this.#revealing) return;
     if (this.parts.rendering()) {
-      scheduleFrameTask(this.step);
+      scheduleFrameTask(this.#step);
       return;
     }
-    this.release();
-    if (this.hidden === 0) return;
+    this.#release();
+    if (this.#hidden === 0) return;
     const messages = this.parts.messages();
     let chars = 0;
-    while (this.hidden > 0 && chars < SLICE_CHARS) chars += messages[--this.hidden]?.text.length ?? 0;
-    this.revealing = true;
+    while (this.#hidden > 0 && chars < SLICE_CHARS) chars += messages[--this.#hidden]?.text.length ?? 0;
+    this.#revealing = true;
     this.host.requestUpdate();
   };
 }

@@ -17,7 +17,7 @@ type Reader = (message: ChatMessage) => [text: string, complete: boolean];
 const answerText: Reader = (m) => [m.text, m.status !== 'streaming'];
 
 export class AnswerMarkdown {
-  private readonly streams = new Map<string, MarkdownStream>();
+  readonly #streams = new Map<string, MarkdownStream>();
 
   constructor(
     /** The message with a key, as the session holds it now. */
@@ -34,31 +34,31 @@ export class AnswerMarkdown {
 
   /** What a frame added (`appended`), or, when undefined, the message changed otherwise. */
   textChanged(message: ChatMessage, appended: string | undefined): void {
-    const stream = this.streams.get(message.key);
+    const stream = this.#streams.get(message.key);
     if (appended !== undefined) stream?.append(appended);
     else stream?.update(...this.read(message));
   }
 
   /** Messages changed (added, finished, replaced by a welcome): every stream takes its message's text. */
   refresh(messages: readonly ChatMessage[]): void {
-    for (const message of messages) this.streams.get(message.key)?.update(...this.read(message));
+    for (const message of messages) this.#streams.get(message.key)?.update(...this.read(message));
   }
 
   /** Whether a finished answer is still being rendered. */
   get catchingUp(): boolean {
-    for (const stream of this.streams.values()) if (stream.catchingUp) return true;
+    for (const stream of this.#streams.values()) if (stream.catchingUp) return true;
     return false;
   }
 
   /** New labels for code blocks (the `strings` changed). */
   relabel(labels: CodeBlockLabels): void {
-    for (const stream of this.streams.values()) stream.relabel(labels);
+    for (const stream of this.#streams.values()) stream.relabel(labels);
   }
 
   /** Stops every stream, for a new conversation. */
   clear(): void {
-    for (const stream of this.streams.values()) stream.dispose();
-    this.streams.clear();
+    for (const stream of this.#streams.values()) stream.dispose();
+    this.#streams.clear();
   }
 
   /** Renders the answer `key` into `element` (from empty: after a move it shows the answer already). */
@@ -66,22 +66,22 @@ export class AnswerMarkdown {
     this.detach(key);
     element.replaceChildren();
     const stream = new MarkdownStream(element, this.options());
-    this.streams.set(key, stream);
+    this.#streams.set(key, stream);
     const message = this.find(key);
     if (message) stream.update(...this.read(message));
   }
 
   detach(key: string): void {
-    this.streams.get(key)?.dispose();
-    this.streams.delete(key);
+    this.#streams.get(key)?.dispose();
+    this.#streams.delete(key);
   }
 }
 
 /** Binds an answer's element (it goes in an element's tag) to its stream while the element is in the page. */
 class StreamInto extends AsyncDirective {
-  private owner: AnswerMarkdown | undefined;
-  private key = '';
-  private element: HTMLElement | undefined;
+  #owner: AnswerMarkdown | undefined;
+  #key = '';
+  #element: HTMLElement | undefined;
 
   render(_owner: AnswerMarkdown, _key: string): typeof noChange {
     return noChange;
@@ -89,21 +89,21 @@ class StreamInto extends AsyncDirective {
 
   override update(part: ElementPart, [owner, key]: [AnswerMarkdown, string]): typeof noChange {
     const element = part.element as HTMLElement;
-    if (element !== this.element || key !== this.key || owner !== this.owner) {
-      this.owner = owner;
-      this.key = key;
-      this.element = element;
+    if (element !== this.#element || key !== this.#key || owner !== this.#owner) {
+      this.#owner = owner;
+      this.#key = key;
+      this.#element = element;
       owner.attach(key, element);
     }
     return noChange;
   }
 
   protected override disconnected(): void {
-    this.owner?.detach(this.key);
+    this.#owner?.detach(this.#key);
   }
 
   protected override reconnected(): void {
-    if (this.element) this.owner?.attach(this.key, this.element);
+    if (this.#element) this.#owner?.attach(this.#key, this.#element);
   }
 }
 

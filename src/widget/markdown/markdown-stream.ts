@@ -47,42 +47,42 @@ export interface MarkdownStreamOptions {
 
 export class MarkdownStream {
   /** The raw text as given to `update()` and `append()`. */
-  private input = '';
-  private inputComplete = false;
+  #input = '';
+  #inputComplete = false;
   /** Raw text given to `append()` since the last sync. */
-  private appended = '';
+  #appended = '';
   /** `update()` was called since the last sync: `input` may not extend what was synced. */
-  private rewritten = false;
+  #rewritten = false;
   /** How much of `input` is synced, and whether it ended in a CR (whose LF may follow). */
-  private synced = 0;
-  private endedWithCR = false;
-  private lastInput = '';
+  #synced = 0;
+  #endedWithCR = false;
+  #lastInput = '';
   /** The synced text after the frozen blocks, and the blocks it renders to. */
-  private tail: BlockStepper;
-  private readonly policy: RenderPolicy;
+  #tail: BlockStepper;
+  readonly #policy: RenderPolicy;
   /** Sections and plain-text chunks that are full, to be marked closed in the next frame. */
-  private closing: HTMLElement[] = [];
-  private readonly closeLater = (element: HTMLElement): void => {
-    this.closing.push(element);
+  #closing: HTMLElement[] = [];
+  readonly #closeLater = (element: HTMLElement): void => {
+    this.#closing.push(element);
   };
-  private readonly onRender: (() => void) | undefined;
-  private readonly renderTask = (): void => this.render();
-  private scheduled = false;
-  private labels: CodeBlockLabels;
-  private readonly onCopyClick = copyCodeOnClick(() => this.labels);
+  readonly #onRender: (() => void) | undefined;
+  readonly #renderTask = (): void => this.#render();
+  #scheduled = false;
+  #labels: CodeBlockLabels;
+  readonly #onCopyClick = copyCodeOnClick(() => this.#labels);
 
   constructor(
     private readonly container: HTMLElement,
     options: MarkdownStreamOptions = {},
   ) {
-    this.policy = {
+    this.#policy = {
       allowHtml: options.allowHtml === true,
       imageOrigins: new Set([...(options.imageOrigins ?? [])].map(toOrigin).filter((o) => o !== '')),
     };
-    this.tail = this.newTail();
-    this.onRender = options.onRender;
-    this.labels = options.labels ?? defaultStrings;
-    container.addEventListener('click', this.onCopyClick);
+    this.#tail = this.#newTail();
+    this.#onRender = options.onRender;
+    this.#labels = options.labels ?? defaultStrings;
+    container.addEventListener('click', this.#onCopyClick);
   }
 
   /**
@@ -91,11 +91,11 @@ export class MarkdownStream {
    * work happens in the next animation frame(s).
    */
   update(text: string, complete: boolean): void {
-    if (text === this.input && complete === this.inputComplete) return;
-    this.input = text;
-    this.inputComplete = complete;
-    this.rewritten = true;
-    this.schedule();
+    if (text === this.#input && complete === this.#inputComplete) return;
+    this.#input = text;
+    this.#inputComplete = complete;
+    this.#rewritten = true;
+    this.#schedule();
   }
 
   /**
@@ -105,109 +105,109 @@ export class MarkdownStream {
    */
   append(chunk: string): void {
     if (chunk === '') return;
-    this.input += chunk;
-    if (!this.rewritten) this.appended += chunk;
-    this.schedule();
+    this.#input += chunk;
+    if (!this.#rewritten) this.#appended += chunk;
+    this.#schedule();
   }
 
   /** True while text is waiting to be rendered. */
   get pending(): boolean {
-    return this.scheduled;
+    return this.#scheduled;
   }
 
   /** True while a finished text is still being rendered (e.g. an answer from the history). */
   get catchingUp(): boolean {
-    return this.scheduled && this.inputComplete;
+    return this.#scheduled && this.#inputComplete;
   }
 
   /** Renders everything given so far now, synchronously, ignoring the frame budget. */
   flush(): void {
-    cancelFrameTask(this.renderTask);
-    this.scheduled = false;
-    this.sync();
-    while (this.tail.step()) {
+    cancelFrameTask(this.#renderTask);
+    this.#scheduled = false;
+    this.#sync();
+    while (this.#tail.step()) {
       // Each step is bounded; keep going until the text is caught up.
     }
-    this.onRender?.();
-    this.closeFull();
+    this.#onRender?.();
+    this.#closeFull();
   }
 
   /** Stops rendering; the container keeps what it shows. */
   dispose(): void {
-    cancelFrameTask(this.renderTask);
-    this.scheduled = false;
-    this.container.removeEventListener('click', this.onCopyClick);
+    cancelFrameTask(this.#renderTask);
+    this.#scheduled = false;
+    this.container.removeEventListener('click', this.#onCopyClick);
   }
 
   /** Puts new words on the copy buttons, those shown and those to come. */
   relabel(labels: CodeBlockLabels): void {
-    this.labels = labels;
+    this.#labels = labels;
     relabelCodeBlocks(this.container, labels);
   }
 
-  private schedule(): void {
-    this.scheduled = true;
-    scheduleFrameTask(this.renderTask);
+  #schedule(): void {
+    this.#scheduled = true;
+    scheduleFrameTask(this.#renderTask);
   }
 
   /** Brings `tail` up to date with `input`, normalising only the new part. */
-  private sync(): void {
-    const input = this.input;
-    let added = this.appended;
-    if (this.rewritten) {
-      if (this.synced > 0 && !input.startsWith(this.lastInput)) this.reset();
-      added = input.slice(this.synced);
+  #sync(): void {
+    const input = this.#input;
+    let added = this.#appended;
+    if (this.#rewritten) {
+      if (this.#synced > 0 && !input.startsWith(this.#lastInput)) this.#reset();
+      added = input.slice(this.#synced);
     }
-    this.rewritten = false;
-    this.appended = '';
+    this.#rewritten = false;
+    this.#appended = '';
     if (added !== '') {
-      if (this.endedWithCR && added.startsWith('\n')) added = added.slice(1);
-      this.endedWithCR = added.endsWith('\r');
-      this.tail.text += added.replace(/\r\n?/g, '\n');
-      this.synced = input.length;
-      this.lastInput = input;
+      if (this.#endedWithCR && added.startsWith('\n')) added = added.slice(1);
+      this.#endedWithCR = added.endsWith('\r');
+      this.#tail.text += added.replace(/\r\n?/g, '\n');
+      this.#synced = input.length;
+      this.#lastInput = input;
     }
-    this.tail.complete = this.inputComplete;
+    this.#tail.complete = this.#inputComplete;
   }
 
-  private reset(): void {
+  #reset(): void {
     this.container.replaceChildren();
-    this.tail = this.newTail();
-    this.synced = 0;
-    this.endedWithCR = false;
-    this.lastInput = '';
-    this.closing = [];
+    this.#tail = this.#newTail();
+    this.#synced = 0;
+    this.#endedWithCR = false;
+    this.#lastInput = '';
+    this.#closing = [];
   }
 
   /** The text after the frozen blocks, and the blocks it renders to: none yet. */
-  private newTail(): BlockStepper {
+  #newTail(): BlockStepper {
     return new BlockStepper(
       this.container,
-      this.policy,
-      () => this.labels,
-      this.closeLater,
-      () => this.schedule(),
+      this.#policy,
+      () => this.#labels,
+      this.#closeLater,
+      () => this.#schedule(),
     );
   }
 
-  private render(): void {
-    this.scheduled = false;
-    this.closeFull();
-    this.sync();
+  #render(): void {
+    this.#scheduled = false;
+    this.#closeFull();
+    this.#sync();
     let steps = 0;
     for (;;) {
-      const more = this.tail.step();
+      const more = this.#tail.step();
       steps++;
       if (!more) break;
       if (frameTimeLeft() <= 0) {
         // Out of budget: the next frame goes on from here.
-        this.schedule();
+        this.#schedule();
         break;
       }
     }
-    if (steps > 0) this.onRender?.();
+    if (steps > 0) this.#onRender?.();
     // Sections that filled up in this frame are closed in the next one.
-    if (this.closing.length > 0 && !this.scheduled) this.schedule();
+    if (this.#closing.length > 0 && !this.#scheduled) this.#schedule();
   }
 
   /**
@@ -218,9 +218,9 @@ export class MarkdownStream {
    * laid them out and remembers their size (contain-intrinsic-size: auto)
    * for when it skips them: the scroll height stays true.
    */
-  private closeFull(): void {
-    for (const element of this.closing) element.classList.add(CLOSED);
-    this.closing = [];
+  #closeFull(): void {
+    for (const element of this.#closing) element.classList.add(CLOSED);
+    this.#closing = [];
   }
 }
 

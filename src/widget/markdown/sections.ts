@@ -19,10 +19,10 @@ const SECTION_CHARS = 4096;
 
 export class Sections {
   /** Reference-link definitions seen in frozen blocks, for the blocks after them. */
-  private links: Links = Object.create(null);
+  #links: Links = Object.create(null);
   /** The section finished blocks are appended to, and how much markdown it holds. */
-  private section: HTMLElement | undefined;
-  private sectionChars = 0;
+  #section: HTMLElement | undefined;
+  #sectionChars = 0;
 
   /**
    * `labels`: the words on code blocks' copy buttons, as they are now.
@@ -37,7 +37,7 @@ export class Sections {
 
   newLexer(): Lexer {
     const lexer = new marked.Lexer(marked.defaults);
-    Object.assign(lexer.tokens.links, this.links);
+    Object.assign(lexer.tokens.links, this.#links);
     return lexer;
   }
 
@@ -47,7 +47,7 @@ export class Sections {
     if (token.type === 'def') {
       // First definition wins, as in marked; only finished ones, never a URL still streaming in.
       const def = token as Tokens.Def;
-      if (!(def.tag in this.links)) this.links[def.tag] = { href: def.href, title: def.title };
+      if (!(def.tag in this.#links)) this.#links[def.tag] = { href: def.href, title: def.title };
       return;
     }
     if (tooHeavy(token.raw, token.type)) {
@@ -56,20 +56,20 @@ export class Sections {
       this.appendOutsideSections(block.root);
       return;
     }
-    this.appendToSection(this.renderBlock(token.raw, false), token.raw.length);
+    this.#appendToSection(this.renderBlock(token.raw, false), token.raw.length);
   }
 
   /** Appends a finished block to the open section, opening a new one when there is none or it is full. */
-  private appendToSection(block: Node, chars: number): void {
-    if (!this.section || this.sectionChars >= SECTION_CHARS) {
+  #appendToSection(block: Node, chars: number): void {
+    if (!this.#section || this.#sectionChars >= SECTION_CHARS) {
       this.endSection();
-      this.section = document.createElement('div');
-      this.section.className = 'md-section';
-      this.sectionChars = 0;
-      this.container.append(this.section);
+      this.#section = document.createElement('div');
+      this.#section.className = 'md-section';
+      this.#sectionChars = 0;
+      this.container.append(this.#section);
     }
-    this.section.append(block);
-    this.sectionChars += chars;
+    this.#section.append(block);
+    this.#sectionChars += chars;
   }
 
   /** Appends a plain-text block (already cheap to lay out, chunk by chunk) after the sections; the next finished block opens a new one. */
@@ -80,8 +80,8 @@ export class Sections {
 
   /** Ends the open section, if any (it closes in the next frame); the next finished block opens a new one. */
   endSection(): void {
-    if (this.section) this.closeLater(this.section);
-    this.section = undefined;
+    if (this.#section) this.closeLater(this.#section);
+    this.#section = undefined;
   }
 
   /** Lexes (inline included), renders, sanitizes and frames one block's markdown. */

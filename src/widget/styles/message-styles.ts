@@ -91,6 +91,24 @@ export const messageStyles = css`
   .welcome {
     white-space: pre-wrap;
   }
+  /* Over the top of the log, taking no room: the messages the reader sees do not move. */
+  .loading-older {
+    position: sticky;
+    top: 0;
+    z-index: 1;
+    width: fit-content;
+    height: 2em;
+    line-height: 2em;
+    margin: 0 auto -2em;
+    padding: 0 0.8em;
+    border-radius: 1em;
+    font-size: 0.85em;
+    color: var(--ai-chat-muted-color, #59636e);
+    background: var(--ai-chat-background, #ffffff);
+  }
+  .log > .loading-older + .message {
+    margin-top: 0;
+  }
   .reasoning > .markdown {
     color: var(--ai-chat-muted-color, #59636e);
     border-inline-start: 2px solid var(--ai-chat-border-color, #d1d9e0);

@@ -56,7 +56,11 @@ function renderPanel(view: ChatView, actions: ChatActions): TemplateResult {
       tabindex="0"
       @scroll=${actions.onLogScroll}
     >
-      ${renderMessages(view, actions)}<div class="log-end" aria-hidden="true"></div>
+      ${
+        view.loadingOlder
+          ? html`<div class="loading-older" part="loading-older" role="status">${view.ui.loadingOlder}</div>`
+          : nothing
+      }${renderMessages(view, actions)}<div class="log-end" aria-hidden="true"></div>
     </div>
     ${
       view.following

@@ -33,6 +33,8 @@ export interface ChatView {
   reasoningOpen: ReadonlyMap<string, boolean>;
   /** The log follows new content (no Jump to latest). */
   following: boolean;
+  /** A page of older history is on its way. */
+  loadingOlder: boolean;
   status: ShownConnectionStatus;
   statusDetail: string;
   /** The server has welcomed the connection at least once (else a retry says it cannot be reached). */
