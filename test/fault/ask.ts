@@ -4,7 +4,7 @@
  * so a late duplicate would have time to show. Used by every fault test.
  */
 import WebSocket from 'ws';
-import { type AnswerParts, applyParts, replaceParts } from '../../src/protocol/index.js';
+import type { AnswerParts } from '../../src/protocol/index.js';
 import { ChatSession } from '../../src/widget/chat-session.js';
 import type { ChatMessage } from '../../src/widget/chat-state.js';
 
@@ -15,10 +15,8 @@ export interface AskOptions {
   /** Records connection status changes as `status:detail`. */
   statuses?: string[];
   /**
-   * Ask for the parts of answers (PROTOCOL.md section 16) and hold them here,
-   * by answer id: each delta's and snapshot's parts are taken exactly when the
-   * widget's own state takes the frame (the widget does not show parts yet,
-   * so its state does not keep them).
+   * Ask for the parts of answers (PROTOCOL.md section 16) and put here, by
+   * answer id, the parts the widget's own state holds once the answer ended.
    */
   parts?: Map<string, AnswerParts>;
 }
@@ -26,11 +24,6 @@ export interface AskOptions {
 /** The session's messages once the first answer is done. */
 export async function askOnce(url: string, question: string, options: AskOptions): Promise<ChatMessage[]> {
   let session: ChatSession | undefined;
-  const partsOf = (id: string): AnswerParts => {
-    const held = options.parts?.get(id) ?? {};
-    options.parts?.set(id, held);
-    return held;
-  };
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
@@ -49,17 +42,6 @@ export async function askOnce(url: string, question: string, options: AskOptions
             clearTimeout(timer);
             setTimeout(resolve, 20);
           },
-          onWelcome: (welcome) => {
-            for (const h of welcome.history) {
-              if (h.role === 'assistant' && h.text !== undefined) replaceParts(partsOf(h.id), h);
-            }
-          },
-          // Only a frame the state applied ('text'): a duplicate or a frame after a gap is not.
-          onFrame: (frame, change) => {
-            if (change.kind !== 'text') return;
-            if (frame.type === 'delta') applyParts(partsOf(frame.messageId), frame);
-            else if (frame.type === 'snapshot') replaceParts(partsOf(frame.messageId), frame);
-          },
         },
         { backoff: { baseMs: 2, maxMs: 20 }, WebSocket, parts: options.parts !== undefined },
       );
@@ -67,7 +49,14 @@ export async function askOnce(url: string, question: string, options: AskOptions
       current.send(question);
       current.open();
     });
-    return session?.state.messages ?? [];
+    const messages = session?.state.messages ?? [];
+    for (const m of messages) {
+      if (m.role === 'assistant' && m.id !== undefined) {
+        const { reasoning, tools, sources } = m;
+        options.parts?.set(m.id, { reasoning, tools, sources });
+      }
+    }
+    return messages;
   } finally {
     session?.close();
   }
