@@ -22,6 +22,7 @@ async function startRedisServer() {
   await client.ping();
   return {
     url: redis.url,
+    pid: redis.pid,
     client,
     async stop() {
       client.disconnect();
@@ -51,6 +52,18 @@ async function sample(client) {
   const lengths = streams.length ? (await pipeline.exec()).map(([, n]) => n) : [];
   const conversations = (await keys(client, 'aisc:*:meta')).length;
   return { usedMemory, streams: streams.length, deltas: lengths.reduce((a, b) => a + b, 0), conversations };
+}
+
+/** Redis's commands so far (calls by command, from INFO commandstats) and its CPU seconds (INFO cpu). */
+async function stats(client) {
+  const commandstats = await client.info('commandstats');
+  const calls = {};
+  for (const [, name, n] of commandstats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls[name] = Number(n);
+  // The bench's own sampling (INFO; SCAN and XLEN for Redis's memory) is not the store's work.
+  for (const own of ['info', 'scan', 'xlen']) delete calls[own];
+  const cpu = await client.info('cpu');
+  const seconds = (field) => Number(new RegExp(`^${field}:([\\d.]+)`, 'm').exec(cpu)?.[1] ?? 0);
+  return { calls, cpuSeconds: seconds('used_cpu_sys') + seconds('used_cpu_user') };
 }
 
 /** One conversation: say hello, ask, wait for the end. */
@@ -104,7 +117,7 @@ async function storageCost(redis, count = 500) {
   };
 }
 
-export async function runRedisLevels({ levels, rate, warmupMs, measureMs, runOne, fdLimit }) {
+export async function runRedisLevels({ levels, rate, warmupMs, measureMs, runOne, fdLimit, held, pinned }) {
   const redis = await startRedisServer();
   const version = /redis_version:(\S+)/.exec(await redis.client.info('server'))?.[1] ?? null;
   process.stdout.write(
@@ -123,7 +136,9 @@ export async function runRedisLevels({ levels, rate, warmupMs, measureMs, runOne
         process.stdout.write(`  ${connections} connections: Redis store, two nodes…\n`);
         multi = await runOne('chat-redis', connections, {
           redisUrl: redis.url,
+          redisPid: redis.pid,
           sample: () => sample(redis.client),
+          stats: () => stats(redis.client),
         });
       } catch (error) {
         failures.push({ connections, store: 'redis', error: String(error?.message ?? error) });
@@ -146,6 +161,18 @@ export async function runRedisLevels({ levels, rate, warmupMs, measureMs, runOne
         maxLatencyMs: round(multi.maxLatencyMs, 2),
         memoryP50LatencyMs: round(memory.p50LatencyMs, 2),
         memoryP99LatencyMs: round(memory.p99LatencyMs, 2),
+        latenessGrowthMs: round(multi.latenessGrowthMs, 1),
+        memoryLatenessGrowthMs: round(memory.latenessGrowthMs, 1),
+        held: held(multi, connections),
+        memoryHeld: held(memory, connections),
+        nodeCpuPercent: round(multi.nodeCpuPercent),
+        nodeCpuPercentPer1000Streams: round((multi.nodeCpuPercent * 1000) / connections),
+        memoryCpuPercent: round(memory.cpuPercent),
+        redisCpuPercent: round(multi.redisCpuPercent),
+        redisCommandsPerSec: Math.round(multi.redisCommandsPerSec),
+        redisCommandsPerSecByName: Object.fromEntries(
+          Object.entries(multi.redisCommands).map(([name, perSec]) => [name, Math.round(perSec)]),
+        ),
         rssBytesPerConnection: Math.round(multi.rssBytesPerConnection),
         idleBytesPerConnection: Math.round(multi.idleBytesPerConnection),
         memoryRssBytesPerConnection: Math.round(memory.rssBytesPerConnection),
@@ -182,6 +209,9 @@ export async function runRedisLevels({ levels, rate, warmupMs, measureMs, runOne
         warmupMs,
         measureMs,
         note: 'each Redis level ran right after a memory run of the same level in the same invocation; ratioVsMemory compares the two',
+        pinned: pinned
+          ? 'memory: the node on core 0; Redis: both nodes and redis-server on core 0; the load generator on core 1'
+          : false,
         storage,
         failures,
       },
@@ -194,6 +224,13 @@ export async function runRedisLevels({ levels, rate, warmupMs, measureMs, runOne
       'ratio',
       'p99 ms',
       'mem p99',
+      'grows ms',
+      'held',
+      'mem held',
+      'nodes cpu %',
+      'mem cpu %',
+      'redis cpu %',
+      'redis cmd/s',
       'B/conn',
       'redis B/stream',
       'B/delta',
@@ -206,6 +243,13 @@ export async function runRedisLevels({ levels, rate, warmupMs, measureMs, runOne
       l.ratioVsMemory,
       l.p99LatencyMs,
       l.memoryP99LatencyMs,
+      l.latenessGrowthMs,
+      l.held ? 'yes' : 'NO',
+      l.memoryHeld ? 'yes' : 'NO',
+      l.nodeCpuPercent,
+      l.memoryCpuPercent,
+      l.redisCpuPercent,
+      l.redisCommandsPerSec,
       l.rssBytesPerConnection,
       l.redisBytesPerActiveStream,
       l.redisBytesPerDelta,

@@ -174,8 +174,13 @@ export async function runOne(kind, connections, options = {}) {
   }
 }
 
-/** Two chat nodes on one Redis, the load spread over both; RSS summed. */
-async function runNodes(connections, { redisUrl, sample }) {
+/**
+ * Two chat nodes on one Redis, the load spread over both; RSS summed. The
+ * nodes and Redis share core 0 (the in-memory server's core), the load
+ * generator has core 1; the nodes' and Redis's CPU and Redis's commands are
+ * read over the measuring window.
+ */
+async function runNodes(connections, { redisUrl, redisPid, sample, stats }) {
   const servers = [0, 1].map(() =>
     fork(new URL('targets.mjs', here), ['chat-redis', String(rate), redisUrl], {
       execArgv: ['--expose-gc'],
@@ -185,8 +190,11 @@ async function runNodes(connections, { redisUrl, sample }) {
   let load;
   const totalRss = async (gc) =>
     (await Promise.all(servers.map((s) => rss(s, gc)))).reduce((a, b) => a + b, 0);
+  const nodesCpu = () => servers.reduce((sum, s) => sum + cpuSeconds(s.pid), 0);
   try {
     const ports = (await Promise.all(servers.map((s) => nextMessage(s, 'listening')))).map((m) => m.port);
+    for (const s of servers) pin(s.pid, 0);
+    if (redisPid) pin(redisPid, 0);
     const baseRss = await totalRss(true);
     const before = await sample();
     load = fork(
@@ -194,16 +202,27 @@ async function runNodes(connections, { redisUrl, sample }) {
       [ports.map((p) => `ws://127.0.0.1:${p}/ws`).join(','), String(connections)],
       { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
     );
+    pin(load.pid, 1);
     const connected = await nextMessage(load, 'connected');
     const idleRss = await totalRss(true);
     const measuring = nextMessage(load, 'measuring');
     const result = nextMessage(load, 'result', warmupMs + measureMs + 60_000);
     load.send({ type: 'start', warmupMs, measureMs });
     await measuring;
+    const cpuAtStart = nodesCpu();
+    const statsAtStart = await stats();
     await new Promise((r) => setTimeout(r, measureMs / 2));
     const streamingRss = await totalRss(false);
     const during = await sample();
     const r = await result;
+    const nodeCpuSeconds = nodesCpu() - cpuAtStart;
+    const statsAtEnd = await stats();
+    const seconds = measureMs / 1000;
+    const commands = {};
+    for (const [name, calls] of Object.entries(statsAtEnd.calls)) {
+      const per = (calls - (statsAtStart.calls[name] ?? 0)) / seconds;
+      if (per > 0) commands[name] = per;
+    }
     return {
       open: connected.open,
       tokensPerSec: r.tokensPerSec,
@@ -216,6 +235,10 @@ async function runNodes(connections, { redisUrl, sample }) {
       idleBytesPerConnection: (idleRss - baseRss) / connections,
       rssBytesPerConnection: (streamingRss - baseRss) / connections,
       streamingRssBytes: streamingRss,
+      nodeCpuPercent: (nodeCpuSeconds / seconds) * 100,
+      redisCpuPercent: ((statsAtEnd.cpuSeconds - statsAtStart.cpuSeconds) / seconds) * 100,
+      redisCommandsPerSec: Object.values(commands).reduce((a, b) => a + b, 0),
+      redisCommands: commands,
       redis: { before, during },
     };
   } finally {
@@ -229,7 +252,7 @@ async function runNodes(connections, { redisUrl, sample }) {
 }
 
 if (process.argv.includes('--redis')) {
-  await runRedisLevels({ levels, rate, warmupMs, measureMs, runOne, fdLimit });
+  await runRedisLevels({ levels, rate, warmupMs, measureMs, runOne, fdLimit, held, pinned: pinning });
   process.exit(0);
 }
 

@@ -6,6 +6,7 @@ import type { MessageRecord } from '../../conversation/message-frames.js';
 import { applyDelta, type DeltaBody } from '../../conversation/message-parts.js';
 import { SERVER_DEFAULTS } from '../../defaults.js';
 import { option, positiveInteger } from '../../options/check.js';
+import { DeltaBatch } from './delta-batch.js';
 import { checkRedisTarget, connectRedis, type RedisClient } from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
 
@@ -71,9 +72,6 @@ export interface RedisStoreOptions {
 /** How often `health` pings Redis, and how long without a reply makes it unhealthy. */
 const PROBE_EVERY_MS = 1000;
 const PROBE_STALE_MS = 2500;
-
-/** Redis's refusal of an XADD whose explicit id is not past the stream's last entry. */
-const ALREADY_APPENDED = /equal or smaller than the target stream top item/;
 
 /** The hash field of `msgs` counting messages trimmed from the front of `order` (never a message id). */
 const TRIMMED_FIELD = '#trimmed';
@@ -170,15 +168,20 @@ return 0`,
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return false end
 return redis.call('LPOP', KEYS[1])`,
   /**
-   * KEYS order msgs lease cancels; ARGV owner id json replyTo channel startEvent → 1, 2 when its question
-   * was cancelled while leaving the queue (the answer is stored all the same, to be ended at once), 0 when
-   * the lease is not ours. Publishes the start from the shard that published its question (on a cluster,
-   * messages from one node keep their order; from two they need not).
+   * KEYS order msgs lease cancels deltas(answer); ARGV owner id json replyTo channel startEvent ttl → 1, 2
+   * when its question was cancelled while leaving the queue (the answer is stored all the same, to be ended
+   * at once), 0 when the lease is not ours. Publishes the start from the shard that published its question
+   * (on a cluster, messages from one node keep their order; from two they need not). Creates the answer's
+   * delta stream empty (a consumer group made with MKSTREAM and dropped) with the history's expiry, so
+   * that a stream whose node dies unseen goes away with the history, and each delta is one plain XADD.
    */
   startAnswer: `
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 redis.call('RPUSH', KEYS[1], ARGV[2])
+redis.call('XGROUP', 'CREATE', KEYS[5], 'start', '0', 'MKSTREAM')
+redis.call('XGROUP', 'DESTROY', KEYS[5], 'start')
+redis.call('PEXPIRE', KEYS[5], ARGV[7])
 redis.call('PUBLISH', ARGV[5], ARGV[6])
 if redis.call('HDEL', KEYS[4], ARGV[4]) == 1 then return 2 end
 return 1`,
@@ -349,6 +352,8 @@ export class RedisStore {
   readonly replayRetentionMs: number;
   readonly maxHistoryMessages: number;
   readonly redis: RedisClient;
+  /** Where this node's deltas wait for the turn's pipeline. */
+  private readonly deltas: DeltaBatch;
   private readonly subscriber: RedisClient;
   /** What each subscribed channel's messages are given to (parsed), by channel. */
   private readonly channelHandlers = new Map<string, (message: unknown) => void>();
@@ -394,6 +399,7 @@ export class RedisStore {
       },
       this.graceMs,
     );
+    this.deltas = new DeltaBatch(this.redis);
     this.redis.on('error', (error: Error) => this.noteError(error));
     this.redis.on('ready', () => this.noteReady());
     this.prober = setInterval(() => this.probe(), PROBE_EVERY_MS);
@@ -717,6 +723,7 @@ export class RedisStore {
         k.messages(conversationId),
         k.lease(conversationId),
         k.cancels(conversationId),
+        k.deltas(conversationId, record.id),
       ],
       [
         this.nodeId,
@@ -725,44 +732,37 @@ export class RedisStore {
         record.replyTo,
         k.events(conversationId),
         JSON.stringify({ t: 'start', id: record.id, replyTo: record.replyTo, node: this.nodeId }),
+        this.historyTtlMs,
       ],
     );
     return result === 1 ? 'started' : result === 2 ? 'cancelled' : 'lost';
   }
 
   /**
-   * Appends delta `seq` (stream id `<seq>-0`); pipelined behind earlier
-   * commands, so in order. Idempotent: after a Redis restart the client
-   * resends commands whose replies were lost, and an XADD that had already
-   * been applied (and persisted) is then refused for its id; that delta is
-   * already there.
+   * Appends delta `seq` (stream id `<seq>-0`) and tells the followers, in
+   * this turn's batch of deltas (see DeltaBatch): in order, behind the
+   * commands issued before it. Resolves once stored. Idempotent: after a cut
+   * or a Redis restart the client resends commands whose replies were lost,
+   * and an XADD that had already been applied (and persisted) is then refused
+   * for its id; that delta is already there.
    */
-  appendDelta(conversationId: string, messageId: string, seq: number, body: DeltaBody): Promise<unknown> {
-    const key = this.keys.deltas(conversationId, messageId);
-    const fields = entryFields(body);
-    const append =
-      seq === 1
-        ? // A stream whose node dies unseen still goes away with the history.
-          this.redis
-            .multi()
-            .xadd(key, `${seq}-0`, ...fields)
-            .pexpire(key, this.historyTtlMs)
-            .exec()
-        : this.redis.xadd(key, `${seq}-0`, ...fields);
-    // Behind the XADD on the same connection, so followers never hear of a delta before it is appended
-    // (pipelined: no extra round trip). Lost or repeated, it only costs a follower a stream read.
+  appendDelta(conversationId: string, messageId: string, seq: number, body: DeltaBody): Promise<void> {
     const { text, ...parts } = body;
     const event: Extract<DeltaEvent, { t: 'd' }> = { t: 'd', id: messageId, s: seq, x: text };
     if (parts.reasoning !== undefined || parts.tool !== undefined || parts.source !== undefined)
       event.p = parts;
-    this.redis.publish(this.keys.deltaEvents(conversationId), JSON.stringify(event)).catch(() => {});
-    return append.catch((error: unknown) => {
-      if (!ALREADY_APPENDED.test(error instanceof Error ? error.message : String(error))) throw error;
+    return this.deltas.append({
+      key: this.keys.deltas(conversationId, messageId),
+      id: `${seq}-0`,
+      fields: entryFields(body),
+      channel: this.keys.deltaEvents(conversationId),
+      event: JSON.stringify(event),
     });
   }
 
   /** Ends an answer (whole text, finish reason, usage) and starts its stream's retention. */
   async finish(conversationId: string, record: MessageRecord): Promise<boolean> {
+    this.deltas.flush(true); // its end entry goes after its last delta
     const k = this.keys;
     const ok = await this.script(
       'finish',
@@ -852,6 +852,7 @@ export class RedisStore {
   }
 
   async close(): Promise<void> {
+    this.deltas.flush(true);
     this.closed = true;
     clearInterval(this.prober);
     this.resubscribed.clear();

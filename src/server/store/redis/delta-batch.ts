@@ -1,0 +1,111 @@
+import { Cluster, type Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
+
+/** One delta's writes: its stream entry, and what followers hear of it. */
+export interface DeltaWrite {
+  /** The answer's stream key (it exists: the answer's start created it). */
+  key: string;
+  /** Stream id `<seq>-0`: fixed by the delta, so a resent write is refused, never doubled. */
+  id: string;
+  fields: string[];
+  channel: string;
+  event: string;
+}
+
+interface Pending extends DeltaWrite {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** Redis's refusal of an XADD whose explicit id is not past the stream's last entry. */
+const ALREADY_APPENDED = /equal or smaller than the target stream top item/;
+
+/** How soon a batch held while the connection is down is tried again. */
+const HELD_RETRY_MS = 10;
+
+/**
+ * The delta write path: the deltas appended on this node within one turn of
+ * the event loop (of one answer or of many) leave in one socket write per
+ * Redis server (one on a single Redis; one per master on a cluster), and
+ * Redis answers them with one write, instead of a write and a read each.
+ *
+ * The commands stay plain XADD and PUBLISH, not an ioredis pipeline or a
+ * transaction: ioredis resends every command whose reply a cut lost, in
+ * order, on the next connection, but aborts the rest of a pipeline whose
+ * replies were partly read, which would leave a delta unknown and let the
+ * next one through ahead of it. So the batch only holds the socket's writes
+ * back (cork) while it issues them, and a delta keeps these guarantees: its
+ * XADD precedes its PUBLISH (followers never hear of a delta before it is
+ * appended), deltas keep their order on the one command connection, a
+ * resent XADD that had been applied is refused for its id (counted as
+ * stored), and anything that must follow the deltas written so far (an
+ * answer's end) calls `flush(true)` first.
+ *
+ * While the connection is not ready, deltas wait here rather than in
+ * ioredis's offline queue: when a connection dies while ioredis resends the
+ * commands a cut left unanswered, it queues the rest of them behind whatever
+ * waits in the offline queue, so a delta queued there during the outage
+ * would reach Redis ahead of an older one, which Redis then refuses (a gap).
+ */
+export class DeltaBatch {
+  private pending: Pending[] = [];
+  private scheduled: NodeJS.Immediate | undefined;
+  private held: NodeJS.Timeout | undefined;
+
+  constructor(private readonly redis: RedisClient) {}
+
+  /** Queues a delta's writes for this turn's batch; resolves once Redis stored it. */
+  append(write: DeltaWrite): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ ...write, resolve, reject });
+      // After the timers and I/O of this turn: the deltas every stream produced in it go together.
+      this.scheduled ??= setImmediate(() => this.flush());
+    });
+  }
+
+  /**
+   * Issues what is queued, in order, ahead of any command issued after this
+   * call; while the connection is not ready it waits, unless `now` (what
+   * follows must follow these deltas, ready or not).
+   */
+  flush(now = false): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    if (this.pending.length === 0) return;
+    if (this.redis.status !== 'ready' && !now) {
+      this.held ??= setTimeout(() => {
+        this.held = undefined;
+        this.flush();
+      }, HELD_RETRY_MS);
+      return;
+    }
+    if (this.held) clearTimeout(this.held);
+    this.held = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    const sockets = commandSockets(this.redis);
+    for (const socket of sockets) socket.cork();
+    try {
+      for (const write of batch) {
+        this.redis.xadd(write.key, write.id, ...write.fields).then(
+          () => write.resolve(),
+          (error: unknown) => {
+            if (ALREADY_APPENDED.test(error instanceof Error ? error.message : String(error)))
+              write.resolve();
+            else write.reject(error);
+          },
+        );
+        // Lost or repeated, it only costs a follower a stream read.
+        this.redis.publish(write.channel, write.event).catch(() => {});
+      }
+    } finally {
+      for (const socket of sockets) socket.uncork();
+    }
+  }
+}
+
+/** The sockets the commands go out on: the connection's, or each cluster master's. */
+function commandSockets(redis: RedisClient): Redis['stream'][] {
+  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  return nodes.map((node) => node.stream).filter((socket) => socket !== undefined && !socket.destroyed);
+}
