@@ -107,3 +107,36 @@ export const hostileAnswers: HostileAnswer[] = [
   { name: 'pathological emphasis', text: '**a**'.repeat(50_000) },
   { name: 'deep nesting', text: `${'> '.repeat(10_000)}x` },
 ];
+
+/**
+ * Hostile URLs for a link the page builds itself (a source's `url`): none
+ * may become a link but an http(s) one, however its scheme is spelled,
+ * padded or encoded.
+ */
+export const hostileUrls: string[] = [
+  'javascript:window.__pwned=20',
+  'JaVaScRiPt:window.__pwned=21',
+  ' javascript:window.__pwned=22',
+  '\tjavascript:window.__pwned=23',
+  '\njavascript:window.__pwned=24',
+  '\u0001javascript:window.__pwned=25',
+  '\u00a0javascript:window.__pwned=26',
+  'java\tscript:window.__pwned=27',
+  'java\nscript:window.__pwned=28',
+  'jav&#x09;ascript:window.__pwned=29',
+  '&#106;avascript:window.__pwned=30',
+  '&#x6A;avascript&colon;window.__pwned=31',
+  'javascript%3Awindow.__pwned=32',
+  'data:text/html,<script>window.__pwned=33</script>',
+  'data:text/html;base64,PHNjcmlwdD53aW5kb3cuX19wd25lZD0zNDwvc2NyaXB0Pg==',
+  ' data:image/svg+xml,<svg onload="window.__pwned=35"/>',
+  'vbscript:msgbox(36)',
+  'VBScript:msgbox(37)',
+  `//attacker.example/protocol-relative`,
+  'https:attacker.example/no-slashes',
+  ` ${A}/space-prefixed`,
+  'file:///etc/passwd',
+  'blob:https://attacker.example/0',
+  `${A}/" onmouseover="window.__pwned=38`,
+  `${A}/'><img src=x onerror=window.__pwned=39>`,
+];
