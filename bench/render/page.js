@@ -53,7 +53,36 @@ function timed(fn) {
   };
 }
 
-window.requestAnimationFrame = (callback) => rawRaf(timed(callback));
+/**
+ * True from a frame's first requestAnimationFrame callback until the first
+ * task after that frame: a DOM change seen meanwhile is painted by this frame,
+ * and `afterThisFrame` callbacks run once it has been (the browser's rendering
+ * update, style to paint, ends before it takes the next task).
+ */
+let inFrame = false;
+/** Only while Send → first paint is measured: the render runs pay nothing for it. */
+let trackingFrames = false;
+const afterThisFrame = [];
+const frameEnd = new MessageChannel();
+frameEnd.port1.onmessage = () => {
+  inFrame = false;
+  const now = performance.now();
+  for (const callback of afterThisFrame.splice(0)) callback(now);
+};
+window.requestAnimationFrame = (callback) =>
+  rawRaf((now) => {
+    if (trackingFrames && !inFrame) {
+      inFrame = true;
+      frameEnd.port2.postMessage(0);
+    }
+    return timed(callback)(now);
+  });
+
+/** Calls `painted(time)` once a frame that shows the DOM as it is now has been painted by the main thread. */
+function whenPainted(painted) {
+  if (inFrame) afterThisFrame.push(painted);
+  else window.requestAnimationFrame(() => afterThisFrame.push(painted));
+}
 
 let sentinel = '';
 let watchRoot = null;
@@ -127,11 +156,12 @@ class TimedWebSocket extends WebSocket {
         performance.mark('ai-stream-chat-bench-welcome');
       }
       if (!m.running || typeof event.data !== 'string') return;
-      // The widget asks for compact deltas (a JSON string, or {"d":…}); the baselines get full ones.
+      // The widget asks for compact deltas (a JSON string, {"d":…}, or {"r":…} of reasoning); the baselines get full ones.
       if (
         event.data.startsWith('{"type":"delta"') ||
         event.data.startsWith('"') ||
-        event.data.startsWith('{"d":')
+        event.data.startsWith('{"d":') ||
+        event.data.startsWith('{"r":')
       ) {
         m.deltas++;
         m.lastDeltaSeenAt = performance.now();
@@ -179,18 +209,22 @@ function frameLoop(now) {
   rawRaf(frameLoop);
 }
 
-const wsUrl = `${location.origin.replace(/^http/, 'ws')}/ws`;
+/** This page's chat server, or another (?ws=: the real dev server of the Send → first paint runs). */
+const wsUrl = query.get('ws') ?? `${location.origin.replace(/^http/, 'ws')}/ws`;
 
-/** A raw protocol client for the baselines: hello, then one send; `onDelta(text)` per delta frame. */
+/**
+ * A raw protocol client for the baselines: hello (with parts), then one send;
+ * `onDelta(text, reasoning)` per delta frame.
+ */
 function connect(onDelta) {
   const socket = new WebSocket(wsUrl);
   const welcomed = new Promise((resolve, reject) => {
-    socket.addEventListener('open', () => socket.send(JSON.stringify({ type: 'hello', v: 1 })));
+    socket.addEventListener('open', () => socket.send(JSON.stringify({ type: 'hello', v: 1, parts: true })));
     socket.addEventListener('error', reject);
     socket.addEventListener('message', (event) => {
       const frame = JSON.parse(event.data);
       if (frame.type === 'welcome') resolve();
-      else if (frame.type === 'delta') onDelta(frame.text);
+      else if (frame.type === 'delta') onDelta(frame.text, frame.reasoning ?? '');
     });
   });
   return {
@@ -220,6 +254,28 @@ function followBottom(box, end) {
   observer.observe(end);
 }
 
+/** Plain text into `box`: a new pre-wrap block at each blank line; each chunk is one text node. */
+function plainText(box) {
+  let block = null;
+  let lastChar = '';
+  return {
+    started: () => block !== null,
+    append(chunk) {
+      const parts = (lastChar + chunk).split(/\n[ \t]*\n/);
+      parts[0] = parts[0].slice(lastChar.length);
+      for (let i = 0; i < parts.length; i++) {
+        if (i > 0 || !block) {
+          block = document.createElement('div');
+          block.className = 'plain';
+          box.append(block);
+        }
+        if (parts[i]) block.append(document.createTextNode(parts[i]));
+      }
+      lastChar = chunk.slice(-1);
+    },
+  };
+}
+
 async function setUpBaseline() {
   const box = document.createElement('div');
   box.className = 'box';
@@ -233,21 +289,18 @@ async function setUpBaseline() {
   let text = '';
   let onDelta;
   if (renderer === 'plain') {
-    let block = null;
-    let lastChar = '';
-    onDelta = (chunk) => {
-      // A new pre-wrap block at each blank line; each chunk is one text node.
-      const parts = (lastChar + chunk).split(/\n[ \t]*\n/);
-      parts[0] = parts[0].slice(lastChar.length);
-      for (let i = 0; i < parts.length; i++) {
-        if (i > 0 || !block) {
-          block = document.createElement('div');
-          block.className = 'plain';
-          content.append(block);
-        }
-        if (parts[i]) block.append(document.createTextNode(parts[i]));
+    const answer = plainText(content);
+    // Reasoning goes in a box of its own, removed when the answer begins (as the widget closes its disclosure).
+    const reasoningBox = document.createElement('div');
+    const reasoning = plainText(reasoningBox);
+    onDelta = (chunk, thought) => {
+      if (thought) {
+        if (!reasoningBox.isConnected && !answer.started()) content.prepend(reasoningBox);
+        reasoning.append(thought);
       }
-      lastChar = chunk.slice(-1);
+      if (!chunk) return;
+      reasoningBox.remove();
+      answer.append(chunk);
     };
   } else {
     const [{ marked }, { default: DOMPurify }] = await Promise.all([
@@ -410,6 +463,62 @@ window.benchSweep = (maxMs = 60_000) => {
     };
     rawRaf(frame);
   });
+};
+
+/**
+ * Send → first painted token. Armed before each send: the Enter keypress
+ * that sends (its event's timeStamp: when the browser took the key in), the
+ * first text of the new answer in the DOM (reasoning or answer, inside its
+ * markdown), and the end of the frame that painted it (see whenPainted).
+ */
+const firstToken = { sendAt: 0, seenKeyAt: 0, tokenAt: 0, paintedAt: 0, kind: '' };
+/** Resolves once the armed send's first token is painted and its answer is done. */
+let firstTokenDone = Promise.resolve();
+window.benchArmFirstPaint = () => {
+  const el = document.querySelector('ai-stream-chat');
+  const before = new Set(el.shadowRoot.querySelectorAll('.message.assistant'));
+  Object.assign(firstToken, { sendAt: 0, seenKeyAt: 0, tokenAt: 0, paintedAt: 0, kind: '' });
+  trackingFrames = true;
+  let painted;
+  const answered = new Promise((resolve) =>
+    el.addEventListener('ai-chat-answer-done', resolve, { once: true }),
+  );
+  firstTokenDone = Promise.all([new Promise((resolve) => (painted = resolve)), answered]);
+  window.addEventListener(
+    'keydown',
+    (event) => {
+      firstToken.seenKeyAt = performance.now();
+      firstToken.sendAt = event.timeStamp;
+    },
+    { capture: true, once: true },
+  );
+  const tokenObserver = new MutationObserver((records) => {
+    for (const record of records) {
+      const places = record.type === 'characterData' ? [record.target] : [...record.addedNodes];
+      for (const node of places) {
+        const where = node.nodeType === Node.TEXT_NODE ? node.parentElement : node;
+        const message = where?.closest?.('.message.assistant');
+        if (!message || before.has(message) || !where.closest('.markdown') || !where.textContent.trim())
+          continue;
+        tokenObserver.disconnect();
+        firstToken.tokenAt = performance.now();
+        firstToken.kind = where.closest('[part~="reasoning-text"]') ? 'reasoning' : 'answer';
+        whenPainted((now) => {
+          firstToken.paintedAt = now;
+          painted();
+        });
+        return;
+      }
+    }
+  });
+  tokenObserver.observe(el.shadowRoot, { subtree: true, childList: true, characterData: true });
+};
+
+/** The armed send's figures, once its first token is painted and its answer is done. */
+window.benchFirstPaint = async () => {
+  await firstTokenDone;
+  trackingFrames = false;
+  return { ...firstToken };
 };
 
 /** Stops recording and returns what the page measured. */

@@ -31,7 +31,20 @@
  * in an empty log, frame p95, long tasks); then the log is swept from the
  * bottom to the top and back, one view height per frame (frame p95, long tasks).
  *
+ * Reasoning (issue 16): the widget and plain text stream about 100 KB of
+ * reasoning (the same mixed markdown; the widget renders it in its open
+ * disclosure, plain text in a box of its own) and then 50 KB of answer (the
+ * widget closes the disclosure, plain text removes the box), at each rate,
+ * with the same figures and targets as the answer runs.
+ *
+ * Send → first painted token (Chromium): the widget on the real dev server
+ * (dist/node/cli/cli.js --mock-parts --rate 200: the first token, reasoning,
+ * comes at once), a question typed and sent with Enter, N times: from the
+ * keydown's timeStamp to the end of the frame that painted the new answer's
+ * first text (page.js, benchArmFirstPaint).
+ *
  * Flags: --browser chromium|firefox, --quick (10 and 50 KB, shorter caps), --corpora 10,50,200 (KB; none),
+ * --reasoning 100,50 (KB of reasoning, KB of answer; none), --first-paint <sends> (50; none),
  * --rates 1000,max, --renderers a,b, --cap <s> (wall time per run, 120),
  * --naive-cap <s> (wall time of a naive-chunk run at a fixed rate, 900),
  * --hostile full|small|none, --long 25,100,200 (answers of history; none),
@@ -48,6 +61,7 @@ import { chromium } from 'playwright-core';
 import puppeteer from 'puppeteer-core';
 import WebSocket from 'ws';
 import { firefoxLaunchOptions } from '../../scripts/browser-engines.mjs';
+import { startCli } from '../../scripts/start-cli.mjs';
 import { CHROMIUM_ARGS, ensureChromium, ensureFirefox } from '../../scripts/system-deps.mjs';
 import { fixedChunks, hostileInputs, makeCorpus, SENTINEL, tokenize } from './corpus.mjs';
 
@@ -81,6 +95,11 @@ function parseArgs(argv) {
       .filter((n) => n !== 'none')
       .map(Number),
     longRate: Number(value('--long-rate', '250')),
+    reasoning: value('--reasoning', quick ? '20,10' : '100,50')
+      .split(',')
+      .filter((k) => k !== 'none')
+      .map(Number),
+    firstPaintSends: Number(value('--first-paint', quick ? '20' : '50').replace('none', '0')),
     out: value('--out', join(root, 'bench/results/render.json')),
     deltaWindowMs: Number(value('--delta-window-ms', '0')),
     compact: !argv.includes('--no-compact'),
@@ -98,11 +117,15 @@ function parseArgs(argv) {
   if (args.long.some((n) => !(n > 0 && Number.isInteger(n))))
     throw new TypeError('--long takes numbers of answers, e.g. 25,100,200, or none');
   if (!(args.longRate > 0)) throw new TypeError('--long-rate takes tokens/s');
+  if (!(args.reasoning.length === 0 || (args.reasoning.length === 2 && args.reasoning.every((k) => k > 0))))
+    throw new TypeError('--reasoning takes KB of reasoning and KB of answer, e.g. 100,50, or none');
+  if (!(Number.isInteger(args.firstPaintSends) && args.firstPaintSends >= 0))
+    throw new TypeError('--first-paint takes a number of sends, or none');
   return args;
 }
 
 const args = parseArgs(process.argv.slice(2));
-for (const file of ['dist/ai-stream-chat.js', 'dist/node/server/chat-server.js']) {
+for (const file of ['dist/ai-stream-chat.js', 'dist/node/server/chat-server.js', 'dist/node/cli/cli.js']) {
   if (!existsSync(join(root, file))) throw new Error(`${file} is missing: run npm run build first`);
 }
 const { createChatServer } = await import(join(root, 'dist/node/server/chat-server.js'));
@@ -321,6 +344,7 @@ async function openPage() {
   let cdp;
   return {
     errors,
+    page,
     async goto(url) {
       await page.goto(url);
       cdp = await context.newCDPSession(page);
@@ -428,6 +452,72 @@ async function run(renderer, chunks, rate) {
     return { ...(await measureStream(page, renderer, chunks, rate)), pageErrors: page.errors };
   } finally {
     await page.close();
+  }
+}
+
+// ---- Send → first painted token ------------------------------------------------------
+
+/**
+ * The dev server's flags: the mock's first token (reasoning) goes out at once,
+ * the next ones 5 ms apart, so the reasoning is on screen before the answer
+ * text closes it (at "max" the whole answer would arrive before one frame).
+ */
+const FIRST_PAINT_SERVER = ['--mock-parts', '--rate', '200'];
+
+/**
+ * The widget on the real dev server, whose mock source sends its first token
+ * (reasoning) at once: `sends` questions typed and sent with Enter, one after
+ * the other answer is done, after one warm-up send that is reported apart.
+ */
+async function firstPaintRun(sends) {
+  const server = await startCli(['--port', '0', ...FIRST_PAINT_SERVER]);
+  const page = await openPage();
+  try {
+    await page.goto(`${base}/bench/page.html?renderer=widget&ws=${encodeURIComponent(server.wsUrl)}`);
+    await page.evaluate('benchReady()');
+    const box = page.page.locator('ai-stream-chat textarea');
+    const samples = [];
+    for (let i = 0; i <= sends; i++) {
+      await page.evaluate('benchArmFirstPaint()');
+      await box.fill(`Question ${i + 1}: how do I resume a stream?`);
+      await box.press('Enter');
+      const sample = await evaluate(page, 'benchFirstPaint()', 15_000);
+      if (!sample) throw new Error(`send ${i + 1}: no token painted within 15 s`);
+      samples.push(sample);
+      // The server's rate limit (10 frames/s) is far; the widget is idle again.
+      await sleep(250);
+    }
+    const [warmUp, ...measured] = samples;
+    const ms = (sample) => sample.paintedAt - sample.sendAt;
+    const times = measured.map(ms);
+    return {
+      sends,
+      server: `dist/node/cli/cli.js ${FIRST_PAINT_SERVER.join(' ')}`,
+      firstTokenKinds: [...new Set(measured.map((x) => x.kind))],
+      p50Ms: round(percentile(times, 50)),
+      p95Ms: round(percentile(times, 95)),
+      minMs: round(Math.min(...times)),
+      maxMs: round(Math.max(...times)),
+      warmUpMs: round(ms(warmUp)),
+      // From the keydown to the token in the DOM; and from the keydown's timeStamp to its listener.
+      p50ToDomMs: round(
+        percentile(
+          measured.map((x) => x.tokenAt - x.sendAt),
+          50,
+        ),
+      ),
+      p50InputDelayMs: round(
+        percentile(
+          measured.map((x) => x.seenKeyAt - x.sendAt),
+          50,
+        ),
+        2,
+      ),
+      pageErrors: page.errors,
+    };
+  } finally {
+    await page.close();
+    server.child.kill('SIGTERM');
   }
 }
 
@@ -583,6 +673,39 @@ if (args.hostile !== 'none') {
   }
 }
 
+/** About `reasoningKb` of reasoning (the corpus's markdown, without its sentinel), then `answerKb` of answer. */
+const reasoningRuns = [];
+if (args.reasoning.length === 2) {
+  const [reasoningKb, answerKb] = args.reasoning;
+  const reasoning = makeCorpus(reasoningKb * 1024, 11).replace(SENTINEL, 'Now the answer.');
+  const text = makeCorpus(answerKb * 1024, 12);
+  const chunks = [...tokenize(reasoning).map((t) => ({ type: 'reasoning', text: t })), ...tokenize(text)];
+  for (const rate of args.rates) {
+    for (const renderer of ['widget', 'plain'].filter((r) => args.renderers.includes(r))) {
+      process.stderr.write(`reasoning ${reasoningKb} KB + ${answerKb} KB, ${rateName(rate)}, ${renderer}… `);
+      const figures = await run(renderer, chunks, rate);
+      reasoningRuns.push({
+        corpus: `${reasoningKb} KB reasoning + ${answerKb} KB`,
+        reasoningBytes: Buffer.byteLength(reasoning),
+        corpusBytes: Buffer.byteLength(text),
+        chunks: chunks.length,
+        rate: Number.isFinite(rate) ? rate : 'max',
+        ...figures,
+      });
+      process.stderr.write(
+        `${figures.finished ? 'done' : 'NOT FINISHED'} in ${figures.wallMs} ms, main thread ${figures.totalMainThreadMs} ms\n`,
+      );
+    }
+  }
+}
+
+let firstPaint = null;
+if (args.firstPaintSends > 0 && args.browser === 'chromium') {
+  process.stderr.write(`Send → first painted token, ${args.firstPaintSends} sends… `);
+  firstPaint = await firstPaintRun(args.firstPaintSends);
+  process.stderr.write(`p50 ${firstPaint.p50Ms} ms, p95 ${firstPaint.p95Ms} ms\n`);
+}
+
 const long = [];
 let longEmpty = null;
 const longChunks = tokenize(makeCorpus(8 * 1024, 7));
@@ -655,6 +778,29 @@ function summarize(rateArg) {
   return summary;
 }
 
+/** The reasoning runs against plain text at one rate: the answer runs' targets that apply. */
+function summarizeReasoning(rateArg) {
+  const rate = Number.isFinite(rateArg) ? rateArg : 'max';
+  const widget = reasoningRuns.find((r) => r.rate === rate && r.renderer === 'widget');
+  const plain = reasoningRuns.find((r) => r.rate === rate && r.renderer === 'plain');
+  if (!widget) return null;
+  const ratioVsPlain =
+    widget.totalMainThreadMs && plain?.totalMainThreadMs
+      ? round(widget.totalMainThreadMs / plain.totalMainThreadMs, 2)
+      : null;
+  const check = (value, ok) => ({ value, met: value === null ? null : ok(value) });
+  return {
+    corpus: widget.corpus,
+    rate,
+    ratioVsPlain,
+    targets: {
+      'main thread ≤ 1.3x plain text': check(ratioVsPlain, (v) => v <= 1.3),
+      'p95 frame interval ≤ 17 ms': check(widget.p95FrameIntervalMs, (v) => v <= 17),
+      'no task over 50 ms': check(widget.tasksOver50ms, (v) => v === 0),
+    },
+  };
+}
+
 const report = {
   benchmark: 'render',
   date: startedAt.toISOString(),
@@ -681,6 +827,11 @@ const report = {
   runs,
   summary: args.rates.map(summarize).filter(Boolean),
   hostile,
+  reasoning:
+    reasoningRuns.length > 0
+      ? { runs: reasoningRuns, summary: args.rates.map(summarizeReasoning).filter(Boolean) }
+      : null,
+  firstPaint,
   longConversations:
     args.long.length > 0
       ? { rate: args.longRate, chunks: longChunks.length, emptyLog: longEmpty, runs: long }
@@ -722,6 +873,24 @@ for (const s of report.summary) {
   for (const [name, t] of Object.entries(s.targets)) {
     process.stdout.write(`  ${t.met === null ? '?' : t.met ? 'met ' : 'MISS'}  ${name}: ${t.value ?? '–'}\n`);
   }
+}
+if (reasoningRuns.length) {
+  process.stdout.write(`\nReasoning, then the answer\n${lines[0]}\n${lines[1]}\n`);
+  for (const r of reasoningRuns)
+    process.stdout.write(`${line(columns.map(([, get]) => String(get(r) ?? '–')))}\n`);
+  for (const s of report.reasoning.summary) {
+    process.stdout.write(`${s.corpus} at ${s.rate}: ratio to plain text ${s.ratioVsPlain ?? '–'}\n`);
+    for (const [name, t] of Object.entries(s.targets)) {
+      process.stdout.write(
+        `  ${t.met === null ? '?' : t.met ? 'met ' : 'MISS'}  ${name}: ${t.value ?? '–'}\n`,
+      );
+    }
+  }
+}
+if (firstPaint) {
+  process.stdout.write(
+    `\nSend → first painted token (${firstPaint.firstTokenKinds.join(', ')}), ${firstPaint.sends} sends: p50 ${firstPaint.p50Ms} ms, p95 ${firstPaint.p95Ms} ms (min ${firstPaint.minMs}, max ${firstPaint.maxMs}; warm-up send ${firstPaint.warmUpMs} ms; to the DOM p50 ${firstPaint.p50ToDomMs} ms)\n`,
+  );
 }
 if (hostile.length) {
   process.stdout.write(

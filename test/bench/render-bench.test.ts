@@ -1,6 +1,7 @@
 /**
  * Smoke test of `npm run bench:render`: a tiny corpus through all four
- * renderers at both rates, plus shrunken hostile inputs, in real Chromium,
+ * renderers at both rates, plus shrunken hostile inputs, a short reasoning
+ * run and two sends timed to their first painted token, in real Chromium,
  * and through the widget and plain text in Firefox (--browser firefox).
  * Checks that every run finishes with every delta received and that the JSON
  * report has its documented shape. No timing is asserted: timings belong to
@@ -49,7 +50,7 @@ async function runBench(args: string[], out: string): Promise<string> {
   child.stderr.setEncoding('utf8').on('data', (c: string) => {
     output += c;
   });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
   const [code] = await once(child, 'exit');
   clearTimeout(timer);
   assert.equal(code, 0, output);
@@ -77,6 +78,8 @@ describe('npm run bench:render (smoke)', () => {
         'none',
         '--long',
         'none',
+        '--reasoning',
+        'none',
       ],
       out,
     );
@@ -99,6 +102,7 @@ describe('npm run bench:render (smoke)', () => {
       assert.equal(run.longestTaskMs, null, `${name}: no long-task figure`);
     }
     assert.equal(typeof report.summary[0].ratioVsPlain, 'number', 'the ratio to plain text');
+    assert.equal(report.firstPaint, null, 'Send → first paint is measured in Chromium only');
   });
 
   it('runs a tiny corpus through all four renderers and writes the documented JSON', async () => {
@@ -119,6 +123,10 @@ describe('npm run bench:render (smoke)', () => {
         '3',
         '--long-rate',
         '2000',
+        '--reasoning',
+        '2,1',
+        '--first-paint',
+        '2',
       ],
       out,
     );
@@ -168,6 +176,39 @@ describe('npm run bench:render (smoke)', () => {
       assert.equal(h.finished, true, `${h.input} finished`);
       assert.equal(typeof h.longestTaskMs, 'number', `${h.input}: longestTaskMs`);
     }
+    // Reasoning, then the answer: the widget against plain text at both rates, with the answer runs' targets.
+    const reasoningRuns = report.reasoning.runs as Run[];
+    assert.deepEqual(
+      reasoningRuns.map((r) => `${r.rate} ${r.renderer}`),
+      ['1000 widget', '1000 plain', 'max widget', 'max plain'],
+    );
+    for (const run of reasoningRuns) {
+      const name = `reasoning ${run.rate} ${run.renderer}`;
+      assert.equal(run.finished, true, `${name} finished`);
+      assert.ok((run.reasoningBytes as number) > 2000, `${name}: the reasoning streamed first`);
+      assert.equal(run.deltasReceived, run.chunks, `${name} received every delta`);
+      assert.deepEqual(run.pageErrors, [], `${name} had no page error`);
+      for (const field of RUN_FIELDS) assert.equal(typeof run[field], 'number', `${name}: ${field}`);
+    }
+    for (const summary of report.reasoning.summary) {
+      assert.equal(typeof summary.ratioVsPlain, 'number');
+      assert.deepEqual(Object.keys(summary.targets), [
+        'main thread ≤ 1.3x plain text',
+        'p95 frame interval ≤ 17 ms',
+        'no task over 50 ms',
+      ]);
+    }
+    // Send → first painted token, through the real dev server: the mock's first token is reasoning.
+    const firstPaint = report.firstPaint;
+    assert.equal(firstPaint.sends, 2);
+    assert.deepEqual(firstPaint.firstTokenKinds, ['reasoning']);
+    assert.deepEqual(firstPaint.pageErrors, []);
+    for (const field of ['p50Ms', 'p95Ms', 'warmUpMs', 'p50ToDomMs'])
+      assert.ok(firstPaint[field] > 0, `first paint: ${field}`);
+    assert.ok(
+      firstPaint.p50ToDomMs <= firstPaint.p50Ms,
+      'the token is in the DOM before its frame is painted',
+    );
     // A conversation of 3 answers: reopened, the next answer streamed below it, the log swept.
     const long = report.longConversations;
     assert.equal(long.rate, 2000);
