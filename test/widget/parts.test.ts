@@ -97,6 +97,19 @@ describe('<ai-stream-chat> the parts of an answer', () => {
     expect(part(el, 'reasoning-toggle')?.getAttribute('aria-expanded')).to.equal('true');
   });
 
+  it('the first reasoning comes on screen with its disclosure, not a frame after it', async () => {
+    const seen: (string | undefined)[] = [];
+    const observer = new MutationObserver(() => {
+      if (part(el, 'reasoning-toggle') && seen.length === 0)
+        seen.push(part(el, 'reasoning-text')?.textContent?.trim());
+    });
+    observer.observe(shadow(el), { subtree: true, childList: true, characterData: true });
+    delta({ reasoning: 'First thought.' });
+    await waitFor(() => seen.length > 0, 'the reasoning disclosure');
+    observer.disconnect();
+    expect(seen).to.deep.equal(['First thought.']);
+  });
+
   it('counts the seconds while the model thinks', async () => {
     delta({ reasoning: 'Hmm.' });
     await waitFor(() => part(el, 'reasoning-toggle'), 'the reasoning disclosure');

@@ -61,14 +61,19 @@ export class AnswerMarkdown {
     this.#streams.clear();
   }
 
-  /** Renders the answer `key` into `element` (from empty: after a move it shows the answer already). */
-  attach(key: string, element: HTMLElement): void {
+  /**
+   * Renders the answer `key` into `element` (from empty: after a move it shows the answer already).
+   * In a render (a frame), its first blocks go in the same frame as the element: the first
+   * reasoning token is painted with its disclosure, not a frame later.
+   */
+  attach(key: string, element: HTMLElement, inFrame = false): void {
     this.detach(key);
     element.replaceChildren();
     const stream = new MarkdownStream(element, this.options());
     this.#streams.set(key, stream);
     const message = this.find(key);
     if (message) stream.update(...this.read(message));
+    if (inFrame) stream.renderNow();
   }
 
   detach(key: string): void {
@@ -93,7 +98,7 @@ class StreamInto extends AsyncDirective {
       this.#owner = owner;
       this.#key = key;
       this.#element = element;
-      owner.attach(key, element);
+      owner.attach(key, element, true);
     }
     return noChange;
   }

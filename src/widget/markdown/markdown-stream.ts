@@ -120,6 +120,13 @@ export class MarkdownStream {
     return this.#scheduled && this.#inputComplete;
   }
 
+  /** Inside a frame task: renders now what this frame's budget leaves room for, the rest in the next frames. */
+  renderNow(): void {
+    if (frameTimeLeft() <= 0) return;
+    cancelFrameTask(this.#renderTask);
+    this.#render();
+  }
+
   /** Renders everything given so far now, synchronously, ignoring the frame budget. */
   flush(): void {
     cancelFrameTask(this.#renderTask);
