@@ -42,6 +42,9 @@ const m = {
   markerAt: {},
 };
 
+/** Send → first paint of the armed send (benchArmFirstPaint): page times, ms. */
+const firstToken = { sendAt: 0, seenKeyAt: 0, sentAt: 0, deltaAt: 0, tokenAt: 0, paintedAt: 0, kind: '' };
+
 function timed(fn) {
   return function (...args) {
     const t = performance.now();
@@ -155,6 +158,9 @@ class TimedWebSocket extends WebSocket {
         // Names the moment in the trace (run.mjs): the reload's tasks start here.
         performance.mark('ai-stream-chat-bench-welcome');
       }
+      // Send → first paint: the first frame of the answer's parts or text after the send.
+      if (firstToken.sentAt && !firstToken.deltaAt && /^(?:"|\{"[dr]":|\{"type":"delta")/.test(event.data))
+        firstToken.deltaAt = performance.now();
       if (!m.running || typeof event.data !== 'string') return;
       // The widget asks for compact deltas (a JSON string, {"d":…}, or {"r":…} of reasoning); the baselines get full ones.
       if (
@@ -174,6 +180,8 @@ class TimedWebSocket extends WebSocket {
     });
   }
   send(data) {
+    if (firstToken.seenKeyAt && !firstToken.sentAt && String(data).startsWith('{"type":"send"'))
+      firstToken.sentAt = performance.now();
     // ?compact=0: the widget's hello without `compact`, so the server sends full deltas (as before PROTOCOL.md section 14).
     if (noCompact && typeof data === 'string' && data.startsWith('{"type":"hello"')) {
       const hello = JSON.parse(data);
@@ -469,15 +477,23 @@ window.benchSweep = (maxMs = 60_000) => {
  * Send → first painted token. Armed before each send: the Enter keypress
  * that sends (its event's timeStamp: when the browser took the key in), the
  * first text of the new answer in the DOM (reasoning or answer, inside its
- * markdown), and the end of the frame that painted it (see whenPainted).
+ * markdown), and the end of the frame that painted it (see whenPainted);
+ * on the way, the widget's `send` frame and the first delta's arrival.
  */
-const firstToken = { sendAt: 0, seenKeyAt: 0, tokenAt: 0, paintedAt: 0, kind: '' };
 /** Resolves once the armed send's first token is painted and its answer is done. */
 let firstTokenDone = Promise.resolve();
 window.benchArmFirstPaint = () => {
   const el = document.querySelector('ai-stream-chat');
   const before = new Set(el.shadowRoot.querySelectorAll('.message.assistant'));
-  Object.assign(firstToken, { sendAt: 0, seenKeyAt: 0, tokenAt: 0, paintedAt: 0, kind: '' });
+  Object.assign(firstToken, {
+    sendAt: 0,
+    seenKeyAt: 0,
+    sentAt: 0,
+    deltaAt: 0,
+    tokenAt: 0,
+    paintedAt: 0,
+    kind: '',
+  });
   trackingFrames = true;
   let painted;
   const answered = new Promise((resolve) =>
@@ -492,17 +508,26 @@ window.benchArmFirstPaint = () => {
     },
     { capture: true, once: true },
   );
+  /** The new answer's markdown (reasoning or text) that `where` is in or holds, once it shows text. */
+  const tokenIn = (where) => {
+    if (!(where instanceof Element)) return undefined;
+    const inside = where.closest('.markdown');
+    // A whole message or disclosure may come in at once, its first token already rendered in it.
+    for (const markdown of inside ? [inside] : where.querySelectorAll('.markdown')) {
+      const message = markdown.closest('.message.assistant');
+      if (message && !before.has(message) && markdown.textContent.trim()) return markdown;
+    }
+    return undefined;
+  };
   const tokenObserver = new MutationObserver((records) => {
     for (const record of records) {
       const places = record.type === 'characterData' ? [record.target] : [...record.addedNodes];
       for (const node of places) {
-        const where = node.nodeType === Node.TEXT_NODE ? node.parentElement : node;
-        const message = where?.closest?.('.message.assistant');
-        if (!message || before.has(message) || !where.closest('.markdown') || !where.textContent.trim())
-          continue;
+        const markdown = tokenIn(node.nodeType === Node.TEXT_NODE ? node.parentElement : node);
+        if (!markdown) continue;
         tokenObserver.disconnect();
         firstToken.tokenAt = performance.now();
-        firstToken.kind = where.closest('[part~="reasoning-text"]') ? 'reasoning' : 'answer';
+        firstToken.kind = markdown.matches('[part~="reasoning-text"]') ? 'reasoning' : 'answer';
         whenPainted((now) => {
           firstToken.paintedAt = now;
           painted();
