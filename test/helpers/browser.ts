@@ -206,6 +206,22 @@ export async function welcomeOnFakeSocket(el: AiStreamChat): Promise<FakeSocket>
 }
 
 /**
+ * Sends `question` from the element and has the fake server acknowledge it as
+ * `u1` and start its answer `a1` (no text yet), as a server would.
+ */
+export async function startAnswerOnFakeSocket(
+  el: AiStreamChat,
+  socket: FakeSocket,
+  question: string,
+): Promise<void> {
+  el.send(question);
+  const send = socket.sent.find((f) => f.type === 'send') as { clientMsgId: string };
+  socket.receive({ type: 'ack', clientMsgId: send.clientMsgId, messageId: 'u1' });
+  socket.receive({ type: 'start', messageId: 'a1', replyTo: 'u1' });
+  await settled(el);
+}
+
+/**
  * The built widget in an iframe of test/e2e/fixtures/embed.html, pointed at
  * `wsUrl`: a same-origin page the test can really reload.
  */

@@ -14,6 +14,7 @@ import {
   mountChat,
   settled,
   shadow,
+  startAnswerOnFakeSocket,
   unmountChats,
   waitFor,
   welcomeOnFakeSocket,
@@ -73,11 +74,7 @@ describe('<ai-stream-chat> hostile parts, checked after every delta', () => {
     seq = 0;
     el = await mountChat('url="ws://fake/ws"');
     socket = await welcomeOnFakeSocket(el);
-    el.send('Show me something nasty');
-    const send = socket.sent.find((f) => f.type === 'send') as { clientMsgId: string };
-    socket.receive({ type: 'ack', clientMsgId: send.clientMsgId, messageId: 'u1' });
-    socket.receive({ type: 'start', messageId: 'a1', replyTo: 'u1' });
-    await settled(el);
+    await startAnswerOnFakeSocket(el, socket, 'Show me something nasty');
   });
 
   afterEach(() => {

@@ -16,6 +16,7 @@ import {
   type RunningDevServer,
   settled,
   shadow,
+  startAnswerOnFakeSocket,
   startDevServer,
   stopDevServer,
   unmountChats,
@@ -47,11 +48,7 @@ describe('<ai-stream-chat> the parts of an answer', () => {
     seq = 0;
     el = await mountChat('url="ws://fake/ws"');
     socket = await welcomeOnFakeSocket(el);
-    el.send('How do I resume a stream?');
-    const send = socket.sent.find((f) => f.type === 'send') as { clientMsgId: string };
-    socket.receive({ type: 'ack', clientMsgId: send.clientMsgId, messageId: 'u1' });
-    socket.receive({ type: 'start', messageId: 'a1', replyTo: 'u1' });
-    await settled(el);
+    await startAnswerOnFakeSocket(el, socket, 'How do I resume a stream?');
   });
 
   afterEach(() => {

@@ -13,6 +13,7 @@ import {
   mountChat,
   settled,
   shadow,
+  startAnswerOnFakeSocket,
   unmountChats,
   waitFor,
   welcomeOnFakeSocket,
@@ -60,11 +61,7 @@ describe('<ai-stream-chat> scrolling while an answer streams', () => {
     seq = 0;
     el = await mountChat('url="ws://fake/ws" style="--ai-chat-height: 320px"');
     socket = await welcomeOnFakeSocket(el);
-    el.send('Write a long answer');
-    const send = socket.sent.find((f) => f.type === 'send') as { clientMsgId: string };
-    socket.receive({ type: 'ack', clientMsgId: send.clientMsgId, messageId: 'u1' });
-    socket.receive({ type: 'start', messageId: 'a1', replyTo: 'u1' });
-    await settled(el);
+    await startAnswerOnFakeSocket(el, socket, 'Write a long answer');
   });
 
   afterEach(() => {
