@@ -394,6 +394,41 @@ class WebDriverEnginePage implements EnginePage {
   }
 }
 
+type Size = [width: number, height: number];
+
+const innerSize = async (driver: WebdriverIO.Browser): Promise<Size> =>
+  (await driver.execute('return [window.innerWidth, window.innerHeight]')) as Size;
+
+/**
+ * Sizes MiniBrowser's window so its viewport is `viewport` (the window adds its own frame).
+ * GTK resizes asynchronously: after each request the viewport is read until it changes, and the
+ * window is corrected from what was really got, a few times. Returns whether it fits exactly;
+ * throws when it stays smaller.
+ */
+async function sizeViewport(driver: WebdriverIO.Browser, viewport: Viewport): Promise<boolean> {
+  let got = await innerSize(driver);
+  for (let attempt = 0; attempt < 4 && (got[0] !== viewport.width || got[1] !== viewport.height); attempt++) {
+    const window = await driver.getWindowSize();
+    const before = got;
+    await driver.setWindowSize(
+      window.width + viewport.width - got[0],
+      window.height + viewport.height - got[1],
+    );
+    for (let wait = 0; wait < 20; wait++) {
+      got = await innerSize(driver);
+      if (got[0] !== before[0] || got[1] !== before[1]) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  const fits = got[0] === viewport.width && got[1] === viewport.height;
+  if (!fits && (got[0] < viewport.width || got[1] < viewport.height)) {
+    throw new Error(
+      `WebKit's viewport is ${got.join('×')}, smaller than ${viewport.width}×${viewport.height}`,
+    );
+  }
+  return fits;
+}
+
 async function launchWebKit(): Promise<EngineBrowser> {
   const programs = findWebKit();
   if (!programs) throw new Error('WebKit not found: run "node scripts/system-deps.mjs"');
@@ -421,22 +456,12 @@ async function launchWebKit(): Promise<EngineBrowser> {
     async newPage(viewport = DEFAULT_VIEWPORT) {
       if (open) throw new Error('WebKit here drives one page at a time: close the last one first');
       open = true;
-      // The window is the viewport plus MiniBrowser's own frame: size it so the viewport is `viewport`.
-      await driver.setWindowSize(viewport.width, viewport.height);
-      const inner = (await driver.execute('return [window.innerWidth, window.innerHeight]')) as [
-        number,
-        number,
-      ];
-      await driver.setWindowSize(viewport.width * 2 - inner[0], viewport.height * 2 - inner[1]);
-      const got = (await driver.execute('return [window.innerWidth, window.innerHeight]')) as [
-        number,
-        number,
-      ];
-      const fits = got[0] === viewport.width && got[1] === viewport.height;
-      if (!fits && (got[0] < viewport.width || got[1] < viewport.height)) {
-        throw new Error(
-          `WebKit's viewport is ${got.join('×')}, smaller than ${viewport.width}×${viewport.height}`,
-        );
+      let fits: boolean;
+      try {
+        fits = await sizeViewport(driver, viewport);
+      } catch (error) {
+        open = false; // no page was made: the next test may still get one
+        throw error;
       }
       return new WebDriverEnginePage(driver, fits ? undefined : viewport, () => {
         open = false;
