@@ -37,6 +37,8 @@ export class ChatSession {
   readonly connection: ConnectionController;
   /** A page of older history was asked for and has not come. */
   loadingOlder = false;
+  /** The `before` of that request. */
+  #olderBefore: string | undefined;
   /** The server's limits, from the last welcome. */
   #limits: Limits | undefined;
   readonly #ackTimeoutMs: number;
@@ -198,11 +200,31 @@ export class ChatSession {
     if (!this.state.olderOnServer || before === undefined || this.loadingOlder) return false;
     // The server's page size (the reference server: 100 messages, within its welcome's text bound).
     this.loadingOlder = this.connection.send({ type: 'history', before });
+    this.#olderBefore = this.loadingOlder ? before : undefined;
     return this.loadingOlder;
+  }
+
+  /** Whether `frame` is the server's "no such message" for the pending page request. */
+  #answersPageRequest(frame: ServerFrame): boolean {
+    return (
+      this.loadingOlder &&
+      frame.type === 'error' &&
+      frame.code === 'unknown_message' &&
+      frame.messageId !== undefined &&
+      frame.messageId === this.#olderBefore
+    );
   }
 
   #receive(frame: ServerFrame): void {
     if (frame.type === 'welcome' || frame.type === 'history') this.loadingOlder = false;
+    if (this.#answersPageRequest(frame)) {
+      // The server no longer has our oldest message (it trimmed its history past it): no older
+      // page can be asked for. The message itself is fine, so it gets no error.
+      this.loadingOlder = false;
+      this.state.olderOnServer = false;
+      this.callbacks.onChange({ kind: 'structure' });
+      return;
+    }
     if (frame.type === 'welcome') {
       this.#limits = frame.limits;
       const outcome = this.state.applyWelcome(frame);

@@ -268,6 +268,40 @@ describe('<ai-stream-chat> older history, a page at a time (PROTOCOL.md section 
     expect(el.messages.map((m) => m.key)).to.deep.equal(all.map((m) => m.clientMsgId ?? m.id));
   });
 
+  it('a page request for a message the server no longer has ends the paging and leaves that message alone', async () => {
+    restore = installFakeSocket();
+    const el = await mountChat('url="ws://fake/ws" persist="none" style="--ai-chat-height: 300px"');
+    await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
+    const socket = FakeSocket.last;
+    const all = history(10, (i) => `Answer ${i}: ${'a line of the answer. '.repeat(16)}`);
+    socket.receive({ ...welcomeFrame(), history: all.slice(12), omitted: 12, historyPages: true });
+    await waitFor(() => shadow(el).querySelectorAll('[data-key]').length === 8, 'the welcome shown');
+    await settled(el);
+    const log = part(el, 'log') as HTMLElement;
+    log.scrollTop = 0;
+    await waitFor(() => socket.sent.find((f) => f.type === 'history'), 'a history request');
+    await waitFor(() => part(el, 'loading-older'), 'the loading row');
+
+    // The server trimmed its history past u7 (PROTOCOL.md section 17: no page, this error).
+    socket.receive({
+      type: 'error',
+      code: 'unknown_message',
+      message: 'No such message.',
+      retryable: false,
+      messageId: 'u7',
+    });
+    await waitFor(() => part(el, 'loading-older') === null, 'the loading row gone');
+    await settled(el);
+    expect(el.messages.find((m) => m.id === 'u7')?.error, 'no error on the message').to.equal(undefined);
+    expect(part(el, 'log')?.textContent, 'no error shown').not.to.include('No such message.');
+    log.scrollTop = 1;
+    await settled(el);
+    log.scrollTop = 0;
+    await settled(el);
+    await settled(el);
+    expect(socket.sent.filter((f) => f.type === 'history').length, 'nothing more asked').to.equal(1);
+  });
+
   it('against the dev server, pages back to the first message: every message once, in order', async () => {
     const TURNS = 12;
     // A welcome holds about four of the 24 messages.
