@@ -388,7 +388,7 @@ export class AiStreamChat extends LitElement {
   }
 
   private onChange(change: Change): void {
-    this.tickWhileThinking();
+    this.tickWhileThinking(change);
     if (change.kind === 'text') {
       const { message, appended, thought } = change;
       this.answers.textChanged(message, appended);
@@ -407,10 +407,14 @@ export class AiStreamChat extends LitElement {
     this.requestUpdate();
   }
 
-  private tickWhileThinking(): void {
-    const thinking = this.session.state.messages.some(
-      (m) => m.status === 'streaming' && m.reasoning && m.text === '',
-    );
+  /** Ticks the "Thinking… N s" seconds while an answer reasons and has no text yet. */
+  private tickWhileThinking(change: Change): void {
+    // A delta only looks at its own message: the whole log is scanned only on a change of
+    // structure, or while the timer runs and may have to stop.
+    const thinking =
+      change.kind === 'text' && (!this.thinkingTimer || isThinking(change.message))
+        ? isThinking(change.message)
+        : this.session.state.messages.some(isThinking);
     if (thinking && !this.thinkingTimer) this.thinkingTimer = setInterval(() => this.requestUpdate(), 1000);
     if (!thinking && this.thinkingTimer) {
       clearInterval(this.thinkingTimer);
@@ -450,3 +454,5 @@ declare global {
     'ai-stream-chat': AiStreamChat;
   }
 }
+
+const isThinking = (m: ChatMessage): boolean => m.status === 'streaming' && !!m.reasoning && m.text === '';
