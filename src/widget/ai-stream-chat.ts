@@ -14,6 +14,7 @@ import { AnswerMarkdown } from './directives/answer-markdown.js';
 import { emit, emitFrameEvent } from './events.js';
 import { nextFrame } from './frame-loop.js';
 import { markdownStyles } from './markdown/markdown-styles.js';
+import { warmUpMarkdown } from './markdown/warm-up.js';
 import { conversationKey, loadItem, parsePersistMode, saveItem } from './persistence.js';
 import { type ChatStrings, formatString, isRtlLanguage, resolveStrings } from './strings.js';
 import { composerStyles } from './styles/composer-styles.js';
@@ -231,6 +232,7 @@ export class AiStreamChat extends LitElement {
     this.session.state.conversationId ??=
       this.conversationId || loadItem(parsePersistMode(this.persist), this.storageKey());
     this.session.open();
+    warmUpMarkdown();
   }
 
   override disconnectedCallback(): void {
@@ -388,7 +390,7 @@ export class AiStreamChat extends LitElement {
   }
 
   private onChange(change: Change): void {
-    this.tickWhileThinking(change);
+    this.tickWhileThinking();
     if (change.kind === 'text') {
       const { message, appended, thought } = change;
       this.answers.textChanged(message, appended);
@@ -407,14 +409,10 @@ export class AiStreamChat extends LitElement {
     this.requestUpdate();
   }
 
-  /** Ticks the "Thinking… N s" seconds while an answer reasons and has no text yet. */
-  private tickWhileThinking(change: Change): void {
-    // A delta only looks at its own message: the whole log is scanned only on a change of
-    // structure, or while the timer runs and may have to stop.
-    const thinking =
-      change.kind === 'text' && (!this.thinkingTimer || isThinking(change.message))
-        ? isThinking(change.message)
-        : this.session.state.messages.some(isThinking);
+  private tickWhileThinking(): void {
+    const thinking = this.session.state.messages.some(
+      (m) => m.status === 'streaming' && m.reasoning && m.text === '',
+    );
     if (thinking && !this.thinkingTimer) this.thinkingTimer = setInterval(() => this.requestUpdate(), 1000);
     if (!thinking && this.thinkingTimer) {
       clearInterval(this.thinkingTimer);
@@ -454,5 +452,3 @@ declare global {
     'ai-stream-chat': AiStreamChat;
   }
 }
-
-const isThinking = (m: ChatMessage): boolean => m.status === 'streaming' && !!m.reasoning && m.text === '';
