@@ -594,6 +594,7 @@ async function longRun(turns, chunks, rate, emptyLog) {
         ? round(history.markerAt[marker] - history.welcomeAt, 0)
         : null;
     const domNodes = (await evaluate(page, 'benchDomNodes()', 30_000)) ?? null;
+    const welcomeBytes = (await evaluate(page, 'benchWelcomeBytes()', 30_000)) ?? null;
     const stream = await measureStream(page, 'widget', chunks, rate);
     const { result: sweep, tasks: sweepTasks } = await page.traced(() =>
       evaluate(page, 'benchSweep()', 120_000),
@@ -601,7 +602,7 @@ async function longRun(turns, chunks, rate, emptyLog) {
     return {
       answers: turns,
       historyAnswerBytes: bytes,
-      welcomeBytes: history?.welcomeBytes ?? null,
+      welcomeBytes,
       domNodes,
       reload: {
         welcomeToNewestAnswerMs: at(markers[0]),

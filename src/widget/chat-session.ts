@@ -37,8 +37,6 @@ export class ChatSession {
   readonly connection: ConnectionController;
   /** A page of older history was asked for and has not come. */
   loadingOlder = false;
-  /** The `before` of that request. */
-  #olderBefore: string | undefined;
   /** The server's limits, from the last welcome. */
   #limits: Limits | undefined;
   readonly #ackTimeoutMs: number;
@@ -200,26 +198,20 @@ export class ChatSession {
     if (!this.state.olderOnServer || before === undefined || this.loadingOlder) return false;
     // The server's page size (the reference server: 100 messages, within its welcome's text bound).
     this.loadingOlder = this.connection.send({ type: 'history', before });
-    this.#olderBefore = this.loadingOlder ? before : undefined;
     return this.loadingOlder;
-  }
-
-  /** Whether `frame` is the server's "no such message" for the pending page request. */
-  #answersPageRequest(frame: ServerFrame): boolean {
-    return (
-      this.loadingOlder &&
-      frame.type === 'error' &&
-      frame.code === 'unknown_message' &&
-      frame.messageId !== undefined &&
-      frame.messageId === this.#olderBefore
-    );
   }
 
   #receive(frame: ServerFrame): void {
     if (frame.type === 'welcome' || frame.type === 'history') this.loadingOlder = false;
-    if (this.#answersPageRequest(frame)) {
-      // The server no longer has our oldest message (it trimmed its history past it): no older
-      // page can be asked for. The message itself is fine, so it gets no error.
+    // "No such message" for the pending page request (its `before` is still our oldest message):
+    // the server trimmed its history past it, so no older page can be asked for. The message
+    // itself is fine, so it gets no error.
+    if (
+      this.loadingOlder &&
+      frame.type === 'error' &&
+      frame.code === 'unknown_message' &&
+      frame.messageId === this.state.messages[0]?.id
+    ) {
       this.loadingOlder = false;
       this.state.olderOnServer = false;
       this.callbacks.onChange({ kind: 'structure' });
