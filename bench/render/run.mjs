@@ -633,6 +633,16 @@ async function longRun(turns, chunks, rate, emptyLog) {
 // ---- the runs -----------------------------------------------------------------
 
 const rateName = (rate) => (Number.isFinite(rate) ? `${rate} tok/s` : 'max');
+
+/** One run of `renderer`, announced on stderr as `label` and reported as it ends; its row: `corpus` fields, then the figures. */
+async function measuredRun(label, renderer, chunks, rate, corpus) {
+  process.stderr.write(`${label}, ${rateName(rate)}, ${renderer}… `);
+  const figures = await run(renderer, chunks, rate);
+  process.stderr.write(
+    `${figures.finished ? 'done' : 'NOT FINISHED'} in ${figures.wallMs} ms, main thread ${figures.totalMainThreadMs} ms\n`,
+  );
+  return { ...corpus, chunks: chunks.length, rate: Number.isFinite(rate) ? rate : 'max', ...figures };
+}
 const startedAt = new Date();
 const runs = [];
 for (const kb of args.corpora) {
@@ -640,17 +650,11 @@ for (const kb of args.corpora) {
   const chunks = tokenize(text);
   for (const rate of args.rates) {
     for (const renderer of args.renderers) {
-      process.stderr.write(`${kb} KB, ${rateName(rate)}, ${renderer}… `);
-      const figures = await run(renderer, chunks, rate);
-      runs.push({
-        corpus: `${kb} KB`,
-        corpusBytes: Buffer.byteLength(text),
-        chunks: chunks.length,
-        rate: Number.isFinite(rate) ? rate : 'max',
-        ...figures,
-      });
-      process.stderr.write(
-        `${figures.finished ? 'done' : 'NOT FINISHED'} in ${figures.wallMs} ms, main thread ${figures.totalMainThreadMs} ms\n`,
+      runs.push(
+        await measuredRun(`${kb} KB`, renderer, chunks, rate, {
+          corpus: `${kb} KB`,
+          corpusBytes: Buffer.byteLength(text),
+        }),
       );
     }
   }
@@ -682,18 +686,12 @@ if (args.reasoning.length === 2) {
   const chunks = [...tokenize(reasoning).map((t) => ({ type: 'reasoning', text: t })), ...tokenize(text)];
   for (const rate of args.rates) {
     for (const renderer of ['widget', 'plain'].filter((r) => args.renderers.includes(r))) {
-      process.stderr.write(`reasoning ${reasoningKb} KB + ${answerKb} KB, ${rateName(rate)}, ${renderer}… `);
-      const figures = await run(renderer, chunks, rate);
-      reasoningRuns.push({
-        corpus: `${reasoningKb} KB reasoning + ${answerKb} KB`,
-        reasoningBytes: Buffer.byteLength(reasoning),
-        corpusBytes: Buffer.byteLength(text),
-        chunks: chunks.length,
-        rate: Number.isFinite(rate) ? rate : 'max',
-        ...figures,
-      });
-      process.stderr.write(
-        `${figures.finished ? 'done' : 'NOT FINISHED'} in ${figures.wallMs} ms, main thread ${figures.totalMainThreadMs} ms\n`,
+      reasoningRuns.push(
+        await measuredRun(`reasoning ${reasoningKb} KB + ${answerKb} KB`, renderer, chunks, rate, {
+          corpus: `${reasoningKb} KB reasoning + ${answerKb} KB`,
+          reasoningBytes: Buffer.byteLength(reasoning),
+          corpusBytes: Buffer.byteLength(text),
+        }),
       );
     }
   }
