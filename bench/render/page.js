@@ -38,6 +38,8 @@ const m = {
   /** When the welcome arrived, and the welcome itself. */
   welcomeAt: 0,
   welcome: '',
+  /** History pages received (PROTOCOL.md section 17). */
+  historyPages: 0,
   /** When each history marker (an answer's last word) was first in the DOM. */
   markerAt: {},
 };
@@ -159,6 +161,7 @@ class TimedWebSocket extends WebSocket {
         // Names the moment in the trace (run.mjs): the reload's tasks start here.
         performance.mark('ai-stream-chat-bench-welcome');
       }
+      if (typeof event.data === 'string' && event.data.startsWith('{"type":"history"')) m.historyPages++;
       // Send → first paint: the first frame of the answer's parts or text after the send.
       if (firstToken.sentAt && !firstToken.deltaAt && /^(?:"|\{"[dr]":|\{"type":"delta")/.test(event.data))
         firstToken.deltaAt = performance.now();
@@ -459,11 +462,15 @@ window.benchDomNodes = () => {
 
 /**
  * Scrolls the widget's log from the bottom to the top, one view height per
- * frame, and back down (as a reader dragging the scroll bar would); returns
- * the frame intervals and how far it scrolled. It stops after `maxMs`
- * (`finished` then false).
+ * frame, and back down (as a reader dragging the scroll bar would). At the
+ * top it stays until `oldestMarker` (the conversation's first answer) is in
+ * the log: what the welcome left out comes in history pages, asked for on a
+ * scroll near the top, so meanwhile it scrolls down a pixel and back each
+ * frame, as a reader pulling at the top would. Returns the frame intervals,
+ * how far it scrolled, how many history pages came and how long it waited at
+ * the top; it stops after `maxMs` (`finished` then false).
  */
-window.benchSweep = (maxMs = 60_000) => {
+window.benchSweep = (oldestMarker, maxMs = 100_000) => {
   markPageThread();
   const log = document.querySelector('ai-stream-chat')?.shadowRoot?.querySelector('[part~="log"]');
   if (!log) return Promise.resolve(null);
@@ -471,20 +478,31 @@ window.benchSweep = (maxMs = 60_000) => {
   let scrolled = 0;
   let last = 0;
   let goingUp = true;
+  let waitedAtTopMs = 0;
+  const pagesBefore = m.historyPages;
   const started = performance.now();
   return new Promise((resolve) => {
     const frame = (now) => {
       if (last) intervals.push(now - last);
-      last = now;
       const before = log.scrollTop;
-      if (goingUp && before <= 0) goingUp = false;
+      const waiting = goingUp && before <= 0 && !m.markerAt[oldestMarker];
+      if (waiting && last) waitedAtTopMs += now - last;
+      last = now;
+      if (goingUp && before <= 0 && !waiting) goingUp = false;
       const bottom = log.scrollHeight - log.clientHeight;
       const late = now - started > maxMs;
       if ((!goingUp && before >= bottom - 1) || late) {
-        resolve({ intervals, scrolledPx: Math.round(scrolled), finished: !late });
+        resolve({
+          intervals,
+          scrolledPx: Math.round(scrolled),
+          historyPages: m.historyPages - pagesBefore,
+          waitedAtTopMs,
+          finished: !late,
+        });
         return;
       }
-      log.scrollTop = goingUp ? before - log.clientHeight : before + log.clientHeight;
+      if (waiting) log.scrollTop = 1;
+      else log.scrollTop = goingUp ? before - log.clientHeight : before + log.clientHeight;
       scrolled += Math.abs(log.scrollTop - before);
       rawRaf(frame);
     };

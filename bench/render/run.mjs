@@ -23,13 +23,16 @@
  * render work and lag come from the page, the same in both.
  *
  * Long conversations (issue 21): the widget opens a conversation of 25, 100
- * and 200 answered questions (answers of 5–8 KB of the same mixed markdown,
- * all in the welcome: this server sends the whole history), as a reload
- * would: from the welcome's arrival to the newest answer, and to the oldest,
- * in the DOM, with the longest task meanwhile; then an 8 KB answer streams at
- * 250 tokens/s below that history (main-thread time against the same answer
- * in an empty log, frame p95, long tasks); then the log is swept from the
- * bottom to the top and back, one view height per frame (frame p95, long tasks).
+ * and 200 answered questions (answers of 5–8 KB of the same mixed markdown;
+ * the welcome carries the newest up to the server's default bound, or, with
+ * --welcome-history-chars all, every one), as a reload would: from the
+ * welcome's arrival to the newest answer, and to the oldest the welcome
+ * carries, in the DOM, with the longest task meanwhile; then an 8 KB answer
+ * streams at 250 tokens/s below that history (main-thread time against the
+ * same answer in an empty log, frame p95, long tasks); then the log is swept
+ * from the bottom to the top, where it waits for history pages until the
+ * first answer is in, and back, one view height per frame (frame p95, long
+ * tasks, pages).
  *
  * Reasoning (issue 16): the widget and plain text stream about 100 KB of
  * reasoning (the same mixed markdown; the widget renders it in its open
@@ -48,7 +51,7 @@
  * --rates 1000,max, --renderers a,b, --cap <s> (wall time per run, 120),
  * --naive-cap <s> (wall time of a naive-chunk run at a fixed rate, 900),
  * --hostile full|small|none, --long 25,100,200 (answers of history; none),
- * --long-rate <tokens/s> (250), --out <file>,
+ * --long-rate <tokens/s> (250), --welcome-history-chars <chars>|all (the server default), --out <file>,
  * --delta-window-ms <ms> (the server's delta window, 0: a delta per chunk),
  * --no-compact (the widget's hello without `compact`: full delta frames).
  */
@@ -95,6 +98,7 @@ function parseArgs(argv) {
       .filter((n) => n !== 'none')
       .map(Number),
     longRate: Number(value('--long-rate', '250')),
+    welcomeHistoryChars: value('--welcome-history-chars', 'default'),
     reasoning: value('--reasoning', quick ? '20,10' : '100,50')
       .split(',')
       .filter((k) => k !== 'none')
@@ -117,6 +121,8 @@ function parseArgs(argv) {
   if (args.long.some((n) => !(n > 0 && Number.isInteger(n))))
     throw new TypeError('--long takes numbers of answers, e.g. 25,100,200, or none');
   if (!(args.longRate > 0)) throw new TypeError('--long-rate takes tokens/s');
+  if (!/^(?:default|all|[1-9]\d*)$/.test(args.welcomeHistoryChars))
+    throw new TypeError('--welcome-history-chars takes characters, default (the server default) or all');
   if (!(args.reasoning.length === 0 || (args.reasoning.length === 2 && args.reasoning.every((k) => k > 0))))
     throw new TypeError('--reasoning takes KB of reasoning and KB of answer, e.g. 100,50, or none');
   if (!(Number.isInteger(args.firstPaintSends) && args.firstPaintSends >= 0))
@@ -160,14 +166,21 @@ const source = {
 };
 
 // By default a delta per chunk (no delta window): the renderers are measured per delta, as in every earlier run.
-// The whole history of a long conversation goes in its welcome (the widget's worst case).
+// A long conversation's welcome carries what the server's default bound lets it (the rest comes in history
+// pages as the log is swept up), or, with --welcome-history-chars all, the whole history (the worst case).
+const welcomeHistoryChars =
+  args.welcomeHistoryChars === 'default'
+    ? undefined
+    : args.welcomeHistoryChars === 'all'
+      ? 64 * 1024 * 1024
+      : Number(args.welcomeHistoryChars);
 const chat = createChatServer({
   source,
   maxTextLength: 100,
   heartbeatMs: 600_000,
   deltaWindowMs: args.deltaWindowMs,
   maxHistoryMessages: 1000,
-  welcomeHistoryChars: 64 * 1024 * 1024,
+  welcomeHistoryChars,
   // Filling a long conversation sends hundreds of messages in a row.
   rateLimit: { burst: 100_000, perSecond: 100_000 },
 });
@@ -568,13 +581,31 @@ async function fillConversation(turns) {
   return { conversationId, bytes };
 }
 
+/** The number of the oldest history answer a welcome of the conversation carries (its bound may leave older ones out). */
+async function oldestAnswerInWelcome(conversationId) {
+  const socket = new WebSocket(`${base.replace(/^http/, 'ws')}/ws`);
+  await once(socket, 'open');
+  socket.send(JSON.stringify({ type: 'hello', v: 1, conversationId }));
+  const [data] = await once(socket, 'message');
+  socket.close();
+  const welcome = JSON.parse(String(data));
+  if (welcome.type !== 'welcome') throw new Error(`expected a welcome, got ${String(data).slice(0, 200)}`);
+  const oldest = welcome.history.find((entry) => entry.role === 'assistant');
+  return Number(/ZZHISTORY(\d+)ZZ/.exec(oldest?.text ?? '')?.[1]);
+}
+
 /**
  * A long conversation of `turns` answers: the widget opens it as a reload
- * would, then the next answer streams below it, then the log is swept.
+ * would (the reload is over once the welcome's history is in the log), then
+ * the next answer streams below it, then the log is swept to the top, where
+ * older answers come in history pages, and back.
  */
-async function longRun(turns, chunks, rate, emptyLog) {
+async function longRun(turns, chunks, rate) {
   const { conversationId, bytes } = await fillConversation(turns);
-  const markers = [historyMarker(turns), historyMarker(1)];
+  const oldestWelcomed = await oldestAnswerInWelcome(conversationId);
+  // The newest answer, the oldest one the welcome carries, the first one (from a history page unless the welcome has it).
+  const markers = [historyMarker(turns), historyMarker(oldestWelcomed), historyMarker(1)];
+  const reloaded = markers.slice(0, 2);
   const page = await openPage();
   try {
     const url = `${base}/bench/page.html?renderer=widget&conversation=${conversationId}&markers=${markers.join(',')}`;
@@ -584,7 +615,7 @@ async function longRun(turns, chunks, rate, emptyLog) {
       await page.evaluate('benchReady()');
       for (;;) {
         const h = await evaluate(page, 'benchHistory()', 5000);
-        if ((h && markers.every((k) => h.markerAt[k])) || performance.now() - wallStart > args.capMs)
+        if ((h && reloaded.every((k) => h.markerAt[k])) || performance.now() - wallStart > args.capMs)
           return h;
         await sleep(100);
       }
@@ -595,18 +626,23 @@ async function longRun(turns, chunks, rate, emptyLog) {
         : null;
     const domNodes = (await evaluate(page, 'benchDomNodes()', 30_000)) ?? null;
     const welcomeBytes = (await evaluate(page, 'benchWelcomeBytes()', 30_000)) ?? null;
+    // The same answer in an empty log (a page of its own) right before: measured minutes apart, as
+    // once, the two drifted with the machine (empty-log runs of one bench differed by up to 20 %).
+    const emptyLog = await run('widget', chunks, rate);
     const stream = await measureStream(page, 'widget', chunks, rate);
     const { result: sweep, tasks: sweepTasks } = await page.traced(() =>
-      evaluate(page, 'benchSweep()', 120_000),
+      evaluate(page, `benchSweep(${JSON.stringify(markers[2])})`, 120_000),
     );
     return {
       answers: turns,
       historyAnswerBytes: bytes,
       welcomeBytes,
+      welcomeAnswers: turns - oldestWelcomed + 1,
       domNodes,
+      emptyLog,
       reload: {
         welcomeToNewestAnswerMs: at(markers[0]),
-        welcomeToAllHistoryMs: at(markers[1]),
+        welcomeToAllWelcomedMs: at(markers[1]),
         ...taskFigures(reloadTasks),
       },
       stream: {
@@ -619,6 +655,9 @@ async function longRun(turns, chunks, rate, emptyLog) {
       sweep: {
         finished: sweep?.finished ?? false,
         scrolledPx: sweep?.scrolledPx ?? null,
+        historyPages: sweep?.historyPages ?? null,
+        waitedAtTopMs: round(sweep?.waitedAtTopMs ?? null, 0),
+        domNodesAfter: (await evaluate(page, 'benchDomNodes()', 30_000)) ?? null,
         frames: sweep?.intervals.length ?? 0,
         p95FrameIntervalMs: round(percentile(sweep?.intervals ?? [], 95)),
         ...taskFigures(sweepTasks),
@@ -705,23 +744,19 @@ if (args.firstPaintSends > 0 && args.browser === 'chromium') {
 }
 
 const long = [];
-let longEmpty = null;
 const longChunks = tokenize(makeCorpus(8 * 1024, 7));
 if (args.long.length > 0) {
   const chunks = longChunks;
-  process.stderr.write(`long: empty log, ${args.longRate} tok/s… `);
-  longEmpty = await run('widget', chunks, args.longRate);
-  process.stderr.write(`main thread ${longEmpty.totalMainThreadMs} ms\n`);
   for (const turns of args.long) {
     process.stderr.write(`long: ${turns} answers… `);
-    const figures = await longRun(turns, chunks, args.longRate, longEmpty);
+    const figures = await longRun(turns, chunks, args.longRate);
     long.push(figures);
     // Each run as it ends, so a long benchmark stopped midway keeps what it measured.
     process.stderr.write(
-      `${JSON.stringify({ answers: turns, reload: figures.reload, sweep: figures.sweep, stream: { totalMainThreadMs: figures.stream.totalMainThreadMs, ratioToEmptyLog: figures.stream.ratioToEmptyLog, p95FrameIntervalMs: figures.stream.p95FrameIntervalMs, longestTaskMs: figures.stream.longestTaskMs, tasksOver50ms: figures.stream.tasksOver50ms }, domNodes: figures.domNodes, welcomeBytes: figures.welcomeBytes })}\n`,
+      `${JSON.stringify({ answers: turns, reload: figures.reload, sweep: figures.sweep, stream: { totalMainThreadMs: figures.stream.totalMainThreadMs, ratioToEmptyLog: figures.stream.ratioToEmptyLog, p95FrameIntervalMs: figures.stream.p95FrameIntervalMs, longestTaskMs: figures.stream.longestTaskMs, tasksOver50ms: figures.stream.tasksOver50ms }, domNodes: figures.domNodes, welcomeBytes: figures.welcomeBytes, welcomeAnswers: figures.welcomeAnswers })}\n`,
     );
     process.stderr.write(
-      `newest answer after ${figures.reload.welcomeToNewestAnswerMs} ms, all after ${figures.reload.welcomeToAllHistoryMs} ms; stream ${figures.stream.ratioToEmptyLog}x\n`,
+      `newest answer after ${figures.reload.welcomeToNewestAnswerMs} ms, the welcome's ${figures.welcomeAnswers} answers after ${figures.reload.welcomeToAllWelcomedMs} ms; stream ${figures.stream.ratioToEmptyLog}x; sweep ${figures.sweep.historyPages} pages\n`,
     );
   }
 }
@@ -831,9 +866,7 @@ const report = {
       : null,
   firstPaint,
   longConversations:
-    args.long.length > 0
-      ? { rate: args.longRate, chunks: longChunks.length, emptyLog: longEmpty, runs: long }
-      : null,
+    args.long.length > 0 ? { rate: args.longRate, chunks: longChunks.length, runs: long } : null,
 };
 mkdirSync(dirname(args.out), { recursive: true });
 writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`);
@@ -902,24 +935,27 @@ if (hostile.length) {
 }
 if (long.length) {
   process.stdout.write(
-    `\nLong conversations (next answer: 8 KB at ${args.longRate} tok/s; empty log: ${longEmpty?.totalMainThreadMs} ms main thread, p95 frame ${longEmpty?.p95FrameIntervalMs} ms)\n` +
-      '| answers | DOM nodes | welcome KB | reload: newest answer ms | reload: all ms | reload: longest task ms | >50ms | stream main ms | vs empty | p95 frame | longest task ms | >50ms | sweep p95 frame | sweep longest task ms | >50ms |\n' +
-      `|${' --- |'.repeat(15)}\n`,
+    `\nLong conversations (next answer: 8 KB at ${args.longRate} tok/s, against the same answer in an empty log just before)\n` +
+      '| answers | DOM nodes | welcome KB | welcome answers | reload: newest answer ms | reload: welcome all ms | reload: longest task ms | >50ms | empty log main ms | stream main ms | vs empty | p95 frame | longest task ms | >50ms | sweep pages | sweep p95 frame | sweep longest task ms | >50ms |\n' +
+      `|${' --- |'.repeat(18)}\n`,
   );
   for (const r of long) {
     const cells = [
       r.answers,
       r.domNodes,
       r.welcomeBytes === null ? null : Math.round(r.welcomeBytes / 1024),
+      r.welcomeAnswers,
       r.reload.welcomeToNewestAnswerMs,
-      r.reload.welcomeToAllHistoryMs,
+      r.reload.welcomeToAllWelcomedMs,
       r.reload.longestTaskMs,
       r.reload.tasksOver50ms,
+      r.emptyLog.totalMainThreadMs,
       r.stream.totalMainThreadMs,
       r.stream.ratioToEmptyLog,
       r.stream.p95FrameIntervalMs,
       r.stream.longestTaskMs,
       r.stream.tasksOver50ms,
+      r.sweep.historyPages,
       r.sweep.p95FrameIntervalMs,
       r.sweep.longestTaskMs,
       r.sweep.tasksOver50ms,

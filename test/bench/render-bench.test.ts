@@ -123,6 +123,9 @@ describe('npm run bench:render (smoke)', () => {
         '3',
         '--long-rate',
         '2000',
+        // Three answers of 5-8 KB: the welcome carries the newest one or two, history pages the rest.
+        '--welcome-history-chars',
+        '12000',
         '--reasoning',
         '2,1',
         '--first-paint',
@@ -212,20 +215,26 @@ describe('npm run bench:render (smoke)', () => {
     // A conversation of 3 answers: reopened, the next answer streamed below it, the log swept.
     const long = report.longConversations;
     assert.equal(long.rate, 2000);
-    assert.equal(long.emptyLog.finished, true, 'the answer in an empty log finished');
     assert.deepEqual(
       long.runs.map((r: { answers: number }) => r.answers),
       [3],
     );
     const [three] = long.runs;
     assert.deepEqual(three.pageErrors, [], 'no page error');
-    assert.ok(three.welcomeBytes > three.historyAnswerBytes, 'the welcome carried the whole history');
-    for (const field of ['welcomeToNewestAnswerMs', 'welcomeToAllHistoryMs', 'longestTaskMs'])
+    assert.equal(three.emptyLog.finished, true, 'the answer in an empty log finished');
+    assert.ok(
+      three.welcomeAnswers >= 1 && three.welcomeAnswers < 3,
+      'the welcome left the oldest answers out',
+    );
+    assert.ok(three.welcomeBytes < three.historyAnswerBytes, 'the welcome carried part of the history');
+    for (const field of ['welcomeToNewestAnswerMs', 'welcomeToAllWelcomedMs', 'longestTaskMs'])
       assert.equal(typeof three.reload[field], 'number', `reload: ${field}`);
     assert.equal(three.stream.finished, true, 'the next answer finished');
     assert.equal(three.stream.deltasReceived, long.chunks, 'every delta of it arrived');
     assert.equal(typeof three.stream.ratioToEmptyLog, 'number', 'its cost against the empty log');
-    assert.equal(three.sweep.finished, true, 'the sweep reached the top and came back');
+    assert.equal(three.sweep.finished, true, 'the sweep reached the first answer and came back');
+    assert.ok(three.sweep.historyPages >= 1, 'older answers came in history pages');
+    assert.ok(three.sweep.domNodesAfter > three.domNodes, 'the pages added them to the log');
     assert.ok(three.sweep.scrolledPx > 0, 'the sweep scrolled');
     assert.equal(typeof three.sweep.p95FrameIntervalMs, 'number', 'sweep: p95 frame');
   });
