@@ -591,7 +591,10 @@ async function oldestAnswerInWelcome(conversationId) {
   const welcome = JSON.parse(String(data));
   if (welcome.type !== 'welcome') throw new Error(`expected a welcome, got ${String(data).slice(0, 200)}`);
   const oldest = welcome.history.find((entry) => entry.role === 'assistant');
-  return Number(/ZZHISTORY(\d+)ZZ/.exec(oldest?.text ?? '')?.[1]);
+  const number = Number(/ZZHISTORY(\d+)ZZ/.exec(oldest?.text ?? '')?.[1]);
+  if (!Number.isInteger(number))
+    throw new Error('the welcome carries no history answer: raise --welcome-history-chars');
+  return number;
 }
 
 /**
