@@ -629,8 +629,8 @@ async function longRun(turns, chunks, rate) {
         : null;
     const domNodes = (await evaluate(page, 'benchDomNodes()', 30_000)) ?? null;
     const welcomeBytes = (await evaluate(page, 'benchWelcomeBytes()', 30_000)) ?? null;
-    // The same answer in an empty log (a page of its own) right before: measured minutes apart, as
-    // once, the two drifted with the machine (empty-log runs of one bench differed by up to 20 %).
+    // The same answer in an empty log (a page of its own) right before: measured minutes apart, the
+    // two drift with the machine (one build's empty-log runs ranged from 3,066 to 4,258 ms).
     const emptyLog = await run('widget', chunks, rate);
     const stream = await measureStream(page, 'widget', chunks, rate);
     const { result: sweep, tasks: sweepTasks } = await page.traced(() =>
