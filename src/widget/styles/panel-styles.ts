@@ -104,12 +104,10 @@ export const panelStyles = css`
     display: flow-root;
   }
   /*
-   * Messages are spaced by their top margins, not by a flex gap: the log's scroll
-   * height must end where the end marker is. Firefox counts an in-flow item in the
-   * scroll height by its margin box and skips one that is empty, so with a gap an
-   * answer 0 px high for a frame (its first delta not yet rendered) left the scroll
-   * height a gap short of the marker; the answer then grew by the gap more than
-   * anchoring scrolled, and following stopped 11 px above the bottom.
+   * Messages are spaced by their top margins, so the log's scroll height ends
+   * where the end marker is. (When the log was a flex column with a gap, Firefox
+   * left an answer 0 px high for a frame out of the scroll height, gap and all,
+   * and following stopped 11 px above the bottom.)
    */
   .log > * + * {
     margin-top: 0.75em;
