@@ -485,10 +485,11 @@ window.benchSweep = (oldestMarker, maxMs = 100_000) => {
     const frame = (now) => {
       if (last) intervals.push(now - last);
       const before = log.scrollTop;
-      const waiting = goingUp && before <= 0 && !m.markerAt[oldestMarker];
+      const atTop = goingUp && before <= 0;
+      const waiting = atTop && !m.markerAt[oldestMarker];
       if (waiting && last) waitedAtTopMs += now - last;
       last = now;
-      if (goingUp && before <= 0 && !waiting) goingUp = false;
+      if (atTop && !waiting) goingUp = false;
       const bottom = log.scrollHeight - log.clientHeight;
       const late = now - started > maxMs;
       if ((!goingUp && before >= bottom - 1) || late) {
