@@ -26,15 +26,25 @@ export async function askOnce(url: string, question: string, options: AskOptions
   let session: ChatSession | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
+      const seen: string[] = [];
       const timer = setTimeout(
-        () => reject(new Error(`${options.label}: no complete answer in time`)),
+        () =>
+          reject(
+            new Error(
+              `${options.label}: no complete answer in time; the client saw ${seen.slice(-12).join(', ')}; ` +
+                `its messages: ${describeMessages(session?.state.messages ?? [])}`,
+            ),
+          ),
         options.timeoutMs ?? 30_000,
       );
       const current: ChatSession = new ChatSession(
         undefined,
         {
           url: () => url,
-          onStatus: (status, detail) => options.statuses?.push(`${status}:${detail}`),
+          onStatus: (status, detail) => {
+            seen.push(`${status}:${detail}`);
+            options.statuses?.push(`${status}:${detail}`);
+          },
           onProtocolError: (message) => reject(new Error(`${options.label}: invalid frame: ${message}`)),
           onChange: () => {
             const answer = current.state.messages.find((m) => m.role === 'assistant');
@@ -60,4 +70,9 @@ export async function askOnce(url: string, question: string, options: AskOptions
   } finally {
     session?.close();
   }
+}
+
+/** What a timed-out ask names: each message's role, status and length. */
+function describeMessages(messages: readonly ChatMessage[]): string {
+  return messages.map((m) => `${m.role} ${m.status} ${m.text.length} chars`).join('; ') || 'none';
 }

@@ -148,7 +148,11 @@ describe('Redis connection cut in the middle of a batch of deltas', () => {
     }
 
     let cuts = 0;
-    for (const { question, messages, cuts: sessionCuts } of await Promise.all(sessions)) {
+    const asked = await Promise.all(sessions).catch((error: unknown) => {
+      // What the nodes logged is what tells a stalled answer's cause.
+      throw new Error(`${error}\nnode A: ${a.stderr().slice(-4000)}\nnode B: ${b.stderr().slice(-4000)}`);
+    });
+    for (const { question, messages, cuts: sessionCuts } of asked) {
       const answer = messages.find((m) => m.role === 'assistant');
       assert.equal(answer?.status, 'done', `${question} ended`);
       assert.equal(answer?.text, mockAnswerFor(question, 0, SEED, SECTIONS), `${question} is exact`);

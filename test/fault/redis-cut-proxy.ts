@@ -6,9 +6,13 @@
  * Redis applies part of the batch and never answers it. Armed with
  * `cutReply`, it passes the whole batch and then only half of Redis's next
  * reply bytes before closing, so the node loses replies to writes Redis
- * applied. Each arming cuts once. Listens on 127.0.0.1 only.
+ * applied. Armed with `loseReplyTo`, it passes the first command that matches
+ * and then nothing more either way, so Redis runs it and the node never hears
+ * back (nor of anything it sent earlier and is still waiting for). Each arming
+ * cuts once. Listens on 127.0.0.1 only.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { RespRequests } from './resp-requests.js';
 
 /** A RESP command named XADD (ioredis writes the name as a bulk string). */
 const XADD = /\$4\r\nxadd\r\n/gi;
@@ -16,7 +20,10 @@ const XADD = /\$4\r\nxadd\r\n/gi;
 export class RedisCutProxy {
   requestCuts = 0;
   replyCuts = 0;
+  /** Commands whose reply was lost, as `loseReplyTo` matched them. */
+  readonly lostReplies: string[][] = [];
   private armed: 'request' | 'reply' | undefined;
+  private losing: ((command: string[]) => boolean) | undefined;
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
 
@@ -41,8 +48,13 @@ export class RedisCutProxy {
     this.armed = 'reply';
   }
 
+  /** Passes the next command `matches` accepts (its name lower case, then its arguments) and cuts before Redis's reply. */
+  loseReplyTo(matches: (command: string[]) => boolean): void {
+    this.losing = matches;
+  }
+
   get waiting(): boolean {
-    return this.armed !== undefined;
+    return this.armed !== undefined || this.losing !== undefined;
   }
 
   close(): Promise<void> {
@@ -55,6 +67,7 @@ export class RedisCutProxy {
     this.sockets.add(node);
     this.sockets.add(redis);
     let cutNextReply = false;
+    const requests = new RespRequests();
     /** Cut: nothing more passes either way. */
     let severed = false;
     const cut = () => {
@@ -70,6 +83,15 @@ export class RedisCutProxy {
     };
     node.on('data', (data: Buffer) => {
       if (severed) return;
+      const losing = this.losing;
+      const matched = requests.push(data).find((command) => losing?.(command.args));
+      if (losing && matched) {
+        this.losing = undefined;
+        this.lostReplies.push(matched.args);
+        redis.write(data.subarray(0, matched.end));
+        sever();
+        return;
+      }
       const starts = [...data.toString('latin1').matchAll(XADD)].map((m) => m.index);
       const second = starts[1];
       if (this.armed === 'request' && second !== undefined) {

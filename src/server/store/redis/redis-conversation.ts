@@ -206,7 +206,12 @@ export class RedisConversation implements ChatConversation {
       this.options.maxQueuedPerConversation,
     );
     if ('busy' in stored) throw new QueueFull(stored.waiting);
-    if (!stored.created) return { message: { id: stored.id }, created: false, queuePosition: 0 };
+    if (!stored.created) {
+      // Stored already: by this very call, when a cut lost the reply and the script ran again. Its turn
+      // is queued either way; taking it is the lease holder's work, which may be this node's.
+      void this.pump();
+      return { message: { id: stored.id }, created: false, queuePosition: 0 };
+    }
     const active = this.activeMessageIds();
     const queuePosition = stored.queueLength - 1 + (active.length > 0 && !interrupt ? 1 : 0);
     this.addUser(user, queuePosition);

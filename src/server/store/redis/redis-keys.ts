@@ -9,7 +9,9 @@
  *   <p>:{c_id}:cmid      hash     clientMsgId → user message id (idempotent sends)
  *   <p>:{c_id}:queue     list     turns waiting for generation (JSON)
  *   <p>:{c_id}:lease     string   id of the node generating this conversation's answers (PX lease)
+ *   <p>:{c_id}:popped    string   `<pop id> <turn JSON>`: the turn the last pop took, for that pop sent again (PX lease)
  *   <p>:{c_id}:cancels   hash     user message id → 1: cancelled after leaving the queue, before its answer started
+ *                                 (then the id of that answer, ended `cancelled` at its start)
  *   <p>:{c_id}:d:<m_id>  stream   the answer's deltas: entry `<seq>-0` {t, k?, p?}; its end `<seq>-1` {r, u}
  *   <p>:{c_id}:ev        channel  start / user / cancel events between nodes
  *   <p>:{c_id}:dv        channel  each delta as it is appended, and answer ends, for nodes following an answer
@@ -38,6 +40,9 @@ export class RedisKeys {
   }
   lease(c: string): string {
     return `${this.tag(c)}:lease`;
+  }
+  popped(c: string): string {
+    return `${this.tag(c)}:popped`;
   }
   cancels(c: string): string {
     return `${this.tag(c)}:cancels`;

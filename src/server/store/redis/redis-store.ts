@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FeedbackValue, FinishReason, MessageParams, Usage } from '../../../protocol/index.js';
 import { newId } from '../../conversation/ids.js';
@@ -139,6 +139,7 @@ return {1, ARGV[2], n}`,
    * {2, id}: answer \`id\` is being generated (cancel it); 0: not queued nor started, flagged for startAnswer.
    */
   cancelQueued: `
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return 1 end
 for _, t in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
   if cjson.decode(t)['userId'] == ARGV[1] then
     redis.call('LREM', KEYS[1], 1, t)
@@ -163,10 +164,18 @@ end
 redis.call('HSET', KEYS[5], ARGV[1], '1')
 redis.call('PEXPIRE', KEYS[5], ARGV[5])
 return 0`,
-  /** KEYS queue lease; ARGV owner → the next turn (JSON) or false; only for the lease owner */
+  /**
+   * KEYS queue lease popped; ARGV owner token ttl → the next turn (JSON) or false; only for the lease owner.
+   * Keeps what it took under `token`, so that the same pop sent again (its reply lost to a cut) gets the
+   * same turn instead of taking the next one.
+   */
   popTurn: `
+local last = redis.call('GET', KEYS[3])
+if last and string.sub(last, 1, #ARGV[2] + 1) == ARGV[2] .. ' ' then return string.sub(last, #ARGV[2] + 2) end
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return false end
-return redis.call('LPOP', KEYS[1])`,
+local turn = redis.call('LPOP', KEYS[1])
+if turn then redis.call('SET', KEYS[3], ARGV[2] .. ' ' .. turn, 'PX', ARGV[3]) end
+return turn`,
   /**
    * KEYS order msgs lease cancels deltas(answer); ARGV owner id json replyTo channel startEvent ttl → 1, 2
    * when its question was cancelled while leaving the queue (the answer is stored all the same, to be ended
@@ -174,8 +183,14 @@ return redis.call('LPOP', KEYS[1])`,
    * (on a cluster, messages from one node keep their order; from two they need not). Creates the answer's
    * delta stream empty (a consumer group made with MKSTREAM and dropped) with the history's expiry, so
    * that a stream whose node dies unseen goes away with the history, and each delta is one plain XADD.
+   * Run again for the same answer (its reply lost to a cut), it changes nothing and says the same.
    */
   startAnswer: `
+local cancelled = redis.call('HGET', KEYS[4], ARGV[4])
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then
+  if cancelled == ARGV[2] then return 2 end
+  return 1
+end
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 redis.call('RPUSH', KEYS[1], ARGV[2])
@@ -183,7 +198,10 @@ redis.call('XGROUP', 'CREATE', KEYS[5], 'start', '0', 'MKSTREAM')
 redis.call('XGROUP', 'DESTROY', KEYS[5], 'start')
 redis.call('PEXPIRE', KEYS[5], ARGV[7])
 redis.call('PUBLISH', ARGV[5], ARGV[6])
-if redis.call('HDEL', KEYS[4], ARGV[4]) == 1 then return 2 end
+if cancelled == '1' then
+  redis.call('HSET', KEYS[4], ARGV[4], ARGV[2])
+  return 2
+end
 return 1`,
   /**
    * KEYS msgs deltas meta order cmid queue; ARGV id json seq reason usage retention ttl maxMessages channel
@@ -629,12 +647,13 @@ export class RedisStore {
 
   // --- generation lease ---
 
-  /** Takes the conversation's generation lease if nobody holds it. */
+  /**
+   * Takes the conversation's generation lease if nobody holds it. Holding it
+   * already counts as taking it: the same request sent again after a cut
+   * lost its reply finds the lease it took.
+   */
   async acquireLease(conversationId: string): Promise<boolean> {
-    const ok = await this.redis.set(this.keys.lease(conversationId), this.nodeId, 'PX', this.leaseMs, 'NX');
-    if (ok !== 'OK') return false;
-    await this.redis.zadd(this.keys.leases(), Date.now() + this.leaseMs, conversationId);
-    return true;
+    return this.renewLease(conversationId);
   }
 
   /**
@@ -661,11 +680,12 @@ export class RedisStore {
     return this.redis.get(this.keys.lease(conversationId));
   }
 
+  /** Takes the next queued turn (only the lease holder can); once, however often a cut makes it run. */
   async popTurn(conversationId: string): Promise<QueuedTurnRecord | undefined> {
     const json = (await this.script(
       'popTurn',
-      [this.keys.queue(conversationId), this.keys.lease(conversationId)],
-      [this.nodeId],
+      [this.keys.queue(conversationId), this.keys.lease(conversationId), this.keys.popped(conversationId)],
+      [this.nodeId, randomUUID(), this.leaseMs],
     )) as string | null;
     return json ? (JSON.parse(json) as QueuedTurnRecord) : undefined;
   }
