@@ -268,6 +268,64 @@ describe('<ai-stream-chat> older history, a page at a time (PROTOCOL.md section 
     expect(el.messages.map((m) => m.key)).to.deep.equal(all.map((m) => m.clientMsgId ?? m.id));
   });
 
+  it('a page of long answers: the view stays put in every painted frame while they come in and render, without a ResizeObserver error', async function () {
+    this.timeout(60_000);
+    restore = installFakeSocket();
+    const errors: string[] = [];
+    const onError = (event: ErrorEvent) => errors.push(event.message);
+    window.addEventListener('error', onError);
+    try {
+      const el = await mountChat('url="ws://fake/ws" persist="none" style="--ai-chat-height: 300px"');
+      await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
+      const socket = FakeSocket.last;
+      const all = history(10, (i) => longAnswer(i, 4000));
+      socket.receive({ ...welcomeFrame(), history: all.slice(12), omitted: 12, historyPages: true });
+      await waitFor(
+        () => shadow(el).querySelector('[data-key="a7"] .markdown')?.textContent?.includes('Answer 7.'),
+        'the welcome rendered',
+        50_000,
+      );
+      await settled(el);
+      const log = part(el, 'log') as HTMLElement;
+      log.scrollTop = 0;
+      await waitFor(() => socket.sent.find((f) => f.type === 'history'), 'a history request');
+      await settled(el);
+      log.scrollTop = 0;
+      await settled(el);
+      const oldest = shadow(el).querySelector('[data-key="c7"]') as HTMLElement;
+      const topBefore = oldest.getBoundingClientRect().top;
+
+      // Where the kept message is in each frame as painted: read after the frame's rendering.
+      const moves: number[] = [];
+      let watching = true;
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => moves.push(Math.abs(oldest.getBoundingClientRect().top - topBefore));
+      const eachFrame = () => {
+        channel.port2.postMessage(0);
+        if (watching) requestAnimationFrame(eachFrame);
+      };
+      requestAnimationFrame(eachFrame);
+      socket.receive({ type: 'history', before: 'u7', messages: all.slice(4, 12), more: true });
+      await waitFor(
+        () => shadow(el).querySelector('[data-key="a3"] .markdown')?.textContent?.includes('Answer 3.'),
+        'the page rendered',
+        50_000,
+      );
+      await settled(el);
+      watching = false;
+      channel.port1.close();
+
+      expect(el.messages.map((m) => m.key)).to.deep.equal(all.slice(4).map((m) => m.clientMsgId ?? m.id));
+      expect(moves.length, 'frames watched').to.be.greaterThan(2);
+      // WebKit (no scroll anchoring) moves the view once the older answers render: see README, Browsers tested.
+      if (currentEngine() !== 'webkit')
+        expect(Math.max(...moves), 'the kept message never moved on screen').to.be.lessThan(2);
+      expect(errors.filter((m) => /ResizeObserver/.test(m))).to.deep.equal([]);
+    } finally {
+      window.removeEventListener('error', onError);
+    }
+  });
+
   it('a page request for a message the server no longer has ends the paging and leaves that message alone', async () => {
     restore = installFakeSocket();
     const el = await mountChat('url="ws://fake/ws" persist="none" style="--ai-chat-height: 300px"');

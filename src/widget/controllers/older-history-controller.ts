@@ -41,11 +41,12 @@ export class OlderHistoryController implements ReactiveController {
   /** The message that stays in place while older ones come in above it, and its offset in the view. */
   #anchor: { element: Element; top: number } | undefined;
   /**
-   * The messages that came in above the kept one, watched for size changes. They are laid out
-   * whole meanwhile (not skipped off screen): one coming near the view would otherwise change size
-   * again right after each correction, a ResizeObserver loop.
+   * Watches the messages that came in above the kept one for size changes. They stay skipped while
+   * off screen (content-visibility: auto, at their placeholder size): only those near the view are
+   * laid out, once, and keep that size after (contain-intrinsic-size: auto), so a correction cannot
+   * make them change again. Laying them all out instead cost a whole answer's style and layout per
+   * slice, in frames of about 50 ms while pages came in.
    */
-  #watched: HTMLElement[] = [];
   readonly #resized =
     typeof ResizeObserver === 'undefined' ? undefined : new ResizeObserver(() => this.#keepPlace());
 
@@ -102,10 +103,7 @@ export class OlderHistoryController implements ReactiveController {
     if (anchor && this.#revealing) {
       // Watch what came in above the kept message.
       for (let m = log?.querySelector('[data-key]'); m && m !== anchor.element; m = m.nextElementSibling) {
-        const message = m as HTMLElement;
-        message.style.contentVisibility = 'visible';
-        this.#watched.push(message);
-        this.#resized?.observe(message);
+        this.#resized?.observe(m);
       }
       this.#keepPlace();
     }
@@ -123,8 +121,6 @@ export class OlderHistoryController implements ReactiveController {
   /** The reader leads again, with the browser's scroll anchoring. */
   #release(): void {
     this.#anchor = undefined;
-    for (const message of this.#watched) message.style.contentVisibility = '';
-    this.#watched = [];
     this.#resized?.disconnect();
     const log = this.parts.log();
     if (log) log.style.overflowAnchor = '';
