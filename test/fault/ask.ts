@@ -26,12 +26,12 @@ export async function askOnce(url: string, question: string, options: AskOptions
   let session: ChatSession | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
-      const seen: string[] = [];
+      const statuses = options.statuses ?? [];
       const timer = setTimeout(
         () =>
           reject(
             new Error(
-              `${options.label}: no complete answer in time; the client saw ${seen.slice(-12).join(', ')}; ` +
+              `${options.label}: no complete answer in time; the client saw ${statuses.slice(-12).join(', ')}; ` +
                 `its messages: ${describeMessages(session?.state.messages ?? [])}`,
             ),
           ),
@@ -41,10 +41,7 @@ export async function askOnce(url: string, question: string, options: AskOptions
         undefined,
         {
           url: () => url,
-          onStatus: (status, detail) => {
-            seen.push(`${status}:${detail}`);
-            options.statuses?.push(`${status}:${detail}`);
-          },
+          onStatus: (status, detail) => statuses.push(`${status}:${detail}`),
           onProtocolError: (message) => reject(new Error(`${options.label}: invalid frame: ${message}`)),
           onChange: () => {
             const answer = current.state.messages.find((m) => m.role === 'assistant');

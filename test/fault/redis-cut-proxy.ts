@@ -20,8 +20,7 @@ const XADD = /\$4\r\nxadd\r\n/gi;
 export class RedisCutProxy {
   requestCuts = 0;
   replyCuts = 0;
-  /** Commands whose reply was lost, as `loseReplyTo` matched them. */
-  readonly lostReplies: string[][] = [];
+  lostReplies = 0;
   private armed: 'request' | 'reply' | undefined;
   private losing: ((command: string[]) => boolean) | undefined;
   private readonly server: Server;
@@ -87,7 +86,7 @@ export class RedisCutProxy {
       const matched = requests.push(data).find((command) => losing?.(command.args));
       if (losing && matched) {
         this.losing = undefined;
-        this.lostReplies.push(matched.args);
+        this.lostReplies++;
         redis.write(data.subarray(0, matched.end));
         sever();
         return;
