@@ -3,32 +3,42 @@
  *   node targets.mjs chat <tokensPerSecond>      the real chat server (built, from dist/)
  *   node targets.mjs baseline <tokensPerSecond>  a raw ws server sending pre-built frames
  *   node targets.mjs chat-redis <tokensPerSecond> <redisUrl>  the chat server on the Redis store
- * Both stream one token every 1000/rate ms per conversation, whose text is the
+ * Both stream one token every 1000/rate ms per conversation (both on one 5 ms
+ * timer tick for all streams: the chat server on its mock source's pacer), whose text is the
  * time the schedule says it is due (epoch ms, start + seq / rate), so what the
  * load generator measures is schedule lateness: a server that falls behind
  * shows it, however it batches. Replies to {type:'rss'} with the resident
  * memory (after a GC when asked).
  */
 import { createServer } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer } from 'ws';
 import { startDevServer } from '../../dist/node/dev-server/dev-server.js';
+import { Pacer } from '../../dist/node/dev-server/sources/pacer.js';
 
 const [kind, rateArg, redisUrl] = process.argv.slice(2);
 const rate = Number(rateArg);
 const intervalMs = 1000 / rate;
 const now = () => performance.timeOrigin + performance.now();
 
-/** The mock source's schedule (start + i * interval, sleeping in between); each token's text is its due time. */
+/**
+ * The mock source's schedule (start + i * interval) on the mock source's
+ * pacer (one timer for every stream, 5 ms ticks); each token's text is its due time.
+ */
+const pacer = new Pacer();
 const clockSource = {
   async *generate({ signal }) {
     const startedAt = performance.now();
     const startedEpoch = now();
-    for (let i = 1; i <= 100_000; i++) {
-      const dueIn = startedAt + i * intervalMs - performance.now();
-      if (dueIn >= 1) await sleep(dueIn, undefined, { signal });
-      if (signal.aborted) break;
-      yield `${(startedEpoch + i * intervalMs).toFixed(3)} `;
+    const waits = pacer.waitsFor(signal);
+    try {
+      for (let i = 1; i <= 100_000; i++) {
+        const dueAt = startedAt + i * intervalMs;
+        if (dueAt - performance.now() >= 1) await waits.until(dueAt);
+        if (signal.aborted) break;
+        yield `${(startedEpoch + i * intervalMs).toFixed(3)} `;
+      }
+    } finally {
+      waits.close();
     }
     return { finishReason: 'stop', usage: null };
   },

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { mockAnswerFor, splitIntoTokens } from '../../src/dev-server/sources/mock-answer.js';
+import { Pacer } from '../../src/dev-server/sources/pacer.js';
 import type { MessageParams } from '../../src/protocol/index.js';
 
 async function run(params: MessageParams): Promise<{ tokens: string[]; finishReason: string }> {
@@ -27,5 +28,68 @@ describe('mock source', () => {
     assert.deepEqual(await run({ maxTokens: 12 }), { tokens: all.slice(0, 12), finishReason: 'length' });
     assert.deepEqual(await run({}), { tokens: all, finishReason: 'stop' });
     assert.deepEqual(await run({ maxTokens: all.length }), { tokens: all, finishReason: 'stop' });
+  });
+});
+
+describe('pacer (the mock source paces every answer from one timer)', () => {
+  /** A tick boundary `ticksAhead` ticks of `tickMs` from now. */
+  const boundary = (tickMs: number, ticksAhead: number): number =>
+    (Math.ceil(performance.now() / tickMs) + ticksAhead) * tickMs;
+
+  it('runs the waits due anywhere in one tick together, none before its due time', async () => {
+    const pacer = new Pacer(5);
+    const end = boundary(5, 4);
+    // Due at different moments of the same tick: a timer each would wake the process once for each.
+    const dues = [end - 4.6, end - 3.4, end - 2.2, end - 1.1, end];
+    const events: string[] = [];
+    const lateness: number[] = [];
+    await Promise.all(
+      dues.map((dueAt, i) =>
+        pacer
+          .waitsFor(new AbortController().signal)
+          .until(dueAt)
+          .then(() => {
+            lateness.push(performance.now() - dueAt);
+            if (events.length === 0) setImmediate(() => events.push('next turn of the event loop'));
+            events.push(`wait ${i}`);
+          }),
+      ),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(events.slice(0, dues.length).sort(), ['wait 0', 'wait 1', 'wait 2', 'wait 3', 'wait 4']);
+    assert.equal(events.at(-1), 'next turn of the event loop');
+    for (const late of lateness) assert.ok(late >= 0, `a wait ended ${-late} ms before its due time`);
+  });
+
+  it('ends a wait at once when its stream is cancelled, and leaves no timer behind', async () => {
+    const pacer = new Pacer(5);
+    const abort = new AbortController();
+    const waits = pacer.waitsFor(abort.signal);
+    const dueAt = performance.now() + 60_000;
+    const ended = waits.until(dueAt).then(() => performance.now());
+    abort.abort();
+    assert.ok((await ended) < dueAt, 'the cancelled wait ended before its due time');
+    waits.close();
+    // With its only wait cancelled, the pacer holds no timer: this test's process can end now, not in 60 s.
+    assert.deepEqual(
+      process.getActiveResourcesInfo().filter((r) => r === 'Timeout'),
+      [],
+    );
+  });
+
+  it('paces a cancelled answer no further: the source stops producing', async () => {
+    const source = createMockSource({ seed: 3, tokensPerSecond: 20 });
+    const abort = new AbortController();
+    const generator = source.generate({
+      messages: [{ role: 'user', content: 'hello' }],
+      params: {},
+      signal: abort.signal,
+    });
+    await generator.next();
+    const next = generator.next();
+    abort.abort();
+    const after = await next;
+    assert.equal(after.done, true, 'the answer ends with the cancel, not with its next token');
+    assert.equal(source.stats.tokensProduced, 1);
   });
 });

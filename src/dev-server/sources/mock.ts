@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { integer, option, positiveInteger, rateOrInfinity } from '../../server/options/check.js';
 import type {
   GenerateRequest,
@@ -7,6 +6,7 @@ import type {
   TokenSource,
 } from '../../server/sources/types.js';
 import { mockAnswerFor, mockPartsFor, splitIntoTokens } from './mock-answer.js';
+import { Pacer } from './pacer.js';
 
 export interface MockSourceOptions {
   /** Seed for the answers; the same seed gives the same answers. Default 1. */
@@ -34,6 +34,8 @@ export function createMockSource(options: MockSourceOptions = {}): MockSource {
   const sections = option('mock sections', options.sections, positiveInteger, 1);
   const withParts = options.parts === true;
   const stats = { tokensProduced: 0 };
+  // One timer for all the answers this source streams (see Pacer).
+  const pacer = new Pacer();
 
   async function* generate({
     messages,
@@ -51,18 +53,23 @@ export function createMockSource(options: MockSourceOptions = {}): MockSource {
     const tokens: SourceChunk[] = [...before, ...answer];
     const intervalMs = Number.isFinite(rate) ? 1000 / rate : 0;
     const startedAt = performance.now();
-    for (let i = 0; i < tokens.length; i++) {
-      const dueIn = startedAt + i * intervalMs - performance.now();
-      if (dueIn >= 1) {
-        // Rejects with AbortError on cancel, so nothing more is produced.
-        await sleep(dueIn, undefined, { signal });
-      } else if (i % 64 === 63) {
-        // As-fast-as-possible mode still yields to I/O now and then.
-        await new Promise<void>((resolve) => setImmediate(resolve));
+    const waits = pacer.waitsFor(signal);
+    try {
+      for (let i = 0; i < tokens.length; i++) {
+        const dueAt = startedAt + i * intervalMs;
+        if (dueAt - performance.now() >= 1) {
+          // Ends at once on cancel, so nothing more is produced.
+          await waits.until(dueAt);
+        } else if (i % 64 === 63) {
+          // As-fast-as-possible mode still yields to I/O now and then.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        if (signal.aborted) break;
+        stats.tokensProduced++;
+        yield tokens[i] as SourceChunk;
       }
-      if (signal.aborted) break;
-      stats.tokensProduced++;
-      yield tokens[i] as SourceChunk;
+    } finally {
+      waits.close();
     }
     return {
       finishReason: answer.length < all.length ? 'length' : 'stop',

@@ -1,0 +1,99 @@
+/**
+ * One timer for every stream a process paces. A timer per stream per token
+ * wakes the process once per token, spread evenly over time: at a thousand
+ * streams that is most of a core in timer and promise bookkeeping, and each
+ * lone write wakes the reader again. The pacer rounds each due time up to a
+ * tick of `tickMs` and runs everything due in a tick from one timer, so the
+ * tokens of many streams go out together, each at most one tick late.
+ */
+export class Pacer {
+  /** Callbacks by tick number (due time / tickMs, rounded up). */
+  private readonly ticks = new Map<number, Array<() => void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerTick = Number.POSITIVE_INFINITY;
+
+  constructor(private readonly tickMs = 5) {}
+
+  /**
+   * The waits of one stream: `until(dueAt)` (a `performance.now()` time)
+   * resolves at the first tick at or after `dueAt`, or at once when `signal`
+   * aborts (the caller checks `signal.aborted`). One abort listener per
+   * stream, not one per token; `close()` removes it when the stream ends.
+   */
+  waitsFor(signal: AbortSignal): PacedWaits {
+    let waiting: { tick: number; wake: () => void } | undefined;
+    const onAbort = (): void => {
+      if (waiting === undefined) return;
+      const { tick, wake } = waiting;
+      // Taken off its tick, so a cancelled stream leaves no timer behind.
+      this.remove(tick, wake);
+      wake();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    return {
+      until: (dueAt) =>
+        signal.aborted
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              const wake = (): void => {
+                waiting = undefined;
+                resolve();
+              };
+              waiting = { tick: this.add(dueAt, wake), wake };
+            }),
+      close: () => signal.removeEventListener('abort', onAbort),
+    };
+  }
+
+  /** Calls `callback` once, at the first tick at or after `dueAt`; returns the tick. */
+  private add(dueAt: number, callback: () => void): number {
+    const tick = Math.ceil(dueAt / this.tickMs);
+    const due = this.ticks.get(tick);
+    if (due) due.push(callback);
+    else this.ticks.set(tick, [callback]);
+    if (tick < this.timerTick) this.schedule(tick);
+    return tick;
+  }
+
+  private remove(tick: number, callback: () => void): void {
+    const due = this.ticks.get(tick);
+    const index = due?.indexOf(callback) ?? -1;
+    if (!due || index < 0) return;
+    due.splice(index, 1);
+    if (due.length === 0) this.ticks.delete(tick);
+    if (this.ticks.size === 0) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerTick = Number.POSITIVE_INFINITY;
+    }
+  }
+
+  private schedule(tick: number): void {
+    clearTimeout(this.timer);
+    this.timerTick = tick;
+    this.timer = setTimeout(() => this.run(), Math.max(0, tick * this.tickMs - performance.now()));
+  }
+
+  private run(): void {
+    this.timer = undefined;
+    this.timerTick = Number.POSITIVE_INFINITY;
+    // Node's timers run on a millisecond clock and may fire a fraction early: only ticks truly reached run.
+    const now = Math.floor(performance.now() / this.tickMs);
+    let next = Number.POSITIVE_INFINITY;
+    for (const [tick, callbacks] of this.ticks) {
+      if (tick > now) {
+        if (tick < next) next = tick;
+        continue;
+      }
+      this.ticks.delete(tick);
+      for (const callback of callbacks) callback();
+    }
+    // Callbacks may have added ticks (and a timer) of their own: keep the earliest.
+    if (next < this.timerTick) this.schedule(next);
+  }
+}
+
+export interface PacedWaits {
+  until(dueAt: number): Promise<void>;
+  close(): void;
+}
