@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { requestPath } from '../http/request-url.js';
+import { type PassEnd, passChunks } from '../sources/chunk-pass.js';
 import { chunkLength } from '../sources/source-parts.js';
 import type { GenerateRequest, GenerateResult, SourceChunk, TokenSource } from '../sources/types.js';
 import type { StoreHealth } from '../store/conversation-store.js';
@@ -210,44 +211,19 @@ export class ChatMetrics {
     const stopped = (signal: AbortSignal): string =>
       signal.reason === 'interrupted' ? 'interrupted' : 'cancelled';
     return {
-      async *generate(request: GenerateRequest): AsyncGenerator<SourceChunk, GenerateResult, void> {
+      generate(request: GenerateRequest): AsyncGenerator<SourceChunk, GenerateResult, void> {
         lifecycle?.started();
         // Monotonic: a wall-clock step must not make a latency negative.
         const started = performance.now();
         let previous = started;
         let chunks = 0;
         let characters = 0;
-        let outcome = 'cancelled';
-        let failure: string | undefined;
-        try {
-          const inner = source.generate(request);
-          try {
-            for (;;) {
-              const next = await inner.next();
-              if (next.done) {
-                outcome = request.signal.aborted ? stopped(request.signal) : next.value.finishReason;
-                return next.value;
-              }
-              // Timed as chunks arrive from the source, so a gap includes the server's own
-              // handling of the previous chunk (the source is pulled), never the client's reading.
-              const now = performance.now();
-              if (chunks === 0) metrics.timeToFirstToken.observe((now - started) / 1000);
-              else metrics.tokenLatency.observe((now - previous) / 1000);
-              previous = now;
-              metrics.tokens.inc();
-              chunks++;
-              characters += chunkLength(next.value);
-              yield next.value;
-            }
-          } finally {
-            // Passes an early stop (cancel) on to the wrapped source.
-            await inner.return({ finishReason: 'stop', usage: null }).catch(() => {});
-          }
-        } catch (error) {
-          outcome = request.signal.aborted ? stopped(request.signal) : 'error';
-          failure = error instanceof Error ? error.message : String(error);
-          throw error;
-        } finally {
+        const ended = (end: PassEnd): void => {
+          const { signal } = request;
+          let outcome: string;
+          if (end.how === 'done') outcome = signal.aborted ? stopped(signal) : end.result.finishReason;
+          else if (end.how === 'failed') outcome = signal.aborted ? stopped(signal) : 'error';
+          else outcome = signal.aborted ? stopped(signal) : 'cancelled';
           lifecycle?.ended();
           metrics.generations.inc({ outcome });
           metrics.answerChunks.observe(chunks);
@@ -255,9 +231,33 @@ export class ChatMetrics {
           const durationMs = Math.round(performance.now() - started);
           const fields = { event: 'generation_end', outcome, chunks, durationMs };
           // The failure is the source's own message (e.g. the upstream's HTTP error), never answer text.
-          if (failure !== undefined) logger.error({ ...fields, error: failure }, 'generation failed');
-          else logger.info(fields, 'generation ended');
+          if (end.how === 'failed' && outcome === 'error') {
+            const error = end.error instanceof Error ? end.error.message : String(end.error);
+            logger.error({ ...fields, error }, 'generation failed');
+          } else logger.info(fields, 'generation ended');
+        };
+        let inner: AsyncGenerator<SourceChunk, GenerateResult, void>;
+        try {
+          inner = source.generate(request);
+        } catch (error) {
+          ended({ how: 'failed', error });
+          throw error;
         }
+        return passChunks(inner, {
+          chunk(chunk) {
+            // Timed as chunks arrive from the source, so a gap includes the server's own
+            // handling of the previous chunk (the source is pulled), never the client's reading.
+            const now = performance.now();
+            if (chunks === 0) metrics.timeToFirstToken.observe((now - started) / 1000);
+            else metrics.tokenLatency.observe((now - previous) / 1000);
+            previous = now;
+            metrics.tokens.inc();
+            chunks++;
+            characters += chunkLength(chunk);
+            return chunk;
+          },
+          end: ended,
+        });
       },
     };
   }

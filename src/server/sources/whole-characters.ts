@@ -1,3 +1,4 @@
+import { passChunks } from './chunk-pass.js';
 import { sourcePartOf } from './source-parts.js';
 import type { GenerateRequest, GenerateResult, SourceChunk, TokenSource } from './types.js';
 
@@ -15,22 +16,16 @@ const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xd
  */
 export function wholeCharacters(source: TokenSource): TokenSource {
   return {
-    async *generate(request: GenerateRequest): AsyncGenerator<SourceChunk, GenerateResult, void> {
-      const inner = source.generate(request);
+    generate(request: GenerateRequest): AsyncGenerator<SourceChunk, GenerateResult, void> {
       const held = { text: '', reasoning: '' };
-      try {
-        for (;;) {
-          const next = await inner.next();
-          if (next.done) return next.value;
+      return passChunks(source.generate(request), {
+        chunk(chunk) {
           let kind: 'text' | 'reasoning' = 'text';
           let piece: string;
-          if (typeof next.value === 'string') piece = next.value;
+          if (typeof chunk === 'string') piece = chunk;
           else {
-            const part = sourcePartOf(next.value);
-            if (part.type !== 'text' && part.type !== 'reasoning') {
-              yield part;
-              continue;
-            }
+            const part = sourcePartOf(chunk);
+            if (part.type !== 'text' && part.type !== 'reasoning') return part;
             kind = part.type;
             piece = part.text;
           }
@@ -40,14 +35,11 @@ export function wholeCharacters(source: TokenSource): TokenSource {
             held[kind] = text.slice(-1);
             text = text.slice(0, -1);
           }
-          if (text === '') continue;
+          if (text === '') return undefined;
           // Answer text stays a plain string: the common case costs what it did before parts.
-          yield kind === 'text' ? text : { type: 'reasoning', text };
-        }
-      } finally {
-        // Passes an early stop (cancel) on to the wrapped source.
-        await inner.return({ finishReason: 'stop', usage: null }).catch(() => {});
-      }
+          return kind === 'text' ? text : { type: 'reasoning', text };
+        },
+      });
     },
   };
 }
