@@ -290,8 +290,8 @@ export class Conversation implements ChatConversation {
       text: '',
       seq: 0,
       replyTo: user.id,
-      log: new ReplayLog(this.options.replayMaxChars),
     };
+    message.log = new ReplayLog(this.options.replayMaxChars, message);
     const context = this.contextFor(user, params);
     this.messages.push(message);
     const abort = new AbortController();

@@ -14,28 +14,57 @@ export interface LoggedDelta {
  * of seqs, at most `maxChars` characters:
  * when full, the oldest deltas are dropped, and a resume from before them
  * gets a snapshot of the whole text instead of a partial replay.
+ *
+ * A delta of answer text alone, nearly every delta, is kept as where its
+ * text ends in the message's text: the message already holds that text, and
+ * a number costs a few bytes where a string and its object cost a hundred
+ * (a thousand streaming answers hold megabytes less). Now and then the
+ * message's text is flattened, so the tokens it was joined from are freed.
  */
 export class ReplayLog {
-  private bodies: DeltaBody[] = [];
+  /** A text-only delta as the end of its text in the message's text; any other delta as its body. */
+  private entries: Array<number | DeltaBody> = [];
+  /** Where the first kept delta's text starts in the message's text (while empty: where the next one's will). */
+  private firstStart: number;
+  /** The message's text length after the last delta recorded: if the text changed otherwise, nothing is replayed. */
+  private textEnd: number;
   private chars = 0;
 
-  /** `firstSeq`: the seq the next `append` must carry when the log is empty. */
+  /**
+   * `message`: the answer whose text each appended delta has been added to.
+   * `firstSeq`: the seq the next `append` must carry when the log is empty.
+   */
   constructor(
     private readonly maxChars: number,
+    private readonly message: { readonly text: string },
     private firstSeq = 1,
-  ) {}
-
-  get nextSeq(): number {
-    return this.firstSeq + this.bodies.length;
+  ) {
+    this.firstStart = message.text.length;
+    this.textEnd = message.text.length;
   }
 
-  /** Records delta `seq`; seqs must be appended in order, gapless. */
+  get nextSeq(): number {
+    return this.firstSeq + this.entries.length;
+  }
+
+  /** Records delta `seq`, already added to the message's text; seqs must be appended in order, gapless. */
   append(seq: number, body: DeltaBody): void {
     if (seq !== this.nextSeq) throw new Error(`ReplayLog: expected seq ${this.nextSeq}, got ${seq}`);
-    this.bodies.push(body);
+    const text = this.message.text;
+    // The text changed other than by these deltas (a store's copy replaced it): the kept ones no longer describe it.
+    if (text.length - body.text.length !== this.textEnd) this.clear();
+    if (this.entries.length === 0) this.firstStart = text.length - body.text.length;
+    const textOnly = body.reasoning === undefined && body.tool === undefined && body.source === undefined;
+    this.entries.push(textOnly ? text.length : body);
+    this.textEnd = text.length;
     this.chars += bodySize(body);
-    while (this.chars > this.maxChars && this.bodies.length > 0) {
-      this.chars -= bodySize(this.bodies.shift() as DeltaBody);
+    // Reading a character flattens the text in place (V8): the joined tokens become one string.
+    if (seq % FLATTEN_EVERY === 0) text.charCodeAt(0);
+    while (this.chars > this.maxChars && this.entries.length > 0) {
+      const first = this.entries.shift() as number | DeltaBody;
+      const length = typeof first === 'number' ? first - this.firstStart : first.text.length;
+      this.chars -= typeof first === 'number' ? length : bodySize(first);
+      this.firstStart += length;
       this.firstSeq++;
     }
   }
@@ -46,8 +75,9 @@ export class ReplayLog {
     for (const d of older) {
       const size = bodySize(d.body);
       if (d.seq !== this.firstSeq - 1 || this.chars + size > this.maxChars) return;
-      this.bodies.unshift(d.body);
+      this.entries.unshift(d.body);
       this.chars += size;
+      this.firstStart -= d.body.text.length;
       this.firstSeq--;
     }
   }
@@ -65,17 +95,29 @@ export class ReplayLog {
     // A client ahead of the server cannot be patched up with deltas.
     if (lastSeq >= upToSeq) return lastSeq === upToSeq ? [] : undefined;
     if (lastSeq + 1 < this.firstSeq || upToSeq >= this.nextSeq) return undefined;
+    const text = this.message.text;
+    if (text.length !== this.textEnd) return undefined;
     const out: LoggedDelta[] = [];
-    for (let seq = lastSeq + 1; seq <= upToSeq; seq++) {
-      out.push({ seq, body: this.bodies[seq - this.firstSeq] as DeltaBody });
+    let start = this.firstStart;
+    for (let seq = this.firstSeq; seq < this.nextSeq; seq++) {
+      const entry = this.entries[seq - this.firstSeq] as number | DeltaBody;
+      const end = typeof entry === 'number' ? entry : start + entry.text.length;
+      if (seq > lastSeq && seq <= upToSeq) {
+        out.push({ seq, body: typeof entry === 'number' ? { text: text.slice(start, end) } : entry });
+      }
+      start = end;
     }
-    return out;
+    // The kept deltas must account for the text exactly; if not, a snapshot is the exact answer.
+    return start === this.textEnd ? out : undefined;
   }
 
   /** Frees the deltas; later resumes get snapshots. */
   clear(): void {
-    this.firstSeq += this.bodies.length;
-    this.bodies = [];
+    this.firstSeq += this.entries.length;
+    this.entries = [];
     this.chars = 0;
   }
 }
+
+/** Deltas between flattenings of the message's text: each copies the text once. */
+const FLATTEN_EVERY = 64;

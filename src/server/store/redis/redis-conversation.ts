@@ -173,7 +173,7 @@ export class RedisConversation implements ChatConversation {
         if (!m || lastSeq >= m.seq || m.log?.covers(lastSeq)) return;
         const entries = await this.store.range(this.id, messageId, lastSeq);
         const deltas = entries.flatMap((e) => (e.kind === 'delta' ? [{ seq: e.seq, body: e.body }] : []));
-        if (!m.log) m.log = new ReplayLog(this.options.replayMaxChars, m.seq + 1);
+        if (!m.log) m.log = new ReplayLog(this.options.replayMaxChars, m, m.seq + 1);
         m.log.prepend(deltas);
       }),
     );
@@ -395,7 +395,7 @@ export class RedisConversation implements ChatConversation {
    */
   private follow(m: MessageWithLog): void {
     if (this.followers.has(m.id) || this.disposed) return;
-    if (!m.log) m.log = new ReplayLog(this.options.replayMaxChars, m.seq + 1);
+    if (!m.log) m.log = new ReplayLog(this.options.replayMaxChars, m, m.seq + 1);
     const following: Following = {
       m,
       reading: false,
@@ -550,6 +550,8 @@ export class RedisConversation implements ChatConversation {
     if (m.finishReason) return;
     if (stored && (stored.seq !== m.seq || stored.text !== m.text)) {
       copyContent(m, stored);
+      // The kept deltas described the replaced text: a resume now gets the stored answer whole.
+      m.log?.clear();
       this.emit({ type: 'snapshot', messageId: m.id, seq: m.seq, text: m.text, ...partsOf(m) });
     }
     m.finishReason = finishReason;
@@ -641,7 +643,7 @@ export class RedisConversation implements ChatConversation {
     };
     const started = await this.store.startAnswer(this.id, { ...message, replyTo: user.id });
     if (started === 'lost') return;
-    message.log = new ReplayLog(this.options.replayMaxChars);
+    message.log = new ReplayLog(this.options.replayMaxChars, message);
     this.messages.push(message);
     const abort = new AbortController();
     this.current = { message, abort };

@@ -1,0 +1,87 @@
+/**
+ * The replay log (PROTOCOL.md section 5): what a resuming client is sent is
+ * exactly the deltas it missed, or nothing (then it gets a snapshot), never
+ * a wrong piece of text. Text-only deltas are kept as positions in the
+ * answer's text, so these tests hold the log to the bodies it was given.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { MessageParts } from '../../src/server/conversation/message-parts.js';
+import { applyDelta, type DeltaBody } from '../../src/server/conversation/message-parts.js';
+import { ReplayLog } from '../../src/server/conversation/replay-log.js';
+
+type Answer = { text: string; seq: number } & MessageParts;
+
+const bodies: DeltaBody[] = [
+  { text: '', reasoning: 'Thinking ' },
+  { text: '', reasoning: 'it over. ' },
+  { text: '', tool: { id: 't1', name: 'search', label: 'Searching', status: 'running' } },
+  { text: 'The ' },
+  { text: 'answer 🙂 ' },
+  { text: '', source: { n: 1, title: 'A page', url: 'https://example.com/' } },
+  { text: 'is [1]' },
+  { text: '.' },
+];
+
+/** An answer that takes `bodies` as a store does: each applied, then logged. */
+function stream(maxChars: number, take: readonly DeltaBody[] = bodies): { answer: Answer; log: ReplayLog } {
+  const answer: Answer = { text: '', seq: 0 };
+  const log = new ReplayLog(maxChars, answer);
+  for (const body of take) {
+    answer.seq++;
+    applyDelta(answer, body);
+    log.append(answer.seq, body);
+  }
+  return { answer, log };
+}
+
+const expected = (from: number, to: number) =>
+  bodies.slice(from, to).map((body, i) => ({ seq: from + i + 1, body }));
+
+describe('replay log', () => {
+  it('gives back exactly the deltas after any seq, text and parts alike', () => {
+    const { answer, log } = stream(10_000);
+    for (let lastSeq = 0; lastSeq <= answer.seq; lastSeq++) {
+      assert.deepEqual(log.after(lastSeq, answer.seq), expected(lastSeq, answer.seq), `after ${lastSeq}`);
+    }
+    assert.deepEqual(log.after(2, 5), expected(2, 5));
+  });
+
+  it('keeps at most its budget: a resume from before the oldest kept delta gets nothing (a snapshot)', () => {
+    // Seqs 5 to 8 ('answer 🙂 ', the source's JSON, 'is [1]', '.') hold 70 characters: older ones are dropped.
+    const { answer, log } = stream(72);
+    assert.equal(log.after(0, answer.seq), undefined);
+    assert.equal(log.covers(3), false);
+    assert.equal(log.after(3, answer.seq), undefined);
+    assert.deepEqual(log.after(4, answer.seq), expected(4, answer.seq));
+    assert.deepEqual(log.after(6, answer.seq), expected(6, answer.seq));
+  });
+
+  it('joins older deltas read back from a store in front of those it recorded', () => {
+    // A node that followed the answer from seq 6 on, then a resume needing seqs 4 and 5 (text) from the store.
+    const { answer } = stream(10_000, bodies.slice(0, 5));
+    const log = new ReplayLog(10_000, answer, answer.seq + 1);
+    for (const body of bodies.slice(5)) {
+      answer.seq++;
+      applyDelta(answer, body);
+      log.append(answer.seq, body);
+    }
+    assert.equal(log.after(3, answer.seq), undefined);
+    log.prepend(expected(3, 5));
+    assert.deepEqual(log.after(3, answer.seq), expected(3, answer.seq));
+    assert.deepEqual(log.after(4, answer.seq), expected(4, answer.seq));
+  });
+
+  it('replays nothing once the answer text was replaced otherwise (a store copy): a snapshot, never a wrong piece', () => {
+    const { answer, log } = stream(10_000);
+    answer.text = `Another text of another length. ${answer.text}`;
+    assert.equal(log.after(3, answer.seq), undefined);
+  });
+
+  it('is cleared for good: later resumes get snapshots', () => {
+    const { answer, log } = stream(10_000);
+    log.clear();
+    assert.equal(log.after(3, answer.seq), undefined);
+    assert.deepEqual(log.after(answer.seq, answer.seq), []);
+  });
+});
