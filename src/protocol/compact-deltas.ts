@@ -21,7 +21,9 @@ interface Reference {
 
 /** The server's side: writes frames, compact where the reference allows. */
 export class CompactDeltaWriter {
-  private last: Reference | undefined;
+  // The reference as two fields, not an object: it changes with every delta written.
+  private lastMessageId: string | undefined;
+  private lastSeq = 0;
 
   constructor(private readonly compact: boolean) {}
 
@@ -29,9 +31,10 @@ export class CompactDeltaWriter {
   encode(frame: ServerFrame): string {
     if (frame.type === 'delta') {
       const from = frame.fromSeq ?? frame.seq;
-      const last = this.last;
-      this.last = { messageId: frame.messageId, seq: frame.seq };
-      if (this.compact && last?.messageId === frame.messageId && last.seq + 1 === from) {
+      const continues = this.lastMessageId === frame.messageId && this.lastSeq + 1 === from;
+      this.lastMessageId = frame.messageId;
+      this.lastSeq = frame.seq;
+      if (this.compact && continues) {
         const compact = compactBody(frame);
         if (compact !== undefined) {
           return from === frame.seq && compact.field === 'd'
@@ -40,7 +43,8 @@ export class CompactDeltaWriter {
         }
       }
     } else if (frame.type === 'snapshot') {
-      this.last = { messageId: frame.messageId, seq: frame.seq };
+      this.lastMessageId = frame.messageId;
+      this.lastSeq = frame.seq;
     }
     return JSON.stringify(frame);
   }
