@@ -59,7 +59,7 @@ export class ReplayLog {
     this.textEnd = text.length;
     this.chars += bodySize(body);
     // Reading a character flattens the text in place (V8): the joined tokens become one string.
-    if (seq % FLATTEN_EVERY === 0) text.charCodeAt(0);
+    if (seq % (text.length < LONG_TEXT ? 16 : 64) === 0) text.charCodeAt(0);
     while (this.chars > this.maxChars && this.entries.length > 0) {
       const first = this.entries.shift() as number | DeltaBody;
       const length = typeof first === 'number' ? first - this.firstStart : first.text.length;
@@ -119,5 +119,9 @@ export class ReplayLog {
   }
 }
 
-/** Deltas between flattenings of the message's text: each copies the text once. */
-const FLATTEN_EVERY = 64;
+/**
+ * Each flattening copies the whole text: a short one is flattened every 16
+ * deltas, one past this length every 64, so the copying stays a few hundred
+ * bytes per delta.
+ */
+const LONG_TEXT = 16_384;

@@ -26,50 +26,65 @@ export interface ChunkPass {
  * costs one `then`.
  */
 export function passChunks(inner: Chunks, pass: ChunkPass): Chunks {
-  let ended = false;
-  const end = (how: PassEnd): void => {
-    if (ended) return;
-    ended = true;
-    pass.end?.(how);
-  };
-  const onError = (error: unknown): never => {
-    end({ how: 'failed', error });
-    throw error;
-  };
-  const onNext = (next: Step): Step | Promise<Step> => {
+  return new PassedChunks(inner, pass);
+}
+
+class PassedChunks implements Chunks {
+  private ended = false;
+
+  constructor(
+    private readonly inner: Chunks,
+    private readonly pass: ChunkPass,
+  ) {}
+
+  next(): Promise<Step> {
+    if (this.ended) return Promise.resolve({ done: true, value: closedResult });
+    return this.inner.next().then(this.onNext, this.onError);
+  }
+
+  async return(value: GenerateResult | PromiseLike<GenerateResult>): Promise<Step> {
+    // Passes an early stop (cancel) on to the wrapped source.
+    await this.inner.return(value).catch(() => {});
+    this.end({ how: 'closed' });
+    return { done: true, value: await value };
+  }
+
+  async throw(error: unknown): Promise<Step> {
+    await this.inner.return(closedResult).catch(() => {});
+    return this.onError(error);
+  }
+
+  [Symbol.asyncIterator](): Chunks {
+    return this;
+  }
+
+  // Bound once per answer: `next` hands them to every chunk's `then`.
+  private readonly onNext = (next: Step): Step | Promise<Step> => {
     if (next.done) {
-      end({ how: 'done', result: next.value });
+      this.end({ how: 'done', result: next.value });
       return next;
     }
     let out: SourceChunk | undefined;
     try {
-      out = pass.chunk(next.value);
+      out = this.pass.chunk(next.value);
     } catch (error) {
       // The chunk is refused: the answer fails, and the source is told to stop.
-      void inner.return(closedResult).catch(() => {});
-      return onError(error);
+      void this.inner.return(closedResult).catch(() => {});
+      return this.onError(error);
     }
-    return out === undefined ? pull() : { done: false, value: out };
+    return out === undefined ? this.next() : { done: false, value: out };
   };
-  const pull = (): Promise<Step> =>
-    ended ? Promise.resolve({ done: true, value: closedResult }) : inner.next().then(onNext, onError);
-  const chunks: Chunks = {
-    next: pull,
-    async return(value) {
-      // Passes an early stop (cancel) on to the wrapped source.
-      await inner.return(value).catch(() => {});
-      end({ how: 'closed' });
-      return { done: true, value: await value };
-    },
-    async throw(error: unknown): Promise<Step> {
-      await inner.return(closedResult).catch(() => {});
-      return onError(error);
-    },
-    [Symbol.asyncIterator]() {
-      return chunks;
-    },
+
+  private readonly onError = (error: unknown): never => {
+    this.end({ how: 'failed', error });
+    throw error;
   };
-  return chunks;
+
+  private end(how: PassEnd): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.pass.end?.(how);
+  }
 }
 
 const closedResult: GenerateResult = { finishReason: 'stop', usage: null };

@@ -144,6 +144,8 @@ export function admitUpgrade(
     refuseUpgrade(socket, capped.status, capped.reason, { 'Retry-After': '5' });
     return undefined;
   }
-  socket.once('close', () => (addressHeld ? options.caps.releaseTotal() : options.caps.release(ip)));
+  // Holds the caps alone, not `options` or the request: this lives as long as the connection.
+  const { caps } = options;
+  socket.once('close', addressHeld ? () => caps.releaseTotal() : () => caps.release(ip));
   return { claims: decision.claims };
 }
