@@ -12,9 +12,12 @@ export interface DeltaWrite {
   event: string;
 }
 
-interface Pending extends DeltaWrite {
+interface Pending {
+  write: DeltaWrite;
   resolve: () => void;
   reject: (error: unknown) => void;
+  /** When its XADD was issued (`performance.now()`). */
+  sentAt: number;
 }
 
 /** Redis's refusal of an XADD whose explicit id is not past the stream's last entry. */
@@ -46,18 +49,30 @@ const HELD_RETRY_MS = 10;
  * commands a cut left unanswered, it queues the rest of them behind whatever
  * waits in the offline queue, so a delta queued there during the outage
  * would reach Redis ahead of an older one, which Redis then refuses (a gap).
+ *
+ * A stalled Redis (connected, silent) fails a delta after `timeoutMs`, as
+ * ioredis's `commandTimeout` fails any other command; but instead of a timer
+ * per command (two per delta, each set and cleared: a third of a Redis-store
+ * node's CPU per token went to ioredis), one watchdog timer covers every
+ * delta waiting for its reply.
  */
 export class DeltaBatch {
   private pending: Pending[] = [];
   private scheduled: NodeJS.Immediate | undefined;
   private held: NodeJS.Timeout | undefined;
+  /** Deltas issued and not yet answered, oldest first (Set order). */
+  private readonly inFlight = new Set<Pending>();
+  private watchdog: NodeJS.Timeout | undefined;
 
-  constructor(private readonly redis: RedisClient) {}
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly timeoutMs: number,
+  ) {}
 
   /** Queues a delta's writes for this turn's batch; resolves once Redis stored it. */
   append(write: DeltaWrite): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ ...write, resolve, reject });
+      this.pending.push({ write, resolve, reject, sentAt: 0 });
       // After the timers and I/O of this turn: the deltas every stream produced in it go together.
       this.scheduled ??= setImmediate(() => this.flush());
     });
@@ -83,29 +98,66 @@ export class DeltaBatch {
     this.held = undefined;
     const batch = this.pending;
     this.pending = [];
-    const sockets = commandSockets(this.redis);
-    for (const socket of sockets) socket.cork();
+    const nodes = commandNodes(this.redis);
+    const sentAt = performance.now();
+    for (const node of nodes) node.stream?.cork();
+    // ioredis starts a timer for each command issued while `commandTimeout` is set; the watchdog
+    // stands in for them. It reads the option as each command is issued (synchronously, here).
+    const timeouts = nodes.map((node) => node.options.commandTimeout);
+    for (const node of nodes) node.options.commandTimeout = undefined;
     try {
-      for (const write of batch) {
+      for (const pending of batch) {
+        const { write } = pending;
+        pending.sentAt = sentAt;
+        this.inFlight.add(pending);
         this.redis.xadd(write.key, write.id, ...write.fields).then(
-          () => write.resolve(),
+          () => this.settle(pending),
           (error: unknown) => {
             if (ALREADY_APPENDED.test(error instanceof Error ? error.message : String(error)))
-              write.resolve();
-            else write.reject(error);
+              this.settle(pending);
+            else this.settle(pending, error);
           },
         );
         // Lost or repeated, it only costs a follower a stream read.
         this.redis.publish(write.channel, write.event).catch(() => {});
       }
     } finally {
-      for (const socket of sockets) socket.uncork();
+      nodes.forEach((node, i) => {
+        node.options.commandTimeout = timeouts[i];
+      });
+      for (const node of nodes) node.stream?.uncork();
+    }
+    this.watch(this.timeoutMs);
+  }
+
+  private watch(delayMs: number): void {
+    // Unref'd: while deltas wait, the Redis connection keeps the process up anyway.
+    this.watchdog ??= setTimeout(() => this.expire(), delayMs).unref();
+  }
+
+  private settle(pending: Pending, error?: unknown): void {
+    if (!this.inFlight.delete(pending)) return; // already failed by the watchdog
+    if (error === undefined) pending.resolve();
+    else pending.reject(error);
+  }
+
+  /** Fails every delta unanswered for `timeoutMs`; watches the rest until they are answered. */
+  private expire(): void {
+    this.watchdog = undefined;
+    const now = performance.now();
+    for (const pending of this.inFlight) {
+      const waited = now - pending.sentAt;
+      if (waited < this.timeoutMs) {
+        this.watch(this.timeoutMs - waited);
+        return;
+      }
+      this.settle(pending, new Error('Command timed out'));
     }
   }
 }
 
-/** The sockets the commands go out on: the connection's, or each cluster master's. */
-function commandSockets(redis: RedisClient): Redis['stream'][] {
+/** The connections the commands go out on: the single one, or each cluster master's. */
+function commandNodes(redis: RedisClient): Redis[] {
   const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
-  return nodes.map((node) => node.stream).filter((socket) => socket !== undefined && !socket.destroyed);
+  return nodes.filter((node) => node.stream === undefined || !node.stream.destroyed);
 }
