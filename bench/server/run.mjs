@@ -12,8 +12,10 @@
  *
  * With --capacity, it finds instead the most streams each server holds:
  * levels from BENCH_CAPACITY_LEVELS (default 250,500,1000,1500,2000,2500,3000,
- * 4000,5000) in turn, until lateness p99 reaches 100 ms, grows, or a token
- * or connection is lost; the last level held is the server's capacity. Adds
+ * 4000,5000) in turn, both servers at each level one right after the other
+ * (which goes first alternates), each until its lateness p99 reaches 100 ms,
+ * grows, or a token or connection is lost; the last level held is the
+ * server's capacity. Adds
  * `capacity` to bench/results/server.json, keeping the rest.
  *
  * With --redis, each level runs the chat server in memory (one node) and on
@@ -272,13 +274,16 @@ if (process.argv.includes('--capacity')) {
     pinned: pinning,
     servers: {},
   };
-  for (const kind of ['baseline', 'chat']) {
-    const tried = [];
-    let holds = 0;
-    for (const connections of steps) {
+  // Both servers at each level, one right after the other (which goes first alternates), so a
+  // host that turns busy for a while weighs on both alike; a server leaves at its first level not held.
+  const inPlay = new Set(['baseline', 'chat']);
+  for (const kind of inPlay) capacity.servers[kind] = { streams: 0, tried: [] };
+  for (const [index, connections] of steps.entries()) {
+    const order = index % 2 === 0 ? ['baseline', 'chat'] : ['chat', 'baseline'];
+    for (const kind of order.filter((k) => inPlay.has(k))) {
       const r = await runOne(kind, connections);
       const ok = held(r, connections);
-      tried.push({
+      capacity.servers[kind].tried.push({
         connections,
         held: ok,
         tokensPerSec: round(r.tokensPerSec),
@@ -293,10 +298,10 @@ if (process.argv.includes('--capacity')) {
       process.stdout.write(
         `  ${kind.padEnd(8)} ${String(connections).padStart(5)} streams: ${ok ? 'held' : 'NOT held'} (lateness p99 ${round(r.p99LatencyMs, 1)} ms, growth ${round(r.latenessGrowthMs, 1)} ms, ${round(r.tokensPerSec)} tok/s, CPU ${round(r.cpuPercent)} %, ${round(r.cpuMicrosPerToken)} µs/token, ${Math.round(r.rssBytesPerConnection / 1024)} KB/conn)\n`,
       );
-      if (!ok) break;
-      holds = connections;
+      if (ok) capacity.servers[kind].streams = connections;
+      else inPlay.delete(kind);
     }
-    capacity.servers[kind] = { streams: holds, tried };
+    if (inPlay.size === 0) break;
   }
   const file = new URL('../results/server.json', here);
   let existing = {};
