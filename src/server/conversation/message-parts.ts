@@ -46,6 +46,11 @@ export function bodyOf(part: SourcePart, m: MessageParts): DeltaBody {
   }
 }
 
+/** Whether a delta carries a part beside its answer text (reasoning, a tool step, a source). */
+export function carriesPart(body: Omit<DeltaBody, 'text'>): boolean {
+  return body.reasoning !== undefined || body.tool !== undefined || body.source !== undefined;
+}
+
 /** Adds delta `body` to message `m` (text, reasoning, tool step by id, source). */
 export function applyDelta(m: { text: string } & MessageParts, body: DeltaBody): void {
   m.text += body.text;
@@ -97,7 +102,7 @@ export function deltaFrame(messageId: string, seq: number, body: DeltaBody): Del
  */
 export function withoutParts(frame: ServerFrame): ServerFrame {
   if (frame.type === 'delta') {
-    if (frame.reasoning === undefined && frame.tool === undefined && frame.source === undefined) return frame;
+    if (!carriesPart(frame)) return frame;
     const { reasoning: _r, tool: _t, source: _s, ...rest } = frame;
     return rest;
   }

@@ -1,4 +1,4 @@
-import { bodySize, type DeltaBody } from './message-parts.js';
+import { bodySize, carriesPart, type DeltaBody } from './message-parts.js';
 
 /** One kept delta. */
 export interface LoggedDelta {
@@ -54,8 +54,7 @@ export class ReplayLog {
     // The text changed other than by these deltas (a store's copy replaced it): the kept ones no longer describe it.
     if (text.length - body.text.length !== this.textEnd) this.clear();
     if (this.entries.length === 0) this.firstStart = text.length - body.text.length;
-    const textOnly = body.reasoning === undefined && body.tool === undefined && body.source === undefined;
-    this.entries.push(textOnly ? text.length : body);
+    this.entries.push(carriesPart(body) ? body : text.length);
     this.textEnd = text.length;
     this.chars += bodySize(body);
     // Reading a character flattens the text in place (V8): the joined tokens become one string.

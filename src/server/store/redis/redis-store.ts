@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { FeedbackValue, FinishReason, MessageParams, Usage } from '../../../protocol/index.js';
 import { newId } from '../../conversation/ids.js';
 import type { MessageRecord } from '../../conversation/message-frames.js';
-import { applyDelta, type DeltaBody } from '../../conversation/message-parts.js';
+import { applyDelta, carriesPart, type DeltaBody } from '../../conversation/message-parts.js';
 import { SERVER_DEFAULTS } from '../../defaults.js';
 import { option, positiveInteger } from '../../options/check.js';
 import { DeltaBatch } from './delta-batch.js';
@@ -769,7 +769,7 @@ export class RedisStore {
   appendDelta(conversationId: string, messageId: string, seq: number, body: DeltaBody): Promise<void> {
     const event: Extract<DeltaEvent, { t: 'd' }> = { t: 'd', id: messageId, s: seq, x: body.text };
     // Field by field, not a rest spread (V8's slow path), on a path every delta takes.
-    if (body.reasoning !== undefined || body.tool !== undefined || body.source !== undefined) {
+    if (carriesPart(body)) {
       const parts: Omit<DeltaBody, 'text'> = {};
       if (body.reasoning !== undefined) parts.reasoning = body.reasoning;
       if (body.tool !== undefined) parts.tool = body.tool;
