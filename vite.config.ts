@@ -1,11 +1,17 @@
 import { defineConfig } from 'vite';
 import { asciiOnlyPlugin } from './scripts/ascii-only.mjs';
+import { dropMarkedDefaultInstancePlugin } from './scripts/drop-marked-default.mjs';
 import { minifyTemplatesPlugin } from './scripts/minify-templates.mjs';
 import { restParametersPlugin } from './scripts/rest-parameters.mjs';
 
 // The widget bundle: one self-registering file per format, every dependency inside.
 export default defineConfig({
-  plugins: [minifyTemplatesPlugin(), restParametersPlugin(), asciiOnlyPlugin()],
+  plugins: [
+    dropMarkedDefaultInstancePlugin(),
+    minifyTemplatesPlugin(),
+    restParametersPlugin(),
+    asciiOnlyPlugin(),
+  ],
   build: {
     outDir: 'dist',
     // dist/node holds the compiled server; the widget build must not wipe it.

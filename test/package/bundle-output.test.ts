@@ -3,12 +3,14 @@
  * bundles are pure ASCII, so a page in any encoding decodes them right, and
  * their source maps send each property name back to the source line that
  * has it (the template minifier removes line breaks, so a plugin without a
- * map would shift every later line).
+ * map would shift every later line), and they leave out marked's default
+ * instance, which the widget never uses.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { firstNonAscii } from '../../scripts/ascii-only.mjs';
+import { withoutDefaultInstance } from '../../scripts/drop-marked-default.mjs';
 import { decodeVlq } from '../../scripts/size.mjs';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -58,6 +60,16 @@ describe('shipped bundles', () => {
       assert.ok(code.includes('Ask anything\\u2026'), 'the placeholder, escaped');
     });
 
+    it(`${file} leaves out marked's default instance and its API`, () => {
+      const code = readFileSync(`${root}${file}`, 'utf8');
+      // Property names survive minification: these are hung on marked's default `marked` function.
+      for (const api of ['.setOptions=', '.getDefaults=', '.TextRenderer=']) {
+        assert.ok(!code.includes(api), `${api} is not in the bundle`);
+      }
+      // The widget's own Marked is there: its renderer's options.
+      assert.ok(code.includes('gfm:!0'), "the widget's Marked instance");
+    });
+
     it(`${file}.map sends property names of the widget's sources to the lines that have them`, () => {
       const code = readFileSync(`${root}${file}`, 'utf8');
       const map = JSON.parse(readFileSync(`${root}${file}.map`, 'utf8'));
@@ -85,4 +97,35 @@ describe('shipped bundles', () => {
       }
     });
   }
+});
+
+describe("marked's module without its default instance", () => {
+  const marked = readFileSync(`${root}node_modules/marked/lib/marked.esm.js`, 'utf8');
+  const exported = (code: string) =>
+    (/export\{([^}]*)\}/.exec(code)?.[1] ?? '').split(',').map((entry) => entry.split(' as ').at(-1));
+
+  it('keeps the classes and defaults the widget imports, and drops what the default instance defines', () => {
+    const cut = withoutDefaultInstance(marked);
+    assert.deepEqual(exported(cut).sort(), [
+      'Hooks',
+      'Lexer',
+      'Marked',
+      'Parser',
+      'Renderer',
+      'TextRenderer',
+      'Tokenizer',
+      'defaults',
+      'getDefaults',
+    ]);
+    for (const name of ['marked', 'use', 'setOptions', 'parse', 'lexer']) {
+      assert.ok(exported(marked).includes(name), `marked itself exports ${name}`);
+    }
+    // Only the tail went: everything before it is byte for byte the same (so the source map holds).
+    const tailStart = cut.lastIndexOf('export{');
+    assert.equal(marked.slice(0, tailStart), cut.slice(0, tailStart));
+  });
+
+  it('fails loudly when the module no longer has that shape', () => {
+    assert.throws(() => withoutDefaultInstance('export{a as Marked};'), /default instance was not found/);
+  });
 });
