@@ -159,7 +159,12 @@ export function answerDone(el: AiStreamChat, count = 1): Promise<AiStreamChat['m
 /** Waits for the element's next render (Lit updates run in animation frames). */
 export async function settled(el: AiStreamChat): Promise<void> {
   await el.updateComplete;
-  await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  await twoFrames();
+}
+
+/** Two rendered frames: scroll events of the first have been handled, and any update they asked for rendered. */
+export function twoFrames(): Promise<void> {
+  return new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r())));
 }
 
 export interface MountOptions {

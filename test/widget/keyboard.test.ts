@@ -12,6 +12,7 @@ import {
   press,
   settled,
   shadow,
+  twoFrames,
   unmountChats,
   waitFor,
   welcomeOnFakeSocket,
@@ -45,6 +46,9 @@ async function tabThrough(): Promise<Stop[]> {
   const stops: Stop[] = [];
   for (let i = 0; i < 40; i++) {
     await sendKeys({ press: 'Tab' });
+    // Focus scrolls a control in the log into view; the scroll's effect (Jump to latest shown
+    // or gone) lands a frame or two later, before a reader's next Tab.
+    await twoFrames();
     const el = deepActive();
     if (!el || el.id === 'after') return stops;
     const style = getComputedStyle(el);

@@ -116,6 +116,53 @@ describe('<ai-stream-chat> scrolling while an answer streams', () => {
     expect(log.scrollTop, 'the view did not move').to.equal(top);
   });
 
+  it('a key or wheel that scrolls up lets go of the bottom before the scroll starts, so no follow can cancel it', async () => {
+    const log = part(el, 'log') as HTMLElement;
+    // Nothing above to scroll to: the key changes nothing.
+    expect(log.scrollTop, 'a short log, not scrolled').to.equal(0);
+    log.dispatchEvent(new KeyboardEvent('keydown', { key: 'Home', bubbles: true }));
+    await settled(el);
+    expect(part(el, 'jump-latest'), 'Home with nothing above: still following').to.equal(null);
+    await streamParagraphs(12);
+    expect(distanceFromBottom(log), 'at the bottom').to.be.lessThan(2);
+    // WebKit animates Home and Page Up: a frame that followed the answer between the key and
+    // the animation's first step set the scroll position and cancelled the reader's scroll.
+    // These events are dispatched by script, so the browser does not scroll for them: what
+    // is seen is the widget letting go on the key alone.
+    for (const intent of [
+      new KeyboardEvent('keydown', { key: 'Home', bubbles: true }),
+      new KeyboardEvent('keydown', { key: 'PageUp', bubbles: true }),
+      new KeyboardEvent('keydown', { key: 'ArrowUp', ctrlKey: true, bubbles: true }),
+      new WheelEvent('wheel', { deltaY: -120, bubbles: true }),
+    ]) {
+      log.dispatchEvent(intent);
+      await settled(el);
+      const what = intent instanceof WheelEvent ? 'a wheel up' : `${intent.key} (${intent.type})`;
+      expect(part(el, 'jump-latest'), `${what}: Jump to latest shows`).to.exist;
+      const top = log.scrollTop;
+      await streamParagraphs(2);
+      expect(log.scrollTop, `${what}: the next frames do not pull the view down`).to.equal(top);
+      (part(el, 'jump-latest') as HTMLElement).click();
+      await settled(el);
+      expect(distanceFromBottom(log), 'back at the bottom').to.be.lessThan(2);
+    }
+
+    // Keys that do not scroll up, and a wheel down, leave it following.
+    for (const other of [
+      new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true }),
+      new KeyboardEvent('keydown', { key: 'End', bubbles: true }),
+      new KeyboardEvent('keydown', { key: 'Home', altKey: true, bubbles: true }),
+      new WheelEvent('wheel', { deltaY: 120, bubbles: true }),
+    ]) {
+      log.dispatchEvent(other);
+      await settled(el);
+      expect(
+        part(el, 'jump-latest'),
+        `${other.type} ${'key' in other ? other.key : ''}: still following`,
+      ).to.equal(null);
+    }
+  });
+
   it('stays at the bottom when the next question follows a finished answer', async () => {
     const log = part(el, 'log') as HTMLElement;
     await streamParagraphs(12);

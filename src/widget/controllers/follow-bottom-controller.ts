@@ -21,6 +21,9 @@ const browserAnchors = typeof CSS !== 'undefined' && CSS.supports('overflow-anch
 /** How close to the bottom (px) still counts as "at the bottom" after the reader scrolls down. */
 const AT_BOTTOM_PX = 8;
 
+/** Keys that scroll a focused scroll container up, with any modifier but Alt (Alt+Home goes to the home page). */
+const SCROLL_UP_KEY = /^(ArrowUp|PageUp|Home)$/;
+
 export class FollowBottomController implements ReactiveController {
   /** Whether the log follows new content (the reader is at the bottom). */
   following = true;
@@ -62,10 +65,27 @@ export class FollowBottomController implements ReactiveController {
   readonly onScroll = (event: Event): void => {
     const log = event.currentTarget as HTMLElement;
     const movedUp = log.scrollTop < this.#knownScrollTop - 0.5;
+    // A scroll event that did not move (WebKit sends one as a keyboard scroll starts)
+    // says nothing of the reader, and must not undo a key's letting go.
+    if (!movedUp && log.scrollTop <= this.#knownScrollTop + 0.5) return;
     const fromBottom = log.scrollHeight - log.scrollTop - log.clientHeight;
     this.#knownScrollTop = log.scrollTop;
     // Moving up while at the very bottom is the log shrinking (clamping), not the reader.
     this.#setFollowing(fromBottom < (movedUp ? 1 : AT_BOTTOM_PX));
+  };
+
+  /**
+   * A key or wheel that will scroll the log up lets go of the bottom before
+   * the browser scrolls: WebKit animates a keyboard scroll, and a follow that
+   * lands before its first step (a rendered frame, any update) cancels it.
+   */
+  readonly #onScrollIntent = (event: Event): void => {
+    const log = event.currentTarget as HTMLElement;
+    const up =
+      event instanceof WheelEvent
+        ? event.deltaY < 0
+        : !(event as KeyboardEvent).altKey && SCROLL_UP_KEY.test((event as KeyboardEvent).key);
+    if (up && log.scrollTop > 0) this.#setFollowing(false);
   };
 
   readonly jumpToLatest = (): void => {
@@ -89,7 +109,11 @@ export class FollowBottomController implements ReactiveController {
 
   #observeEnd(): void {
     const parts = this.parts();
-    if (!parts || parts.end === this.#observed || typeof IntersectionObserver === 'undefined') return;
+    if (!parts || parts.end === this.#observed) return;
+    // Once per log element: the DOM adds the same listener only once.
+    for (const type of ['keydown', 'wheel'])
+      parts.log.addEventListener(type, this.#onScrollIntent, { passive: true });
+    if (typeof IntersectionObserver === 'undefined') return;
     this.#observer?.disconnect();
     this.#observer = new IntersectionObserver(
       (entries, observer) => {
