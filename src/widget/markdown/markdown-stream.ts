@@ -33,6 +33,7 @@ import { BlockStepper } from './block-stepper.js';
 import { type CodeBlockLabels, copyCodeOnClick, relabelCodeBlocks } from './code-block.js';
 import type { RenderPolicy } from './marked-setup.js';
 import { CLOSED } from './plain-block.js';
+import { warmUpPending, warmUpStep, warmUpWhenIdle } from './warm-up.js';
 
 export interface MarkdownStreamOptions {
   /** Render raw HTML in the markdown (sanitized by the same allow-list) instead of showing it as text. */
@@ -199,6 +200,17 @@ export class MarkdownStream {
 
   #render(): void {
     this.#scheduled = false;
+    if (warmUpPending()) {
+      // The engine's cold start is still ahead (the page was never idle): the samples first, within
+      // the budget, at least one per frame. Taken by this text's first step, it was a 30-80 ms task.
+      while (warmUpStep(renderSample) && warmUpPending() && frameTimeLeft() > 0) {
+        // One sample more while the budget lasts.
+      }
+      if (warmUpPending() || frameTimeLeft() <= 0) {
+        this.#schedule();
+        return;
+      }
+    }
     this.#closeFull();
     this.#sync();
     let steps = 0;
@@ -238,4 +250,17 @@ function toOrigin(value: string): string {
   } catch {
     return '';
   }
+}
+
+/** Renders a warm-up sample into an element that is never shown. */
+function renderSample(sample: string): void {
+  const stream = new MarkdownStream(document.createElement('div'));
+  stream.update(sample, true);
+  stream.flush();
+  stream.dispose();
+}
+
+/** Takes the markdown engine's cold start while the page is idle (warm-up.ts). */
+export function warmUpMarkdown(): void {
+  warmUpWhenIdle(renderSample);
 }

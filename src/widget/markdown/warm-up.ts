@@ -4,28 +4,43 @@
  * 40-60 ms on a slow machine, in the frame of the first answer's first token.
  * Rendering small samples while the page is idle after the widget appears
  * moves that cost out of the answer: one sample per idle callback, so none of
- * them is a long task itself (the first, which pays the most, about 25 ms).
+ * them is a long task itself. An answer that comes before the page was idle
+ * (a reload's history, at once) takes the samples left first, as many per
+ * frame as the frame budget allows (markdown-stream.ts).
  */
-import { MarkdownStream } from './markdown-stream.js';
 
-/** A paragraph; emphasis, code and a link; then the blocks: a heading, a list, a quote, a table, highlighted code. */
+/**
+ * Samples not rendered yet on this page: a paragraph; emphasis, code and a link; then the blocks, a
+ * few kinds each, so that none costs a long frame when a reload takes them in its frames (all the
+ * blocks in one sample cost 40-80 ms there: README, Long conversations).
+ */
 const samples = [
   'a',
   '**b** *c* `d` [e](https://a.b)',
-  '# a\n- f\n> g\n\n|h|\n|-|\n|i|\n```js\nlet j=1//k\n```',
+  '# a\n> g',
+  '- f\n- g',
+  '|h|\n|-|\n|i|',
+  '```js\nlet j=1//k\n```',
 ];
 
-/** Renders the next sample, when the page is idle, into an element that is never shown; then the next. */
-export function warmUpMarkdown(): void {
-  // Each sample once per page, however many widgets call this.
+/** Whether the cold start is still ahead: samples are left. */
+export function warmUpPending(): boolean {
+  return samples.length > 0;
+}
+
+/** Renders the next sample with `render` (into an element never shown); false when none was left. */
+export function warmUpStep(render: (sample: string) => void): boolean {
   const sample = samples.shift();
-  if (sample === undefined) return;
+  if (sample === undefined) return false;
+  render(sample);
+  return true;
+}
+
+/** Renders the samples left, one per idle callback. */
+export function warmUpWhenIdle(render: (sample: string) => void): void {
+  if (!warmUpPending()) return;
   // WebKit has no requestIdleCallback.
   (window.requestIdleCallback ?? setTimeout)(() => {
-    const stream = new MarkdownStream(document.createElement('div'));
-    stream.update(sample, true);
-    stream.flush();
-    stream.dispose();
-    warmUpMarkdown();
+    if (warmUpStep(render)) warmUpWhenIdle(render);
   });
 }
