@@ -83,6 +83,8 @@ describe('MarkdownStream: frame budget', () => {
     },
     'touches nothing until a frame, then catches up on a large backlog over several frames',
     async () => {
+      // A warm engine: on a cold page the first frames go to the warm-up samples (cold-start.test.ts).
+      await renderOnce('warm');
       const container = document.createElement('div');
       const stream = new MarkdownStream(container);
       const text = Array.from(
