@@ -5,7 +5,8 @@
  *   node targets.mjs chat-redis <tokensPerSecond> <redisUrl>  the chat server on the Redis store
  * Both stream one token every 1000/rate ms per conversation (both on one 5 ms
  * timer tick for all streams: the chat server on its mock source's pacer), whose text is the
- * time the schedule says it is due (epoch ms, start + seq / rate), so what the
+ * time the schedule says it is due (epoch ms, start + seq / rate); at a tick,
+ * a stream's tokens due by then go out together (one frame, one delta), so what the
  * load generator measures is schedule lateness: a server that falls behind
  * shows it, however it batches. Replies to {type:'rss'} with the resident
  * memory (after a GC when asked).
@@ -21,21 +22,36 @@ const intervalMs = 1000 / rate;
 const now = () => performance.timeOrigin + performance.now();
 
 /**
- * The mock source's schedule (start + i * interval) on the mock source's
- * pacer (one timer for every stream, 5 ms ticks); each token's text is its due time.
+ * The mock source's schedule (start + seq * interval) on the mock source's
+ * pacer (one timer for every stream, 5 ms ticks); each token's text is its
+ * due time. At each tick a stream's tokens due by then leave as one chunk, as
+ * the baseline joins them into one frame (the protocol lets a delta carry
+ * several tokens), and the source always waits for a tick, even when behind:
+ * a source that yields overdue tokens without waiting would run the stream
+ * on promise jobs alone, and the server's timers and I/O (its Redis writes,
+ * a closed socket's close event) would wait until every stream caught up.
  */
 const pacer = new Pacer();
+const TOKENS_PER_ANSWER = 100_000;
 const clockSource = {
   async *generate({ signal }) {
     const startedAt = performance.now();
     const startedEpoch = now();
     const waits = pacer.waitsFor(signal);
     try {
-      for (let i = 1; i <= 100_000; i++) {
-        const dueAt = startedAt + i * intervalMs;
-        if (dueAt - performance.now() >= 1) await waits.until(dueAt);
+      for (let sent = 0; sent < TOKENS_PER_ANSWER; ) {
+        // A due time already past resolves at the pacer's next tick.
+        await waits.until(startedAt + (sent + 1) * intervalMs);
         if (signal.aborted) break;
-        yield `${(startedEpoch + i * intervalMs).toFixed(3)} `;
+        const due = Math.min(
+          TOKENS_PER_ANSWER,
+          Math.max(sent + 1, Math.floor((performance.now() - startedAt) / intervalMs)),
+        );
+        let text = '';
+        for (let seq = sent + 1; seq <= due; seq++)
+          text += `${(startedEpoch + seq * intervalMs).toFixed(3)} `;
+        sent = due;
+        yield text;
       }
     } finally {
       waits.close();
