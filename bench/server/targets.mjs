@@ -21,6 +21,13 @@ const rate = Number(rateArg);
 const intervalMs = 1000 / rate;
 const now = () => performance.timeOrigin + performance.now();
 
+/** The texts of tokens `from`..`to` of a stream started at `startedEpoch`: each its due time, space-ended. */
+function dueTimes(startedEpoch, from, to) {
+  let text = '';
+  for (let seq = from; seq <= to; seq++) text += `${(startedEpoch + seq * intervalMs).toFixed(3)} `;
+  return text;
+}
+
 /**
  * The mock source's schedule (start + seq * interval) on the mock source's
  * pacer (one timer for every stream, 5 ms ticks); each token's text is its
@@ -47,9 +54,7 @@ const clockSource = {
           TOKENS_PER_ANSWER,
           Math.max(sent + 1, Math.floor((performance.now() - startedAt) / intervalMs)),
         );
-        let text = '';
-        for (let seq = sent + 1; seq <= due; seq++)
-          text += `${(startedEpoch + seq * intervalMs).toFixed(3)} `;
+        const text = dueTimes(startedEpoch, sent + 1, due);
         sent = due;
         yield text;
       }
@@ -99,10 +104,8 @@ async function startBaseline() {
     for (const [socket, stream] of streams) {
       const due = Math.floor((at - stream.startedAt) / intervalMs);
       if (due <= stream.sent || socket.bufferedAmount > FULL_BUFFER) continue;
-      let text = '';
-      for (let seq = stream.sent + 1; seq <= due; seq++)
-        text += `${(stream.startedEpoch + seq * intervalMs).toFixed(3)} `;
       const from = stream.sent + 1;
+      const text = dueTimes(stream.startedEpoch, from, due);
       stream.sent = due;
       socket.send(
         from === due
