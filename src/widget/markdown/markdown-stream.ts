@@ -203,9 +203,8 @@ export class MarkdownStream {
     if (warmUpPending()) {
       // The engine's cold start is still ahead (the page was never idle): the samples first, within
       // the budget, at least one per frame. Taken by this text's first step, it was a 30-80 ms task.
-      while (warmUpStep(renderSample) && warmUpPending() && frameTimeLeft() > 0) {
-        // One sample more while the budget lasts.
-      }
+      do warmUpStep(renderSample);
+      while (warmUpPending() && frameTimeLeft() > 0);
       if (warmUpPending() || frameTimeLeft() <= 0) {
         this.#schedule();
         return;
