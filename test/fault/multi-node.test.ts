@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { startRedisCluster, startRedisProcess } from '../../scripts/redis-process.mjs';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
 import { type ServerNode, startNode, stopAll } from '../helpers/server-nodes.js';
@@ -62,6 +63,8 @@ async function run(seed: number, nodes: ServerNode[]): Promise<RunResult> {
 for (const kind of ['one Redis', 'a Redis Cluster (3 masters, 3 replicas)'] as const) {
   describe(`many nodes share ${kind}`, () => {
     let redis: { close(): Promise<void> };
+    /** The cluster's nodes' ports (none for one Redis). */
+    let clusterPorts: number[] = [];
     let nodes: ServerNode[];
     before(async () => {
       let where: string[];
@@ -72,6 +75,7 @@ for (const kind of ['one Redis', 'a Redis Cluster (3 masters, 3 replicas)'] as c
       } else {
         const cluster = await startRedisCluster();
         redis = cluster;
+        clusterPorts = cluster.nodes.map((n: { port: number }) => n.port);
         where = ['--redis-cluster', cluster.seeds.join(',')];
       }
       const args = [
@@ -114,6 +118,31 @@ for (const kind of ['one Redis', 'a Redis Cluster (3 masters, 3 replicas)'] as c
       }
       const moved = results.filter((r) => r.nodesUsed >= 2).length;
       assert.ok(moved >= RUNS / 2, `${moved} of ${RUNS} runs used two or more nodes`);
+      if (clusterPorts.length > 0) {
+        // Events go out as sharded pub/sub: kept within each channel's shard, never broadcast to every node.
+        const bus = await Promise.all(clusterPorts.map(busMessages));
+        const total = (field: string) => bus.reduce((sum, counts) => sum + (counts.get(field) ?? 0), 0);
+        process.stdout.write(
+          `# cluster bus over the runs: publish ${total('publish_sent')} sent, publishshard ${total('publishshard_sent')} sent\n`,
+        );
+        assert.equal(total('publish_sent'), 0, 'no PUBLISH crossed the cluster bus');
+        assert.ok(total('publishshard_sent') > 0, "SPUBLISH reached each shard's replicas over the bus");
+      }
     });
   });
+}
+
+/** A cluster node's bus message counters (`CLUSTER INFO`'s cluster_stats_messages_<type>_<sent|received>). */
+async function busMessages(port: number): Promise<Map<string, number>> {
+  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true });
+  try {
+    await client.connect();
+    const info = (await client.call('CLUSTER', 'INFO')) as string;
+    const counts = new Map<string, number>();
+    for (const match of info.matchAll(/^cluster_stats_messages_(\w+):(\d+)/gm))
+      counts.set(match[1] as string, Number(match[2]));
+    return counts;
+  } finally {
+    client.disconnect();
+  }
 }

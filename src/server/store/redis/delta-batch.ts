@@ -32,8 +32,8 @@ const HELD_RETRY_MS = 10;
  * Redis server (one on a single Redis; one per master on a cluster), and
  * Redis answers them with one write, instead of a write and a read each.
  *
- * The commands stay plain XADD and PUBLISH, not an ioredis pipeline or a
- * transaction: ioredis resends every command whose reply a cut lost, in
+ * The commands stay plain XADD and PUBLISH (SPUBLISH on a cluster), not an
+ * ioredis pipeline or a transaction: ioredis resends every command whose reply a cut lost, in
  * order, on the next connection, but aborts the rest of a pipeline whose
  * replies were partly read, which would leave a delta unknown and let the
  * next one through ahead of it. So the batch only holds the socket's writes
@@ -63,11 +63,15 @@ export class DeltaBatch {
   /** Deltas issued and not yet answered, oldest first (Set order). */
   private readonly inFlight = new Set<Pending>();
   private watchdog: NodeJS.Timeout | undefined;
+  /** On a Redis Cluster events go out with SPUBLISH (see RedisStore). */
+  private readonly sharded: boolean;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.sharded = redis instanceof Cluster;
+  }
 
   /** Queues a delta's writes for this turn's batch; resolves once Redis stored it. */
   append(write: DeltaWrite): Promise<void> {
@@ -119,7 +123,10 @@ export class DeltaBatch {
           },
         );
         // Lost or repeated, it only costs a follower a stream read.
-        this.redis.publish(write.channel, write.event).catch(() => {});
+        (this.sharded
+          ? this.redis.spublish(write.channel, write.event)
+          : this.redis.publish(write.channel, write.event)
+        ).catch(() => {});
       }
     } finally {
       nodes.forEach((node, i) => {

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { Cluster } from 'ioredis';
 import type { FeedbackValue, FinishReason, MessageParams, Usage } from '../../../protocol/index.js';
 import { newId } from '../../conversation/ids.js';
 import type { MessageRecord } from '../../conversation/message-frames.js';
@@ -302,9 +303,27 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 return redis.call('DEL', KEYS[1])`,
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
-const SHAS = Object.fromEntries(
-  Object.entries(SCRIPTS).map(([name, lua]) => [name, createHash('sha1').update(lua).digest('hex')]),
+
+/**
+ * The scripts as a Redis Cluster runs them: their events go out with
+ * SPUBLISH (sharded pub/sub, Redis 7), which stays within the shard that
+ * holds the channel's slot. A PUBLISH on a cluster reaches every node of it
+ * over the cluster bus, so every shard would carry every delta's event. A
+ * conversation's channels carry its hash tag, as its keys do: same slot.
+ */
+const SHARDED_SCRIPTS = Object.fromEntries(
+  Object.entries(SCRIPTS).map(([name, lua]) => [
+    name,
+    lua.replaceAll("redis.call('PUBLISH'", "redis.call('SPUBLISH'"),
+  ]),
 ) as Record<ScriptName, string>;
+
+const shasOf = (scripts: Record<ScriptName, string>) =>
+  Object.fromEntries(
+    Object.entries(scripts).map(([name, lua]) => [name, createHash('sha1').update(lua).digest('hex')]),
+  ) as Record<ScriptName, string>;
+const SHAS = shasOf(SCRIPTS);
+const SHARDED_SHAS = shasOf(SHARDED_SCRIPTS);
 
 /** A CLIENT SETNAME-safe name for this node's connections (no spaces). */
 function connectionNameOf(nodeId: string): string {
@@ -355,9 +374,11 @@ function parseEntry(id: string, fields: string[]): StreamEntry | undefined {
  * The Redis side of the shared store, on two connections however many
  * conversations and answers this node serves: one for commands (writes and
  * reads, in order), one subscribed to the channels of the conversations it
- * mirrors (events) and of the answers it follows (deltas). Commands issued
- * while Redis is away wait in ioredis's offline queue and fail after a few
- * reconnection attempts; `health()` says which.
+ * mirrors (events) and of the answers it follows (deltas); on a Redis
+ * Cluster, one command connection per node and one sharded subscriber per
+ * master (SPUBLISH / SSUBSCRIBE, so an event stays within its shard).
+ * Commands issued while Redis is away wait in ioredis's offline queue and
+ * fail after a few reconnection attempts; `health()` says which.
  */
 export class RedisStore {
   readonly nodeId = `${hostname()}/${process.pid}/${newId('s').slice(2, 10)}`;
@@ -373,6 +394,8 @@ export class RedisStore {
   /** Where this node's deltas wait for the turn's pipeline. */
   private readonly deltas: DeltaBatch;
   private readonly subscriber: RedisClient;
+  /** On a Redis Cluster: events go out with SPUBLISH and are received with SSUBSCRIBE (sharded pub/sub). */
+  private readonly sharded: boolean;
   /** What each subscribed channel's messages are given to (parsed), by channel. */
   private readonly channelHandlers = new Map<string, (message: unknown) => void>();
   /** Called each time the subscriber connection is (re)established. */
@@ -422,9 +445,14 @@ export class RedisStore {
     this.redis.on('ready', () => this.noteReady());
     this.prober = setInterval(() => this.probe(), PROBE_EVERY_MS);
     this.prober.unref();
-    this.subscriber = this.redis.duplicate();
+    this.sharded = this.redis instanceof Cluster;
+    // On a cluster, ioredis keeps one sharded subscriber connection per master (the one holding a channel's slot).
+    this.subscriber =
+      this.redis instanceof Cluster
+        ? this.redis.duplicate(undefined, { shardedSubscribers: true })
+        : this.redis.duplicate();
     this.subscriber.on('error', () => {});
-    this.subscriber.on('message', (channel: string, message: string) => {
+    this.subscriber.on(this.sharded ? 'smessage' : 'message', (channel: string, message: string) => {
       const handler = this.channelHandlers.get(channel);
       if (!handler) return;
       let parsed: unknown;
@@ -436,7 +464,8 @@ export class RedisStore {
       handler(parsed);
     });
     // Messages published while it reconnected are lost: whoever listens catches up from the streams.
-    this.subscriber.on('ready', () => {
+    // On a cluster: once ioredis has replaced a failed master's subscriber and subscribed it again.
+    this.subscriber.on(this.sharded ? 'subscribersReady' : 'ready', () => {
       for (const listener of this.resubscribed) listener();
     });
   }
@@ -498,10 +527,11 @@ export class RedisStore {
 
   private async script(name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
     try {
-      return await this.redis.evalsha(SHAS[name], keys.length, ...keys, ...args);
+      const sha = (this.sharded ? SHARDED_SHAS : SHAS)[name];
+      return await this.redis.evalsha(sha, keys.length, ...keys, ...args);
     } catch (error) {
       if (!String(error).includes('NOSCRIPT')) throw error;
-      return this.redis.eval(SCRIPTS[name], keys.length, ...keys, ...args);
+      return this.redis.eval((this.sharded ? SHARDED_SCRIPTS : SCRIPTS)[name], keys.length, ...keys, ...args);
     }
   }
 
@@ -849,7 +879,9 @@ export class RedisStore {
   // --- events between nodes ---
 
   async publish(conversationId: string, event: ConversationEvent): Promise<void> {
-    await this.redis.publish(this.keys.events(conversationId), JSON.stringify(event));
+    const channel = this.keys.events(conversationId);
+    const message = JSON.stringify(event);
+    await (this.sharded ? this.redis.spublish(channel, message) : this.redis.publish(channel, message));
   }
 
   /** Receives the conversation's events until the returned function is called. */
@@ -868,11 +900,13 @@ export class RedisStore {
 
   private async subscribe(channel: string, handler: (message: unknown) => void): Promise<() => void> {
     this.channelHandlers.set(channel, handler);
-    await this.subscriber.subscribe(channel);
+    await (this.sharded ? this.subscriber.ssubscribe(channel) : this.subscriber.subscribe(channel));
     return () => {
       if (this.channelHandlers.get(channel) !== handler) return;
       this.channelHandlers.delete(channel);
-      this.subscriber.unsubscribe(channel).catch(() => {});
+      (this.sharded ? this.subscriber.sunsubscribe(channel) : this.subscriber.unsubscribe(channel)).catch(
+        () => {},
+      );
     };
   }
 
