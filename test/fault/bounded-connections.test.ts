@@ -71,6 +71,11 @@ describe('a node following many answers holds a fixed number of Redis connection
     };
     const followed: Followed[] = [];
     try {
+      // A node that has just started may still be opening (and naming) its two connections: wait until they show.
+      const deadline = Date.now() + 10_000;
+      while (((await connectionsByPid(admin)).get(b.pid) ?? 0) < 2 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       await sample();
       for (let i = 0; i < ANSWERS; i += BATCH) {
         const batch = Array.from({ length: Math.min(BATCH, ANSWERS - i) }, (_, j) => i + j);
