@@ -5,6 +5,7 @@ import { type PassEnd, passChunks } from '../sources/chunk-pass.js';
 import { chunkLength } from '../sources/source-parts.js';
 import type { GenerateRequest, GenerateResult, SourceChunk, TokenSource } from '../sources/types.js';
 import type { StoreHealth } from '../store/conversation-store.js';
+import { HotHistogram } from './hot-histogram.js';
 import type { ChatLogger } from './logger.js';
 import { silentLogger } from './logger.js';
 
@@ -147,7 +148,7 @@ export class ChatMetrics {
     [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
   );
   /** 20–100 chunks/s is 10–50 ms apart; the upper buckets catch stalls. */
-  readonly tokenLatency = histogram(
+  readonly tokenLatency = new HotHistogram(
     this.own,
     'ai_chat_token_latency_seconds',
     'Seconds between consecutive chunks of one answer.',

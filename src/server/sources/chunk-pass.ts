@@ -23,21 +23,33 @@ export interface ChunkPass {
  * iterator rather than an `async function*`: every chunk of every answer goes
  * through the server's passes (whole characters, metrics), and an async
  * generator costs each of them several promises and a resume per chunk; this
- * costs one `then`.
+ * costs one `then`. A pass over passed chunks not yet read joins their
+ * passes, so a chain of passes still costs one `then` per chunk: each pass
+ * sees what the ones before it passed on, in order, and a chunk one of them
+ * refuses fails the source for all of them (each pass's `end` says `failed`).
  */
 export function passChunks(inner: Chunks, pass: ChunkPass): Chunks {
-  return new PassedChunks(inner, pass);
+  if (inner instanceof PassedChunks && !inner.started) return inner.joined(pass);
+  return new PassedChunks(inner, [pass]);
 }
 
 class PassedChunks implements Chunks {
   private ended = false;
+  /** Whether a chunk was asked for: from then on another pass wraps this one instead of joining it. */
+  started = false;
 
   constructor(
     private readonly inner: Chunks,
-    private readonly pass: ChunkPass,
+    private readonly passes: readonly ChunkPass[],
   ) {}
 
+  /** The same source through these passes and then `pass`. */
+  joined(pass: ChunkPass): PassedChunks {
+    return new PassedChunks(this.inner, [...this.passes, pass]);
+  }
+
   next(): Promise<Step> {
+    this.started = true;
     if (this.ended) return Promise.resolve({ done: true, value: closedResult });
     return this.inner.next().then(this.onNext, this.onError);
   }
@@ -64,9 +76,10 @@ class PassedChunks implements Chunks {
       this.end({ how: 'done', result: next.value });
       return next;
     }
-    let out: SourceChunk | undefined;
+    let out: SourceChunk | undefined = next.value;
     try {
-      out = this.pass.chunk(next.value);
+      const { passes } = this;
+      for (let i = 0; i < passes.length && out !== undefined; i++) out = (passes[i] as ChunkPass).chunk(out);
     } catch (error) {
       // The chunk is refused: the answer fails, and the source is told to stop.
       void this.inner.return(closedResult).catch(() => {});
@@ -83,7 +96,7 @@ class PassedChunks implements Chunks {
   private end(how: PassEnd): void {
     if (this.ended) return;
     this.ended = true;
-    this.pass.end?.(how);
+    for (const pass of this.passes) pass.end?.(how);
   }
 }
 
