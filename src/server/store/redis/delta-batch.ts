@@ -33,10 +33,10 @@ const HELD_RETRY_MS = 10;
  * Redis answers them with one write, instead of a write and a read each.
  *
  * The commands stay plain XADD and PUBLISH (SPUBLISH on a cluster), not an
- * ioredis pipeline or a transaction: ioredis resends every command whose reply a cut lost, in
- * order, on the next connection, but aborts the rest of a pipeline whose
- * replies were partly read, which would leave a delta unknown and let the
- * next one through ahead of it. So the batch only holds the socket's writes
+ * ioredis pipeline or a transaction: ioredis resends every command whose
+ * reply a cut lost, in order, on the next connection, but aborts the rest of
+ * a pipeline whose replies were partly read, which would leave a delta
+ * unknown and let the next one through ahead of it. So the batch only holds the socket's writes
  * back (cork) while it issues them, and a delta keeps these guarantees: its
  * XADD precedes its PUBLISH (followers never hear of a delta before it is
  * appended), deltas keep their order on the one command connection, a

@@ -324,6 +324,11 @@ const shasOf = (scripts: Record<ScriptName, string>) =>
   ) as Record<ScriptName, string>;
 const SHAS = shasOf(SCRIPTS);
 const SHARDED_SHAS = shasOf(SHARDED_SCRIPTS);
+// A script that publishes some other way would broadcast on a cluster: refuse to start instead.
+for (const [name, lua] of Object.entries(SHARDED_SCRIPTS)) {
+  if (/(?<!S)PUBLISH/.test(lua))
+    throw new Error(`redis-store: script ${name} publishes other than by redis.call('PUBLISH', …)`);
+}
 
 /** A CLIENT SETNAME-safe name for this node's connections (no spaces). */
 function connectionNameOf(nodeId: string): string {
