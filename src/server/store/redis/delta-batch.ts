@@ -1,5 +1,5 @@
 import { Cluster, type Redis } from 'ioredis';
-import type { RedisClient } from './redis-connection.js';
+import { publishOn, type RedisClient } from './redis-connection.js';
 
 /** One delta's writes: its stream entry, and what followers hear of it. */
 export interface DeltaWrite {
@@ -36,13 +36,13 @@ const HELD_RETRY_MS = 10;
  * ioredis pipeline or a transaction: ioredis resends every command whose
  * reply a cut lost, in order, on the next connection, but aborts the rest of
  * a pipeline whose replies were partly read, which would leave a delta
- * unknown and let the next one through ahead of it. So the batch only holds the socket's writes
- * back (cork) while it issues them, and a delta keeps these guarantees: its
- * XADD precedes its PUBLISH (followers never hear of a delta before it is
- * appended), deltas keep their order on the one command connection, a
- * resent XADD that had been applied is refused for its id (counted as
- * stored), and anything that must follow the deltas written so far (an
- * answer's end) calls `flush(true)` first.
+ * unknown and let the next one through ahead of it. So the batch only holds
+ * the socket's writes back (cork) while it issues them, and a delta keeps
+ * these guarantees: its XADD precedes its PUBLISH (followers never hear of a
+ * delta before it is appended), deltas keep their order on the one command
+ * connection, a resent XADD that had been applied is refused for its id
+ * (counted as stored), and anything that must follow the deltas written so
+ * far (an answer's end) calls `flush(true)` first.
  *
  * While the connection is not ready, deltas wait here rather than in
  * ioredis's offline queue: when a connection dies while ioredis resends the
@@ -63,15 +63,11 @@ export class DeltaBatch {
   /** Deltas issued and not yet answered, oldest first (Set order). */
   private readonly inFlight = new Set<Pending>();
   private watchdog: NodeJS.Timeout | undefined;
-  /** On a Redis Cluster events go out with SPUBLISH (see RedisStore). */
-  private readonly sharded: boolean;
 
   constructor(
     private readonly redis: RedisClient,
     private readonly timeoutMs: number,
-  ) {
-    this.sharded = redis instanceof Cluster;
-  }
+  ) {}
 
   /** Queues a delta's writes for this turn's batch; resolves once Redis stored it. */
   append(write: DeltaWrite): Promise<void> {
@@ -123,10 +119,7 @@ export class DeltaBatch {
           },
         );
         // Lost or repeated, it only costs a follower a stream read.
-        (this.sharded
-          ? this.redis.spublish(write.channel, write.event)
-          : this.redis.publish(write.channel, write.event)
-        ).catch(() => {});
+        publishOn(this.redis, write.channel, write.event).catch(() => {});
       }
     } finally {
       nodes.forEach((node, i) => {

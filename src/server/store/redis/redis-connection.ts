@@ -61,3 +61,12 @@ export function connectRedis(target: RedisTarget, options: RedisOptions, outlast
     },
   );
 }
+
+/**
+ * Publishes `message` on `channel`: with SPUBLISH on a cluster (sharded
+ * pub/sub: it stays within the shard holding the channel's slot, where a
+ * PUBLISH would cross the bus to every node), with PUBLISH on a single Redis.
+ */
+export function publishOn(redis: RedisClient, channel: string, message: string): Promise<unknown> {
+  return redis instanceof Cluster ? redis.spublish(channel, message) : redis.publish(channel, message);
+}

@@ -8,7 +8,7 @@ import { applyDelta, carriesPart, type DeltaBody } from '../../conversation/mess
 import { SERVER_DEFAULTS } from '../../defaults.js';
 import { option, positiveInteger } from '../../options/check.js';
 import { DeltaBatch } from './delta-batch.js';
-import { checkRedisTarget, connectRedis, type RedisClient } from './redis-connection.js';
+import { checkRedisTarget, connectRedis, publishOn, type RedisClient } from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
 
 export interface QueuedTurnRecord {
@@ -884,9 +884,7 @@ export class RedisStore {
   // --- events between nodes ---
 
   async publish(conversationId: string, event: ConversationEvent): Promise<void> {
-    const channel = this.keys.events(conversationId);
-    const message = JSON.stringify(event);
-    await (this.sharded ? this.redis.spublish(channel, message) : this.redis.publish(channel, message));
+    await publishOn(this.redis, this.keys.events(conversationId), JSON.stringify(event));
   }
 
   /** Receives the conversation's events until the returned function is called. */
