@@ -3,11 +3,13 @@ import { asciiOnlyPlugin } from './scripts/ascii-only.mjs';
 import { dropMarkedDefaultInstancePlugin } from './scripts/drop-marked-default.mjs';
 import { minifyTemplatesPlugin } from './scripts/minify-templates.mjs';
 import { restParametersPlugin } from './scripts/rest-parameters.mjs';
+import { trimPartySocketPlugin } from './scripts/trim-partysocket.mjs';
 
 // The widget bundle: one self-registering file per format, every dependency inside.
 export default defineConfig({
   plugins: [
     dropMarkedDefaultInstancePlugin(),
+    trimPartySocketPlugin(),
     minifyTemplatesPlugin(),
     restParametersPlugin(),
     asciiOnlyPlugin(),

@@ -4,7 +4,8 @@
  * their source maps send each property name back to the source line that
  * has it (the template minifier removes line breaks, so a plugin without a
  * map would shift every later line), and they leave out marked's default
- * instance, which the widget never uses.
+ * instance, which the widget never uses, and partysocket's debug logging and
+ * long advice to developers.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { describe, it } from 'node:test';
 import { firstNonAscii } from '../../scripts/ascii-only.mjs';
 import { withoutDefaultInstance } from '../../scripts/drop-marked-default.mjs';
 import { decodeVlq } from '../../scripts/size.mjs';
+import { trimPartySocket } from '../../scripts/trim-partysocket.mjs';
 
 const root = new URL('../..', import.meta.url).pathname;
 const BUNDLES = ['dist/ai-stream-chat.js', 'dist/ai-stream-chat.iife.js'];
@@ -68,6 +70,20 @@ describe('shipped bundles', () => {
       }
       // The widget's own Marked is there: its renderer's options.
       assert.ok(code.includes('gfm:!0'), "the widget's Marked instance");
+    });
+
+    it(`${file} leaves out partysocket's debug calls and keeps its messages short`, () => {
+      const code = readFileSync(`${root}${file}`, 'utf8');
+      assert.ok(!code.includes('this._debug('), 'no debug call');
+      for (const gone of ['event-target-polyfill', 'npm install ws', 'stale socket reference']) {
+        assert.ok(!code.includes(gone), `"${gone}" is not in the bundle`);
+      }
+      assert.ok(
+        code.includes('No WebSocket implementation available: set options.WebSocket'),
+        'the short message',
+      );
+      // The socket itself is there: its reconnect option's default.
+      assert.ok(code.includes('maxReconnectionDelay'), "partysocket's socket");
     });
 
     it(`${file}.map sends property names of the widget's sources to the lines that have them`, () => {
@@ -127,5 +143,38 @@ describe("marked's module without its default instance", () => {
 
   it('fails loudly when the module no longer has that shape', () => {
     assert.throws(() => withoutDefaultInstance('export{a as Marked};'), /default instance was not found/);
+  });
+});
+
+describe("partysocket's module, trimmed", () => {
+  const socket = readFileSync(`${root}node_modules/partysocket/dist/ws.js`, 'utf8');
+
+  it('has no debug call and three one-line messages, and every line where it was (so the source map holds)', () => {
+    const trimmed = trimPartySocket(socket);
+    assert.ok(socket.includes('this._debug("connect"'), 'partysocket itself logs its steps');
+    assert.ok(!trimmed.includes('this._debug('));
+    assert.equal(trimmed.split('\n').length, socket.split('\n').length);
+    const lines = socket.split('\n');
+    trimmed.split('\n').forEach((line, i) => {
+      // A line is the same, blanked, or where a message was shortened.
+      if (line !== lines[i] && !/^(;|\);)?$/.test(line.trim()) && !/console\.|^\s*"/.test(line)) {
+        assert.fail(`line ${i + 1} changed: ${line}`);
+      }
+    });
+    for (const short of [
+      `console.error("PartySocket requires a global 'EventTarget' class"`,
+      'console.error("No WebSocket implementation available: set options.WebSocket"',
+      '"ReconnectingWebSocket: send() after close() is buffered until reconnect()"',
+    ]) {
+      assert.ok(trimmed.includes(short), short);
+    }
+  });
+
+  it('fails loudly when the module no longer has that shape', () => {
+    assert.throws(() => trimPartySocket('class A { send() {} }'), /no debug call was found/);
+    assert.throws(
+      () => trimPartySocket('this._debug("x");'),
+      /"PartySocket requires a global" was not found/,
+    );
   });
 });
