@@ -23,6 +23,7 @@ import { panelStyles } from './styles/panel-styles.js';
 import { themeStyles } from './styles/theme-styles.js';
 import { renderChat } from './templates/chat-template.js';
 import type { ChatActions, ChatMode, ChatView } from './templates/chat-view.js';
+import { MessageGroups } from './templates/message-groups.js';
 
 /** How near the top of the log (px) a scroll asks for older history. */
 const LOAD_OLDER_PX = 300;
@@ -143,6 +144,7 @@ export class AiStreamChat extends LitElement {
 
   private ui: ChatStrings = resolveStrings(undefined);
   private conversationNumber = 0;
+  private readonly groups = new MessageGroups();
   private readonly scroller = new FollowBottomController(this, () => {
     const log = this.log();
     const end = log?.querySelector<HTMLElement>(':scope > .log-end');
@@ -152,6 +154,7 @@ export class AiStreamChat extends LitElement {
     messages: () => this.session.state.messages,
     log: () => this.log(),
     rendering: () => this.answers.catchingUp,
+    startsGroup: (index) => this.groups.startsGroup(this.session.state.messages, index),
     following: () => this.scroller.following,
   });
   private readonly status = new ConnectionStatusController(this);
@@ -209,6 +212,7 @@ export class AiStreamChat extends LitElement {
     jumpToLatest: this.scroller.jumpToLatest,
     onLogScroll: (event) => {
       this.scroller.onScroll(event);
+      this.older.onScroll();
       // Scrolled up near the top with every held message shown: the page before them, if the server has one.
       const log = event.currentTarget as HTMLElement;
       if (this.older.allShown && !this.scroller.following && log.scrollTop < LOAD_OLDER_PX)
@@ -293,6 +297,7 @@ export class AiStreamChat extends LitElement {
     this.reasoningOpen.clear();
     this.session.state.clear();
     this.older.reset();
+    this.groups.clear();
     this.conversationNumber++;
     this.notice = '';
     saveItem(parsePersistMode(this.persist), this.storageKey(), undefined);
@@ -324,6 +329,7 @@ export class AiStreamChat extends LitElement {
       document.documentElement.lang ||
       'en';
     const dir = this.dir.toLowerCase();
+    const messages = this.older.shown(this.session.state.messages);
     return {
       ui: this.ui,
       lang,
@@ -334,7 +340,8 @@ export class AiStreamChat extends LitElement {
       placeholder: this.placeholder,
       welcomeMessage: this.welcomeMessage,
       notice: this.notice,
-      messages: this.older.shown(this.session.state.messages),
+      messages,
+      groups: this.groups.split(this.session.state.messages, messages),
       conversationNumber: this.conversationNumber,
       answering: this.isAnswering(),
       copiedKey: this.copied.key,

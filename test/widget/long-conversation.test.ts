@@ -93,14 +93,21 @@ describe('<ai-stream-chat> in a long conversation', () => {
     // Each batch of messages the log gained, as the turns they belong to.
     const batches: number[][] = [];
     const observer = new MutationObserver((records) => {
+      // A message comes into its group, or with a new group.
       const keys = records.flatMap((r) =>
-        [...r.addedNodes].flatMap((n) => (n instanceof HTMLElement && n.dataset.key ? [n.dataset.key] : [])),
+        [...r.addedNodes].flatMap((n) =>
+          n instanceof HTMLElement && (n.dataset.key || n.classList.contains('group'))
+            ? [n, ...n.querySelectorAll<HTMLElement>(':scope > [data-key]')].flatMap(
+                (m) => m.dataset.key ?? [],
+              )
+            : [],
+        ),
       );
       if (keys.length > 0) batches.push(keys.map(turnOf));
     });
-    observer.observe(log, { childList: true });
-    // Answers of 2.5 KB: two or three to a slice.
-    FakeSocket.last.receive({ ...welcomeFrame(), history: history(5, (i) => longAnswer(i, 2500)) });
+    observer.observe(log, { childList: true, subtree: true });
+    // Answers of 2.5 KB, in groups of ten messages (message-groups.ts): a slice is a group or more.
+    FakeSocket.last.receive({ ...welcomeFrame(), history: history(12, (i) => longAnswer(i, 2500)) });
     await waitFor(
       () => shadow(el).querySelector('[data-key="a1"] .markdown')?.textContent?.includes('Answer 1.'),
       'the oldest answer rendered',
@@ -109,7 +116,7 @@ describe('<ai-stream-chat> in a long conversation', () => {
     await settled(el);
     observer.disconnect();
 
-    expect(batches[0], 'the newest question and answer first, alone').to.deep.equal([5, 5]);
+    expect(batches[0], 'the newest question and answer first, alone').to.deep.equal([12, 12]);
     expect(batches.length, 'the rest in slices').to.be.greaterThan(2);
     for (let b = 1; b < batches.length; b++) {
       const newer = Math.min(...(batches[b - 1] as number[]));
@@ -118,7 +125,9 @@ describe('<ai-stream-chat> in a long conversation', () => {
       );
     }
     const shown = [...log.querySelectorAll<HTMLElement>('[data-key]')].map((m) => m.dataset.key);
-    expect(shown, 'every message once, in order').to.deep.equal(history(5).map((m) => m.clientMsgId ?? m.id));
+    expect(shown, 'every message once, in order').to.deep.equal(
+      history(12).map((m) => m.clientMsgId ?? m.id),
+    );
     expect(log.scrollHeight - log.scrollTop - log.clientHeight, 'still at the bottom').to.be.lessThan(2);
     expect(part(el, 'jump-latest'), 'still following').to.equal(null);
   });
@@ -169,6 +178,58 @@ describe('<ai-stream-chat> in a long conversation', () => {
       }
     },
   );
+
+  it('messages sit in groups of ten that never change: older history fills the oldest, a new answer starts the next, and no message is rebuilt', async () => {
+    const el = await mountChat('url="ws://fake/ws" persist="none" style="--ai-chat-height: 400px"');
+    await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
+    const socket = FakeSocket.last;
+    socket.receive({ ...welcomeFrame(), history: history(14) });
+    await waitFor(() => shadow(el).querySelector('[data-key="a1"]'), 'the oldest answer in the log');
+    await settled(el);
+    const log = part(el, 'log') as HTMLElement;
+    const groups = () =>
+      [...log.querySelectorAll<HTMLElement>(':scope > .group')].map((g) =>
+        [...g.children].map((m) => (m as HTMLElement).dataset.key),
+      );
+    const keys = history(14).map((m) => m.clientMsgId ?? m.id);
+    // The newest question and answer came first; the older ones filled their group, then the next.
+    expect(groups()).to.deep.equal([keys.slice(0, 8), keys.slice(8, 18), keys.slice(18)]);
+    const elements = new Map(
+      [...log.querySelectorAll<HTMLElement>('[data-key]')].map((m) => [m.dataset.key, m]),
+    );
+
+    el.send('One more');
+    const send = socket.sent.find((f) => f.type === 'send') as { clientMsgId: string };
+    socket.receive({ type: 'ack', clientMsgId: send.clientMsgId, messageId: 'u15' });
+    socket.receive({ type: 'start', messageId: 'a15', replyTo: 'u15' });
+    socket.receive({ type: 'delta', messageId: 'a15', seq: 1, text: 'Streaming now.' });
+    await waitFor(
+      () => shadow(el).querySelector('[data-key="a15"]')?.textContent?.includes('Streaming'),
+      'a15',
+    );
+    await settled(el);
+    expect(groups()).to.deep.equal([
+      keys.slice(0, 8),
+      keys.slice(8, 18),
+      keys.slice(18),
+      [send.clientMsgId, 'a15'],
+    ]);
+    for (const [key, element] of elements) {
+      expect(log.querySelector(`[data-key="${key}"]`), `${key} is the same element`).to.equal(element);
+    }
+    const visibility = () =>
+      [...log.querySelectorAll(':scope > .group')].map((g) => getComputedStyle(g).contentVisibility);
+    const skippable = currentEngine() === 'webkit' ? 'visible' : 'auto'; // see message-styles.ts
+    expect(visibility(), 'the group being written into is never skipped').to.deep.equal([
+      skippable,
+      skippable,
+      skippable,
+      'visible',
+    ]);
+    socket.receive({ type: 'done', messageId: 'a15', seq: 1, finishReason: 'stop', usage: null });
+    await waitFor(() => shadow(el).querySelector('[data-key="a15"] [part~="copy-button"]'), 'a15 done');
+    expect(visibility()).to.deep.equal([skippable, skippable, skippable, skippable]);
+  });
 
   it('"New conversation" leaves no node of the old conversation in the log', async () => {
     const empty = await mountChat('url="ws://fake/ws" persist="none"');

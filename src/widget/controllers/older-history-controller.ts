@@ -19,7 +19,7 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ChatMessage } from '../chat-state.js';
 import { scheduleFrameTask } from '../frame-loop.js';
 
-/** A slice shows older messages until it holds this much text (one message at least). */
+/** A slice shows older messages until it holds this much text, and on to the start of a group. */
 const SLICE_CHARS = 6000;
 
 export interface OlderHistoryParts {
@@ -29,6 +29,8 @@ export interface OlderHistoryParts {
   rendering(): boolean;
   /** Whether the log follows its bottom (then that controller keeps the view). */
   following(): boolean;
+  /** Whether the message held at this index is the oldest of its group (message-groups.ts). */
+  startsGroup(index: number): boolean;
 }
 
 export class OlderHistoryController implements ReactiveController {
@@ -48,7 +50,19 @@ export class OlderHistoryController implements ReactiveController {
    * slice, in frames of about 50 ms while pages came in.
    */
   readonly #resized =
-    typeof ResizeObserver === 'undefined' ? undefined : new ResizeObserver(() => this.#keepPlace());
+    typeof ResizeObserver === 'undefined'
+      ? undefined
+      : new ResizeObserver(() => {
+          this.#quietFrames = 0;
+          this.#keepPlace();
+        });
+  /**
+   * Frames since one of them last changed size. The place is kept until two frames passed without:
+   * a message the browser finds near the view is laid out a frame after that (content-visibility).
+   */
+  #quietFrames = 0;
+  /** The log's scroll offset as the place was last kept. */
+  #scrollTop = 0;
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -94,16 +108,28 @@ export class OlderHistoryController implements ReactiveController {
     if (!log || !element || this.parts.following()) return;
     this.#release();
     this.#anchor = { element, top: element.getBoundingClientRect().top };
+    this.#scrollTop = log.scrollTop;
     log.style.overflowAnchor = 'none';
+  }
+
+  /** The log scrolled: if not by keeping the place, the reader scrolled, and leads from now on. */
+  onScroll(): void {
+    this.#readerScrolled();
   }
 
   hostUpdated(): void {
     const log = this.parts.log();
     const anchor = this.#anchor;
     if (anchor && this.#revealing) {
-      // Watch what came in above the kept message.
-      for (let m = log?.querySelector('[data-key]'); m && m !== anchor.element; m = m.nextElementSibling) {
-        this.#resized?.observe(m);
+      // Watch what came in above the kept message: before it in its group, and the groups before that.
+      for (let e: Element | null = anchor.element; e && e !== log; e = e.parentElement) {
+        for (
+          let above = e.previousElementSibling;
+          above?.matches('[data-key], .group');
+          above = above.previousElementSibling
+        ) {
+          this.#resized?.observe(above);
+        }
       }
       this.#keepPlace();
     }
@@ -114,8 +140,22 @@ export class OlderHistoryController implements ReactiveController {
   #keepPlace(): void {
     const log = this.parts.log();
     const anchor = this.#anchor;
-    if (!log || !anchor?.element.isConnected) return;
+    if (!log || !anchor?.element.isConnected || this.#readerScrolled()) return;
     log.scrollTop += anchor.element.getBoundingClientRect().top - anchor.top;
+    this.#scrollTop = log.scrollTop;
+  }
+
+  /**
+   * Whether the log was scrolled since the place was last kept (then the reader leads again), not
+   * held back at its end by content above that got smaller.
+   */
+  #readerScrolled(): boolean {
+    const log = this.parts.log();
+    const top = log?.scrollTop ?? 0;
+    const clamped = !!log && top < this.#scrollTop && top >= log.scrollHeight - log.clientHeight - 1;
+    const scrolled = !!this.#anchor && !clamped && Math.abs(top - this.#scrollTop) > 1;
+    if (scrolled) this.#release();
+    return scrolled;
   }
 
   /** The reader leads again, with the browser's scroll anchoring. */
@@ -135,7 +175,7 @@ export class OlderHistoryController implements ReactiveController {
   /** Once the answers shown have rendered (and been laid out, in an earlier frame): the next slice. */
   readonly #step = (): void => {
     if (this.#revealing) return;
-    if (this.parts.rendering()) {
+    if (this.parts.rendering() || (this.#anchor && this.#quietFrames++ < 2)) {
       scheduleFrameTask(this.#step);
       return;
     }
@@ -143,7 +183,10 @@ export class OlderHistoryController implements ReactiveController {
     if (this.#hidden === 0) return;
     const messages = this.parts.messages();
     let chars = 0;
-    while (this.#hidden > 0 && chars < SLICE_CHARS) chars += messages[--this.#hidden]?.text.length ?? 0;
+    // Whole groups: a message never comes into a group already shown.
+    while (this.#hidden > 0 && (chars < SLICE_CHARS || !this.parts.startsGroup(this.#hidden))) {
+      chars += messages[--this.#hidden]?.text.length ?? 0;
+    }
     this.#revealing = true;
     this.host.requestUpdate();
   };

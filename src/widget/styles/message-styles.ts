@@ -10,27 +10,37 @@ export const messageStyles = css`
   .message.assistant {
     contain-intrinsic-block-size: auto 30em;
   }
+  /* A group's guess: half questions, half answers (message-groups.ts). */
+  .group {
+    contain-intrinsic-block-size: auto 165em;
+  }
   /*
    * A finished message leaves style, layout and paint while off screen, so a
-   * long log costs each frame what a short one does. Only where the browser
+   * long log costs each frame what a short one does; so does a group of them
+   * that no answer is being written into (message-groups.ts). Only where the browser
    * anchors scrolling: a message laid out for the first time when scrolled to
    * changes from its guessed size to its own, and anchoring keeps what the
    * reader sees in place (without it, Safari, the view would jump).
-   * Containment clips what overflows a message, so answers get 4 px of
+   * Containment clips what overflows a message, so answers and groups get 4 px of
    * padding for focus rings, taken back by their margins (only here: in
    * WebKit those margins made the log scroll sideways at 320 px).
    */
   @supports (overflow-anchor: auto) {
-    .message:not([aria-busy='true']) {
+    .message:not([aria-busy='true']),
+    .settled {
       content-visibility: auto;
     }
-    .log > .assistant {
+    :is(.log, .group) > :is(.assistant, .group) {
       max-width: calc(100% + 8px);
       padding: 4px;
-      margin: -4px -4px -4px;
+      margin: -4px;
     }
-    .log > * + .assistant {
+    :is(.log, .group) > * + :is(.assistant, .group) {
       margin-top: calc(0.75em - 4px);
+    }
+    /* Not -4px: the sticky loading row's negative margin would take the place of it (margins collapse). */
+    .log > :is(.loading-older + .group, .group:first-child) {
+      margin-top: 0;
     }
   }
   .message.user {
@@ -105,7 +115,7 @@ export const messageStyles = css`
     color: var(--ai-chat-muted-color, #59636e);
     background: var(--ai-chat-background, #ffffff);
   }
-  .log > .loading-older + .message {
+  .log > .loading-older + * {
     margin-top: 0;
   }
   .reasoning > .markdown {

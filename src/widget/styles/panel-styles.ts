@@ -100,7 +100,7 @@ export const panelStyles = css`
    * column (bench:render --long, three runs each). Each child is its own
    * formatting context, as a flex item was: no margin collapses into or through it.
    */
-  .log > * {
+  :is(.log, .group) > * {
     display: flow-root;
   }
   /*
@@ -109,7 +109,7 @@ export const panelStyles = css`
    * left an answer 0 px high for a frame out of the scroll height, gap and all,
    * and following stopped 11 px above the bottom.)
    */
-  .log > * + * {
+  :is(.log, .group) > * + * {
     margin-top: 0.75em;
   }
   /* While following, only the end marker is a scroll anchor, so the browser keeps the bottom in view (follow-bottom-controller.ts). */

@@ -8,6 +8,7 @@ import type { FeedbackValue } from '../../protocol/index.js';
 import type { ChatMessage } from '../chat-state.js';
 import type { ShownConnectionStatus } from '../events.js';
 import type { ChatStrings } from '../strings.js';
+import type { MessageGroup } from './message-groups.js';
 
 export type ChatMode = 'inline' | 'floating';
 
@@ -23,6 +24,8 @@ export interface ChatView {
   notice: string;
   /** The messages shown (the oldest of a long history come a slice at a time). */
   messages: readonly ChatMessage[];
+  /** The same messages in the log's groups (message-groups.ts). */
+  groups: readonly MessageGroup[];
   /** Counts "New conversation"s: the log's list is built afresh for each conversation. */
   conversationNumber: number;
   /** An answer is streaming: Send is Stop. */

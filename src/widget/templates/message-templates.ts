@@ -175,12 +175,18 @@ export function renderMessages(view: ChatView, actions: ChatActions): TemplateRe
     // list afresh for a new conversation removes the old one whole.
     view.conversationNumber,
     repeat(
-      messages,
-      (m) => m.key,
-      (m) =>
-        m.role === 'user'
-          ? userMessage(m, view, actions)
-          : answer(m, m === last && !view.answering, view, actions),
+      view.groups,
+      (g) => g.key,
+      (g) =>
+        // A group being written into is never skipped, so the log's height follows it (message-styles.ts).
+        html`<div class=${g.messages.some((m) => m.status === 'streaming') ? 'group' : 'group settled'}>${repeat(
+          g.messages,
+          (m) => m.key,
+          (m) =>
+            m.role === 'user'
+              ? userMessage(m, view, actions)
+              : answer(m, m === last && !view.answering, view, actions),
+        )}</div>`,
     ),
   )}${awaitingStart ? typingDots : nothing}`;
 }
