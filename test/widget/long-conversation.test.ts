@@ -179,7 +179,7 @@ describe('<ai-stream-chat> in a long conversation', () => {
     },
   );
 
-  it('messages sit in groups of ten that never change: older history fills the oldest, a new answer starts the next, and no message is rebuilt', async () => {
+  it('messages sit in groups of ten that never change: a history is grouped from its newest message back, a new answer starts the next group, and no message is rebuilt', async () => {
     const el = await mountChat('url="ws://fake/ws" persist="none" style="--ai-chat-height: 400px"');
     await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
     const socket = FakeSocket.last;
@@ -192,7 +192,7 @@ describe('<ai-stream-chat> in a long conversation', () => {
         [...g.children].map((m) => (m as HTMLElement).dataset.key),
       );
     const keys = history(14).map((m) => m.clientMsgId ?? m.id);
-    // The newest question and answer came first; the older ones filled their group, then the next.
+    // In tens from the newest message back (the newest question and answer came first, the rest in whole groups).
     expect(groups()).to.deep.equal([keys.slice(0, 8), keys.slice(8, 18), keys.slice(18)]);
     const elements = new Map(
       [...log.querySelectorAll<HTMLElement>('[data-key]')].map((m) => [m.dataset.key, m]),
@@ -303,6 +303,12 @@ describe('<ai-stream-chat> older history, a page at a time (PROTOCOL.md section 
     await waitFor(() => shadow(el).querySelectorAll('[data-key]').length === 16, 'the page shown');
     await settled(el);
     expect(part(el, 'loading-older'), 'the loading row is gone').to.equal(null);
+    expect(
+      [...log.querySelectorAll(':scope > .group')].map((g) =>
+        [...g.children].map((m) => (m as HTMLElement).dataset.key),
+      ),
+      'the page in a group of its own, the welcome in its',
+    ).to.deep.equal([all.slice(4, 12), all.slice(12)].map((page) => page.map((m) => m.clientMsgId ?? m.id)));
     expect(log.scrollTop, 'the older messages came in above').to.be.greaterThan(0);
     // WebKit (no scroll anchoring) moves the view once the older answers render: see README, Browsers tested.
     if (currentEngine() !== 'webkit')
