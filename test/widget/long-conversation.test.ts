@@ -61,6 +61,24 @@ function longAnswer(i: number, bytes: number): string {
   return blocks.join('\n\n');
 }
 
+/** Sends "One more" as turn `turn` and starts its answer streaming; returns the send frame. */
+async function askOneMore(
+  el: AiStreamChat,
+  socket: FakeSocket,
+  turn: number,
+): Promise<{ clientMsgId: string }> {
+  el.send('One more');
+  const send = socket.sent.find((f) => f.type === 'send') as { clientMsgId: string };
+  socket.receive({ type: 'ack', clientMsgId: send.clientMsgId, messageId: `u${turn}` });
+  socket.receive({ type: 'start', messageId: `a${turn}`, replyTo: `u${turn}` });
+  socket.receive({ type: 'delta', messageId: `a${turn}`, seq: 1, text: 'Streaming now.' });
+  await waitFor(
+    () => shadow(el).querySelector(`[data-key="a${turn}"]`)?.textContent?.includes('Streaming'),
+    `a${turn}`,
+  );
+  return send;
+}
+
 /** The turn a message key names (user messages: c<i>, answers: a<i>). */
 const turnOf = (key: string): number => Number(key.slice(1));
 
@@ -144,15 +162,7 @@ describe('<ai-stream-chat> in a long conversation', () => {
         () => shadow(el).querySelector('[data-key="a1"] .markdown')?.textContent?.includes('Answer 1.'),
         'the history rendered',
       );
-      el.send('One more');
-      const send = socket.sent.find((f) => f.type === 'send') as { clientMsgId: string };
-      socket.receive({ type: 'ack', clientMsgId: send.clientMsgId, messageId: 'u9' });
-      socket.receive({ type: 'start', messageId: 'a9', replyTo: 'u9' });
-      socket.receive({ type: 'delta', messageId: 'a9', seq: 1, text: 'Streaming now.' });
-      await waitFor(
-        () => shadow(el).querySelector('[data-key="a9"]')?.textContent?.includes('Streaming'),
-        'a9',
-      );
+      await askOneMore(el, socket, 9);
       await settled(el);
 
       const message = (key: string) => shadow(el).querySelector(`[data-key="${key}"]`) as HTMLElement;
@@ -198,15 +208,7 @@ describe('<ai-stream-chat> in a long conversation', () => {
       [...log.querySelectorAll<HTMLElement>('[data-key]')].map((m) => [m.dataset.key, m]),
     );
 
-    el.send('One more');
-    const send = socket.sent.find((f) => f.type === 'send') as { clientMsgId: string };
-    socket.receive({ type: 'ack', clientMsgId: send.clientMsgId, messageId: 'u15' });
-    socket.receive({ type: 'start', messageId: 'a15', replyTo: 'u15' });
-    socket.receive({ type: 'delta', messageId: 'a15', seq: 1, text: 'Streaming now.' });
-    await waitFor(
-      () => shadow(el).querySelector('[data-key="a15"]')?.textContent?.includes('Streaming'),
-      'a15',
-    );
+    const send = await askOneMore(el, socket, 15);
     await settled(el);
     expect(groups()).to.deep.equal([
       keys.slice(0, 8),
