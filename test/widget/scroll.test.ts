@@ -254,6 +254,25 @@ describe('<ai-stream-chat> scrolling while an answer streams', () => {
     expect(log.scrollHeight).to.equal(scrollHeight);
   });
 
+  it('where the browser anchors scrolling, keeps the bottom in view in the very frame the answer grows', async function () {
+    if (!CSS.supports('overflow-anchor', 'auto')) this.skip();
+    const log = part(el, 'log') as HTMLElement;
+    await streamParagraphs(12);
+    // After layout and before paint: what the frame is about to show. The widget's own fallback
+    // (an IntersectionObserver on the end marker) would only catch up a frame later.
+    const seen: number[] = [];
+    const answer = shadow(el).querySelector('.message.assistant') as HTMLElement;
+    const observer = new ResizeObserver(() => seen.push(distanceFromBottom(log)));
+    observer.observe(answer);
+    try {
+      for (let round = 0; round < 4; round++) await streamParagraphs(3);
+    } finally {
+      observer.disconnect();
+    }
+    expect(seen.length, 'frames in which the answer grew').to.be.greaterThan(4);
+    expect(Math.max(...seen), `distance from the bottom in each frame: ${seen.join(', ')}`).to.be.lessThan(2);
+  });
+
   it('follows where the browser does not anchor scrolling (Safari; elsewhere a host page turns it off)', async () => {
     const style = document.createElement('style');
     style.textContent = 'ai-stream-chat::part(log) { overflow-anchor: none; }';

@@ -3,8 +3,8 @@
  * they scroll up.
  *
  * Where the browser has CSS scroll anchoring (Chromium, Firefox), the browser
- * does the following itself: while following, every element of the log but
- * an end marker opts out of anchoring, so the marker is the anchor and each
+ * does the following itself: while following, every child of the log but an
+ * end marker opts out of anchoring (with its descendants), so the marker is the anchor and each
  * layout keeps it where it was, at the bottom. No script reads the layout in
  * the middle of a frame, which would force the browser to lay out the log
  * once more in that frame. Anchoring does nothing while the log is scrolled

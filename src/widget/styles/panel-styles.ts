@@ -112,8 +112,13 @@ export const panelStyles = css`
   :is(.log, .group) > * + * {
     margin-top: 0.75em;
   }
-  /* While following, only the end marker is a scroll anchor, so the browser keeps the bottom in view (follow-bottom-controller.ts). */
-  .log.following * {
+  /*
+   * While following, only the end marker is a scroll anchor, so the browser keeps the bottom in view
+   * (follow-bottom-controller.ts). The log's children are enough: none excludes an element with its
+   * descendants from anchoring, and a toggle of .following restyles the children, not every element
+   * laid out in the log.
+   */
+  .log.following > * {
     overflow-anchor: none;
   }
   .log.following > .log-end {
