@@ -33,10 +33,10 @@ export const messageStyles = css`
     :is(.log, .group) > :is(.assistant, .group) {
       max-width: calc(100% + 8px);
       padding: 4px;
-      margin: -4px;
+      margin: calc(0.75em - 4px) -4px -4px;
     }
-    :is(.log, .group) > * + :is(.assistant, .group) {
-      margin-top: calc(0.75em - 4px);
+    :is(.log, .group) > :is(.assistant, .group):first-child {
+      margin-top: -4px;
     }
     /* Not -4px: the sticky loading row's negative margin would take the place of it (margins collapse). */
     .log > :is(.loading-older + .group, .group:first-child) {
