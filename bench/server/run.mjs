@@ -376,7 +376,7 @@ const out = {
   memoryBytes: totalmem(),
   openFileLimit: fdLimit(),
   source:
-    "clock source on the mock source's schedule and pacer (start + i/rate, one 5 ms timer tick for every stream, a stream's tokens due in one tick joined in one chunk, never yielding without waiting for a tick; each token is its due time), in the real chat server from dist/",
+    "push clock source on the mock source's schedule and pacer (start + i/rate, one 5 ms timer tick for every stream, the tick hands a stream's chunk to the server, a stream's tokens due in one tick joined in one chunk, never pushing without waiting for a tick; each token is its due time), in the real chat server from dist/",
   baseline:
     "raw ws server, one 5 ms timer tick for every stream, pre-built delta frames (a stream's tokens due in one tick joined), writes skipped while a socket's buffer is over 64 KiB",
   latency: 'schedule lateness: arrival against the due time of each token',

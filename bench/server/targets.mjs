@@ -31,37 +31,54 @@ function dueTimes(startedEpoch, from, to) {
 /**
  * The mock source's schedule (start + seq * interval) on the mock source's
  * pacer (one timer for every stream, 5 ms ticks); each token's text is its
- * due time. At each tick a stream's tokens due by then leave as one chunk, as
- * the baseline joins them into one frame (the protocol lets a delta carry
- * several tokens), and the source always waits for a tick, even when behind:
- * a source that yields overdue tokens without waiting would run the stream
- * on promise jobs alone, and the server's timers and I/O (its Redis writes,
- * a closed socket's close event) would wait until every stream caught up.
+ * due time. A push source, as the mock is: the pacer's tick hands a stream's
+ * chunk to the server directly. At each tick a stream's tokens due by then
+ * leave as one chunk, as the baseline joins them into one frame (the protocol
+ * lets a delta carry several tokens), and the source always waits for a tick,
+ * even when behind: a source that pushed overdue tokens without waiting would
+ * hold the process in one stream's loop, and the server's timers and I/O (its
+ * Redis writes, a closed socket's close event) would wait until every stream
+ * caught up.
  */
 const pacer = new Pacer();
 const TOKENS_PER_ANSWER = 100_000;
 const clockSource = {
-  async *generate({ signal }) {
+  stream({ signal }, emit) {
     const startedAt = performance.now();
     const startedEpoch = now();
-    const waits = pacer.waitsFor(signal);
-    try {
-      for (let sent = 0; sent < TOKENS_PER_ANSWER; ) {
-        // A due time already past resolves at the pacer's next tick.
-        await waits.until(startedAt + (sent + 1) * intervalMs);
-        if (signal.aborted) break;
+    let sent = 0;
+    let waitingTick;
+    let ended = false;
+    return new Promise((resolve) => {
+      const finish = () => {
+        ended = true;
+        signal.removeEventListener('abort', onAbort);
+        resolve({ finishReason: 'stop', usage: null });
+      };
+      const onAbort = () => {
+        if (waitingTick !== undefined) pacer.cancel(waitingTick, tick);
+        finish();
+      };
+      // A due time already past runs at the pacer's next tick.
+      const wait = () => {
+        waitingTick = pacer.at(startedAt + (sent + 1) * intervalMs, tick);
+      };
+      function tick() {
+        waitingTick = undefined;
         const due = Math.min(
           TOKENS_PER_ANSWER,
           Math.max(sent + 1, Math.floor((performance.now() - startedAt) / intervalMs)),
         );
         const text = dueTimes(startedEpoch, sent + 1, due);
         sent = due;
-        yield text;
+        emit(text);
+        if (ended) return; // aborted from inside emit: onAbort settled it
+        if (sent < TOKENS_PER_ANSWER) wait();
+        else finish();
       }
-    } finally {
-      waits.close();
-    }
-    return { finishReason: 'stop', usage: null };
+      signal.addEventListener('abort', onAbort, { once: true });
+      wait();
+    });
   },
 };
 

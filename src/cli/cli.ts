@@ -3,15 +3,15 @@ import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 // The CLI uses the public server API only: flags in, library options out.
 import {
+  type ChatSource,
   createMockSource,
   createOpenAISource,
   randomSessionSecret,
   startDevServer,
-  type TokenSource,
 } from '../packages/server.js';
 import { type CliOptions, parseCliOptions, usage } from './cli-options.js';
 
-function sourceFrom(options: CliOptions): TokenSource {
+function sourceFrom(options: CliOptions): ChatSource {
   if (options.source === 'openai') {
     return createOpenAISource({
       model: options.model ?? '',

@@ -29,8 +29,10 @@ export {
   UpstreamError,
 } from './sources/openai.js';
 export type {
+  ChatSource,
   GenerateRequest,
   GenerateResult,
+  PushTokenSource,
   SourceChunk,
   SourceMessage,
   SourcePart,

@@ -4,21 +4,19 @@ import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { mockAnswerFor, splitIntoTokens } from '../../src/dev-server/sources/mock-answer.js';
 import { Pacer } from '../../src/dev-server/sources/pacer.js';
 import type { MessageParams } from '../../src/protocol/index.js';
+import type { SourceChunk } from '../../src/server/sources/types.js';
 
 async function run(params: MessageParams): Promise<{ tokens: string[]; finishReason: string }> {
   const source = createMockSource({ seed: 3, tokensPerSecond: Number.POSITIVE_INFINITY });
-  const generator = source.generate({
-    messages: [{ role: 'user', content: 'hello' }],
-    params,
-    signal: new AbortController().signal,
-  });
   const tokens: string[] = [];
-  for (;;) {
-    const next = await generator.next();
-    if (next.done) return { tokens, finishReason: next.value.finishReason };
-    if (typeof next.value !== 'string') throw new Error('a typed part from a mock without parts: true');
-    tokens.push(next.value);
-  }
+  const result = await source.stream(
+    { messages: [{ role: 'user', content: 'hello' }], params, signal: new AbortController().signal },
+    (chunk) => {
+      if (typeof chunk !== 'string') throw new Error('a typed part from a mock without parts: true');
+      tokens.push(chunk);
+    },
+  );
+  return { tokens, finishReason: result.finishReason };
 }
 
 describe('mock source', () => {
@@ -36,7 +34,7 @@ describe('pacer (the mock source paces every answer from one timer)', () => {
   const boundary = (tickMs: number, ticksAhead: number): number =>
     (Math.ceil(performance.now() / tickMs) + ticksAhead) * tickMs;
 
-  it('runs the waits due anywhere in one tick together, none before its due time', async () => {
+  it('runs the callbacks due anywhere in one tick together, none before its due time', async () => {
     const pacer = new Pacer(5);
     const end = boundary(5, 4);
     // Due at different moments of the same tick: a timer each would wake the process once for each.
@@ -44,15 +42,16 @@ describe('pacer (the mock source paces every answer from one timer)', () => {
     const events: string[] = [];
     const lateness: number[] = [];
     await Promise.all(
-      dues.map((dueAt, i) =>
-        pacer
-          .waitsFor(new AbortController().signal)
-          .until(dueAt)
-          .then(() => {
-            lateness.push(performance.now() - dueAt);
-            if (events.length === 0) setImmediate(() => events.push('next turn of the event loop'));
-            events.push(`wait ${i}`);
-          }),
+      dues.map(
+        (dueAt, i) =>
+          new Promise<void>((resolve) =>
+            pacer.at(dueAt, () => {
+              lateness.push(performance.now() - dueAt);
+              if (events.length === 0) setImmediate(() => events.push('next turn of the event loop'));
+              events.push(`wait ${i}`);
+              resolve();
+            }),
+          ),
       ),
     );
     await new Promise((resolve) => setImmediate(resolve));
@@ -61,35 +60,44 @@ describe('pacer (the mock source paces every answer from one timer)', () => {
     for (const late of lateness) assert.ok(late >= 0, `a wait ended ${-late} ms before its due time`);
   });
 
-  it('ends a wait at once when its stream is cancelled, and leaves no timer behind', async () => {
+  it('takes a callback back when its stream is cancelled, and leaves no timer behind', async () => {
     const pacer = new Pacer(5);
-    const abort = new AbortController();
-    const waits = pacer.waitsFor(abort.signal);
-    const dueAt = performance.now() + 60_000;
-    const ended = waits.until(dueAt).then(() => performance.now());
-    abort.abort();
-    assert.ok((await ended) < dueAt, 'the cancelled wait ended before its due time');
-    waits.close();
-    // With its only wait cancelled, the pacer holds no timer: this test's process can end now, not in 60 s.
+    let called = false;
+    const callback = (): void => {
+      called = true;
+    };
+    const kept = (): void => {};
+    const soon = pacer.at(performance.now() + 10, kept);
+    const tick = pacer.at(performance.now() + 60_000, callback);
+    pacer.cancel(soon, kept);
+    pacer.cancel(tick, callback);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(called, false);
+    // With its callbacks taken back, the pacer holds no timer: this test's process can end now, not in 60 s.
     assert.deepEqual(
       process.getActiveResourcesInfo().filter((r) => r === 'Timeout'),
       [],
     );
   });
 
-  it('paces a cancelled answer no further: the source stops producing', async () => {
+  it('paces a cancelled answer no further: the source stops producing and ends at once', async () => {
     const source = createMockSource({ seed: 3, tokensPerSecond: 20 });
     const abort = new AbortController();
-    const generator = source.generate({
-      messages: [{ role: 'user', content: 'hello' }],
-      params: {},
-      signal: abort.signal,
-    });
-    await generator.next();
-    const next = generator.next();
+    const chunks: SourceChunk[] = [];
+    const ended = source.stream(
+      { messages: [{ role: 'user', content: 'hello' }], params: {}, signal: abort.signal },
+      (chunk) => chunks.push(chunk),
+    );
+    assert.equal(chunks.length, 1, 'the first token goes out at once');
     abort.abort();
-    const after = await next;
-    assert.equal(after.done, true, 'the answer ends with the cancel, not with its next token');
+    const first = await Promise.race([
+      ended.then(() => 'the answer'),
+      new Promise((resolve) => setImmediate(() => resolve('the next turn of the event loop'))),
+    ]);
+    assert.equal(first, 'the answer', 'the answer ends with the cancel, not at its next token');
+    // Two more tokens would have been due by now.
+    await new Promise((resolve) => setTimeout(resolve, 120));
     assert.equal(source.stats.tokensProduced, 1);
+    assert.equal(chunks.length, 1);
   });
 });

@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { createOpenAISource, type OpenAISourceOptions } from '../../src/server/sources/openai.js';
+import { streamChunks } from '../../src/server/sources/stream-chunks.js';
 import { ThinkTagSplitter } from '../../src/server/sources/think-tags.js';
-import type { GenerateResult, SourceChunk, TokenSource } from '../../src/server/sources/types.js';
+import type { ChatSource, GenerateResult, SourceChunk } from '../../src/server/sources/types.js';
 import { FakeUpstream, type Script, startSse } from './fake-openai.js';
 
 /** Writes `events` as SSE `data:` lines (objects as JSON), then `[DONE]`. */
@@ -23,20 +24,18 @@ function sse(events: (object | string)[]): Script {
 }
 
 /** The reasoning and the answer text a generation yields, and how it ended. */
-async function run(
-  source: TokenSource,
-): Promise<{ reasoning: string; text: string; result: GenerateResult }> {
+async function run(source: ChatSource): Promise<{ reasoning: string; text: string; result: GenerateResult }> {
   const chunks: SourceChunk[] = [];
-  const generator = source.generate({
-    messages: [{ role: 'user', content: 'Why is the sky blue?' }],
-    params: { maxTokens: 20 },
-    signal: new AbortController().signal,
-  });
-  for (;;) {
-    const next = await generator.next();
-    if (next.done) return { ...split(chunks), result: next.value };
-    chunks.push(next.value);
-  }
+  const result = await streamChunks(
+    source,
+    {
+      messages: [{ role: 'user', content: 'Why is the sky blue?' }],
+      params: { maxTokens: 20 },
+      signal: new AbortController().signal,
+    },
+    (c) => chunks.push(c),
+  );
+  return { ...split(chunks), result };
 }
 
 function split(chunks: readonly SourceChunk[]): { reasoning: string; text: string } {
@@ -53,7 +52,7 @@ function split(chunks: readonly SourceChunk[]): { reasoning: string; text: strin
 
 describe('OpenAI-compatible source: reasoning models', () => {
   let upstream: FakeUpstream;
-  const source = (model: string, extra: Partial<OpenAISourceOptions> = {}): TokenSource =>
+  const source = (model: string, extra: Partial<OpenAISourceOptions> = {}): ChatSource =>
     createOpenAISource({ model, baseURL: upstream.baseURL, apiKey: 'sk-test', ...extra });
 
   before(async () => {

@@ -6,30 +6,27 @@ import { isType } from '../../src/conformance/peer.js';
 import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.js';
 import type { MessageParams } from '../../src/protocol/index.js';
 import { createOpenAISource, type OpenAISourceOptions } from '../../src/server/sources/openai.js';
+import { streamChunks } from '../../src/server/sources/stream-chunks.js';
 import type {
+  ChatSource,
   GenerateResult,
   SourceChunk,
   SourceMessage,
-  TokenSource,
 } from '../../src/server/sources/types.js';
 import { welcomed, wsUrlOf } from '../helpers/kit.js';
 import { answer, chunk, DONE, errorStatus, FakeUpstream, startSse, usageChunk } from './fake-openai.js';
 
 /** Runs one generation to its end: the chunks and the result, or the error it failed with. */
 async function collect(
-  source: TokenSource,
+  source: ChatSource,
   messages: SourceMessage[] = [{ role: 'user', content: 'hi' }],
   params: MessageParams = {},
   signal: AbortSignal = new AbortController().signal,
 ): Promise<{ chunks: SourceChunk[]; result?: GenerateResult; error?: Error }> {
   const chunks: SourceChunk[] = [];
-  const generator = source.generate({ messages, params, signal });
   try {
-    for (;;) {
-      const next = await generator.next();
-      if (next.done) return { chunks, result: next.value };
-      chunks.push(next.value);
-    }
+    const result = await streamChunks(source, { messages, params, signal }, (c) => chunks.push(c));
+    return { chunks, result };
   } catch (error) {
     return { chunks, error: error as Error };
   }
@@ -47,7 +44,7 @@ async function longAnswer(res: ServerResponse): Promise<void> {
 
 describe('OpenAI-compatible source against a fake upstream', () => {
   let upstream: FakeUpstream;
-  const source = (extra: Partial<OpenAISourceOptions> = {}): TokenSource =>
+  const source = (extra: Partial<OpenAISourceOptions> = {}): ChatSource =>
     createOpenAISource({ model: 'fake-model', baseURL: upstream.baseURL, apiKey: 'sk-test', ...extra });
 
   before(async () => {
@@ -203,15 +200,17 @@ describe('OpenAI-compatible source against a fake upstream', () => {
       await longAnswer(res);
     });
     const cancel = new AbortController();
-    const generator = source().generate({
-      messages: [{ role: 'user', content: 'go' }],
-      params: {},
-      signal: cancel.signal,
-    });
-    assert.equal((await generator.next()).value, 't0 ');
-    cancel.abort();
-    // The conversation stops pulling and closes the generator after a cancel.
-    await generator.return({ finishReason: 'stop', usage: null });
+    const chunks: SourceChunk[] = [];
+    // Cancelled as the first token arrives, as a user's stop would.
+    await streamChunks(
+      source(),
+      { messages: [{ role: 'user', content: 'go' }], params: {}, signal: cancel.signal },
+      (c) => {
+        chunks.push(c);
+        cancel.abort();
+      },
+    );
+    assert.deepEqual(chunks, ['t0 ']);
     assert.deepEqual(await closed, { aborted: true });
   });
 

@@ -13,13 +13,15 @@ import { type DevServer, startDevServer } from '../../src/dev-server/dev-server.
 import { createMockSource } from '../../src/dev-server/sources/mock.js';
 import { splitIntoTokens } from '../../src/dev-server/sources/mock-answer.js';
 import { isWholeCharacters, type ServerFrame } from '../../src/protocol/index.js';
-import type { SourceChunk } from '../../src/server/sources/types.js';
+import type { GenerateRequest, SourceChunk } from '../../src/server/sources/types.js';
 import { wholeCharacters } from '../../src/server/sources/whole-characters.js';
 import { welcomed } from '../helpers/kit.js';
 
 /** Emoji (surrogate pairs, a ZWJ sequence, flags), CJK, and combining marks. */
 const TEXT = `${'😀🎉👩‍👩‍👧 🇯🇵🇫🇷 '.repeat(20)}漢字かな交じり文 ${'é ñ ǘ '.repeat(10)}${'𝄞𝒜 '.repeat(20)}`;
 const QUESTION = `/echo ${TEXT}`;
+
+const request = (): GenerateRequest => ({ messages: [], params: {}, signal: new AbortController().signal });
 
 function texts(frames: readonly ServerFrame[]): string[] {
   return frames.flatMap((f) => (f.type === 'delta' || f.type === 'snapshot' ? [f.text] : []));
@@ -45,8 +47,7 @@ describe('whole characters (PROTOCOL.md section 3)', () => {
       },
     });
     const chunks: SourceChunk[] = [];
-    const run = source.generate({ messages: [], params: {}, signal: new AbortController().signal });
-    for (let next = await run.next(); !next.done; next = await run.next()) chunks.push(next.value);
+    await source.stream(request(), (chunk) => chunks.push(chunk));
     assert.deepEqual(chunks, ['a', '😀b', '🎉', 'c']);
   });
 
@@ -63,10 +64,10 @@ describe('whole characters (PROTOCOL.md section 3)', () => {
       },
     });
     const chunks: SourceChunk[] = [];
-    const run = source.generate({ messages: [], params: {}, signal: new AbortController().signal });
-    await assert.rejects(async () => {
-      for (let next = await run.next(); !next.done; next = await run.next()) chunks.push(next.value);
-    }, /invalid part at id/);
+    await assert.rejects(
+      source.stream(request(), (chunk) => chunks.push(chunk)),
+      /invalid part at id/,
+    );
     assert.deepEqual(chunks, [
       { type: 'reasoning', text: 'r' },
       'a',

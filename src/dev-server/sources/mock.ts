@@ -2,8 +2,8 @@ import { integer, option, positiveInteger, rateOrInfinity } from '../../server/o
 import type {
   GenerateRequest,
   GenerateResult,
+  PushTokenSource,
   SourceChunk,
-  TokenSource,
 } from '../../server/sources/types.js';
 import { mockAnswerFor, mockPartsFor, splitIntoTokens } from './mock-answer.js';
 import { Pacer } from './pacer.js';
@@ -23,7 +23,7 @@ export interface MockSourceOptions {
   parts?: boolean;
 }
 
-export interface MockSource extends TokenSource {
+export interface MockSource extends PushTokenSource {
   /** Tokens produced so far, over all answers: a test reads it to prove that cancel stops production. */
   readonly stats: { tokensProduced: number };
 }
@@ -37,11 +37,10 @@ export function createMockSource(options: MockSourceOptions = {}): MockSource {
   // One timer for all the answers this source streams (see Pacer).
   const pacer = new Pacer();
 
-  async function* generate({
-    messages,
-    params,
-    signal,
-  }: GenerateRequest): AsyncGenerator<SourceChunk, GenerateResult, void> {
+  function stream(
+    { messages, params, signal }: GenerateRequest,
+    emit: (chunk: SourceChunk) => void,
+  ): Promise<GenerateResult> {
     const users = messages.filter((m) => m.role === 'user');
     const last = users.at(-1)?.content ?? '';
     const text = mockAnswerFor(last, users.length - 1, seed, sections);
@@ -51,27 +50,7 @@ export function createMockSource(options: MockSourceOptions = {}): MockSource {
     const before = withParts ? partsBefore(users.length - 1) : [];
     const reasoningTokens = before.filter((c) => typeof c !== 'string' && c.type === 'reasoning').length;
     const tokens: SourceChunk[] = [...before, ...answer];
-    const intervalMs = Number.isFinite(rate) ? 1000 / rate : 0;
-    const startedAt = performance.now();
-    const waits = pacer.waitsFor(signal);
-    try {
-      for (let i = 0; i < tokens.length; i++) {
-        const dueAt = startedAt + i * intervalMs;
-        if (dueAt - performance.now() >= 1) {
-          // Ends at once on cancel, so nothing more is produced.
-          await waits.until(dueAt);
-        } else if (i % 64 === 63) {
-          // As-fast-as-possible mode still yields to I/O now and then.
-          await new Promise<void>((resolve) => setImmediate(resolve));
-        }
-        if (signal.aborted) break;
-        stats.tokensProduced++;
-        yield tokens[i] as SourceChunk;
-      }
-    } finally {
-      waits.close();
-    }
-    return {
+    const result: GenerateResult = {
       finishReason: answer.length < all.length ? 'length' : 'stop',
       usage: {
         promptTokens: messages.reduce((n, m) => n + m.content.length, 0),
@@ -79,6 +58,51 @@ export function createMockSource(options: MockSourceOptions = {}): MockSource {
         ...(withParts ? { reasoningTokens } : {}),
       },
     };
+    const intervalMs = Number.isFinite(rate) ? 1000 / rate : 0;
+    const startedAt = performance.now();
+    return new Promise((resolve) => {
+      let next = 0;
+      /** The tick the next token waits for, while it waits. */
+      let waitingTick: number | undefined;
+      // A flag, not `signal.aborted` (a getter) for every token.
+      let ended = false;
+      const finish = (): void => {
+        ended = true;
+        signal.removeEventListener('abort', onAbort);
+        resolve(result);
+      };
+      // Ends at once on cancel, so nothing more is produced.
+      const onAbort = (): void => {
+        if (waitingTick !== undefined) pacer.cancel(waitingTick, produce);
+        waitingTick = undefined;
+        finish();
+      };
+      /** Emits every token due by now, then waits for the next one's tick. */
+      function produce(): void {
+        waitingTick = undefined;
+        let emittedWithoutWait = 0;
+        while (next < tokens.length) {
+          if (ended) return; // a reader may cancel from inside emit: onAbort settled it
+          const dueAt = startedAt + next * intervalMs;
+          if (dueAt - performance.now() >= 1) {
+            waitingTick = pacer.at(dueAt, produce);
+            return;
+          }
+          if (emittedWithoutWait === 64) {
+            // As-fast-as-possible mode, or far behind, still yields to I/O now and then.
+            setImmediate(produce);
+            return;
+          }
+          emittedWithoutWait++;
+          stats.tokensProduced++;
+          emit(tokens[next++] as SourceChunk);
+        }
+        finish();
+      }
+      if (signal.aborted) return finish();
+      signal.addEventListener('abort', onAbort, { once: true });
+      produce();
+    });
   }
 
   /** The reasoning (token by token) around the tool step's two states, then the sources, before the text. */
@@ -98,5 +122,5 @@ export function createMockSource(options: MockSourceOptions = {}): MockSource {
     ];
   }
 
-  return { stats, generate };
+  return { stats, stream };
 }

@@ -15,38 +15,12 @@ export class Pacer {
   constructor(private readonly tickMs = 5) {}
 
   /**
-   * The waits of one stream: `until(dueAt)` (a `performance.now()` time)
-   * resolves at the first tick at or after `dueAt`, or at once when `signal`
-   * aborts (the caller checks `signal.aborted`). One abort listener per
-   * stream, not one per token; `close()` removes it when the stream ends.
+   * Calls `callback` once, at the first tick at or after `dueAt` (a
+   * `performance.now()` time); returns that tick, which `cancel` takes. A
+   * stream passes the same callback for each of its tokens, so pacing a token
+   * allocates nothing but its place in the tick's list.
    */
-  waitsFor(signal: AbortSignal): PacedWaits {
-    let waiting: { tick: number; wake: () => void } | undefined;
-    const onAbort = (): void => {
-      if (waiting === undefined) return;
-      const { tick, wake } = waiting;
-      // Taken off its tick, so a cancelled stream leaves no timer behind.
-      this.remove(tick, wake);
-      wake();
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    return {
-      until: (dueAt) =>
-        signal.aborted
-          ? Promise.resolve()
-          : new Promise<void>((resolve) => {
-              const wake = (): void => {
-                waiting = undefined;
-                resolve();
-              };
-              waiting = { tick: this.add(dueAt, wake), wake };
-            }),
-      close: () => signal.removeEventListener('abort', onAbort),
-    };
-  }
-
-  /** Calls `callback` once, at the first tick at or after `dueAt`; returns the tick. */
-  private add(dueAt: number, callback: () => void): number {
+  at(dueAt: number, callback: () => void): number {
     const tick = Math.ceil(dueAt / this.tickMs);
     const due = this.ticks.get(tick);
     if (due) due.push(callback);
@@ -55,7 +29,8 @@ export class Pacer {
     return tick;
   }
 
-  private remove(tick: number, callback: () => void): void {
+  /** Takes back a callback `at` put on `tick` (a cancelled stream); the pacer holds no timer once nothing is due. */
+  cancel(tick: number, callback: () => void): void {
     const due = this.ticks.get(tick);
     const index = due?.indexOf(callback) ?? -1;
     if (!due || index < 0) return;
@@ -91,9 +66,4 @@ export class Pacer {
     // Callbacks may have added ticks (and a timer) of their own: keep the earliest.
     if (next < this.timerTick) this.schedule(next);
   }
-}
-
-export interface PacedWaits {
-  until(dueAt: number): Promise<void>;
-  close(): void;
 }

@@ -1,5 +1,6 @@
 import type { FeedbackValue, FinishReason, MessageParams, ServerFrame, Usage } from '../../protocol/index.js';
-import type { SourceMessage, TokenSource } from '../sources/types.js';
+import { streamChunks } from '../sources/stream-chunks.js';
+import type { ChatSource, SourceMessage } from '../sources/types.js';
 import type { ChatConversation, FeedbackResult } from '../store/conversation-store.js';
 import { DeltaWindow } from './delta-window.js';
 import { newId } from './ids.js';
@@ -24,7 +25,7 @@ export type FrameListener = (frame: ServerFrame) => void;
 export type FollowUpPolicy = 'queue' | 'interrupt';
 
 export interface ConversationOptions {
-  source: TokenSource;
+  source: ChatSource;
   followUp: FollowUpPolicy;
   /** Characters of deltas kept per message for replay. */
   replayMaxChars: number;
@@ -308,21 +309,13 @@ export class Conversation implements ChatConversation {
       this.emit(deltaFrame(message.id, message.seq, body));
     });
     try {
-      const chunks = this.options.source.generate({ messages: context, params, signal: abort.signal });
-      for (;;) {
-        const next = await chunks.next();
-        if (next.done) {
-          finishReason = next.value.finishReason;
-          usage = next.value.usage;
-          break;
-        }
-        if (abort.signal.aborted) break;
-        deltas.push(next.value);
-      }
+      const request = { messages: context, params, signal: abort.signal };
+      const result = await streamChunks(this.options.source, request, (chunk) => deltas.push(chunk));
       if (abort.signal.aborted) {
         finishReason = abort.signal.reason === INTERRUPTED ? 'interrupted' : 'cancelled';
-        // Closing the generator lets the source release its upstream request.
-        await chunks.return({ finishReason: 'stop', usage: null }).catch(() => {});
+      } else {
+        finishReason = result.finishReason;
+        usage = result.usage;
       }
     } catch (error) {
       deltas.flush();

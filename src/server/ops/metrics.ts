@@ -3,7 +3,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import { requestPath } from '../http/request-url.js';
 import { type PassEnd, passChunks } from '../sources/chunk-pass.js';
 import { chunkLength } from '../sources/source-parts.js';
-import type { GenerateRequest, GenerateResult, SourceChunk, TokenSource } from '../sources/types.js';
+import type { ChatSource, PushTokenSource } from '../sources/types.js';
 import type { StoreHealth } from '../store/conversation-store.js';
 import { HotHistogram } from './hot-histogram.js';
 import type { ChatLogger } from './logger.js';
@@ -203,28 +203,38 @@ export class ChatMetrics {
 
   /** Wraps a token source so its tokens, timing and failures are counted. */
   meter(
-    source: TokenSource,
+    source: ChatSource,
     logger: ChatLogger = silentLogger,
     /** Told when each generation starts and ends (the chat server counts them for its drain). */
     lifecycle?: { started(): void; ended(): void },
-  ): TokenSource {
+  ): PushTokenSource {
     const metrics = this;
     const stopped = (signal: AbortSignal): string =>
       signal.reason === 'interrupted' ? 'interrupted' : 'cancelled';
-    return {
-      generate(request: GenerateRequest): AsyncGenerator<SourceChunk, GenerateResult, void> {
-        lifecycle?.started();
-        // Monotonic: a wall-clock step must not make a latency negative.
-        const started = performance.now();
-        let previous = started;
-        let chunks = 0;
-        let characters = 0;
-        const ended = (end: PassEnd): void => {
-          const { signal } = request;
+    return passChunks(source, ({ signal }) => {
+      lifecycle?.started();
+      // Monotonic: a wall-clock step must not make a latency negative.
+      const started = performance.now();
+      let previous = started;
+      let chunks = 0;
+      let characters = 0;
+      return {
+        chunk(chunk) {
+          // Timed as chunks arrive from the source (a pulled source is read once the previous
+          // chunk was handled, so its gap includes that), never the client's reading.
+          const now = performance.now();
+          if (chunks === 0) metrics.timeToFirstToken.observe((now - started) / 1000);
+          else metrics.tokenLatency.observe((now - previous) / 1000);
+          previous = now;
+          metrics.tokens.inc();
+          chunks++;
+          characters += chunkLength(chunk);
+          return chunk;
+        },
+        end(end: PassEnd): void {
           let outcome: string;
-          if (end.how === 'done') outcome = signal.aborted ? stopped(signal) : end.result.finishReason;
-          else if (end.how === 'failed') outcome = signal.aborted ? stopped(signal) : 'error';
-          else outcome = signal.aborted ? stopped(signal) : 'cancelled';
+          if (signal.aborted) outcome = stopped(signal);
+          else outcome = end.how === 'done' ? end.result.finishReason : 'error';
           lifecycle?.ended();
           metrics.generations.inc({ outcome });
           metrics.answerChunks.observe(chunks);
@@ -236,31 +246,9 @@ export class ChatMetrics {
             const error = end.error instanceof Error ? end.error.message : String(end.error);
             logger.error({ ...fields, error }, 'generation failed');
           } else logger.info(fields, 'generation ended');
-        };
-        let inner: AsyncGenerator<SourceChunk, GenerateResult, void>;
-        try {
-          inner = source.generate(request);
-        } catch (error) {
-          ended({ how: 'failed', error });
-          throw error;
-        }
-        return passChunks(inner, {
-          chunk(chunk) {
-            // Timed as chunks arrive from the source, so a gap includes the server's own
-            // handling of the previous chunk (the source is pulled), never the client's reading.
-            const now = performance.now();
-            if (chunks === 0) metrics.timeToFirstToken.observe((now - started) / 1000);
-            else metrics.tokenLatency.observe((now - previous) / 1000);
-            previous = now;
-            metrics.tokens.inc();
-            chunks++;
-            characters += chunkLength(chunk);
-            return chunk;
-          },
-          end: ended,
-        });
-      },
-    };
+        },
+      };
+    });
   }
 }
 

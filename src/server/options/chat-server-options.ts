@@ -6,7 +6,7 @@ import type { ChatFeedback } from '../conversation/feedback.js';
 import { type ParamsPolicy, resolveParamsPolicy } from '../conversation/params-policy.js';
 import { SERVER_DEFAULTS } from '../defaults.js';
 import { type ChatLogger, checkLogger } from '../ops/logger.js';
-import type { TokenSource } from '../sources/types.js';
+import type { ChatSource } from '../sources/types.js';
 import type { RedisStoreOptions } from '../store/redis/redis-store.js';
 import {
   type ResolvedServerLimits,
@@ -28,8 +28,8 @@ import {
 } from './check.js';
 
 export interface ChatServerOptions extends ServerLimitOptions {
-  /** Where answers come from. */
-  source: TokenSource;
+  /** Where answers come from: a source to read (`generate`) or one that pushes its chunks (`stream`). */
+  source: ChatSource;
   /** URL path that accepts WebSocket upgrades. Default `/ws`. */
   path?: string;
   /** Interval of WebSocket pings; a socket that misses one is terminated. Default 15000. */
@@ -146,7 +146,7 @@ export interface ChatServerOptions extends ServerLimitOptions {
 
 /** Every option of `createChatServer`, checked once and with its default filled in. */
 export interface ResolvedChatServerOptions {
-  source: TokenSource;
+  source: ChatSource;
   path: string;
   heartbeatMs: number;
   limits: Limits;
@@ -180,10 +180,17 @@ export interface ResolvedChatServerOptions {
 
 const followUpPolicies = ['queue', 'interrupt'] as const;
 
+function isSource(source: unknown): source is ChatSource {
+  const s = source as { generate?: unknown; stream?: unknown } | null | undefined;
+  return typeof s?.generate === 'function' || typeof s?.stream === 'function';
+}
+
 /** Checks every option once and fills in the defaults; throws a TypeError naming the first bad one. */
 export function resolveChatServerOptions(options: ChatServerOptions): ResolvedChatServerOptions {
-  if (!options || typeof options.source?.generate !== 'function') {
-    throw new TypeError('createChatServer: options.source must be a TokenSource with a generate() method');
+  if (!options || !isSource(options.source)) {
+    throw new TypeError(
+      'createChatServer: options.source must be a token source, with a generate() or a stream() method',
+    );
   }
   const d = SERVER_DEFAULTS;
   const int = (name: keyof ChatServerOptions & keyof typeof d): number =>

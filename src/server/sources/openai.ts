@@ -3,7 +3,7 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import type { Usage } from '../../protocol/index.js';
 import { option, positiveInteger } from '../options/check.js';
 import { ThinkTagSplitter } from './think-tags.js';
-import type { GenerateRequest, GenerateResult, SourceChunk, TokenSource } from './types.js';
+import type { GenerateRequest, GenerateResult, PushTokenSource, SourceChunk } from './types.js';
 
 export interface OpenAISourceOptions {
   /** Model to ask for, e.g. `gpt-4o-mini` or `llama3.2`. Required. */
@@ -112,7 +112,7 @@ function describeUpstreamError(error: unknown): UpstreamError {
  * `openai` SDK. Cancel aborts the HTTP request; streaming requests are never
  * retried, since a retry would repeat text the user already saw.
  */
-export function createOpenAISource(options: OpenAISourceOptions): TokenSource {
+export function createOpenAISource(options: OpenAISourceOptions): PushTokenSource {
   if (typeof options?.model !== 'string' || options.model.trim() === '') {
     throw new TypeError('openai source: model is required (e.g. --model gpt-4o-mini)');
   }
@@ -145,11 +145,11 @@ export function createOpenAISource(options: OpenAISourceOptions): TokenSource {
     defaultHeaders: options.headers,
   });
 
-  async function* generate({
-    messages,
-    params,
-    signal,
-  }: GenerateRequest): AsyncGenerator<SourceChunk, GenerateResult, void> {
+  // A push source: the SDK's chunks are read as they arrive and each part goes on at once.
+  async function stream(
+    { messages, params, signal }: GenerateRequest,
+    emit: (chunk: SourceChunk) => void,
+  ): Promise<GenerateResult> {
     const chosen = params.model ?? model;
     if (!allowedModels.has(chosen)) {
       throw new UpstreamError(`model ${JSON.stringify(chosen)} is not offered here`);
@@ -217,11 +217,11 @@ export function createOpenAISource(options: OpenAISourceOptions): TokenSource {
           if (!choice) continue;
           if (choice.finish_reason) finishReason = choice.finish_reason === 'length' ? 'length' : 'stop';
           const reasoning = reasoningOf(choice.delta);
-          if (reasoning !== undefined) yield { type: 'reasoning', text: reasoning };
+          if (reasoning !== undefined) emit({ type: 'reasoning', text: reasoning });
           const text = choice.delta?.content;
-          if (text) yield* thinkTags.push(text);
+          if (text) for (const part of thinkTags.push(text)) emit(part);
         }
-        yield* thinkTags.end();
+        for (const part of thinkTags.end()) emit(part);
       } catch (error) {
         if (stalled) throw stallError();
         if (signal.aborted) throw error;
@@ -237,10 +237,10 @@ export function createOpenAISource(options: OpenAISourceOptions): TokenSource {
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onCancel);
-      // Releases the HTTP request when the consumer stops early; harmless after a normal end.
+      // Releases the HTTP request when the answer stopped early; harmless after a normal end.
       controller.abort();
     }
   }
 
-  return { generate };
+  return { stream };
 }

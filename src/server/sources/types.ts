@@ -41,3 +41,20 @@ export type SourceChunk = string | SourcePart;
 export interface TokenSource {
   generate(request: GenerateRequest): AsyncGenerator<SourceChunk, GenerateResult, void>;
 }
+
+/**
+ * A source that hands each chunk over as it comes, instead of being read:
+ * `stream` calls `emit` for every chunk (synchronously, from wherever the
+ * chunk arrives: a timer, a socket's data event) and resolves with how the
+ * answer ended; it rejects when the model fails. Where a source already has
+ * its chunks in callbacks, this costs no promise per chunk, which an async
+ * generator does several times over (the server's own sources are written
+ * so). After `signal` aborts, chunks are ignored and the source must settle
+ * promptly; it must not call `emit` after it settled.
+ */
+export interface PushTokenSource {
+  stream(request: GenerateRequest, emit: (chunk: SourceChunk) => void): Promise<GenerateResult>;
+}
+
+/** What the chat server takes as its source: either kind. */
+export type ChatSource = TokenSource | PushTokenSource;

@@ -1,6 +1,6 @@
 import { passChunks } from './chunk-pass.js';
 import { sourcePartOf } from './source-parts.js';
-import type { GenerateRequest, GenerateResult, SourceChunk, TokenSource } from './types.js';
+import type { ChatSource, PushTokenSource } from './types.js';
 
 /** Whether `code` is the first half of a UTF-16 surrogate pair. */
 const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
@@ -14,32 +14,30 @@ const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xd
  * error (PROTOCOL.md section 3). A half with nothing after it is dropped.
  * Typed parts are checked here (`sourcePartOf`): every source passes through.
  */
-export function wholeCharacters(source: TokenSource): TokenSource {
-  return {
-    generate(request: GenerateRequest): AsyncGenerator<SourceChunk, GenerateResult, void> {
-      const held = { text: '', reasoning: '' };
-      return passChunks(source.generate(request), {
-        chunk(chunk) {
-          let kind: 'text' | 'reasoning' = 'text';
-          let piece: string;
-          if (typeof chunk === 'string') piece = chunk;
-          else {
-            const part = sourcePartOf(chunk);
-            if (part.type !== 'text' && part.type !== 'reasoning') return part;
-            kind = part.type;
-            piece = part.text;
-          }
-          let text = held[kind] + piece;
-          held[kind] = '';
-          if (text.length > 0 && isHighSurrogate(text.charCodeAt(text.length - 1))) {
-            held[kind] = text.slice(-1);
-            text = text.slice(0, -1);
-          }
-          if (text === '') return undefined;
-          // Answer text stays a plain string: the common case costs what it did before parts.
-          return kind === 'text' ? text : { type: 'reasoning', text };
-        },
-      });
-    },
-  };
+export function wholeCharacters(source: ChatSource): PushTokenSource {
+  return passChunks(source, () => {
+    const held = { text: '', reasoning: '' };
+    return {
+      chunk(chunk) {
+        let kind: 'text' | 'reasoning' = 'text';
+        let piece: string;
+        if (typeof chunk === 'string') piece = chunk;
+        else {
+          const part = sourcePartOf(chunk);
+          if (part.type !== 'text' && part.type !== 'reasoning') return part;
+          kind = part.type;
+          piece = part.text;
+        }
+        let text = held[kind] + piece;
+        held[kind] = '';
+        if (text.length > 0 && isHighSurrogate(text.charCodeAt(text.length - 1))) {
+          held[kind] = text.slice(-1);
+          text = text.slice(0, -1);
+        }
+        if (text === '') return undefined;
+        // Answer text stays a plain string: the common case costs what it did before parts.
+        return kind === 'text' ? text : { type: 'reasoning', text };
+      },
+    };
+  });
 }

@@ -1,5 +1,5 @@
 import type { ResolvedChatServerOptions } from '../options/chat-server-options.js';
-import type { TokenSource } from '../sources/types.js';
+import type { ChatSource } from '../sources/types.js';
 import type { ConversationStore } from './conversation-store.js';
 import { ConversationRegistry } from './memory-store.js';
 import { RedisConversationStore } from './redis/redis-conversation-store.js';
@@ -7,7 +7,7 @@ import { RedisConversationStore } from './redis/redis-conversation-store.js';
 /** Where this server keeps conversations: its own memory, or Redis shared with other nodes. */
 export function openConversationStore(
   config: ResolvedChatServerOptions,
-  source: TokenSource,
+  source: ChatSource,
 ): ConversationStore {
   const c = config.conversation;
   const conversationOptions = {

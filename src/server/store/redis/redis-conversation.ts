@@ -28,7 +28,8 @@ import {
   partsOf,
 } from '../../conversation/message-parts.js';
 import { ReplayLog } from '../../conversation/replay-log.js';
-import type { SourceMessage, TokenSource } from '../../sources/types.js';
+import { streamChunks } from '../../sources/stream-chunks.js';
+import type { ChatSource, SourceMessage } from '../../sources/types.js';
 import {
   type ChatConversation,
   type FeedbackResult,
@@ -66,7 +67,7 @@ const FINISH_RETRY_MS = 1000;
 const FINISH_RETRY_LIMIT = 600;
 
 export interface RedisConversationOptions {
-  source: TokenSource;
+  source: ChatSource;
   followUp: FollowUpPolicy;
   replayMaxChars: number;
   /** Text produced within this many ms of the last delta joins the next one (see DeltaWindow). */
@@ -660,6 +661,8 @@ export class RedisConversation implements ChatConversation {
       message.log?.append(message.seq, body);
       this.store.appendDelta(this.id, message.id, message.seq, body).catch((error: unknown) => {
         storeError ??= error;
+        // The answer cannot be stored: the source stops, and the answer ends interrupted.
+        abort.abort(INTERRUPTED);
       });
       this.emit(deltaFrame(message.id, message.seq, body));
     });
@@ -667,26 +670,15 @@ export class RedisConversation implements ChatConversation {
     if (started === 'cancelled') finishReason = 'cancelled';
     else {
       try {
-        const chunks = this.options.source.generate({
-          messages: context,
-          params: turn.params,
-          signal: abort.signal,
-        });
-        for (;;) {
-          const next = await chunks.next();
-          if (next.done) {
-            finishReason = next.value.finishReason;
-            usage = next.value.usage;
-            break;
-          }
-          if (abort.signal.aborted || storeError !== undefined) break;
-          deltas.push(next.value);
-        }
+        const request = { messages: context, params: turn.params, signal: abort.signal };
+        const result = await streamChunks(this.options.source, request, (chunk) => deltas.push(chunk));
         if (abort.signal.aborted || storeError !== undefined) {
           // Only a user's cancel is `cancelled`; losing Redis or the lease is the server's doing.
           finishReason =
             storeError !== undefined || abort.signal.reason === INTERRUPTED ? 'interrupted' : 'cancelled';
-          await chunks.return({ finishReason: 'stop', usage: null }).catch(() => {});
+        } else {
+          finishReason = result.finishReason;
+          usage = result.usage;
         }
       } catch (error) {
         deltas.flush();
