@@ -1,9 +1,11 @@
 import { integer, option, positiveInteger, rateOrInfinity } from '../../server/options/check.js';
+import { pulledStream } from '../../server/sources/pulled-stream.js';
 import type {
   GenerateRequest,
   GenerateResult,
   PushTokenSource,
   SourceChunk,
+  TokenSource,
 } from '../../server/sources/types.js';
 import { mockAnswerFor, mockPartsFor, splitIntoTokens } from './mock-answer.js';
 import { Pacer } from './pacer.js';
@@ -23,7 +25,7 @@ export interface MockSourceOptions {
   parts?: boolean;
 }
 
-export interface MockSource extends PushTokenSource {
+export interface MockSource extends PushTokenSource, TokenSource {
   /** Tokens produced so far, over all answers: a test reads it to prove that cancel stops production. */
   readonly stats: { tokensProduced: number };
 }
@@ -122,5 +124,6 @@ export function createMockSource(options: MockSourceOptions = {}): MockSource {
     ];
   }
 
-  return { stats, stream };
+  // The server reads `stream`; `generate` serves code that reads a TokenSource.
+  return { stats, stream, generate: pulledStream(stream) };
 }

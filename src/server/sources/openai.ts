@@ -2,8 +2,9 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUse
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import type { Usage } from '../../protocol/index.js';
 import { option, positiveInteger } from '../options/check.js';
+import { pulledStream } from './pulled-stream.js';
 import { ThinkTagSplitter } from './think-tags.js';
-import type { GenerateRequest, GenerateResult, PushTokenSource, SourceChunk } from './types.js';
+import type { GenerateRequest, GenerateResult, PushTokenSource, SourceChunk, TokenSource } from './types.js';
 
 export interface OpenAISourceOptions {
   /** Model to ask for, e.g. `gpt-4o-mini` or `llama3.2`. Required. */
@@ -112,7 +113,7 @@ function describeUpstreamError(error: unknown): UpstreamError {
  * `openai` SDK. Cancel aborts the HTTP request; streaming requests are never
  * retried, since a retry would repeat text the user already saw.
  */
-export function createOpenAISource(options: OpenAISourceOptions): PushTokenSource {
+export function createOpenAISource(options: OpenAISourceOptions): PushTokenSource & TokenSource {
   if (typeof options?.model !== 'string' || options.model.trim() === '') {
     throw new TypeError('openai source: model is required (e.g. --model gpt-4o-mini)');
   }
@@ -242,5 +243,6 @@ export function createOpenAISource(options: OpenAISourceOptions): PushTokenSourc
     }
   }
 
-  return { stream };
+  // The server reads `stream`; `generate` serves code that reads a TokenSource.
+  return { stream, generate: pulledStream(stream) };
 }
