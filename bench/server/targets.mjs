@@ -47,38 +47,22 @@ const clockSource = {
     const startedAt = performance.now();
     const startedEpoch = now();
     let sent = 0;
-    let waitingTick;
-    let ended = false;
-    return new Promise((resolve) => {
-      const finish = () => {
-        ended = true;
-        signal.removeEventListener('abort', onAbort);
-        resolve({ finishReason: 'stop', usage: null });
-      };
-      const onAbort = () => {
-        if (waitingTick !== undefined) pacer.cancel(waitingTick, tick);
-        finish();
-      };
-      // A due time already past runs at the pacer's next tick.
-      const wait = () => {
-        waitingTick = pacer.at(startedAt + (sent + 1) * intervalMs, tick);
-      };
-      function tick() {
-        waitingTick = undefined;
-        const due = Math.min(
-          TOKENS_PER_ANSWER,
-          Math.max(sent + 1, Math.floor((performance.now() - startedAt) / intervalMs)),
-        );
-        const text = dueTimes(startedEpoch, sent + 1, due);
-        sent = due;
-        emit(text);
-        if (ended) return; // aborted from inside emit: onAbort settled it
-        if (sent < TOKENS_PER_ANSWER) wait();
-        else finish();
-      }
-      signal.addEventListener('abort', onAbort, { once: true });
-      wait();
-    });
+    const paced = pacer.paced(signal, tick);
+    // A due time already past runs at the pacer's next tick.
+    const wait = () => paced.until(startedAt + (sent + 1) * intervalMs);
+    function tick() {
+      const due = Math.min(
+        TOKENS_PER_ANSWER,
+        Math.max(sent + 1, Math.floor((performance.now() - startedAt) / intervalMs)),
+      );
+      const text = dueTimes(startedEpoch, sent + 1, due);
+      sent = due;
+      emit(text); // may cancel: then `wait` does nothing
+      if (sent < TOKENS_PER_ANSWER) wait();
+      else paced.finish();
+    }
+    wait();
+    return paced.done.then(() => ({ finishReason: 'stop', usage: null }));
   },
 };
 

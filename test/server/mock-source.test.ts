@@ -60,20 +60,28 @@ describe('pacer (the mock source paces every answer from one timer)', () => {
     for (const late of lateness) assert.ok(late >= 0, `a wait ended ${-late} ms before its due time`);
   });
 
-  it('takes a callback back when its stream is cancelled, and leaves no timer behind', async () => {
+  it("a paced stream's cancel ends it at once, takes its wait back, and leaves no timer behind", async () => {
     const pacer = new Pacer(5);
     let called = false;
-    const callback = (): void => {
-      called = true;
-    };
+    const abort = new AbortController();
     const kept = (): void => {};
     const soon = pacer.at(performance.now() + 10, kept);
-    const tick = pacer.at(performance.now() + 60_000, callback);
+    const paced = pacer.paced(abort.signal, () => {
+      called = true;
+    });
+    paced.until(performance.now() + 60_000);
     pacer.cancel(soon, kept);
-    pacer.cancel(tick, callback);
+    abort.abort();
+    const first = await Promise.race([
+      paced.done.then(() => 'the stream'),
+      new Promise((resolve) => setImmediate(() => resolve('the next turn of the event loop'))),
+    ]);
+    assert.equal(first, 'the stream');
+    assert.equal(paced.ended, true);
+    paced.until(performance.now() + 10);
     await new Promise((resolve) => setTimeout(resolve, 30));
-    assert.equal(called, false);
-    // With its callbacks taken back, the pacer holds no timer: this test's process can end now, not in 60 s.
+    assert.equal(called, false, 'an ended stream waits for nothing');
+    // With every wait taken back, the pacer holds no timer: this test's process can end now, not in 60 s.
     assert.deepEqual(
       process.getActiveResourcesInfo().filter((r) => r === 'Timeout'),
       [],

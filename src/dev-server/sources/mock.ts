@@ -62,49 +62,32 @@ export function createMockSource(options: MockSourceOptions = {}): MockSource {
     };
     const intervalMs = Number.isFinite(rate) ? 1000 / rate : 0;
     const startedAt = performance.now();
-    return new Promise((resolve) => {
-      let next = 0;
-      /** The tick the next token waits for, while it waits. */
-      let waitingTick: number | undefined;
-      // A flag, not `signal.aborted` (a getter) for every token.
-      let ended = false;
-      const finish = (): void => {
-        ended = true;
-        signal.removeEventListener('abort', onAbort);
-        resolve(result);
-      };
-      // Ends at once on cancel, so nothing more is produced.
-      const onAbort = (): void => {
-        if (waitingTick !== undefined) pacer.cancel(waitingTick, produce);
-        waitingTick = undefined;
-        finish();
-      };
-      /** Emits every token due by now, then waits for the next one's tick. */
-      function produce(): void {
-        waitingTick = undefined;
-        let emittedWithoutWait = 0;
-        while (next < tokens.length) {
-          if (ended) return; // a reader may cancel from inside emit: onAbort settled it
-          const dueAt = startedAt + next * intervalMs;
-          if (dueAt - performance.now() >= 1) {
-            waitingTick = pacer.at(dueAt, produce);
-            return;
-          }
-          if (emittedWithoutWait === 64) {
-            // As-fast-as-possible mode, or far behind, still yields to I/O now and then.
-            setImmediate(produce);
-            return;
-          }
-          emittedWithoutWait++;
-          stats.tokensProduced++;
-          emit(tokens[next++] as SourceChunk);
+    let next = 0;
+    // Ends at once on cancel, so nothing more is produced.
+    const paced = pacer.paced(signal, produce);
+    /** Emits every token due by now, then waits for the next one's tick. */
+    function produce(): void {
+      let emittedWithoutWait = 0;
+      while (next < tokens.length) {
+        if (paced.ended) return; // a reader may cancel from inside emit
+        const dueAt = startedAt + next * intervalMs;
+        if (dueAt - performance.now() >= 1) {
+          paced.until(dueAt);
+          return;
         }
-        finish();
+        if (emittedWithoutWait === 64) {
+          // As-fast-as-possible mode, or far behind, still yields to I/O now and then.
+          setImmediate(produce);
+          return;
+        }
+        emittedWithoutWait++;
+        stats.tokensProduced++;
+        emit(tokens[next++] as SourceChunk);
       }
-      if (signal.aborted) return finish();
-      signal.addEventListener('abort', onAbort, { once: true });
-      produce();
-    });
+      paced.finish();
+    }
+    produce();
+    return paced.done.then(() => result);
   }
 
   /** The reasoning (token by token) around the tool step's two states, then the sources, before the text. */

@@ -15,6 +15,15 @@ export class Pacer {
   constructor(private readonly tickMs = 5) {}
 
   /**
+   * The pacing of one stream, which calls `onTick` at the ticks it asks for
+   * (see PacedStream). It owns the stream's one abort listener, so a
+   * cancelled stream ends at once and leaves no callback or timer behind.
+   */
+  paced(signal: AbortSignal, onTick: () => void): PacedStream {
+    return new PacedStream(this, signal, onTick);
+  }
+
+  /**
    * Calls `callback` once, at the first tick at or after `dueAt` (a
    * `performance.now()` time); returns that tick, which `cancel` takes. A
    * stream passes the same callback for each of its tokens, so pacing a token
@@ -65,5 +74,46 @@ export class Pacer {
     }
     // Callbacks may have added ticks (and a timer) of their own: keep the earliest.
     if (next < this.timerTick) this.schedule(next);
+  }
+}
+
+/**
+ * One stream on a pacer. `until(dueAt)` has `onTick` called at the tick of
+ * `dueAt` (one wait at a time; none once ended); `finish()` ends the stream,
+ * and so does its signal's abort, which also takes the wait back. `done`
+ * settles when it ended either way. `ended` is a plain field, read after each
+ * token handed over (a reader may cancel from inside that call), where
+ * `signal.aborted` is a getter.
+ */
+export class PacedStream {
+  ended = false;
+  readonly done: Promise<void>;
+  private settle!: () => void;
+  /** The tick the stream waits for (after it has run, cancelling it finds nothing: harmless). */
+  private waitingTick: number | undefined;
+  private readonly onAbort = (): void => this.finish();
+
+  constructor(
+    private readonly pacer: Pacer,
+    private readonly signal: AbortSignal,
+    private readonly onTick: () => void,
+  ) {
+    this.done = new Promise((resolve) => {
+      this.settle = resolve;
+    });
+    if (signal.aborted) this.finish();
+    else signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  until(dueAt: number): void {
+    if (!this.ended) this.waitingTick = this.pacer.at(dueAt, this.onTick);
+  }
+
+  finish(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.waitingTick !== undefined) this.pacer.cancel(this.waitingTick, this.onTick);
+    this.signal.removeEventListener('abort', this.onAbort);
+    this.settle();
   }
 }
