@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MessageParts } from '../../src/server/conversation/message-parts.js';
-import { applyDelta, type DeltaBody } from '../../src/server/conversation/message-parts.js';
+import { applyDelta, bodySize, type DeltaBody } from '../../src/server/conversation/message-parts.js';
 import { ReplayLog } from '../../src/server/conversation/replay-log.js';
 
 type Answer = { text: string; seq: number } & MessageParts;
@@ -27,12 +27,17 @@ const bodies: DeltaBody[] = [
 function stream(maxChars: number, take: readonly DeltaBody[] = bodies): { answer: Answer; log: ReplayLog } {
   const answer: Answer = { text: '', seq: 0 };
   const log = new ReplayLog(maxChars, answer);
+  appendAll(answer, log, take);
+  return { answer, log };
+}
+
+/** Takes `take` into `answer` and `log`, each applied, then logged. */
+function appendAll(answer: Answer, log: ReplayLog, take: readonly DeltaBody[]): void {
   for (const body of take) {
     answer.seq++;
     applyDelta(answer, body);
     log.append(answer.seq, body);
   }
-  return { answer, log };
 }
 
 const expected = (from: number, to: number) =>
@@ -61,11 +66,7 @@ describe('replay log', () => {
     // A node that followed the answer from seq 6 on, then a resume needing seqs 4 and 5 (text) from the store.
     const { answer } = stream(10_000, bodies.slice(0, 5));
     const log = new ReplayLog(10_000, answer, answer.seq + 1);
-    for (const body of bodies.slice(5)) {
-      answer.seq++;
-      applyDelta(answer, body);
-      log.append(answer.seq, body);
-    }
+    appendAll(answer, log, bodies.slice(5));
     assert.equal(log.after(3, answer.seq), undefined);
     log.prepend(expected(3, 5));
     assert.deepEqual(log.after(3, answer.seq), expected(3, answer.seq));
@@ -83,5 +84,47 @@ describe('replay log', () => {
     log.clear();
     assert.equal(log.after(3, answer.seq), undefined);
     assert.deepEqual(log.after(answer.seq, answer.seq), []);
+  });
+
+  it('stays exact over thousands of deltas while the oldest are dropped, with parts and texts too long for a slot', () => {
+    const many: DeltaBody[] = [];
+    for (let i = 0; i < 5_000; i++) {
+      if (i % 97 === 0) many.push({ text: '', reasoning: `step ${i} ` });
+      else if (i === 2_500) many.push({ text: 'x'.repeat(70_000) });
+      else many.push({ text: `t${i} ` });
+    }
+    const budget = 90_000;
+    const { answer, log } = stream(budget, many);
+    const kept = (from: number) => many.slice(from).map((body, i) => ({ seq: from + i + 1, body }));
+    // The newest deltas that fit the budget, the 70,000-character one (seq 2,501) among them.
+    let first = many.length;
+    for (let size = 0; size + bodySize(many[first - 1] as DeltaBody) <= budget; first--) {
+      size += bodySize(many[first - 1] as DeltaBody);
+    }
+    // Seqs first + 1 and on are kept.
+    assert.ok(first > 1 && first < 2_500);
+    assert.equal(log.covers(first - 1), false);
+    assert.equal(log.after(first - 1, answer.seq), undefined);
+    for (const lastSeq of [first, 2_500, 2_501, 2_502, 3_000, 4_999]) {
+      assert.deepEqual(log.after(lastSeq, answer.seq), kept(lastSeq), `after ${lastSeq}`);
+    }
+    assert.deepEqual(log.after(4_000, 4_100), kept(4_000).slice(0, 100));
+  });
+
+  it('joins many older deltas in front of a log that holds only the newest', () => {
+    const many: DeltaBody[] = Array.from({ length: 300 }, (_, i) =>
+      i % 50 === 0
+        ? { text: '', tool: { id: `t${i}`, name: 'search', label: 'Searching', status: 'done' } }
+        : { text: `w${i} ` },
+    );
+    const { answer } = stream(1_000_000, many.slice(0, 290));
+    const log = new ReplayLog(1_000_000, answer, answer.seq + 1);
+    appendAll(answer, log, many.slice(290));
+    const older = many.slice(0, 290).map((body, i) => ({ seq: i + 1, body }));
+    log.prepend(older.slice(200));
+    log.prepend(older.slice(0, 200));
+    const all = many.map((body, i) => ({ seq: i + 1, body }));
+    assert.deepEqual(log.after(0, answer.seq), all);
+    assert.deepEqual(log.after(149, answer.seq), all.slice(149));
   });
 });

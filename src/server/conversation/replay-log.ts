@@ -15,15 +15,25 @@ export interface LoggedDelta {
  * when full, the oldest deltas are dropped, and a resume from before them
  * gets a snapshot of the whole text instead of a partial replay.
  *
- * A delta of answer text alone, nearly every delta, is kept as where its
- * text ends in the message's text: the message already holds that text, and
- * a number costs a few bytes where a string and its object cost a hundred
- * (a thousand streaming answers hold megabytes less). Now and then the
- * message's text is flattened, so the tokens it was joined from are freed.
+ * A delta of answer text alone, nearly every delta, is kept as the length of
+ * its text, two bytes in a typed array: the message already holds that text
+ * in order, so the lengths cut it back into its deltas. A string and its
+ * object cost a hundred bytes, and even a number in a plain array costs
+ * eight: for tokens of four characters, twice what their text costs. Now and
+ * then the message's text is flattened, so the tokens it was joined from are
+ * freed.
  */
 export class ReplayLog {
-  /** A text-only delta as the end of its text in the message's text; any other delta as its body. */
-  private entries: Array<number | DeltaBody> = [];
+  /**
+   * The kept deltas, oldest first, from index `head`: a text-only delta as
+   * its text's length, any other as WHOLE (kept in `wholes`: a delta with a
+   * part, or one whose text is too long for a slot).
+   */
+  private lengths = new Uint16Array(INITIAL_SLOTS);
+  private head = 0;
+  private count = 0;
+  /** The deltas kept whole, by seq (made at the first: most answers have none). */
+  private wholes: Map<number, DeltaBody> | undefined;
   /** Where the first kept delta's text starts in the message's text (while empty: where the next one's will). */
   private firstStart: number;
   /** The message's text length after the last delta recorded: if the text changed otherwise, nothing is replayed. */
@@ -44,7 +54,7 @@ export class ReplayLog {
   }
 
   get nextSeq(): number {
-    return this.firstSeq + this.entries.length;
+    return this.firstSeq + this.count;
   }
 
   /** Records delta `seq`, already added to the message's text; seqs must be appended in order, gapless. */
@@ -53,17 +63,22 @@ export class ReplayLog {
     const text = this.message.text;
     // The text changed other than by these deltas (a store's copy replaced it): the kept ones no longer describe it.
     if (text.length - body.text.length !== this.textEnd) this.clear();
-    if (this.entries.length === 0) this.firstStart = text.length - body.text.length;
-    this.entries.push(carriesPart(body) ? body : text.length);
+    if (this.count === 0) this.firstStart = text.length - body.text.length;
+    if (this.head + this.count === this.lengths.length) this.moveTo(0);
+    this.lengths[this.head + this.count] = this.slotFor(seq, body);
+    this.count++;
     this.textEnd = text.length;
     this.chars += bodySize(body);
     // Reading a character flattens the text in place (V8): the joined tokens become one string.
     if (seq % (text.length < LONG_TEXT ? 16 : 64) === 0) text.charCodeAt(0);
-    while (this.chars > this.maxChars && this.entries.length > 0) {
-      const first = this.entries.shift() as number | DeltaBody;
-      const length = typeof first === 'number' ? first - this.firstStart : first.text.length;
-      this.chars -= typeof first === 'number' ? length : bodySize(first);
-      this.firstStart += length;
+    while (this.chars > this.maxChars && this.count > 0) {
+      const slot = this.lengths[this.head] as number;
+      const whole = slot === WHOLE ? (this.wholes?.get(this.firstSeq) as DeltaBody) : undefined;
+      this.chars -= whole ? bodySize(whole) : slot;
+      this.firstStart += whole ? whole.text.length : slot;
+      if (whole) this.wholes?.delete(this.firstSeq);
+      this.head++;
+      this.count--;
       this.firstSeq++;
     }
   }
@@ -74,7 +89,10 @@ export class ReplayLog {
     for (const d of older) {
       const size = bodySize(d.body);
       if (d.seq !== this.firstSeq - 1 || this.chars + size > this.maxChars) return;
-      this.entries.unshift(d.body);
+      if (this.head === 0) this.moveTo(older.length);
+      this.head--;
+      this.count++;
+      this.lengths[this.head] = this.slotFor(d.seq, d.body);
       this.chars += size;
       this.firstStart -= d.body.text.length;
       this.firstSeq--;
@@ -99,11 +117,10 @@ export class ReplayLog {
     const out: LoggedDelta[] = [];
     let start = this.firstStart;
     for (let seq = this.firstSeq; seq < this.nextSeq; seq++) {
-      const entry = this.entries[seq - this.firstSeq] as number | DeltaBody;
-      const end = typeof entry === 'number' ? entry : start + entry.text.length;
-      if (seq > lastSeq && seq <= upToSeq) {
-        out.push({ seq, body: typeof entry === 'number' ? { text: text.slice(start, end) } : entry });
-      }
+      const slot = this.lengths[this.head + seq - this.firstSeq] as number;
+      const whole = slot === WHOLE ? (this.wholes?.get(seq) as DeltaBody) : undefined;
+      const end = start + (whole ? whole.text.length : slot);
+      if (seq > lastSeq && seq <= upToSeq) out.push({ seq, body: whole ?? { text: text.slice(start, end) } });
       start = end;
     }
     // The kept deltas must account for the text exactly; if not, a snapshot is the exact answer.
@@ -112,11 +129,39 @@ export class ReplayLog {
 
   /** Frees the deltas; later resumes get snapshots. */
   clear(): void {
-    this.firstSeq += this.entries.length;
-    this.entries = [];
+    this.firstSeq += this.count;
+    this.lengths = new Uint16Array(INITIAL_SLOTS);
+    this.head = 0;
+    this.count = 0;
+    this.wholes = undefined;
     this.chars = 0;
   }
+
+  /** What delta `seq`'s slot holds: its text's length, or WHOLE (the delta is then kept in `wholes`). */
+  private slotFor(seq: number, body: DeltaBody): number {
+    if (!carriesPart(body) && body.text.length < WHOLE) return body.text.length;
+    this.wholes ??= new Map();
+    this.wholes.set(seq, body);
+    return WHOLE;
+  }
+
+  /** Moves the kept slots to start at `head`, with at least one free slot after them, growing the array as needed. */
+  private moveTo(head: number): void {
+    const needed = head + this.count + 1;
+    const from = this.lengths;
+    // A quarter free at least, so appends and drops move the slots now and then, not at every delta.
+    if (needed > from.length * 0.75) this.lengths = new Uint16Array(Math.ceil(needed * 1.5));
+    if (this.lengths === from) from.copyWithin(head, this.head, this.head + this.count);
+    else this.lengths.set(from.subarray(this.head, this.head + this.count), head);
+    this.head = head;
+  }
 }
+
+/** A slot's mark for a delta kept whole; also the least text length too long for a slot. */
+const WHOLE = 0xffff;
+
+/** Slots a log starts with (two bytes each). */
+const INITIAL_SLOTS = 32;
 
 /**
  * Each flattening copies the whole text: a short one is flattened every 16
