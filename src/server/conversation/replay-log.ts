@@ -73,7 +73,7 @@ export class ReplayLog {
     if (seq % (text.length < LONG_TEXT ? 16 : 64) === 0) text.charCodeAt(0);
     while (this.chars > this.maxChars && this.count > 0) {
       const slot = this.lengths[this.head] as number;
-      const whole = slot === WHOLE ? (this.wholes?.get(this.firstSeq) as DeltaBody) : undefined;
+      const whole = this.wholeAt(this.firstSeq, slot);
       this.chars -= whole ? bodySize(whole) : slot;
       this.firstStart += whole ? whole.text.length : slot;
       if (whole) this.wholes?.delete(this.firstSeq);
@@ -118,7 +118,7 @@ export class ReplayLog {
     let start = this.firstStart;
     for (let seq = this.firstSeq; seq < this.nextSeq; seq++) {
       const slot = this.lengths[this.head + seq - this.firstSeq] as number;
-      const whole = slot === WHOLE ? (this.wholes?.get(seq) as DeltaBody) : undefined;
+      const whole = this.wholeAt(seq, slot);
       const end = start + (whole ? whole.text.length : slot);
       if (seq > lastSeq && seq <= upToSeq) out.push({ seq, body: whole ?? { text: text.slice(start, end) } });
       start = end;
@@ -143,6 +143,11 @@ export class ReplayLog {
     this.wholes ??= new Map();
     this.wholes.set(seq, body);
     return WHOLE;
+  }
+
+  /** The delta `seq` whose slot is `slot`, when it is kept whole; undefined for a text-only delta. */
+  private wholeAt(seq: number, slot: number): DeltaBody | undefined {
+    return slot === WHOLE ? (this.wholes?.get(seq) as DeltaBody) : undefined;
   }
 
   /** Moves the kept slots to start at `head`, with at least one free slot after them, growing the array as needed. */
