@@ -475,6 +475,9 @@ window.benchSweep = (oldestMarker, maxMs = 100_000) => {
   const log = document.querySelector('ai-stream-chat')?.shadowRoot?.querySelector('[part~="log"]');
   if (!log) return Promise.resolve(null);
   const intervals = [];
+  /** Each interval's part of the sweep: up to the top, waiting there for history pages, back down. */
+  const phases = [];
+  let phase = 'up';
   let scrolled = 0;
   let last = 0;
   let goingUp = true;
@@ -483,7 +486,10 @@ window.benchSweep = (oldestMarker, maxMs = 100_000) => {
   const started = performance.now();
   return new Promise((resolve) => {
     const frame = (now) => {
-      if (last) intervals.push(now - last);
+      if (last) {
+        intervals.push(now - last);
+        phases.push(phase);
+      }
       const before = log.scrollTop;
       const atTop = goingUp && before <= 0;
       const waiting = atTop && !m.markerAt[oldestMarker];
@@ -495,6 +501,7 @@ window.benchSweep = (oldestMarker, maxMs = 100_000) => {
       if ((!goingUp && before >= bottom - 1) || late) {
         resolve({
           intervals,
+          phases,
           scrolledPx: Math.round(scrolled),
           historyPages: m.historyPages - pagesBefore,
           waitedAtTopMs,
@@ -502,6 +509,7 @@ window.benchSweep = (oldestMarker, maxMs = 100_000) => {
         });
         return;
       }
+      phase = waiting ? 'wait' : goingUp ? 'up' : 'down';
       if (waiting) log.scrollTop = 1;
       else log.scrollTop = goingUp ? before - log.clientHeight : before + log.clientHeight;
       scrolled += Math.abs(log.scrollTop - before);

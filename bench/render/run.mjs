@@ -663,6 +663,8 @@ async function longRun(turns, chunks, rate) {
         domNodesAfter: (await evaluate(page, 'benchDomNodes()', 30_000)) ?? null,
         frames: sweep?.intervals.length ?? 0,
         p95FrameIntervalMs: round(percentile(sweep?.intervals ?? [], 95)),
+        // Frames over 17 ms (a frame missed at 60 Hz) and frames, in each part of the sweep.
+        slowFrames: slowFramesByPhase(sweep),
         ...taskFigures(sweepTasks),
       },
       pageErrors: page.errors,
@@ -670,6 +672,18 @@ async function longRun(turns, chunks, rate) {
   } finally {
     await page.close();
   }
+}
+
+/** Per part of a sweep (up, wait, down): `slow` frames over 17 ms of `frames`. */
+function slowFramesByPhase(sweep) {
+  const byPhase = {};
+  (sweep?.intervals ?? []).forEach((interval, i) => {
+    const phase = sweep.phases?.[i] ?? 'all';
+    byPhase[phase] ??= { slow: 0, frames: 0 };
+    byPhase[phase].frames++;
+    if (interval > 17) byPhase[phase].slow++;
+  });
+  return byPhase;
 }
 
 // ---- the runs -----------------------------------------------------------------

@@ -6,6 +6,7 @@ import type { Change, ChatMessage, WelcomeOutcome } from './chat-state.js';
 import { ConnectionStatusController } from './controllers/connection-status-controller.js';
 import { CopiedMessageController } from './controllers/copied-message-controller.js';
 import { FollowBottomController } from './controllers/follow-bottom-controller.js';
+import { LayoutAhead } from './controllers/layout-ahead.js';
 import { clipForReading, LiveAnnouncer } from './controllers/live-announcer.js';
 import { OlderHistoryController } from './controllers/older-history-controller.js';
 import { SessionTokenController } from './controllers/session-token-controller.js';
@@ -157,6 +158,9 @@ export class AiStreamChat extends LitElement {
     startsGroup: (index) => this.groups.startsGroup(this.session.state.messages, index),
     following: () => this.scroller.following,
   });
+  private readonly layoutAhead = new LayoutAhead(
+    () => this.isAnswering() || !this.older.allShown || this.answers.catchingUp,
+  );
   private readonly status = new ConnectionStatusController(this);
   private readonly announcer = new LiveAnnouncer(this);
   private readonly copied = new CopiedMessageController(this, (text) => this.announcer.announce(text));
@@ -181,6 +185,7 @@ export class AiStreamChat extends LitElement {
     imageOrigins: this.allowImages.split(/\s+/).filter(Boolean),
     onRender: () => this.scroller.afterFrame(),
     labels: this.ui,
+    onRenderedWhole: (container: HTMLElement) => this.layoutAhead.add(container),
   });
   private readonly answers = new AnswerMarkdown(this.findMessage, this.markdownOptions);
   private readonly thoughts = new AnswerMarkdown(this.findMessage, this.markdownOptions, (m) => [
@@ -297,6 +302,7 @@ export class AiStreamChat extends LitElement {
     this.reasoningOpen.clear();
     this.session.state.clear();
     this.older.reset();
+    this.layoutAhead.clear();
     this.groups.clear();
     this.conversationNumber++;
     this.notice = '';

@@ -237,5 +237,13 @@ describe('npm run bench:render (smoke)', () => {
     assert.ok(three.sweep.domNodesAfter > three.domNodes, 'the pages added them to the log');
     assert.ok(three.sweep.scrolledPx > 0, 'the sweep scrolled');
     assert.equal(typeof three.sweep.p95FrameIntervalMs, 'number', 'sweep: p95 frame');
+    // Frames over 17 ms in each part of the sweep: every frame counted once, in the parts it went through.
+    const parts = three.sweep.slowFrames as Record<string, { slow: number; frames: number }>;
+    assert.deepEqual(Object.keys(parts).sort(), ['down', 'up', 'wait'], 'up, waiting for pages, down');
+    assert.equal(
+      Object.values(parts).reduce((sum, p) => sum + p.frames, 0),
+      three.sweep.frames,
+      'the parts add up to the sweep',
+    );
   });
 });

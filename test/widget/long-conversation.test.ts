@@ -233,6 +233,60 @@ describe('<ai-stream-chat> in a long conversation', () => {
     expect(visibility()).to.deep.equal([skippable, skippable, skippable, skippable]);
   });
 
+  itExcept(
+    { webkit: 'no requestIdleCallback, and messages are never skipped there (see message-styles.ts)' },
+    'once the page is idle, finished answers off screen are laid out ahead, each closed section of them, never while an answer streams, and the view stays put',
+    async function () {
+      this.timeout(60_000);
+      // What the widget asks the browser to lay out: the elements whose geometry it reads.
+      const reads = new Set<Element>();
+      const read = Element.prototype.getBoundingClientRect;
+      Element.prototype.getBoundingClientRect = function (this: Element) {
+        reads.add(this);
+        return read.call(this);
+      };
+      try {
+        const el = await mountChat('url="ws://fake/ws" persist="none" style="--ai-chat-height: 400px"');
+        await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
+        const socket = FakeSocket.last;
+        // Eight answers of 9 KB (two closed sections each), and a ninth still streaming.
+        const messages = history(9, (i) => (i < 9 ? longAnswer(i, 9000) : 'Streaming now.'));
+        socket.receive({ ...welcomeFrame(), history: messages, active: ['a9'] });
+        await waitFor(
+          () => shadow(el).querySelector('[data-key="a1"] .markdown')?.textContent?.includes('Answer 1.'),
+          'the oldest answer rendered',
+          50_000,
+        );
+        await settled(el);
+        const log = part(el, 'log') as HTMLElement;
+        const answer = (i: number) => log.querySelector(`[data-key="a${i}"] .markdown`) as HTMLElement;
+        // Every closed section's first element, and the answer's last one.
+        const toLayOut = (i: number) => [
+          ...answer(i).querySelectorAll(':scope > .md-closed > :first-child'),
+          answer(i).lastElementChild as Element,
+        ];
+        expect(toLayOut(1).length, 'the oldest answer has two closed sections').to.equal(3);
+        const laidOut = (i: number) => toLayOut(i).every((e) => reads.has(e));
+        const idle = () => new Promise((resolve) => requestIdleCallback(resolve));
+        for (let n = 0; n < 5; n++) await idle();
+        await new Promise((resolve) => setTimeout(resolve, 600));
+        expect([1, 2, 3, 4, 5, 6, 7, 8].filter(laidOut), 'none while an answer streams').to.deep.equal([]);
+
+        socket.receive({ type: 'done', messageId: 'a9', seq: 1, finishReason: 'stop', usage: null });
+        await waitFor(() => [1, 2, 3, 4, 5, 6, 7, 8].every(laidOut), 'every answer laid out ahead', 30_000);
+        expect(
+          [1, 2, 3, 4, 5, 6, 7, 8].map((i) => answer(i).checkVisibility({ contentVisibilityAuto: true })),
+          'all but the newest still skipped: laid out, not shown',
+        ).to.deep.equal([false, false, false, false, false, false, false, true]);
+        await settled(el);
+        expect(log.scrollHeight - log.scrollTop - log.clientHeight, 'still at the bottom').to.be.lessThan(2);
+        expect(part(el, 'jump-latest'), 'still following').to.equal(null);
+      } finally {
+        Element.prototype.getBoundingClientRect = read;
+      }
+    },
+  );
+
   it('"New conversation" leaves no node of the old conversation in the log', async () => {
     const empty = await mountChat('url="ws://fake/ws" persist="none"');
     await welcomeOnFakeSocket(empty);

@@ -44,6 +44,8 @@ export interface MarkdownStreamOptions {
   onRender?: () => void;
   /** Words on code blocks' copy buttons; English by default. */
   labels?: CodeBlockLabels;
+  /** Called inside the animation frame in which a complete text has been rendered whole. */
+  onRenderedWhole?: (container: HTMLElement) => void;
 }
 
 export class MarkdownStream {
@@ -67,6 +69,7 @@ export class MarkdownStream {
     this.#closing.push(element);
   };
   readonly #onRender: (() => void) | undefined;
+  readonly #onRenderedWhole: ((container: HTMLElement) => void) | undefined;
   readonly #renderTask = (): void => this.#render();
   #scheduled = false;
   #labels: CodeBlockLabels;
@@ -82,6 +85,7 @@ export class MarkdownStream {
     };
     this.#tail = this.#newTail();
     this.#onRender = options.onRender;
+    this.#onRenderedWhole = options.onRenderedWhole;
     this.#labels = options.labels ?? defaultStrings;
     container.addEventListener('click', this.#onCopyClick);
   }
@@ -226,6 +230,7 @@ export class MarkdownStream {
     if (steps > 0) this.#onRender?.();
     // Sections that filled up in this frame are closed in the next one.
     if (this.#closing.length > 0 && !this.#scheduled) this.#schedule();
+    else if (!this.#scheduled && this.#inputComplete) this.#onRenderedWhole?.(this.container);
   }
 
   /**
