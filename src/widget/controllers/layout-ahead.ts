@@ -6,7 +6,7 @@
  * of the scroll (in a 200-answer log, 81-104 frames over 17 ms and tasks of up
  * to 80 ms in a sweep, where a second sweep over the same answers had 0-6
  * such frames). Here it is done while the
- * page is idle (requestIdleCallback; without it, as in Safari, nothing is laid
+ * page is idle (requestIdleCallback; without it, as in WebKit, nothing is laid
  * out ahead), a piece at a time: reading an element's geometry makes the
  * browser lay out the skipped elements around it, each closed section of an
  * answer being skipped on its own, and a skipped element keeps its layout
