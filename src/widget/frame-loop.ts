@@ -17,10 +17,12 @@ export const FRAME_BUDGET_MS = 6;
 const tasks = new Set<FrameTask>();
 let requested = false;
 let frameStart = 0;
+let frameNumber = 0;
 
 function runFrame(): void {
   requested = false;
   frameStart = performance.now();
+  frameNumber++;
   const due = [...tasks];
   tasks.clear();
   for (const task of due) {
@@ -51,6 +53,11 @@ export function cancelFrameTask(task: FrameTask): void {
 /** Milliseconds left of this frame's budget (negative when over); only meaningful inside a frame task. */
 export function frameTimeLeft(): number {
   return FRAME_BUDGET_MS - (performance.now() - frameStart);
+}
+
+/** Which frame of the loop runs now (or ran last): tasks use it to do something at most once per frame. */
+export function currentFrame(): number {
+  return frameNumber;
 }
 
 /** Resolves inside the next animation frame. */

@@ -63,6 +63,25 @@ describe('MarkdownStream', () => {
     expect(container.textContent?.trim()).to.equal('Hello world');
   });
 
+  it('renders finished texts given at once (a reload) within one frame budget, not a step each per frame', async () => {
+    await oneShot(mockAnswerText(99, 1)); // the engine's warm-up samples, taken in frames, are behind us
+    const texts = [1, 2, 3, 4, 5, 6, 7, 8].map((seed) => mockAnswerText(seed, 40));
+    const containers = texts.map(() => document.createElement('div'));
+    const streams = containers.map((container, i) => {
+      const stream = new MarkdownStream(container);
+      stream.update(texts[i] as string, true);
+      return stream;
+    });
+    await frame();
+    const started = containers.filter((c) => c.childElementCount > 0).length;
+    // One text's 40 sections do not fit a frame's budget: the others wait for the next frames.
+    expect(started, 'texts rendered in the first frame').to.be.within(1, texts.length - 1);
+    while (streams.some((s) => s.pending)) await frame();
+    for (const [i, container] of containers.entries()) {
+      expect(container.innerHTML, `text ${i + 1}`).to.equal(await oneShot(texts[i] as string));
+    }
+  });
+
   it('shows raw HTML as text and keeps only safe links', async () => {
     const container = document.createElement('div');
     const stream = new MarkdownStream(container);

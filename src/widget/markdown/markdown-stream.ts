@@ -27,7 +27,7 @@
  * This class takes the text and runs the frames; block-stepper.ts works off
  * the tail and keeps the live block; sections.ts appends the finished blocks.
  */
-import { cancelFrameTask, frameTimeLeft, scheduleFrameTask } from '../frame-loop.js';
+import { cancelFrameTask, currentFrame, frameTimeLeft, scheduleFrameTask } from '../frame-loop.js';
 import { defaultStrings } from '../strings.js';
 import { BlockStepper } from './block-stepper.js';
 import { type CodeBlockLabels, copyCodeOnClick, relabelCodeBlocks } from './code-block.js';
@@ -47,6 +47,14 @@ export interface MarkdownStreamOptions {
   /** Called inside the animation frame in which a complete text has been rendered whole. */
   onRenderedWhole?: (container: HTMLElement) => void;
 }
+
+/**
+ * The frame in which a finished text (history catching up) last took a step. Each text renders at
+ * least one step per frame so none starves; finished texts share that instead: one step per frame
+ * among them all once the budget is spent. A reload brings several answers at once, and a step
+ * each was a frame of 40 ms of script (traced, README: Long conversations).
+ */
+let catchUpSteppedIn = -1;
 
 export class MarkdownStream {
   /** The raw text as given to `update()` and `append()`. */
@@ -215,6 +223,11 @@ export class MarkdownStream {
       }
     }
     this.#closeFull();
+    if (this.#inputComplete && frameTimeLeft() <= 0 && catchUpSteppedIn === currentFrame()) {
+      this.#schedule();
+      return;
+    }
+    if (this.#inputComplete) catchUpSteppedIn = currentFrame();
     this.#sync();
     let steps = 0;
     for (;;) {
