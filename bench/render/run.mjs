@@ -25,7 +25,8 @@
  * Long conversations (issue 21): the widget opens a conversation of 25, 100
  * and 200 answered questions (answers of 5–8 KB of the same mixed markdown;
  * the welcome carries the newest up to the server's default bound, or, with
- * --welcome-history-chars all, every one), as a reload would: from the
+ * --welcome-history-chars all, every one), first in a page the browser has
+ * not shown before, then again as the reader reloads that tab: from the
  * welcome's arrival to the newest answer, and to the oldest the welcome
  * carries, in the DOM, with the longest task meanwhile; then an 8 KB answer
  * streams at 250 tokens/s below that history (main-thread time against the
@@ -344,6 +345,7 @@ async function openPage() {
     return {
       errors,
       goto: (url) => page.goto(url),
+      reload: () => page.reload(),
       evaluate: (expression) => page.evaluate(expression),
       times: async () => ({ task: firefoxContentMainThreadMs(), script: null, style: null, layout: null }),
       traced: async (body) => ({ result: await body(), tasks: null, tasksAfterWelcome: null }),
@@ -360,6 +362,11 @@ async function openPage() {
     page,
     async goto(url) {
       await page.goto(url);
+      cdp = await context.newCDPSession(page);
+      await cdp.send('Performance.enable');
+    },
+    async reload() {
+      await page.reload();
       cdp = await context.newCDPSession(page);
       await cdp.send('Performance.enable');
     },
@@ -598,10 +605,38 @@ async function oldestAnswerInWelcome(conversationId) {
 }
 
 /**
- * A long conversation of `turns` answers: the widget opens it as a reload
- * would (the reload is over once the welcome's history is in the log), then
- * the next answer streams below it, then the log is swept to the top, where
- * older answers come in history pages, and back.
+ * Opens `url` on `page` with `navigate` and waits until the answers `markers`
+ * name are in the log (or the cap): the welcome's history rendered. Returns
+ * when each came after the welcome, and the tasks from the welcome on.
+ */
+async function openHistory(page, navigate, markers) {
+  const wallStart = performance.now();
+  const { result: history, tasksAfterWelcome } = await page.traced(async () => {
+    await navigate();
+    await page.evaluate('benchReady()');
+    for (;;) {
+      const h = await evaluate(page, 'benchHistory()', 5000);
+      if ((h && markers.every((k) => h.markerAt[k])) || performance.now() - wallStart > args.capMs) return h;
+      await sleep(100);
+    }
+  });
+  const at = (marker) =>
+    history?.markerAt[marker] && history.welcomeAt
+      ? round(history.markerAt[marker] - history.welcomeAt, 0)
+      : null;
+  return {
+    welcomeToNewestAnswerMs: at(markers[0]),
+    welcomeToAllWelcomedMs: at(markers[1]),
+    ...taskFigures(tasksAfterWelcome),
+  };
+}
+
+/**
+ * A long conversation of `turns` answers: the widget opens it in a browser
+ * that has not shown the page before (`firstOpen`: its fonts and code cold),
+ * then the reader reloads the tab (`reload`); each is over once the welcome's
+ * history is in the log. Then the next answer streams below it, then the log
+ * is swept to the top, where older answers come in history pages, and back.
  */
 async function longRun(turns, chunks, rate) {
   const { conversationId, bytes } = await fillConversation(turns);
@@ -612,21 +647,8 @@ async function longRun(turns, chunks, rate) {
   const page = await openPage();
   try {
     const url = `${base}/bench/page.html?renderer=widget&conversation=${conversationId}&markers=${markers.join(',')}`;
-    const wallStart = performance.now();
-    const { result: history, tasksAfterWelcome: reloadTasks } = await page.traced(async () => {
-      await page.goto(url);
-      await page.evaluate('benchReady()');
-      for (;;) {
-        const h = await evaluate(page, 'benchHistory()', 5000);
-        if ((h && reloaded.every((k) => h.markerAt[k])) || performance.now() - wallStart > args.capMs)
-          return h;
-        await sleep(100);
-      }
-    });
-    const at = (marker) =>
-      history?.markerAt[marker] && history.welcomeAt
-        ? round(history.markerAt[marker] - history.welcomeAt, 0)
-        : null;
+    const firstOpen = await openHistory(page, () => page.goto(url), reloaded);
+    const reload = await openHistory(page, () => page.reload(), reloaded);
     const domNodes = (await evaluate(page, 'benchDomNodes()', 30_000)) ?? null;
     const welcomeBytes = (await evaluate(page, 'benchWelcomeBytes()', 30_000)) ?? null;
     // The same answer in an empty log (a page of its own) right before: measured minutes apart, the
@@ -643,11 +665,8 @@ async function longRun(turns, chunks, rate) {
       welcomeAnswers: turns - oldestWelcomed + 1,
       domNodes,
       emptyLog,
-      reload: {
-        welcomeToNewestAnswerMs: at(markers[0]),
-        welcomeToAllWelcomedMs: at(markers[1]),
-        ...taskFigures(reloadTasks),
-      },
+      firstOpen,
+      reload,
       stream: {
         ...stream,
         ratioToEmptyLog:
@@ -770,7 +789,7 @@ if (args.long.length > 0) {
     long.push(figures);
     // Each run as it ends, so a long benchmark stopped midway keeps what it measured.
     process.stderr.write(
-      `${JSON.stringify({ answers: turns, reload: figures.reload, sweep: figures.sweep, stream: { totalMainThreadMs: figures.stream.totalMainThreadMs, ratioToEmptyLog: figures.stream.ratioToEmptyLog, p95FrameIntervalMs: figures.stream.p95FrameIntervalMs, longestTaskMs: figures.stream.longestTaskMs, tasksOver50ms: figures.stream.tasksOver50ms }, domNodes: figures.domNodes, welcomeBytes: figures.welcomeBytes, welcomeAnswers: figures.welcomeAnswers })}\n`,
+      `${JSON.stringify({ answers: turns, firstOpen: figures.firstOpen, reload: figures.reload, sweep: figures.sweep, stream: { totalMainThreadMs: figures.stream.totalMainThreadMs, ratioToEmptyLog: figures.stream.ratioToEmptyLog, p95FrameIntervalMs: figures.stream.p95FrameIntervalMs, longestTaskMs: figures.stream.longestTaskMs, tasksOver50ms: figures.stream.tasksOver50ms }, domNodes: figures.domNodes, welcomeBytes: figures.welcomeBytes, welcomeAnswers: figures.welcomeAnswers })}\n`,
     );
     process.stderr.write(
       `newest answer after ${figures.reload.welcomeToNewestAnswerMs} ms, the welcome's ${figures.welcomeAnswers} answers after ${figures.reload.welcomeToAllWelcomedMs} ms; stream ${figures.stream.ratioToEmptyLog}x; sweep ${figures.sweep.historyPages} pages\n`,
@@ -953,8 +972,8 @@ if (hostile.length) {
 if (long.length) {
   process.stdout.write(
     `\nLong conversations (next answer: 8 KB at ${args.longRate} tok/s, against the same answer in an empty log just before)\n` +
-      '| answers | DOM nodes | welcome KB | welcome answers | reload: newest answer ms | reload: welcome all ms | reload: longest task ms | >50ms | empty log main ms | stream main ms | vs empty | p95 frame | longest task ms | >50ms | sweep pages | sweep p95 frame | sweep longest task ms | >50ms |\n' +
-      `|${' --- |'.repeat(18)}\n`,
+      '| answers | DOM nodes | welcome KB | welcome answers | first open: longest task ms | >50ms | reload: newest answer ms | reload: welcome all ms | reload: longest task ms | >50ms | empty log main ms | stream main ms | vs empty | p95 frame | longest task ms | >50ms | sweep pages | sweep p95 frame | sweep longest task ms | >50ms |\n' +
+      `|${' --- |'.repeat(20)}\n`,
   );
   for (const r of long) {
     const cells = [
@@ -962,6 +981,8 @@ if (long.length) {
       r.domNodes,
       r.welcomeBytes === null ? null : Math.round(r.welcomeBytes / 1024),
       r.welcomeAnswers,
+      r.firstOpen.longestTaskMs,
+      r.firstOpen.tasksOver50ms,
       r.reload.welcomeToNewestAnswerMs,
       r.reload.welcomeToAllWelcomedMs,
       r.reload.longestTaskMs,

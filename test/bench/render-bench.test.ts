@@ -227,8 +227,9 @@ describe('npm run bench:render (smoke)', () => {
       'the welcome left the oldest answers out',
     );
     assert.ok(three.welcomeBytes < three.historyAnswerBytes, 'the welcome carried part of the history');
-    for (const field of ['welcomeToNewestAnswerMs', 'welcomeToAllWelcomedMs', 'longestTaskMs'])
-      assert.equal(typeof three.reload[field], 'number', `reload: ${field}`);
+    for (const open of ['firstOpen', 'reload'])
+      for (const field of ['welcomeToNewestAnswerMs', 'welcomeToAllWelcomedMs', 'longestTaskMs'])
+        assert.equal(typeof three[open][field], 'number', `${open}: ${field}`);
     assert.equal(three.stream.finished, true, 'the next answer finished');
     assert.equal(three.stream.deltasReceived, long.chunks, 'every delta of it arrived');
     assert.equal(typeof three.stream.ratioToEmptyLog, 'number', 'its cost against the empty log');
