@@ -52,7 +52,7 @@ export interface MarkdownStreamOptions {
  * The frame in which a finished text (history catching up) last took a step. Each text renders at
  * least one step per frame so none starves; finished texts share that instead: one step per frame
  * among them all once the budget is spent. A reload brings several answers at once, and a step
- * each was a frame of 40 ms of script (traced, README: Long conversations).
+ * each made frames of 20-37 ms of script (traced, README: Long conversations).
  */
 let catchUpSteppedIn = -1;
 
