@@ -29,8 +29,10 @@ describe('delta writes to a stalled Redis', () => {
     key: 'aisc:{c}:d:m',
     id: `${seq}-0`,
     fields: ['t', `token ${seq} `],
-    channel: 'aisc:{c}:deltas',
-    event: JSON.stringify({ t: 'd', id: 'm', s: seq, x: `token ${seq} ` }),
+    publish: {
+      channel: 'aisc:{c}:dv',
+      event: JSON.stringify({ t: 'd', id: 'm', s: seq, x: `token ${seq} ` }),
+    },
   });
 
   it('fail after the grace while Redis is silent, and are stored again once it answers', {

@@ -218,7 +218,7 @@ describe('parts of an answer: Redis keeps them when a dead node’s answer is en
         { text: '', source: { n: 1, title: 'RFC', url: 'https://example.com/rfc' } },
         { text: 'The answer' },
       ];
-      for (const [i, body] of bodies.entries()) await store.appendDelta(c, id, i + 1, body);
+      for (const [i, body] of bodies.entries()) await store.appendDelta(c, id, i + 1, body, false);
       // No lease exists: the node that generated it is gone.
       assert.equal(await store.interruptOrphans(c), 1);
       const ended = await store.message(c, id);

@@ -1,15 +1,15 @@
 import { Cluster, type Redis } from 'ioredis';
 import { publishOn, type RedisClient } from './redis-connection.js';
 
-/** One delta's writes: its stream entry, and what followers hear of it. */
+/** One delta's writes: its stream entry, and what followers hear of it (when any follow). */
 export interface DeltaWrite {
   /** The answer's stream key (it exists: the answer's start created it). */
   key: string;
   /** Stream id `<seq>-0`: fixed by the delta, so a resent write is refused, never doubled. */
   id: string;
   fields: string[];
-  channel: string;
-  event: string;
+  /** What followers hear of it: sent only while another node follows the answer. */
+  publish?: { channel: string; event: string };
 }
 
 interface Pending {
@@ -119,7 +119,7 @@ export class DeltaBatch {
           },
         );
         // Lost or repeated, it only costs a follower a stream read.
-        publishOn(this.redis, write.channel, write.event).catch(() => {});
+        if (write.publish) publishOn(this.redis, write.publish.channel, write.publish.event).catch(() => {});
       }
     } finally {
       nodes.forEach((node, i) => {

@@ -41,6 +41,7 @@ import {
 import type {
   ConversationEvent,
   DeltaEvent,
+  FollowNotice,
   QueuedTurnRecord,
   RedisStore,
   StreamEntry,
@@ -93,6 +94,8 @@ export class RedisConversation implements ChatConversation {
   lastActivity = Date.now();
   private readonly listeners = new Set<FrameListener>();
   private current: { message: MessageWithLog; abort: AbortController } | undefined;
+  /** The answer being generated here, from before its start is stored, and whether another node follows it. */
+  private generating: { id: string; followed: boolean } | undefined;
   private pumping = false;
   /** Answers generated on other nodes that this node relays, by message id. */
   private readonly followers = new Map<string, Following>();
@@ -122,7 +125,10 @@ export class RedisConversation implements ChatConversation {
     c.unlisten = await store.listen(id, (event) => c.onEvent(event));
     // Deltas published while the subscriber reconnected are lost: read what was missed from the streams.
     c.unresubscribe = store.onResubscribe(() => {
-      for (const following of c.followers.values()) void c.catchUp(following);
+      for (const following of c.followers.values()) {
+        c.announceFollow(following);
+        void c.catchUp(following);
+      }
     });
     try {
       await c.refresh();
@@ -406,16 +412,37 @@ export class RedisConversation implements ChatConversation {
       progressedAt: Date.now(),
       check: setInterval(() => {
         if (this.deltaChannel === undefined) this.listenDeltas().catch(() => {});
-        if (Date.now() - following.progressedAt >= FOLLOW_CHECK_MS) void this.catchUp(following, true);
+        if (Date.now() - following.progressedAt >= FOLLOW_CHECK_MS) {
+          this.announceFollow(following); // it may have been lost
+          void this.catchUp(following, true);
+        }
       }, FOLLOW_CHECK_MS),
     };
     following.check.unref();
     this.followers.set(m.id, following);
-    // Subscribed first, then read: a delta published in between is in the read or in the channel.
+    // Subscribed first, then announced and read: a delta appended after the read is published.
     this.listenDeltas().then(
-      () => this.catchUp(following),
+      () => {
+        this.announceFollow(following);
+        return this.catchUp(following);
+      },
       () => {}, // Redis away: the check reads the stream once it is back.
     );
+  }
+
+  /**
+   * Tells the generating node that this one follows the answer: it publishes
+   * deltas only while followed. A delta it appends before hearing this, and
+   * that the read after it missed, shows as a skipped seq at the next one
+   * published (or at the end), and the stream is read again.
+   */
+  private announceFollow(following: Following): void {
+    this.store.noticeFollow(this.id, following.m.id).catch(() => {});
+  }
+
+  /** Another node follows the answer being generated here: publish its deltas from now on. */
+  private onFollowNotice(notice: FollowNotice): void {
+    if (this.generating?.id === notice.id) this.generating.followed = true;
   }
 
   /** Subscribes to the conversation's delta channel while this node follows any answer of it. */
@@ -587,6 +614,10 @@ export class RedisConversation implements ChatConversation {
     try {
       for (;;) {
         if (!(await this.store.acquireLease(this.id))) return;
+        // Before any answer starts: a node that follows one says so here (see announceFollow).
+        const unlistenFollows = await this.store
+          .listenFollows(this.id, (notice) => this.onFollowNotice(notice))
+          .catch(() => undefined); // Redis away: followers read the stream (their check) until it is back
         const renewal = setInterval(() => {
           // Redis away for longer than the grace: what is being generated cannot be kept; end it interrupted.
           if (this.store.unreachableForMs() > this.store.graceMs) {
@@ -609,6 +640,7 @@ export class RedisConversation implements ChatConversation {
           }
         } finally {
           clearInterval(renewal);
+          unlistenFollows?.();
           await this.store.releaseLease(this.id).catch(() => {});
         }
         // A turn queued while we released is ours to take too.
@@ -642,6 +674,9 @@ export class RedisConversation implements ChatConversation {
       seq: 0,
       replyTo: user.id,
     };
+    // Set before the start is stored (and announced): a follower may say so before its reply is read.
+    const generating = { id: message.id, followed: false };
+    this.generating = generating;
     const started = await this.store.startAnswer(this.id, { ...message, replyTo: user.id });
     if (started === 'lost') return;
     message.log = new ReplayLog(this.options.replayMaxChars, message);
@@ -659,11 +694,13 @@ export class RedisConversation implements ChatConversation {
       message.seq += 1;
       applyDelta(message, body);
       message.log?.append(message.seq, body);
-      this.store.appendDelta(this.id, message.id, message.seq, body).catch((error: unknown) => {
-        storeError ??= error;
-        // The answer cannot be stored: the source stops, and the answer ends interrupted.
-        abort.abort(INTERRUPTED);
-      });
+      this.store
+        .appendDelta(this.id, message.id, message.seq, body, generating.followed)
+        .catch((error: unknown) => {
+          storeError ??= error;
+          // The answer cannot be stored: the source stops, and the answer ends interrupted.
+          abort.abort(INTERRUPTED);
+        });
       this.emit(deltaFrame(message.id, message.seq, body));
     });
     // Its question was cancelled while leaving the queue: it ends before asking the model.
@@ -711,6 +748,7 @@ export class RedisConversation implements ChatConversation {
       this.finishLater(ended);
     }
     this.current = undefined;
+    this.generating = undefined;
     if (stored?.finishReason) this.end(message, stored.finishReason, stored.usage ?? null, stored);
     else this.end(message, finishReason, usage);
   }

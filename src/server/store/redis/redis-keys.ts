@@ -14,7 +14,8 @@
  *                                 (then the id of that answer, ended `cancelled` at its start)
  *   <p>:{c_id}:d:<m_id>  stream   the answer's deltas: entry `<seq>-0` {t, k?, p?}; its end `<seq>-1` {r, u}
  *   <p>:{c_id}:ev        channel  start / user / cancel events between nodes
- *   <p>:{c_id}:dv        channel  each delta as it is appended, and answer ends, for nodes following an answer
+ *   <p>:{c_id}:dv        channel  each delta as it is appended (while a node follows the answer), and answer ends
+ *   <p>:{c_id}:fw        channel  "I follow this answer": from a following node to the one generating it
  *   <p>:leases           zset     conversation id → lease deadline (ms), swept for dead nodes
  */
 export class RedisKeys {
@@ -55,6 +56,9 @@ export class RedisKeys {
   }
   deltaEvents(c: string): string {
     return `${this.tag(c)}:dv`;
+  }
+  followNotices(c: string): string {
+    return `${this.tag(c)}:fw`;
   }
   leases(): string {
     return `${this.prefix}:leases`;

@@ -7,7 +7,7 @@ import type { MessageRecord } from '../../conversation/message-frames.js';
 import { applyDelta, carriesPart, type DeltaBody } from '../../conversation/message-parts.js';
 import { SERVER_DEFAULTS } from '../../defaults.js';
 import { option, positiveInteger } from '../../options/check.js';
-import { DeltaBatch } from './delta-batch.js';
+import { DeltaBatch, type DeltaWrite } from './delta-batch.js';
 import { checkRedisTarget, connectRedis, publishOn, type RedisClient } from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
 
@@ -31,8 +31,9 @@ export type ConversationEvent =
 
 /**
  * What the node generating an answer publishes on the conversation's delta
- * channel, for the nodes following it: each delta as it is appended
- * (`s` its seq, `x` its text), and that the answer's end was written. Pub/sub
+ * channel, for the nodes following it: each delta as it is appended, once
+ * a node has said it follows the answer (`s` its seq, `x` its text), and
+ * that the answer's end was written. Pub/sub
  * may lose them (a reconnect); the stream stays the truth, and followers
  * read it on a gap or a silence.
  */
@@ -40,6 +41,11 @@ export type ConversationEvent =
 export type DeltaEvent =
   | { t: 'd'; id: string; s: number; x: string; p?: Omit<DeltaBody, 'text'> }
   | { t: 'e'; id: string };
+
+/** A follow notice: a node follows answer `id` (it relays it to its clients). */
+export interface FollowNotice {
+  id: string;
+}
 
 export interface RedisStoreOptions {
   /** `redis://[:password@]host:port[/db]` or `rediss://…` for TLS. Not with `cluster`. */
@@ -794,14 +800,36 @@ export class RedisStore {
   }
 
   /**
-   * Appends delta `seq` (stream id `<seq>-0`) and tells the followers, in
+   * Appends delta `seq` (stream id `<seq>-0`) and, when `followed` (another
+   * node relays the answer: see `noticeFollow`), tells the followers, in
    * this turn's batch of deltas (see DeltaBatch): in order, behind the
    * commands issued before it. Resolves once stored. Idempotent: after a cut
    * or a Redis restart the client resends commands whose replies were lost,
    * and an XADD that had already been applied (and persisted) is then refused
    * for its id; that delta is already there.
    */
-  appendDelta(conversationId: string, messageId: string, seq: number, body: DeltaBody): Promise<void> {
+  appendDelta(
+    conversationId: string,
+    messageId: string,
+    seq: number,
+    body: DeltaBody,
+    followed: boolean,
+  ): Promise<void> {
+    const write: DeltaWrite = {
+      key: this.keys.deltas(conversationId, messageId),
+      id: `${seq}-0`,
+      fields: entryFields(body),
+    };
+    if (followed) write.publish = this.deltaEvent(conversationId, messageId, seq, body);
+    return this.deltas.append(write);
+  }
+
+  private deltaEvent(
+    conversationId: string,
+    messageId: string,
+    seq: number,
+    body: DeltaBody,
+  ): { channel: string; event: string } {
     const event: Extract<DeltaEvent, { t: 'd' }> = { t: 'd', id: messageId, s: seq, x: body.text };
     // Field by field, not a rest spread (V8's slow path), on a path every delta takes.
     if (carriesPart(body)) {
@@ -811,13 +839,7 @@ export class RedisStore {
       if (body.source !== undefined) parts.source = body.source;
       event.p = parts;
     }
-    return this.deltas.append({
-      key: this.keys.deltas(conversationId, messageId),
-      id: `${seq}-0`,
-      fields: entryFields(body),
-      channel: this.keys.deltaEvents(conversationId),
-      event: JSON.stringify(event),
-    });
+    return { channel: this.keys.deltaEvents(conversationId), event: JSON.stringify(event) };
   }
 
   /** Ends an answer (whole text, finish reason, usage) and starts its stream's retention. */
@@ -890,6 +912,21 @@ export class RedisStore {
   /** Receives the conversation's events until the returned function is called. */
   listen(conversationId: string, handler: (event: ConversationEvent) => void): Promise<() => void> {
     return this.subscribe(this.keys.events(conversationId), handler as (message: unknown) => void);
+  }
+
+  /**
+   * Tells the node generating `messageId` that this node follows it, so that
+   * node publishes its deltas from now on (it publishes none while nobody
+   * follows: half the Redis commands of an answer). Lost, it is sent again
+   * by the follower's check; until then the follower reads the stream.
+   */
+  async noticeFollow(conversationId: string, messageId: string): Promise<void> {
+    await publishOn(this.redis, this.keys.followNotices(conversationId), JSON.stringify({ id: messageId }));
+  }
+
+  /** Receives follow notices for the conversation's answers (see `noticeFollow`) until the returned function is called. */
+  listenFollows(conversationId: string, handler: (notice: FollowNotice) => void): Promise<() => void> {
+    return this.subscribe(this.keys.followNotices(conversationId), handler as (message: unknown) => void);
   }
 
   /**
