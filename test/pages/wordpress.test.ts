@@ -96,10 +96,11 @@ describe(`the WordPress plugin in a real WordPress (Debian packages), in ${brows
       `(({ status, text }) => ({ status, text }))(${WIDGET}.messages.find((m) => m.role === 'assistant'))`,
     );
     assert.deepEqual(answer, { status: 'done', text: ANSWER });
-    // The markdown is rendered, not shown as text.
-    assert.equal(
-      await page.evaluate(`${inWidget('ai-stream-chat', '[part~="assistant"] strong')}.textContent`),
-      'WordPress',
+    // The markdown is rendered, not shown as text: in an animation frame, which may come after the
+    // answer's end showed its Copy button (the clean-clone run of 22a824f read it a frame early).
+    await page.waitFor(
+      `${inWidget('ai-stream-chat', '[part~="assistant"] strong')}?.textContent === 'WordPress'`,
+      'the answer rendered as markdown',
     );
   }
 
