@@ -614,10 +614,12 @@ export class RedisConversation implements ChatConversation {
     try {
       for (;;) {
         if (!(await this.store.acquireLease(this.id))) return;
-        // Before any answer starts: a node that follows one says so here (see announceFollow).
-        const unlistenFollows = await this.store
+        // Before any answer starts: a node that follows one says so here (see announceFollow). Not
+        // awaited: generating does not wait for the subscriber connection; a notice that comes before the
+        // subscription is lost, and the follower sends it again after a second without a delta.
+        const follows = this.store
           .listenFollows(this.id, (notice) => this.onFollowNotice(notice))
-          .catch(() => undefined); // Redis away: followers read the stream (their check) until it is back
+          .catch(() => undefined);
         const renewal = setInterval(() => {
           // Redis away for longer than the grace: what is being generated cannot be kept; end it interrupted.
           if (this.store.unreachableForMs() > this.store.graceMs) {
@@ -640,7 +642,7 @@ export class RedisConversation implements ChatConversation {
           }
         } finally {
           clearInterval(renewal);
-          unlistenFollows?.();
+          void follows.then((unlisten) => unlisten?.());
           await this.store.releaseLease(this.id).catch(() => {});
         }
         // A turn queued while we released is ours to take too.
