@@ -13,9 +13,10 @@ import { Redis } from 'ioredis';
 import { type RedisProcess, startRedisProcess } from '../../scripts/redis-process.mjs';
 import { isType, type Peer } from '../../src/conformance/peer.js';
 import { mockAnswerFor } from '../../src/dev-server/sources/mock-answer.js';
+import { RedisKeys } from '../../src/server/store/redis/redis-keys.js';
 import type { DeltaEvent } from '../../src/server/store/redis/redis-store.js';
 import { answerText, type Welcome } from '../helpers/frames.js';
-import { welcomed } from '../helpers/kit.js';
+import { waitUntil, welcomed } from '../helpers/kit.js';
 import { type ServerNode, startNode, stopAll } from '../helpers/server-nodes.js';
 
 const SEED = 3;
@@ -29,8 +30,11 @@ async function hearDeltaChannel(redisUrl: string, conversationId: string) {
   const listener = new Redis(redisUrl);
   const heard: DeltaEvent[] = [];
   listener.on('message', (_channel: string, message: string) => heard.push(JSON.parse(message)));
-  await listener.subscribe(`aisc:{${conversationId}}:dv`);
-  return { heard, close: () => listener.disconnect() };
+  await listener.subscribe(new RedisKeys('aisc').deltaEvents(conversationId));
+  // Deltas are published before the end, on one connection: once the end is heard, so is every delta.
+  const heardEnd = () =>
+    waitUntil(() => heard.some((e) => e.t === 'e'), 'the answer end on the delta channel');
+  return { heard, heardEnd, close: () => listener.disconnect() };
 }
 
 describe('follow notices: deltas are published only while another node follows', () => {
@@ -68,8 +72,7 @@ describe('follow notices: deltas are published only while another node follows',
         mockAnswerFor(question, 0, SEED, SECTIONS),
       );
       assert.ok(done.seq > FOLLOW_AFTER, 'the answer had deltas');
-      // The end's event leaves after the end is written; give it the moment a round trip takes.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await channel.heardEnd();
       assert.deepEqual(
         channel.heard.map((e) => e.t),
         ['e'],
@@ -93,7 +96,7 @@ describe('follow notices: deltas are published only while another node follows',
       assert.equal(answerText(asker.frames, messageId, { strict: true }).text, full);
       assert.equal(answerText(follower.frames, messageId, { strict: true }).text, full);
 
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await channel.heardEnd();
       const published = channel.heard.flatMap((e) => (e.t === 'd' ? [e.s] : []));
       const first = published[0];
       assert.ok(first !== undefined, 'deltas were published once the follower joined');
