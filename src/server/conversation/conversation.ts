@@ -2,6 +2,7 @@ import type { FeedbackValue, FinishReason, MessageParams, ServerFrame, Usage } f
 import { streamChunks } from '../sources/stream-chunks.js';
 import type { ChatSource, SourceMessage } from '../sources/types.js';
 import type { ChatConversation, FeedbackResult } from '../store/conversation-store.js';
+import { growText, settleText } from './answer-text.js';
 import { DeltaWindow } from './delta-window.js';
 import { newId } from './ids.js';
 import {
@@ -293,6 +294,7 @@ export class Conversation implements ChatConversation {
       replyTo: user.id,
     };
     message.log = new ReplayLog(this.options.replayMaxChars, message);
+    growText(message);
     const context = this.contextFor(user, params);
     this.messages.push(message);
     const abort = new AbortController();
@@ -334,6 +336,7 @@ export class Conversation implements ChatConversation {
     }
     // Text the model produced before the end (or the cut) is part of the answer.
     deltas.flush();
+    settleText(message);
     message.finishReason = finishReason;
     message.usage = usage;
     this.emit({ type: 'done', messageId: message.id, seq: message.seq, finishReason, usage });

@@ -4,6 +4,7 @@
  * and the version-1 view of every frame for a client that did not ask for
  * parts. One delta carries one part; every part shares the message's `seq`.
  */
+
 import {
   type AnswerParts,
   applyParts,
@@ -16,6 +17,7 @@ import {
   type ToolStep,
 } from '../../protocol/index.js';
 import type { SourcePart } from '../sources/types.js';
+import { appendText } from './answer-text.js';
 
 /** What one delta adds: answer text (possibly empty), and at most one other part. */
 export interface DeltaBody {
@@ -53,7 +55,7 @@ export function carriesPart(body: Omit<DeltaBody, 'text'>): boolean {
 
 /** Adds delta `body` to message `m` (text, reasoning, tool step by id, source). */
 export function applyDelta(m: { text: string } & MessageParts, body: DeltaBody): void {
-  m.text += body.text;
+  appendText(m, body.text);
   applyParts(m, body);
 }
 

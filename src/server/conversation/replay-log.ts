@@ -1,3 +1,4 @@
+import { isGrowing, textLength } from './answer-text.js';
 import { bodySize, carriesPart, type DeltaBody } from './message-parts.js';
 
 /** One kept delta. */
@@ -19,9 +20,10 @@ export interface LoggedDelta {
  * its text, two bytes in a typed array: the message already holds that text
  * in order, so the lengths cut it back into its deltas. A string and its
  * object cost a hundred bytes, and even a number in a plain array costs
- * eight: for tokens of four characters, twice what their text costs. Now and
- * then the message's text is flattened, so the tokens it was joined from are
- * freed.
+ * eight: for tokens of four characters, twice what their text costs. A
+ * message whose text is joined as strings (not growing as bytes, see
+ * answer-text.ts) is flattened now and then, so the tokens it was joined
+ * from are freed.
  */
 export class ReplayLog {
   /**
@@ -49,8 +51,8 @@ export class ReplayLog {
     private readonly message: { readonly text: string },
     private firstSeq = 1,
   ) {
-    this.firstStart = message.text.length;
-    this.textEnd = message.text.length;
+    this.firstStart = textLength(message);
+    this.textEnd = this.firstStart;
   }
 
   get nextSeq(): number {
@@ -60,17 +62,18 @@ export class ReplayLog {
   /** Records delta `seq`, already added to the message's text; seqs must be appended in order, gapless. */
   append(seq: number, body: DeltaBody): void {
     if (seq !== this.nextSeq) throw new Error(`ReplayLog: expected seq ${this.nextSeq}, got ${seq}`);
-    const text = this.message.text;
+    const length = textLength(this.message);
     // The text changed other than by these deltas (a store's copy replaced it): the kept ones no longer describe it.
-    if (text.length - body.text.length !== this.textEnd) this.clear();
-    if (this.count === 0) this.firstStart = text.length - body.text.length;
+    if (length - body.text.length !== this.textEnd) this.clear();
+    if (this.count === 0) this.firstStart = length - body.text.length;
     if (this.head + this.count === this.lengths.length) this.moveTo(0);
     this.lengths[this.head + this.count] = this.slotFor(seq, body);
     this.count++;
-    this.textEnd = text.length;
+    this.textEnd = length;
     this.chars += bodySize(body);
-    // Reading a character flattens the text in place (V8): the joined tokens become one string.
-    if (seq % (text.length < LONG_TEXT ? 16 : 64) === 0) text.charCodeAt(0);
+    // Reading a character flattens a joined text in place (V8): its tokens become one string.
+    if (seq % (length < LONG_TEXT ? 16 : 64) === 0 && !isGrowing(this.message))
+      this.message.text.charCodeAt(0);
     while (this.chars > this.maxChars && this.count > 0) {
       const slot = this.lengths[this.head] as number;
       const whole = this.wholeAt(this.firstSeq, slot);

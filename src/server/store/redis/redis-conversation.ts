@@ -6,6 +6,7 @@ import {
   type ServerFrame,
   type Usage,
 } from '../../../protocol/index.js';
+import { growText, settleText } from '../../conversation/answer-text.js';
 import { type FollowUpPolicy, INTERRUPTED } from '../../conversation/conversation.js';
 import { DeltaWindow } from '../../conversation/delta-window.js';
 import { newId } from '../../conversation/ids.js';
@@ -403,6 +404,7 @@ export class RedisConversation implements ChatConversation {
   private follow(m: MessageWithLog): void {
     if (this.followers.has(m.id) || this.disposed) return;
     if (!m.log) m.log = new ReplayLog(this.options.replayMaxChars, m, m.seq + 1);
+    growText(m);
     const following: Following = {
       m,
       reading: false,
@@ -576,6 +578,7 @@ export class RedisConversation implements ChatConversation {
     stored?: MessageRecord,
   ): void {
     if (m.finishReason) return;
+    settleText(m);
     if (stored && (stored.seq !== m.seq || stored.text !== m.text)) {
       copyContent(m, stored);
       // The kept deltas described the replaced text: a resume now gets the stored answer whole.
@@ -682,6 +685,7 @@ export class RedisConversation implements ChatConversation {
     const started = await this.store.startAnswer(this.id, { ...message, replyTo: user.id });
     if (started === 'lost') return;
     message.log = new ReplayLog(this.options.replayMaxChars, message);
+    growText(message);
     this.messages.push(message);
     const abort = new AbortController();
     this.current = { message, abort };
