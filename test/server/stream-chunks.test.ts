@@ -138,6 +138,23 @@ for (const kind of ['pull', 'push'] as const) {
       assert.equal(state.stopped, true);
     });
 
+    it('a chunk the reader refuses after passes fails the answer for every pass and stops the source', async () => {
+      const { source: inner, state } = source(kind, ['a', 'b', 'c']);
+      const ends: string[] = [];
+      const passed = passChunks(inner, () => ({ chunk: (c) => c, end: (end) => ends.push(end.how) }));
+      const seen: SourceChunk[] = [];
+      await assert.rejects(
+        streamChunks(passed, request(), (c) => {
+          seen.push(c);
+          if (c === 'b') throw new Error('reader refused');
+        }),
+        /reader refused/,
+      );
+      assert.deepEqual(seen, ['a', 'b']);
+      assert.deepEqual(ends, ['failed']);
+      assert.equal(state.stopped, true, 'the source was stopped before its last chunk');
+    });
+
     it('after a cancel no chunk reaches the reader, the source stops, and every pass hears the end', async () => {
       const { source: inner, state } = source(kind, ['a', 'b', 'c', 'd']);
       const abort = new AbortController();

@@ -1,4 +1,4 @@
-import { streamChunks } from './stream-chunks.js';
+import { GUARDS_ITS_EMIT, streamChunks } from './stream-chunks.js';
 import type { ChatSource, GenerateRequest, GenerateResult, PushTokenSource, SourceChunk } from './types.js';
 
 /** How a pass saw its source end. */
@@ -31,6 +31,9 @@ export function passChunks(
 }
 
 class PassedSource implements PushTokenSource {
+  // Its `emit` is the sink of the `streamChunks` that reads the inner source, which guards it.
+  readonly [GUARDS_ITS_EMIT] = true;
+
   constructor(
     readonly inner: ChatSource,
     readonly passFors: ReadonlyArray<(request: GenerateRequest) => ChunkPass>,

@@ -3,6 +3,16 @@ import type { ChatSource, GenerateRequest, GenerateResult, SourceChunk, TokenSou
 /** What reading a source hands each chunk to; it may throw to refuse the chunk (the answer fails). */
 export type ChunkSink = (chunk: SourceChunk) => void;
 
+/**
+ * Marks a push source whose `stream` already treats its `emit` as this file
+ * treats a sink (a pass over another source read with `streamChunks`,
+ * chunk-pass.ts): an `emit` that throws stops the source and rejects with its
+ * error, and nothing reaches `emit` once the signal aborted. Such a source is
+ * streamed as it is, without another abort controller and listener for each
+ * answer (about a kilobyte each, for as long as the answer streams).
+ */
+export const GUARDS_ITS_EMIT: unique symbol = Symbol('guardsItsEmit');
+
 /** How an answer stopped early is reported by the source reader (the caller knows why from its signal). */
 const STOPPED: GenerateResult = { finishReason: 'stop', usage: null };
 
@@ -24,9 +34,10 @@ export function streamChunks(
   sink: ChunkSink,
 ): Promise<GenerateResult> {
   try {
-    return 'stream' in source
-      ? pushed(source.stream.bind(source), request, sink)
-      : pulled(source, request, sink);
+    if (!('stream' in source)) return pulled(source, request, sink);
+    return GUARDS_ITS_EMIT in source
+      ? source.stream(request, sink)
+      : pushed(source.stream.bind(source), request, sink);
   } catch (error) {
     // A source that throws before its first chunk fails the answer like one that rejects.
     return Promise.reject(error);
