@@ -4,7 +4,6 @@
  * and the version-1 view of every frame for a client that did not ask for
  * parts. One delta carries one part; every part shares the message's `seq`.
  */
-
 import {
   type AnswerParts,
   applyParts,
