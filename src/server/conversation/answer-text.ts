@@ -124,11 +124,6 @@ export function textLength(m: WithText): number {
   return growing.get(m)?.length ?? m.text.length;
 }
 
-/** Whether `m`'s text grows as bytes. */
-export function isGrowing(m: WithText): boolean {
-  return growing.has(m);
-}
-
 /** Ends the growing of `m`'s text: it becomes a plain string property again, and its bytes are freed. */
 export function settleText(m: WithText): void {
   const bytes = growing.get(m);

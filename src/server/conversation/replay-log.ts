@@ -1,4 +1,4 @@
-import { isGrowing, textLength } from './answer-text.js';
+import { textLength } from './answer-text.js';
 import { bodySize, carriesPart, type DeltaBody } from './message-parts.js';
 
 /** One kept delta. */
@@ -20,10 +20,9 @@ export interface LoggedDelta {
  * its text, two bytes in a typed array: the message already holds that text
  * in order, so the lengths cut it back into its deltas. A string and its
  * object cost a hundred bytes, and even a number in a plain array costs
- * eight: for tokens of four characters, twice what their text costs. A
- * message whose text is joined as strings (not growing as bytes, see
- * answer-text.ts) is flattened now and then, so the tokens it was joined
- * from are freed.
+ * eight: for tokens of four characters, twice what their text costs. (The
+ * message's text grows as bytes while the answer streams, answer-text.ts,
+ * so nothing here has to keep its joined tokens from piling up.)
  */
 export class ReplayLog {
   /**
@@ -71,9 +70,6 @@ export class ReplayLog {
     this.count++;
     this.textEnd = length;
     this.chars += bodySize(body);
-    // Reading a character flattens a joined text in place (V8): its tokens become one string.
-    if (seq % (length < LONG_TEXT ? 16 : 64) === 0 && !isGrowing(this.message))
-      this.message.text.charCodeAt(0);
     while (this.chars > this.maxChars && this.count > 0) {
       const slot = this.lengths[this.head] as number;
       const whole = this.wholeAt(this.firstSeq, slot);
@@ -170,10 +166,3 @@ const WHOLE = 0xffff;
 
 /** Slots a log starts with (two bytes each). */
 const INITIAL_SLOTS = 32;
-
-/**
- * Each flattening copies the whole text: a short one is flattened every 16
- * deltas, one past this length every 64, so the copying stays a few hundred
- * bytes per delta.
- */
-const LONG_TEXT = 16_384;
