@@ -1,5 +1,4 @@
-import { Cluster, type Redis } from 'ioredis';
-import { publishOn, type RedisClient } from './redis-connection.js';
+import { commandConnections, publishOn, type RedisClient } from './redis-connection.js';
 
 /** One delta's writes: its stream entry, and what followers hear of it (when any follow). */
 export interface DeltaWrite {
@@ -98,7 +97,7 @@ export class DeltaBatch {
     this.held = undefined;
     const batch = this.pending;
     this.pending = [];
-    const nodes = commandNodes(this.redis);
+    const nodes = commandConnections(this.redis);
     const sentAt = performance.now();
     for (const node of nodes) node.stream?.cork();
     // ioredis starts a timer for each command issued while `commandTimeout` is set; the watchdog
@@ -154,10 +153,4 @@ export class DeltaBatch {
       this.settle(pending, new Error('Command timed out'));
     }
   }
-}
-
-/** The connections the commands go out on: the single one, or each cluster master's. */
-function commandNodes(redis: RedisClient): Redis[] {
-  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
-  return nodes.filter((node) => node.stream === undefined || !node.stream.destroyed);
 }

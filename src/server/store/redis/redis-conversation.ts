@@ -623,19 +623,13 @@ export class RedisConversation implements ChatConversation {
         const follows = this.store
           .listenFollows(this.id, (notice) => this.onFollowNotice(notice))
           .catch(() => undefined);
-        const renewal = setInterval(() => {
-          // Redis away for longer than the grace: what is being generated cannot be kept; end it interrupted.
-          if (this.store.unreachableForMs() > this.store.graceMs) {
-            this.current?.abort.abort(INTERRUPTED);
-            return;
-          }
-          this.store.renewLease(this.id, this.current?.message.id).then(
-            (ok) => {
-              if (!ok) this.current?.abort.abort(INTERRUPTED);
-            },
-            () => {},
-          );
-        }, this.store.renewEveryMs);
+        // Renewed with the node's other leases; lost (Redis away past the grace, or taken): what is being
+        // generated cannot be kept, and ends interrupted.
+        const stopKeeping = this.store.keepLease(
+          this.id,
+          () => this.current?.message.id,
+          () => this.current?.abort.abort(INTERRUPTED),
+        );
         try {
           for (;;) {
             if (this.disposed) return;
@@ -644,7 +638,7 @@ export class RedisConversation implements ChatConversation {
             await this.generate(turn);
           }
         } finally {
-          clearInterval(renewal);
+          stopKeeping();
           void follows.then((unlisten) => unlisten?.());
           await this.store.releaseLease(this.id).catch(() => {});
         }

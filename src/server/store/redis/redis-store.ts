@@ -8,7 +8,8 @@ import { applyDelta, carriesPart, type DeltaBody } from '../../conversation/mess
 import { SERVER_DEFAULTS } from '../../defaults.js';
 import { option, positiveInteger } from '../../options/check.js';
 import { DeltaBatch, type DeltaWrite } from './delta-batch.js';
-import { checkRedisTarget, connectRedis, publishOn, type RedisClient } from './redis-connection.js';
+import { LeaseRenewals } from './lease-renewals.js';
+import { checkRedisTarget, connectRedis, corked, publishOn, type RedisClient } from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
 
 export interface QueuedTurnRecord {
@@ -404,6 +405,7 @@ export class RedisStore {
   readonly redis: RedisClient;
   /** Where this node's deltas wait for the turn's pipeline. */
   private readonly deltas: DeltaBatch;
+  private readonly leaseRenewals: LeaseRenewals;
   private readonly subscriber: RedisClient;
   /** On a Redis Cluster: events go out with SPUBLISH and are received with SSUBSCRIBE (sharded pub/sub). */
   private readonly sharded: boolean;
@@ -452,6 +454,16 @@ export class RedisStore {
       this.graceMs,
     );
     this.deltas = new DeltaBatch(this.redis, this.graceMs);
+    this.leaseRenewals = new LeaseRenewals({
+      renewEveryMs: this.renewEveryMs,
+      graceMs: this.graceMs,
+      leaseMs: this.leaseMs,
+      unreachableForMs: () => this.unreachableForMs(),
+      renew: (conversationId, answerId) => this.renewLease(conversationId, answerId),
+      recordDeadlines: (conversationIds, deadline) =>
+        this.redis.zadd(this.keys.leases(), ...conversationIds.flatMap((id) => [deadline, id])),
+      corked: (issue) => corked(this.redis, issue),
+    });
     this.redis.on('error', (error: Error) => this.noteError(error));
     this.redis.on('ready', () => this.noteReady());
     this.prober = setInterval(() => this.probe(), PROBE_EVERY_MS);
@@ -694,22 +706,34 @@ export class RedisStore {
    * lost its reply finds the lease it took.
    */
   async acquireLease(conversationId: string): Promise<boolean> {
-    return this.renewLease(conversationId);
+    const ours = await this.renewLease(conversationId, '');
+    if (ours) await this.redis.zadd(this.keys.leases(), Date.now() + this.leaseMs, conversationId);
+    return ours;
   }
 
   /**
-   * Extends our lease (taking it back if it ran out unclaimed); false when
-   * another node took it, or ended `messageId` (the answer being generated).
+   * Keeps our lease on `conversationId` renewed until the returned function
+   * is called (see LeaseRenewals: one timer and one write for all of this
+   * node's leases); `lost` is called when it cannot be: another node took it,
+   * ended `answerId()` (the answer being generated), or Redis has been away
+   * past the grace.
    */
-  async renewLease(conversationId: string, messageId = ''): Promise<boolean> {
-    const renewed =
+  keepLease(conversationId: string, answerId: () => string | undefined, lost: () => void): () => void {
+    return this.leaseRenewals.keep(conversationId, answerId, lost);
+  }
+
+  /**
+   * Extends our lease (taking it back if it ran out unclaimed), issued at
+   * once; false when another node took it, or ended `messageId`.
+   */
+  private async renewLease(conversationId: string, messageId: string): Promise<boolean> {
+    return (
       (await this.script(
         'renew',
         [this.keys.lease(conversationId), this.keys.messages(conversationId)],
         [this.nodeId, this.leaseMs, messageId],
-      )) === 1;
-    if (renewed) await this.redis.zadd(this.keys.leases(), Date.now() + this.leaseMs, conversationId);
-    return renewed;
+      )) === 1
+    );
   }
 
   async releaseLease(conversationId: string): Promise<void> {
@@ -952,6 +976,7 @@ export class RedisStore {
 
   async close(): Promise<void> {
     this.deltas.flush(true);
+    this.leaseRenewals.stop();
     this.closed = true;
     clearInterval(this.prober);
     this.resubscribed.clear();

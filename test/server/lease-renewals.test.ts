@@ -1,0 +1,84 @@
+/**
+ * A Redis-store node keeps the generation leases it holds renewed from one
+ * timer: every lease stays ours past its first deadline, the lease index gets
+ * one update per renewal round instead of one per lease, and a lease another
+ * node took is reported lost. Against a real redis-server.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { type RedisProcess, startRedisProcess } from '../../scripts/redis-process.mjs';
+import { RedisStore } from '../../src/server/store/redis/redis-store.js';
+import { waitUntil } from '../helpers/kit.js';
+
+/** Calls of `command` Redis has served so far (INFO commandstats). */
+async function calls(client: Redis, command: string): Promise<number> {
+  const stats = await client.info('commandstats');
+  return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+}
+
+describe('lease renewals: one timer for all of a node’s leases', () => {
+  let redis: RedisProcess;
+  let client: Redis;
+  before(async () => {
+    redis = await startRedisProcess();
+    client = new Redis(redis.url);
+  });
+  after(async () => {
+    client.disconnect();
+    await redis.close();
+  });
+
+  it('keeps every lease past its deadline, with one index update per round, and reports a lease taken', async () => {
+    // A lease of 1.5 s, renewed every 500 ms.
+    const store = new RedisStore({ url: redis.url, keyPrefix: 'lr', graceMs: 500, leaseMs: 1500 });
+    const LEASES = 40;
+    const ids = Array.from({ length: LEASES }, (_, i) => `c_${i}`);
+    const lost = new Map<string, number>();
+    const stops: Array<() => void> = [];
+    try {
+      for (const id of ids) assert.equal(await store.acquireLease(id), true);
+      const zaddsBefore = await calls(client, 'zadd');
+      const evalsBefore = (await calls(client, 'evalsha')) + (await calls(client, 'eval'));
+      for (const id of ids) {
+        stops.push(
+          store.keepLease(
+            id,
+            () => undefined,
+            () => lost.set(id, (lost.get(id) ?? 0) + 1),
+          ),
+        );
+      }
+      // Past the leases' first deadline (1.5 s): only the renewals keep them.
+      await new Promise((resolve) => setTimeout(resolve, 2600));
+      for (const id of ids) {
+        assert.equal(await client.get(`lr:{${id}}:lease`), store.nodeId, `${id} is still ours`);
+        assert.ok((await client.pttl(`lr:{${id}}:lease`)) > 0);
+        const deadline = Number(await client.zscore('lr:leases', id));
+        assert.ok(deadline > Date.now(), `${id}'s deadline in the index is ahead`);
+      }
+      const renewals = (await calls(client, 'evalsha')) + (await calls(client, 'eval')) - evalsBefore;
+      const indexUpdates = (await calls(client, 'zadd')) - zaddsBefore;
+      // Five rounds in 2.6 s at most: each lease renewed in each, the index updated once per round.
+      assert.ok(renewals >= LEASES * 4, `every lease renewed each period (${renewals} renewals)`);
+      assert.ok(indexUpdates <= 12, `one index update per round, not per lease (${indexUpdates})`);
+      assert.equal(lost.size, 0);
+
+      // Another node takes one lease (as after we were declared dead): the next round reports it lost.
+      await client.set('lr:{c_7}:lease', 'another-node', 'PX', 5000);
+      await waitUntil(() => lost.has('c_7'), 'the taken lease reported lost');
+      assert.deepEqual([...lost.keys()], ['c_7']);
+
+      // Stopped keeping: a lease runs out.
+      for (const stop of stops) stop();
+      await waitUntil(
+        async () => (await client.exists('lr:{c_0}:lease')) === 0,
+        'the lease to run out',
+        4000,
+      );
+    } finally {
+      for (const stop of stops) stop();
+      await store.close();
+    }
+  });
+});
