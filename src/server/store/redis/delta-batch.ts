@@ -1,4 +1,4 @@
-import { commandConnections, publishOn, type RedisClient } from './redis-connection.js';
+import { commandConnections, corked, publishOn, type RedisClient } from './redis-connection.js';
 
 /** One delta's writes: its stream entry, and what followers hear of it (when any follow). */
 export interface DeltaWrite {
@@ -99,33 +99,34 @@ export class DeltaBatch {
     this.pending = [];
     const nodes = commandConnections(this.redis);
     const sentAt = performance.now();
-    for (const node of nodes) node.stream?.cork();
-    // ioredis starts a timer for each command issued while `commandTimeout` is set; the watchdog
-    // stands in for them. It reads the option as each command is issued (synchronously, here).
-    const timeouts = nodes.map((node) => node.options.commandTimeout);
-    for (const node of nodes) node.options.commandTimeout = undefined;
-    try {
-      for (const pending of batch) {
-        const { write } = pending;
-        pending.sentAt = sentAt;
-        this.inFlight.add(pending);
-        this.redis.xadd(write.key, write.id, ...write.fields).then(
-          () => this.settle(pending),
-          (error: unknown) => {
-            if (ALREADY_APPENDED.test(error instanceof Error ? error.message : String(error)))
-              this.settle(pending);
-            else this.settle(pending, error);
-          },
-        );
-        // Lost or repeated, it only costs a follower a stream read.
-        if (write.publish) publishOn(this.redis, write.publish.channel, write.publish.event).catch(() => {});
+    corked(nodes, () => {
+      // ioredis starts a timer for each command issued while `commandTimeout` is set; the watchdog
+      // stands in for them. It reads the option as each command is issued (synchronously, here).
+      const timeouts = nodes.map((node) => node.options.commandTimeout);
+      for (const node of nodes) node.options.commandTimeout = undefined;
+      try {
+        for (const pending of batch) {
+          const { write } = pending;
+          pending.sentAt = sentAt;
+          this.inFlight.add(pending);
+          this.redis.xadd(write.key, write.id, ...write.fields).then(
+            () => this.settle(pending),
+            (error: unknown) => {
+              if (ALREADY_APPENDED.test(error instanceof Error ? error.message : String(error)))
+                this.settle(pending);
+              else this.settle(pending, error);
+            },
+          );
+          // Lost or repeated, it only costs a follower a stream read.
+          if (write.publish)
+            publishOn(this.redis, write.publish.channel, write.publish.event).catch(() => {});
+        }
+      } finally {
+        nodes.forEach((node, i) => {
+          node.options.commandTimeout = timeouts[i];
+        });
       }
-    } finally {
-      nodes.forEach((node, i) => {
-        node.options.commandTimeout = timeouts[i];
-      });
-      for (const node of nodes) node.stream?.uncork();
-    }
+    });
     this.watch(this.timeoutMs);
   }
 

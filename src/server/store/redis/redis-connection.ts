@@ -78,12 +78,11 @@ export function commandConnections(redis: RedisClient): Redis[] {
 }
 
 /**
- * Runs `issue` with every command connection corked, so the commands it
- * issues (synchronously) leave in one socket write per Redis server, and
- * Redis answers them in one, instead of a write and a wake-up each.
+ * Runs `issue` with `connections` (see `commandConnections`) corked, so the
+ * commands it issues (synchronously) leave in one socket write per Redis
+ * server, and Redis answers them in one, instead of a write and a wake-up each.
  */
-export function corked(redis: RedisClient, issue: () => void): void {
-  const connections = commandConnections(redis);
+export function corked(connections: readonly Redis[], issue: () => void): void {
   for (const connection of connections) connection.stream?.cork();
   try {
     issue();

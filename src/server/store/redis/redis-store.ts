@@ -9,7 +9,14 @@ import { SERVER_DEFAULTS } from '../../defaults.js';
 import { option, positiveInteger } from '../../options/check.js';
 import { DeltaBatch, type DeltaWrite } from './delta-batch.js';
 import { LeaseRenewals } from './lease-renewals.js';
-import { checkRedisTarget, connectRedis, corked, publishOn, type RedisClient } from './redis-connection.js';
+import {
+  checkRedisTarget,
+  commandConnections,
+  connectRedis,
+  corked,
+  publishOn,
+  type RedisClient,
+} from './redis-connection.js';
 import { RedisKeys } from './redis-keys.js';
 
 export interface QueuedTurnRecord {
@@ -460,9 +467,8 @@ export class RedisStore {
       leaseMs: this.leaseMs,
       unreachableForMs: () => this.unreachableForMs(),
       renew: (conversationId, answerId) => this.renewLease(conversationId, answerId),
-      recordDeadlines: (conversationIds, deadline) =>
-        this.redis.zadd(this.keys.leases(), ...conversationIds.flatMap((id) => [deadline, id])),
-      corked: (issue) => corked(this.redis, issue),
+      recordDeadlines: (conversationIds, deadline) => this.recordLeaseDeadlines(conversationIds, deadline),
+      corked: (issue) => corked(commandConnections(this.redis), issue),
     });
     this.redis.on('error', (error: Error) => this.noteError(error));
     this.redis.on('ready', () => this.noteReady());
@@ -707,8 +713,13 @@ export class RedisStore {
    */
   async acquireLease(conversationId: string): Promise<boolean> {
     const ours = await this.renewLease(conversationId, '');
-    if (ours) await this.redis.zadd(this.keys.leases(), Date.now() + this.leaseMs, conversationId);
+    if (ours) await this.recordLeaseDeadlines([conversationId], Date.now() + this.leaseMs);
     return ours;
+  }
+
+  /** Puts the leases' deadline in the lease index, where the dead-node sweep looks (one command). */
+  private recordLeaseDeadlines(conversationIds: string[], deadline: number): Promise<number> {
+    return this.redis.zadd(this.keys.leases(), ...conversationIds.flatMap((id) => [deadline, id]));
   }
 
   /**
