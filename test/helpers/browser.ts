@@ -201,11 +201,18 @@ export function unmountChats(): void {
   mounted.clear();
 }
 
-/** Welcomes the element's connection to a FakeSocket (see installFakeSocket) and returns that socket. */
-export async function welcomeOnFakeSocket(el: AiStreamChat): Promise<FakeSocket> {
+/**
+ * Welcomes the element's connection to a FakeSocket (see installFakeSocket)
+ * once it said hello, with `fields` (history, active, …) over an empty
+ * conversation's welcome, and returns that socket.
+ */
+export async function welcomeOnFakeSocket(
+  el: AiStreamChat,
+  fields: Record<string, unknown> = {},
+): Promise<FakeSocket> {
   await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
   const socket = FakeSocket.last;
-  socket.receive(welcomeFrame());
+  socket.receive({ ...welcomeFrame(), ...fields });
   await settled(el);
   return socket;
 }

@@ -155,9 +155,7 @@ describe('<ai-stream-chat> in a long conversation', () => {
     'finished messages off screen are skipped, never the streaming one, and find-in-page still finds them',
     async () => {
       const el = await mountChat('url="ws://fake/ws" persist="none" style="--ai-chat-height: 400px"');
-      await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
-      const socket = FakeSocket.last;
-      socket.receive({ ...welcomeFrame(), history: history(8, (i) => longAnswer(i, 2000)) });
+      const socket = await welcomeOnFakeSocket(el, { history: history(8, (i) => longAnswer(i, 2000)) });
       await waitFor(
         () => shadow(el).querySelector('[data-key="a1"] .markdown')?.textContent?.includes('Answer 1.'),
         'the history rendered',
@@ -191,9 +189,7 @@ describe('<ai-stream-chat> in a long conversation', () => {
 
   it('messages sit in groups of ten that never change: a history is grouped from its newest message back, a new answer starts the next group, and no message is rebuilt', async () => {
     const el = await mountChat('url="ws://fake/ws" persist="none" style="--ai-chat-height: 400px"');
-    await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
-    const socket = FakeSocket.last;
-    socket.receive({ ...welcomeFrame(), history: history(14) });
+    const socket = await welcomeOnFakeSocket(el, { history: history(14) });
     await waitFor(() => shadow(el).querySelector('[data-key="a1"]'), 'the oldest answer in the log');
     await settled(el);
     const log = part(el, 'log') as HTMLElement;
@@ -247,11 +243,9 @@ describe('<ai-stream-chat> in a long conversation', () => {
       };
       try {
         const el = await mountChat('url="ws://fake/ws" persist="none" style="--ai-chat-height: 400px"');
-        await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
-        const socket = FakeSocket.last;
         // Eight answers of 9 KB (two closed sections each), and a ninth still streaming.
         const messages = history(9, (i) => (i < 9 ? longAnswer(i, 9000) : 'Streaming now.'));
-        socket.receive({ ...welcomeFrame(), history: messages, active: ['a9'] });
+        const socket = await welcomeOnFakeSocket(el, { history: messages, active: ['a9'] });
         await waitFor(
           () => shadow(el).querySelector('[data-key="a1"] .markdown')?.textContent?.includes('Answer 1.'),
           'the oldest answer rendered',
@@ -295,9 +289,7 @@ describe('<ai-stream-chat> in a long conversation', () => {
     FakeSocket.sockets = [];
 
     const el = await mountChat('url="ws://fake/ws" persist="none"');
-    await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
-    const socket = FakeSocket.last;
-    socket.receive({ ...welcomeFrame(), history: history(12) });
+    await welcomeOnFakeSocket(el, { history: history(12) });
     await waitFor(() => shadow(el).textContent?.includes('Answer 1.'), 'the oldest answer on screen');
     await settled(el);
     expect(logNodes(el).length, 'the conversation is in the log').to.be.greaterThan(emptyLog.length + 24);
@@ -325,12 +317,10 @@ describe('<ai-stream-chat> older history, a page at a time (PROTOCOL.md section 
   it('scrolled to the top, it asks for the page before its oldest message, shows a loading row, and the view stays put when the page comes', async () => {
     restore = installFakeSocket();
     const el = await mountChat('url="ws://fake/ws" persist="none" style="--ai-chat-height: 300px"');
-    await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
-    const socket = FakeSocket.last;
-    expect(socket.sent[0]).to.include({ type: 'hello', historyPages: true });
     const all = history(10, (i) => `Answer ${i}: ${'a line of the answer. '.repeat(16)}`);
     // The welcome holds turns 7 to 10; twelve older messages are left out.
-    socket.receive({ ...welcomeFrame(), history: all.slice(12), omitted: 12, historyPages: true });
+    const socket = await welcomeOnFakeSocket(el, { history: all.slice(12), omitted: 12, historyPages: true });
+    expect(socket.sent[0]).to.include({ type: 'hello', historyPages: true });
     await waitFor(() => shadow(el).querySelectorAll('[data-key]').length === 8, 'the welcome shown');
     await settled(el);
     expect(
@@ -399,10 +389,12 @@ describe('<ai-stream-chat> older history, a page at a time (PROTOCOL.md section 
     window.addEventListener('error', onError);
     try {
       const el = await mountChat('url="ws://fake/ws" persist="none" style="--ai-chat-height: 300px"');
-      await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
-      const socket = FakeSocket.last;
       const all = history(10, (i) => longAnswer(i, 4000));
-      socket.receive({ ...welcomeFrame(), history: all.slice(12), omitted: 12, historyPages: true });
+      const socket = await welcomeOnFakeSocket(el, {
+        history: all.slice(12),
+        omitted: 12,
+        historyPages: true,
+      });
       await waitFor(
         () => shadow(el).querySelector('[data-key="a7"] .markdown')?.textContent?.includes('Answer 7.'),
         'the welcome rendered',
@@ -452,10 +444,8 @@ describe('<ai-stream-chat> older history, a page at a time (PROTOCOL.md section 
   it('a page request for a message the server no longer has ends the paging and leaves that message alone', async () => {
     restore = installFakeSocket();
     const el = await mountChat('url="ws://fake/ws" persist="none" style="--ai-chat-height: 300px"');
-    await waitFor(() => FakeSocket.sockets[0]?.sent.length, 'hello');
-    const socket = FakeSocket.last;
     const all = history(10, (i) => `Answer ${i}: ${'a line of the answer. '.repeat(16)}`);
-    socket.receive({ ...welcomeFrame(), history: all.slice(12), omitted: 12, historyPages: true });
+    const socket = await welcomeOnFakeSocket(el, { history: all.slice(12), omitted: 12, historyPages: true });
     await waitFor(() => shadow(el).querySelectorAll('[data-key]').length === 8, 'the welcome shown');
     await settled(el);
     const log = part(el, 'log') as HTMLElement;
