@@ -1,8 +1,9 @@
 /**
  * A Redis-store node keeps the generation leases it holds renewed from one
  * timer: every lease stays ours past its first deadline, the lease index gets
- * one update per renewal round instead of one per lease, and a lease another
- * node took is reported lost. Against a real redis-server.
+ * one update per renewal round instead of one per lease, a lease another
+ * node took is reported lost, and one that ran out unclaimed is taken back
+ * unless its answer was ended elsewhere meanwhile. Against a real redis-server.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -77,6 +78,40 @@ describe('lease renewals: one timer for all of a node’s leases', () => {
         'the lease to run out',
         4000,
       );
+    } finally {
+      for (const stop of stops) stop();
+      await store.close();
+    }
+  });
+
+  it('takes back a lease that ran out unclaimed, unless its answer was ended elsewhere meanwhile', async () => {
+    const store = new RedisStore({ url: redis.url, keyPrefix: 'lb', graceMs: 500, leaseMs: 1500 });
+    const lost = new Set<string>();
+    const stops: Array<() => void> = [];
+    try {
+      for (const id of ['c_going', 'c_ended']) {
+        assert.equal(await store.acquireLease(id), true);
+        // The answer this lease generates, as startAnswer stored it; c_ended's was then interrupted by
+        // another node (the lease had run out while Redis was away from us).
+        const record = { id: `m_${id}`, role: 'assistant', text: '', seq: 0 };
+        const ended = id === 'c_ended' ? { finishReason: 'interrupted' } : {};
+        await client.hset(`lb:{${id}}:msgs`, `m_${id}`, JSON.stringify({ ...record, ...ended }));
+        await client.del(`lb:{${id}}:lease`);
+        stops.push(
+          store.keepLease(
+            id,
+            () => `m_${id}`,
+            () => lost.add(id),
+          ),
+        );
+      }
+      await waitUntil(() => lost.has('c_ended'), 'the lease of the answer ended elsewhere reported lost');
+      await waitUntil(
+        async () => (await client.get('lb:{c_going}:lease')) === store.nodeId,
+        'the lease of the answer still going taken back',
+      );
+      assert.equal(await client.get('lb:{c_ended}:lease'), null, 'not taken back');
+      assert.deepEqual([...lost], ['c_ended']);
     } finally {
       for (const stop of stops) stop();
       await store.close();

@@ -280,16 +280,18 @@ redis.call('PUBLISH', ARGV[3], cjson.encode({t = 'e', id = ARGV[1]}))
 return 1`,
   /**
    * KEYS lease msgs; ARGV owner ms messageId → 1 renewed, 0 another node holds it, -1 that answer was ended
-   * elsewhere. A lease that ran out while nobody took it (Redis was away) is taken back.
+   * elsewhere. A lease that ran out while nobody took it (Redis was away) is taken back, unless its
+   * answer was ended meanwhile (interrupted by another node: only possible while the lease was out,
+   * so the answer is read only then, not at every renewal).
    */
   renew: `
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if holder then return 0 end
 if ARGV[3] ~= '' then
   local cur = redis.call('HGET', KEYS[2], ARGV[3])
   if cur and type(cjson.decode(cur)['finishReason']) == 'string' then return -1 end
 end
-local holder = redis.call('GET', KEYS[1])
-if holder == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-if holder then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`,
   /**
